@@ -1,0 +1,223 @@
+//! What a group grants: bandwidth, time and data limits, and how the router is told.
+
+use super::hours::AllowedHours;
+use crate::error::{Error, Result};
+
+/// The limits every member of a group gets. `None` means "no limit".
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupPolicy {
+    /// Sustained rate as the router sees it: `rx/tx` (rx = client upload), e.g. `1M/4M`.
+    pub rate_limit: Option<String>,
+    /// Burst rate `rx/tx`; needs `burst_threshold` and `burst_time` too.
+    pub burst_limit: Option<String>,
+    pub burst_threshold: Option<String>,
+    /// Seconds, `rx/tx` or one number for both.
+    pub burst_time: Option<String>,
+    /// Queue priority 1 (highest) … 8 (lowest).
+    pub priority: Option<i64>,
+    pub session_timeout: Option<i64>,
+    pub idle_timeout: Option<i64>,
+    pub daily_time_quota: Option<i64>,
+    pub daily_data_quota: Option<i64>,
+    pub monthly_data_quota: Option<i64>,
+    pub simultaneous_devices: Option<i64>,
+    /// Canonical `AllowedHours` text, e.g. `sat-wed 08:00-23:00`.
+    pub allowed_hours: Option<String>,
+    /// Seconds between accounting interim updates the router is asked for.
+    pub interim_interval: i64,
+    /// Firewall address list the router puts the client's IP in.
+    pub address_list: Option<String>,
+}
+
+impl GroupPolicy {
+    /// Checks every field and rewrites rates and hours into canonical form.
+    pub fn validate(mut self) -> Result<GroupPolicy> {
+        self.rate_limit = canonical(self.rate_limit, "rate limit", canonical_rate_pair)?;
+        self.burst_limit = canonical(self.burst_limit, "burst limit", canonical_rate_pair)?;
+        self.burst_threshold =
+            canonical(self.burst_threshold, "burst threshold", canonical_rate_pair)?;
+        self.burst_time = canonical(self.burst_time, "burst time", canonical_burst_time)?;
+        let burst_parts = [&self.burst_limit, &self.burst_threshold, &self.burst_time];
+        let given = burst_parts.iter().filter(|p| p.is_some()).count();
+        if given != 0 && given != 3 {
+            return Err(Error::invalid(
+                "burst needs all three of burst limit, burst threshold and burst time",
+            ));
+        }
+        if given == 3 && self.rate_limit.is_none() {
+            return Err(Error::invalid("burst needs a rate limit"));
+        }
+        if let Some(p) = self.priority {
+            if !(1..=8).contains(&p) {
+                return Err(Error::invalid(format!("priority {p} is not between 1 and 8")));
+            }
+            if self.rate_limit.is_none() {
+                return Err(Error::invalid("priority needs a rate limit"));
+            }
+        }
+        for (name, value) in [
+            ("session timeout", self.session_timeout),
+            ("idle timeout", self.idle_timeout),
+            ("daily time quota", self.daily_time_quota),
+            ("daily data quota", self.daily_data_quota),
+            ("monthly data quota", self.monthly_data_quota),
+        ] {
+            if matches!(value, Some(v) if v <= 0) {
+                return Err(Error::invalid(format!("{name} must be positive")));
+            }
+        }
+        if let Some(n) = self.simultaneous_devices {
+            if n < 1 {
+                return Err(Error::invalid("simultaneous devices must be at least 1"));
+            }
+        }
+        if !(10..=86_400).contains(&self.interim_interval) {
+            return Err(Error::invalid(
+                "interim interval must be between 10 seconds and 1 day",
+            ));
+        }
+        self.allowed_hours = match self.allowed_hours.take() {
+            Some(text) if !text.trim().is_empty() => {
+                Some(text.parse::<AllowedHours>()?.to_string())
+            }
+            _ => None,
+        };
+        self.address_list = match self.address_list.take() {
+            Some(name) if !name.trim().is_empty() => {
+                let name = name.trim().to_string();
+                if name.len() > 63 || name.chars().any(|c| c.is_whitespace() || c == '"') {
+                    return Err(Error::invalid(format!(
+                        "address list {name:?} must be a single word of at most 63 characters"
+                    )));
+                }
+                Some(name)
+            }
+            _ => None,
+        };
+        Ok(self)
+    }
+
+    /// The `Mikrotik-Rate-Limit` value:
+    /// `rx/tx [burst-rx/burst-tx threshold-rx/threshold-tx time-rx/time-tx [priority]]`.
+    pub fn mikrotik_rate_limit(&self) -> Option<String> {
+        let rate = self.rate_limit.as_ref()?;
+        let mut out = rate.clone();
+        match (&self.burst_limit, &self.burst_threshold, &self.burst_time) {
+            (Some(limit), Some(threshold), Some(time)) => {
+                out.push_str(&format!(" {limit} {threshold} {time}"));
+            }
+            // A priority is positional: without burst, zero burst fields stand in.
+            _ if self.priority.is_some() => out.push_str(" 0/0 0/0 0/0"),
+            _ => {}
+        }
+        if let Some(p) = self.priority {
+            out.push_str(&format!(" {p}"));
+        }
+        Some(out)
+    }
+
+    pub fn hours(&self) -> Option<AllowedHours> {
+        self.allowed_hours.as_deref().and_then(|h| h.parse().ok())
+    }
+}
+
+fn canonical(
+    value: Option<String>,
+    what: &str,
+    f: fn(&str) -> Option<String>,
+) -> Result<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() => Ok(None),
+        Some(v) => f(v.trim()).map(Some).ok_or_else(|| {
+            Error::invalid(format!(
+                "{what} {v:?} is not valid: expected rx/tx such as 512k/2M (or one value for both)"
+            ))
+        }),
+    }
+}
+
+/// `2M/4M`, `512k`, `1500000/3000000` → canonical `rx/tx` with k/M/G suffixes.
+fn canonical_rate_pair(s: &str) -> Option<String> {
+    let (rx, tx) = s.split_once('/').unwrap_or((s, s));
+    Some(format!("{}/{}", canonical_rate(rx)?, canonical_rate(tx)?))
+}
+
+fn canonical_rate(s: &str) -> Option<String> {
+    let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(digits_end);
+    let n: u64 = number.parse().ok()?;
+    let unit = match unit {
+        "" => "",
+        "k" | "K" => "k",
+        "m" | "M" => "M",
+        "g" | "G" => "G",
+        _ => return None,
+    };
+    Some(format!("{n}{unit}"))
+}
+
+fn canonical_burst_time(s: &str) -> Option<String> {
+    let (rx, tx) = s.split_once('/').unwrap_or((s, s));
+    let rx: u32 = rx.parse().ok()?;
+    let tx: u32 = tx.parse().ok()?;
+    Some(format!("{rx}/{tx}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> GroupPolicy {
+        GroupPolicy {
+            interim_interval: 300,
+            ..GroupPolicy::default()
+        }
+    }
+
+    #[test]
+    fn rate_limit_string_follows_routeros_syntax() {
+        let p = GroupPolicy {
+            rate_limit: Some("1m/2M".into()),
+            burst_limit: Some("2M/8M".into()),
+            burst_threshold: Some("1M/2M".into()),
+            burst_time: Some("10".into()),
+            priority: Some(8),
+            ..policy()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            p.mikrotik_rate_limit().unwrap(),
+            "1M/2M 2M/8M 1M/2M 10/10 8"
+        );
+        let p = GroupPolicy {
+            rate_limit: Some("512k".into()),
+            priority: Some(3),
+            ..policy()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(p.mikrotik_rate_limit().unwrap(), "512k/512k 0/0 0/0 0/0 3");
+        assert_eq!(policy().validate().unwrap().mikrotik_rate_limit(), None);
+    }
+
+    #[test]
+    fn rejects_bad_policies() {
+        let bad = [
+            GroupPolicy { rate_limit: Some("fast".into()), ..policy() },
+            GroupPolicy { rate_limit: Some("1M/2X".into()), ..policy() },
+            GroupPolicy { rate_limit: Some("1M".into()), burst_limit: Some("2M".into()), ..policy() },
+            GroupPolicy { rate_limit: Some("1M".into()), priority: Some(9), ..policy() },
+            GroupPolicy { priority: Some(2), ..policy() },
+            GroupPolicy { session_timeout: Some(0), ..policy() },
+            GroupPolicy { simultaneous_devices: Some(0), ..policy() },
+            GroupPolicy { interim_interval: 1, ..policy() },
+            GroupPolicy { allowed_hours: Some("25:00-26:00".into()), ..policy() },
+            GroupPolicy { address_list: Some("two words".into()), ..policy() },
+        ];
+        for p in bad {
+            assert!(p.clone().validate().is_err(), "{p:?}");
+        }
+    }
+}

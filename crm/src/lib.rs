@@ -1,0 +1,26 @@
+//! The smartx domain and its storage.
+//!
+//! `crm` owns the database: every other crate reads and writes through the domain
+//! functions here (`nas::add`, `customers::list`, …), never through SQL of its own.
+//! One code path serves both back ends — SQLite (embedded default) and PostgreSQL
+//! (scale-out) — through sqlx's `Any` driver with portable SQL; see `store` for why.
+
+pub mod accounts;
+pub mod branches;
+pub mod clock;
+pub mod customers;
+pub mod devices;
+pub mod error;
+pub mod groups;
+pub mod nas;
+pub mod phone;
+pub mod secret;
+pub mod store;
+pub mod tenants;
+pub mod text;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod units;
+
+pub use error::{Error, Result};
+pub use store::{Backend, Store, StoreConfig};

@@ -1,0 +1,165 @@
+//! NAS: the routers allowed to talk RADIUS to us, each known by its source address.
+
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use ipnetwork::IpNetwork;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::error::{Error, Result, conflict_if_unique};
+use crate::secret::Secret;
+use crate::store::{Store, flag};
+use crate::{branches, clock, tenants::Tenant};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nas {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub branch_id: Option<i64>,
+    pub name: String,
+    /// Source addresses this router's requests come from.
+    pub address: IpNetwork,
+    pub secret: Secret,
+    /// Drop requests from this router that lack a Message-Authenticator (BlastRADIUS).
+    pub require_message_authenticator: bool,
+    /// Port of the router's `/radius incoming` (Disconnect/CoA).
+    pub coa_port: u16,
+}
+
+/// What `add` needs; the address may be a bare IP (`/32` or `/128` is implied).
+#[derive(Debug, Clone)]
+pub struct NewNas {
+    pub name: String,
+    pub address: String,
+    pub secret: Secret,
+    pub require_message_authenticator: bool,
+    pub branch: Option<String>,
+    pub coa_port: Option<u16>,
+}
+
+macro_rules! columns {
+    () => {
+        "id, tenant_id, branch_id, name, address, secret, require_message_authenticator, coa_port"
+    };
+}
+
+impl Nas {
+    fn from_row(row: &AnyRow) -> Result<Nas> {
+        let address: String = row.try_get("address")?;
+        Ok(Nas {
+            id: row.try_get("id")?,
+            tenant_id: row.try_get("tenant_id")?,
+            branch_id: row.try_get("branch_id")?,
+            name: row.try_get("name")?,
+            address: parse_address(&address)?,
+            secret: Secret::new(row.try_get::<String, _>("secret")?),
+            require_message_authenticator: flag(row, "require_message_authenticator")?,
+            coa_port: u16::try_from(row.try_get::<i64, _>("coa_port")?).unwrap_or(3799),
+        })
+    }
+}
+
+/// `10.0.0.1` → `10.0.0.1/32`; `10.0.0.7/24` → `10.0.0.0/24` (one spelling per network,
+/// so the uniqueness constraint catches duplicates however they are written).
+pub fn parse_address(text: &str) -> Result<IpNetwork> {
+    let text = text.trim();
+    let bad = || Error::invalid(format!("{text:?} is not an IP address or CIDR (e.g. 192.0.2.10 or 192.0.2.0/24)"));
+    let net = match IpAddr::from_str(text) {
+        Ok(ip) => IpNetwork::from(ip),
+        Err(_) => IpNetwork::from_str(text).map_err(|_| bad())?,
+    };
+    IpNetwork::new(net.network(), net.prefix()).map_err(|_| bad())
+}
+
+pub async fn add(store: &Store, tenant: &Tenant, new: NewNas) -> Result<Nas> {
+    let name = new.name.trim();
+    if name.is_empty() || name.len() > 64 {
+        return Err(Error::invalid("NAS name must be 1 to 64 characters"));
+    }
+    let address = parse_address(&new.address)?;
+    let secret = new.secret.expose();
+    if secret.is_empty() || secret.len() > 128 {
+        return Err(Error::invalid("shared secret must be 1 to 128 characters"));
+    }
+    if secret.len() < 12 {
+        tracing::warn!(nas = name, "shared secret is shorter than 12 characters");
+    }
+    let branch_id = match &new.branch {
+        Some(b) => Some(branches::by_name(store, tenant, b).await?.id),
+        None => None,
+    };
+    let sql = concat!(
+        "INSERT INTO nas (tenant_id, branch_id, name, address, secret, \
+         require_message_authenticator, coa_port, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ", columns!(), ""
+    );
+    let row = sqlx::query(sql)
+        .bind(tenant.id)
+        .bind(branch_id)
+        .bind(name)
+        .bind(address.to_string())
+        .bind(secret)
+        .bind(new.require_message_authenticator)
+        .bind(i64::from(new.coa_port.unwrap_or(3799)))
+        .bind(clock::now())
+        .fetch_one(store.pool())
+        .await
+        .map_err(|e| {
+            conflict_if_unique(e, || {
+                format!("a NAS named {name:?} or with address {address} already exists")
+            })
+        })?;
+    Nas::from_row(&row)
+}
+
+pub async fn list(store: &Store, tenant: &Tenant) -> Result<Vec<Nas>> {
+    let sql = concat!("SELECT ", columns!(), " FROM nas WHERE tenant_id = $1 ORDER BY name");
+    let rows = sqlx::query(sql).bind(tenant.id).fetch_all(store.pool()).await?;
+    rows.iter().map(Nas::from_row).collect()
+}
+
+/// Every tenant's routers: what the RADIUS server loads into its registry.
+pub async fn all(store: &Store) -> Result<Vec<Nas>> {
+    let sql = concat!("SELECT ", columns!(), " FROM nas ORDER BY id");
+    let rows = sqlx::query(sql).fetch_all(store.pool()).await?;
+    rows.iter().map(Nas::from_row).collect()
+}
+
+pub async fn by_name(store: &Store, tenant: &Tenant, name: &str) -> Result<Nas> {
+    let sql = concat!("SELECT ", columns!(), " FROM nas WHERE tenant_id = $1 AND name = $2");
+    let row = sqlx::query(sql)
+        .bind(tenant.id)
+        .bind(name.trim())
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("NAS {:?}", name.trim())))?;
+    Nas::from_row(&row)
+}
+
+pub async fn remove(store: &Store, tenant: &Tenant, name: &str) -> Result<()> {
+    let done = sqlx::query("DELETE FROM nas WHERE tenant_id = $1 AND name = $2")
+        .bind(tenant.id)
+        .bind(name.trim())
+        .execute(store.pool())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(format!("NAS {:?}", name.trim())));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_have_one_spelling() {
+        assert_eq!(parse_address("10.0.0.1").unwrap().to_string(), "10.0.0.1/32");
+        assert_eq!(parse_address(" 10.0.0.7/24 ").unwrap().to_string(), "10.0.0.0/24");
+        assert_eq!(parse_address("2001:db8::1").unwrap().to_string(), "2001:db8::1/128");
+        for bad in ["", "10.0.0", "10.0.0.1/33", "router.local", "10.0.0.1/-1"] {
+            assert!(parse_address(bad).is_err(), "{bad}");
+        }
+    }
+}

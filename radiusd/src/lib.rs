@@ -1,0 +1,2 @@
+//! RADIUS for smartx: the packet codec (`packet`) and, later, the server.
+pub mod packet;
