@@ -46,7 +46,11 @@ pub(crate) fn hmac_md5(secret: &[u8], data: &[u8]) -> [u8; 16] {
 
 /// MD5(`data` + `secret`): the Request/Response Authenticator of a built packet.
 pub(crate) fn md5_with_secret(data: &[u8], secret: &[u8]) -> [u8; 16] {
-    Md5::new().chain_update(data).chain_update(secret).finalize().into()
+    Md5::new()
+        .chain_update(data)
+        .chain_update(secret)
+        .finalize()
+        .into()
 }
 
 /// MD5(Code+ID+Length + `authenticator` + Attributes + `secret`) over a received packet.
@@ -73,7 +77,10 @@ pub fn verify_request_authenticator(packet: &Packet<'_>, secret: &[u8]) -> bool 
     if !packet.code().has_signed_request_authenticator() {
         return false;
     }
-    ct_eq(&packet_md5(packet, &ZERO_AUTHENTICATOR, secret), packet.authenticator())
+    ct_eq(
+        &packet_md5(packet, &ZERO_AUTHENTICATOR, secret),
+        packet.authenticator(),
+    )
 }
 
 /// Checks a reply we received (by our CoA client or load generator) against the request
@@ -82,17 +89,27 @@ pub fn verify_request_authenticator(packet: &Packet<'_>, secret: &[u8]) -> bool 
 ///
 /// An absent Message-Authenticator passes here; callers that require one check
 /// [`Packet::has_message_authenticator`].
-pub fn verify_response(reply: &Packet<'_>, request_authenticator: &[u8; 16], secret: &[u8]) -> bool {
+pub fn verify_response(
+    reply: &Packet<'_>,
+    request_authenticator: &[u8; 16],
+    secret: &[u8],
+) -> bool {
     let expected = packet_md5(reply, request_authenticator, secret);
     if !ct_eq(&expected, reply.authenticator()) {
         return false;
     }
-    message_authenticator(reply, secret, Some(request_authenticator)) != MessageAuthenticator::Invalid
+    message_authenticator(reply, secret, Some(request_authenticator))
+        != MessageAuthenticator::Invalid
 }
 
 /// HMAC-MD5 over a received packet with `authenticator` in the header and the
 /// Message-Authenticator value (at `ma_offset`) taken as 16 zero octets.
-fn packet_hmac(packet: &Packet<'_>, ma_offset: usize, authenticator: &[u8; 16], secret: &[u8]) -> Option<[u8; 16]> {
+fn packet_hmac(
+    packet: &Packet<'_>,
+    ma_offset: usize,
+    authenticator: &[u8; 16],
+    secret: &[u8],
+) -> Option<[u8; 16]> {
     let data = packet.as_bytes();
     let before = data.get(HEADER_LEN..ma_offset + 2)?;
     let after = data.get(ma_offset + MA_ATTR_LEN..)?;
@@ -139,18 +156,34 @@ pub fn message_authenticator(
         return MessageAuthenticator::Invalid;
     };
     let matches = |authenticator: &[u8; 16]| {
-        packet_hmac(packet, ma_offset, authenticator, secret).is_some_and(|mac| ct_eq(&mac, received))
+        packet_hmac(packet, ma_offset, authenticator, secret)
+            .is_some_and(|mac| ct_eq(&mac, received))
     };
     let valid = match packet.code() {
-        Code::AccessRequest | Code::StatusServer | Code::StatusClient => matches(packet.authenticator()),
-        Code::AccountingRequest | Code::CoaRequest | Code::DisconnectRequest => matches(&ZERO_AUTHENTICATOR),
-        Code::AccessAccept | Code::AccessReject | Code::AccessChallenge => request_authenticator.is_some_and(matches),
-        Code::AccountingResponse | Code::CoaAck | Code::CoaNak | Code::DisconnectAck | Code::DisconnectNak => {
+        Code::AccessRequest | Code::StatusServer | Code::StatusClient => {
+            matches(packet.authenticator())
+        }
+        Code::AccountingRequest | Code::CoaRequest | Code::DisconnectRequest => {
+            matches(&ZERO_AUTHENTICATOR)
+        }
+        Code::AccessAccept | Code::AccessReject | Code::AccessChallenge => {
+            request_authenticator.is_some_and(matches)
+        }
+        Code::AccountingResponse
+        | Code::CoaAck
+        | Code::CoaNak
+        | Code::DisconnectAck
+        | Code::DisconnectNak => {
             // Evaluate both (no early exit) so timing does not tell which one matched.
-            request_authenticator.is_some_and(|request| matches(request) | matches(&ZERO_AUTHENTICATOR))
+            request_authenticator
+                .is_some_and(|request| matches(request) | matches(&ZERO_AUTHENTICATOR))
         }
     };
-    if valid { MessageAuthenticator::Valid } else { MessageAuthenticator::Invalid }
+    if valid {
+        MessageAuthenticator::Valid
+    } else {
+        MessageAuthenticator::Invalid
+    }
 }
 
 /// Why a User-Password could not be hidden or revealed.
@@ -229,7 +262,10 @@ pub fn decrypt_user_password(
         return Err(PasswordError::BadLength { len });
     }
     let keyed = Md5::new_with_prefix(secret);
-    let mut out = UserPassword { bytes: [0; 128], len: 0 };
+    let mut out = UserPassword {
+        bytes: [0; 128],
+        len: 0,
+    };
     let mut previous: &[u8] = request_authenticator;
     for (plain, cipher) in out.bytes.chunks_exact_mut(16).zip(hidden.chunks_exact(16)) {
         let pad = keyed.clone().chain_update(previous).finalize();
@@ -239,7 +275,10 @@ pub fn decrypt_user_password(
         previous = cipher;
     }
     let revealed = out.bytes.get(..len).unwrap_or_default();
-    out.len = revealed.iter().rposition(|&b| b != 0).map_or(0, |last| last + 1);
+    out.len = revealed
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |last| last + 1);
     Ok(out)
 }
 
@@ -251,7 +290,9 @@ pub fn encrypt_user_password(
     request_authenticator: &[u8; 16],
 ) -> Result<Vec<u8>, PasswordError> {
     if password.len() > 128 {
-        return Err(PasswordError::TooLong { len: password.len() });
+        return Err(PasswordError::TooLong {
+            len: password.len(),
+        });
     }
     let padded_len = password.len().div_ceil(16).max(1) * 16;
     let mut out = vec![0u8; padded_len];

@@ -17,7 +17,26 @@ pub const MAX_VSA_VALUE_LEN: usize = 247;
 
 /// Octets of a Message-Authenticator attribute: type, length, 16-octet HMAC-MD5.
 pub(crate) const MA_ATTR_LEN: usize = 18;
-const MA_SLOT: [u8; MA_ATTR_LEN] = [MESSAGE_AUTHENTICATOR, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+const MA_SLOT: [u8; MA_ATTR_LEN] = [
+    MESSAGE_AUTHENTICATOR,
+    18,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+];
 /// Offset of the Message-Authenticator value when the attribute is the first one.
 const MA_VALUE_AT: usize = HEADER_LEN + 2;
 
@@ -120,7 +139,10 @@ impl Code {
     /// Whether the Request Authenticator is MD5 over the packet with 16 zero octets in
     /// its place (RFC 2866 §3, RFC 5176 §2.3), rather than random octets.
     pub const fn has_signed_request_authenticator(self) -> bool {
-        matches!(self, Self::AccountingRequest | Self::CoaRequest | Self::DisconnectRequest)
+        matches!(
+            self,
+            Self::AccountingRequest | Self::CoaRequest | Self::DisconnectRequest
+        )
     }
 
     /// Codes whose packets always carry a Message-Authenticator, first, when we build them:
@@ -228,7 +250,10 @@ impl<'a> Packet<'a> {
             return Err(DecodeError::BadLength { length });
         }
         let Some(data) = buf.get(..len) else {
-            return Err(DecodeError::Truncated { length, received: buf.len() });
+            return Err(DecodeError::Truncated {
+                length,
+                received: buf.len(),
+            });
         };
         let Some(code) = Code::from_u8(code) else {
             return Err(DecodeError::UnknownCode(code));
@@ -258,7 +283,15 @@ impl<'a> Packet<'a> {
             offset += attr_len;
         }
 
-        Ok(Self { data, attrs, authenticator, code, identifier, ma_offset, ma_count })
+        Ok(Self {
+            data,
+            attrs,
+            authenticator,
+            code,
+            identifier,
+            ma_offset,
+            ma_count,
+        })
     }
 
     /// The packet's code.
@@ -293,12 +326,15 @@ impl<'a> Packet<'a> {
 
     /// The values of every attribute of type `kind`, in wire order (e.g. Proxy-State, Class).
     pub fn attributes_of(&self, kind: u8) -> impl Iterator<Item = &'a [u8]> + use<'a> {
-        self.attributes().filter(move |&(t, _)| t == kind).map(|(_, v)| v)
+        self.attributes()
+            .filter(move |&(t, _)| t == kind)
+            .map(|(_, v)| v)
     }
 
     /// The first attribute of type `kind` as text, if it is valid UTF-8.
     pub fn string(&self, kind: u8) -> Option<&'a str> {
-        self.attribute(kind).and_then(|v| std::str::from_utf8(v).ok())
+        self.attribute(kind)
+            .and_then(|v| std::str::from_utf8(v).ok())
     }
 
     /// The first attribute of type `kind` as a big-endian integer, if exactly 4 octets.
@@ -339,7 +375,8 @@ impl<'a> Packet<'a> {
 
     /// [`Self::vendor_attribute`] as a big-endian integer, if exactly 4 octets.
     pub fn vendor_u32(&self, vendor_id: u32, vendor_type: u8) -> Option<u32> {
-        self.vendor_attribute(vendor_id, vendor_type).and_then(be_u32)
+        self.vendor_attribute(vendor_id, vendor_type)
+            .and_then(be_u32)
     }
 
     /// The CHAP challenge to check a CHAP-Password against: the CHAP-Challenge attribute
@@ -434,7 +471,9 @@ impl<'a> Iterator for VendorAttributes<'a> {
             if kind != VENDOR_SPECIFIC {
                 continue;
             }
-            let Some((vendor, subs)) = value.split_first_chunk::<4>() else { continue };
+            let Some((vendor, subs)) = value.split_first_chunk::<4>() else {
+                continue;
+            };
             if *vendor == self.vendor_id && tlvs_fill(subs) {
                 self.current = Attributes { rest: subs };
             }
@@ -487,7 +526,12 @@ impl PacketBuilder {
     }
 
     /// Like [`Self::new`], writing into `buf` (cleared first) to reuse its allocation.
-    pub fn with_buffer(mut buf: Vec<u8>, code: Code, identifier: u8, authenticator: &[u8; 16]) -> Self {
+    pub fn with_buffer(
+        mut buf: Vec<u8>,
+        code: Code,
+        identifier: u8,
+        authenticator: &[u8; 16],
+    ) -> Self {
         buf.clear();
         buf.extend_from_slice(&[code.as_u8(), identifier, 0, 0]);
         buf.extend_from_slice(authenticator);
@@ -554,7 +598,10 @@ impl PacketBuilder {
         }
         // At most 253 octets of value, so that type + length + value fit the length octet.
         let Ok(len) = u8::try_from(value.len() + 2) else {
-            return Err(EncodeError::ValueTooLong { len: value.len(), max: MAX_ATTRIBUTE_VALUE_LEN });
+            return Err(EncodeError::ValueTooLong {
+                len: value.len(),
+                max: MAX_ATTRIBUTE_VALUE_LEN,
+            });
         };
         self.reserve(usize::from(len))?;
         self.buf.extend_from_slice(&[kind, len]);
@@ -588,12 +635,23 @@ impl PacketBuilder {
 
     /// Appends a Vendor-Specific attribute holding one sub-attribute (RFC 2865 §5.26),
     /// e.g. `Mikrotik-Rate-Limit`; `value` is at most 247 octets.
-    pub fn add_vsa(&mut self, vendor_id: u32, vendor_type: u8, value: &[u8]) -> Result<(), EncodeError> {
+    pub fn add_vsa(
+        &mut self,
+        vendor_id: u32,
+        vendor_type: u8,
+        value: &[u8],
+    ) -> Result<(), EncodeError> {
         if value.len() > MAX_VSA_VALUE_LEN {
-            return Err(EncodeError::ValueTooLong { len: value.len(), max: MAX_VSA_VALUE_LEN });
+            return Err(EncodeError::ValueTooLong {
+                len: value.len(),
+                max: MAX_VSA_VALUE_LEN,
+            });
         }
         let Ok(sub_len) = u8::try_from(value.len() + 2) else {
-            return Err(EncodeError::ValueTooLong { len: value.len(), max: MAX_VSA_VALUE_LEN });
+            return Err(EncodeError::ValueTooLong {
+                len: value.len(),
+                max: MAX_VSA_VALUE_LEN,
+            });
         };
         let total = sub_len.saturating_add(6);
         self.reserve(usize::from(total))?;
@@ -605,12 +663,22 @@ impl PacketBuilder {
     }
 
     /// Appends a text vendor sub-attribute.
-    pub fn add_vsa_str(&mut self, vendor_id: u32, vendor_type: u8, value: &str) -> Result<(), EncodeError> {
+    pub fn add_vsa_str(
+        &mut self,
+        vendor_id: u32,
+        vendor_type: u8,
+        value: &str,
+    ) -> Result<(), EncodeError> {
         self.add_vsa(vendor_id, vendor_type, value.as_bytes())
     }
 
     /// Appends a 32-bit integer vendor sub-attribute (big-endian).
-    pub fn add_vsa_u32(&mut self, vendor_id: u32, vendor_type: u8, value: u32) -> Result<(), EncodeError> {
+    pub fn add_vsa_u32(
+        &mut self,
+        vendor_id: u32,
+        vendor_type: u8,
+        value: u32,
+    ) -> Result<(), EncodeError> {
         self.add_vsa(vendor_id, vendor_type, &value.to_be_bytes())
     }
 
@@ -632,7 +700,11 @@ impl PacketBuilder {
     }
 
     fn set_authenticator(&mut self, value: &[u8; 16]) {
-        if let Some(field) = self.buf.get_mut(4..HEADER_LEN).and_then(|s| s.first_chunk_mut::<16>()) {
+        if let Some(field) = self
+            .buf
+            .get_mut(4..HEADER_LEN)
+            .and_then(|s| s.first_chunk_mut::<16>())
+        {
             *field = *value;
         }
     }
@@ -640,7 +712,11 @@ impl PacketBuilder {
     fn write_length(&mut self) {
         // `add` keeps the packet within 4096 octets.
         let len = u16::try_from(self.buf.len()).unwrap_or(u16::MAX);
-        if let Some(field) = self.buf.get_mut(2..4).and_then(|s| s.first_chunk_mut::<2>()) {
+        if let Some(field) = self
+            .buf
+            .get_mut(2..4)
+            .and_then(|s| s.first_chunk_mut::<2>())
+        {
             *field = len.to_be_bytes();
         }
     }
@@ -652,7 +728,11 @@ impl PacketBuilder {
             return;
         }
         let mac = auth::hmac_md5(secret, &self.buf);
-        if let Some(value) = self.buf.get_mut(MA_VALUE_AT..).and_then(|s| s.first_chunk_mut::<16>()) {
+        if let Some(value) = self
+            .buf
+            .get_mut(MA_VALUE_AT..)
+            .and_then(|s| s.first_chunk_mut::<16>())
+        {
             *value = mac;
         }
     }
@@ -687,15 +767,19 @@ impl PacketBuilder {
 
     /// Signs the packet as a request and returns the datagram.
     ///
-    /// - Access-Request, Status-Server: the authenticator given at construction stays;
-    ///   the Message-Authenticator (always present, first) is HMAC-MD5 over the packet.
+    /// - Access-Request, Status-Server (and Status-Client): the authenticator given at
+    ///   construction stays; the Message-Authenticator (always present, first, for
+    ///   Access-Request and Status-Server) is HMAC-MD5 over the packet.
     /// - Every other code (Accounting-Request, CoA-Request, Disconnect-Request): the
     ///   optional Message-Authenticator is computed with 16 zero octets as authenticator,
     ///   then the Request Authenticator = MD5(Code+ID+Length+16 zero octets+Attributes+
     ///   Secret) (RFC 2866 §3, RFC 5176 §2.3 and §3.4).
     pub fn finish_request(mut self, secret: &[u8]) -> Vec<u8> {
         self.write_length();
-        if matches!(self.code, Code::AccessRequest | Code::StatusServer) {
+        if matches!(
+            self.code,
+            Code::AccessRequest | Code::StatusServer | Code::StatusClient
+        ) {
             self.fill_message_authenticator(secret);
         } else {
             self.set_authenticator(&[0; 16]);

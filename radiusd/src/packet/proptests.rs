@@ -5,8 +5,13 @@ use proptest::prelude::*;
 use super::dictionary::{self as d, mikrotik};
 use super::*;
 
-const REQUEST_CODES: [Code; 5] =
-    [Code::AccessRequest, Code::StatusServer, Code::AccountingRequest, Code::CoaRequest, Code::DisconnectRequest];
+const REQUEST_CODES: [Code; 5] = [
+    Code::AccessRequest,
+    Code::StatusServer,
+    Code::AccountingRequest,
+    Code::CoaRequest,
+    Code::DisconnectRequest,
+];
 const REPLY_CODES: [Code; 8] = [
     Code::AccessAccept,
     Code::AccessReject,
@@ -46,14 +51,30 @@ fn add_all(b: &mut PacketBuilder, attrs: &[(u8, Vec<u8>)]) -> Vec<(u8, Vec<u8>)>
 
 /// Calls every accessor and verifier; none may panic.
 fn exercise(p: &Packet<'_>, secret: &[u8], other: &[u8; 16]) {
-    let _ = (p.code(), p.identifier(), p.authenticator(), p.as_bytes(), p.has_message_authenticator());
+    let _ = (
+        p.code(),
+        p.identifier(),
+        p.authenticator(),
+        p.as_bytes(),
+        p.has_message_authenticator(),
+    );
     for (t, v) in p.attributes() {
-        let _ = (p.attribute(t), p.string(t), p.u32(t), p.ipv4(t), p.attributes_of(t).count());
+        let _ = (
+            p.attribute(t),
+            p.string(t),
+            p.u32(t),
+            p.ipv4(t),
+            p.attributes_of(t).count(),
+        );
         assert!(v.len() <= MAX_ATTRIBUTE_VALUE_LEN);
     }
     for vendor in [mikrotik::VENDOR_ID, d::wispr::VENDOR_ID, 0] {
         for (t, _) in p.vendor_attributes(vendor) {
-            let _ = (p.vendor_attribute(vendor, t), p.vendor_string(vendor, t), p.vendor_u32(vendor, t));
+            let _ = (
+                p.vendor_attribute(vendor, t),
+                p.vendor_string(vendor, t),
+                p.vendor_u32(vendor, t),
+            );
         }
     }
     let _ = p.chap_challenge();
@@ -103,7 +124,9 @@ fn well_formed_attrs() -> impl Strategy<Value = Vec<u8>> {
 /// the attribute walk and the verifiers far more often than uniformly random bytes.
 fn near_packet() -> impl Strategy<Value = Vec<u8>> {
     (
-        prop::sample::select(vec![1u8, 2, 3, 4, 5, 11, 12, 13, 40, 41, 42, 43, 44, 45, 0, 200]),
+        prop::sample::select(vec![
+            1u8, 2, 3, 4, 5, 11, 12, 13, 40, 41, 42, 43, 44, 45, 0, 200,
+        ]),
         any::<u8>(),
         any::<[u8; 16]>(),
         prop_oneof![3 => well_formed_attrs(), 1 => prop::collection::vec(any::<u8>(), 0..400)],
@@ -129,7 +152,11 @@ fn near_packet() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    // 512 cases by default; PROPTEST_CASES raises it for a longer local run.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn encode_decode_round_trip(

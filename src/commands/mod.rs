@@ -1,0 +1,44 @@
+//! The operator commands: thin wrappers that parse flags, call `crm`, and print.
+
+pub mod account;
+pub mod customer;
+pub mod group;
+pub mod nas;
+
+use anyhow::Result;
+use crm::tenants::{self, Tenant};
+use crm::{Store, store::redact};
+
+use crate::config::Config;
+
+/// Opens (creating and migrating if needed) the configured database.
+pub async fn open(config: &Config) -> Result<Store> {
+    Ok(Store::open(&config.store()).await?)
+}
+
+/// The database plus the tenant `--tenant` names (the default tenant if none).
+pub async fn open_tenant(config: &Config) -> Result<(Store, Tenant)> {
+    let store = open(config).await?;
+    let tenant = tenants::resolve(&store, config.tenant.as_deref()).await?;
+    Ok((store, tenant))
+}
+
+pub async fn migrate(config: &Config) -> Result<()> {
+    let store = Store::connect(&config.store()).await?;
+    let report = store.migrate().await?;
+    tenants::ensure_default(&store).await?;
+    let place = match &config.database_url {
+        Some(url) => redact(url),
+        None => config.data_dir.join("smartx.db").display().to_string(),
+    };
+    if report.applied.is_empty() {
+        println!("{place}: schema is up to date (version {})", report.version);
+    } else {
+        println!(
+            "{place}: applied {} migration(s), schema now at version {}",
+            report.applied.len(),
+            report.version
+        );
+    }
+    Ok(())
+}

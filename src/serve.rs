@@ -1,0 +1,92 @@
+//! `smartx serve`: opens the database, starts the configured roles, and stops them
+//! together on SIGINT/SIGTERM.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use crm::{store::redact, tenants, Store};
+use metrics_exporter_prometheus::PrometheusBuilder;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::config::{Config, Role, ServeConfig};
+use crate::http;
+
+pub async fn run(config: &Config, serve: &ServeConfig) -> Result<()> {
+    let store = Store::open(&config.store()).await?;
+    tenants::ensure_default(&store).await?;
+    let metrics = PrometheusBuilder::new()
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks: JoinSet<Result<()>> = JoinSet::new();
+    let roles: Vec<&str> = serve
+        .roles
+        .iter()
+        .map(|r| match r {
+            Role::Radius => "radius",
+            Role::Web => "web",
+            Role::Worker => "worker",
+        })
+        .collect();
+    let database = match &config.database_url {
+        Some(url) => redact(url),
+        None => format!("sqlite {}", config.data_dir.join("smartx.db").display()),
+    };
+    println!(
+        "smartx {} serving (roles: {}; database: {database})",
+        env!("CARGO_PKG_VERSION"),
+        roles.join(", ")
+    );
+
+    if serve.runs(Role::Web) {
+        let listener = TcpListener::bind(serve.http)
+            .await
+            .with_context(|| format!("cannot listen for HTTP on {}", serve.http))?;
+        println!("  http         http://{}", listener.local_addr()?);
+        let app = http::router(http::AppState { store: store.clone(), metrics: metrics.clone() });
+        let mut stop = stop_rx.clone();
+        tasks.spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await
+                .context("HTTP server")
+        });
+    }
+
+    println!("smartx is ready (Ctrl-C to stop)");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    wait_for_signal().await?;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let drain = async {
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(Err(e)) => tracing::error!(error = %e, "role ended with an error"),
+                Err(e) => tracing::error!(error = %e, "role panicked"),
+                Ok(Ok(())) => {}
+            }
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(10), drain).await.is_err() {
+        tracing::warn!("some roles did not stop within 10 s");
+    }
+    store.close().await;
+    println!("smartx stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}

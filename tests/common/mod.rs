@@ -1,0 +1,190 @@
+//! Helpers for end-to-end tests that drive the real `smartx` binary.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_smartx");
+
+/// A database for one test, as the binary's flags name it.
+pub struct Db {
+    pub args: Vec<String>,
+    pub label: &'static str,
+    schema: Option<String>,
+    dir: PathBuf,
+}
+
+fn temp_dir() -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "smartx-e2e-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl Db {
+    pub fn sqlite() -> Db {
+        let dir = temp_dir();
+        Db {
+            args: vec!["--data-dir".into(), dir.join("data").display().to_string()],
+            label: "sqlite",
+            schema: None,
+            dir,
+        }
+    }
+
+    pub fn postgres() -> Db {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (url, schema) = rt.block_on(crm::testing::postgres_schema_url());
+        Db {
+            args: vec!["--database-url".into(), url],
+            label: "postgres",
+            schema: Some(schema),
+            dir: temp_dir(),
+        }
+    }
+
+    pub fn both() -> Vec<Db> {
+        vec![Db::sqlite(), Db::postgres()]
+    }
+
+    pub fn dir(&self) -> &PathBuf {
+        &self.dir
+    }
+
+    /// Runs `smartx <db args> <args>` to completion.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .args(&self.args)
+            .args(args)
+            .env_remove("SMARTX_DATABASE_URL")
+            .current_dir(&self.dir)
+            .output()
+            .expect("run smartx")
+    }
+
+    /// Runs and expects success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "[{}] smartx {args:?} failed: {}",
+            self.label,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs and expects failure; returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "[{}] smartx {args:?} should fail", self.label);
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    /// Starts `smartx serve` on free loopback ports and waits until it says where it listens.
+    pub fn serve(&self, extra: &[&str]) -> Server {
+        let mut child = Command::new(BIN)
+            .args(&self.args)
+            .args([
+                "serve",
+                "--http",
+                "127.0.0.1:0",
+                "--radius-auth",
+                "127.0.0.1:0",
+                "--radius-acct",
+                "127.0.0.1:0",
+            ])
+            .args(extra)
+            .current_dir(&self.dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn smartx serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut server = Server { child, http: None, radius_auth: None, radius_acct: None, lines: rx };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = server.lines.recv_timeout(left).expect("smartx serve did not report its addresses");
+            let addr = |prefix: &str| line.rsplit(prefix).next().map(str::to_string);
+            if line.contains("http://") {
+                server.http = addr("http://");
+            } else if line.trim_start().starts_with("radius auth") {
+                server.radius_auth = addr("udp://");
+            } else if line.trim_start().starts_with("radius acct") {
+                server.radius_acct = addr("udp://");
+            }
+            if line.contains("is ready") {
+                break;
+            }
+        }
+        server
+    }
+
+    pub fn cleanup(self) {
+        if let Some(schema) = &self.schema {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(crm::testing::drop_postgres_schema(schema));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub struct Server {
+    pub child: Child,
+    pub http: Option<String>,
+    pub radius_auth: Option<String>,
+    pub radius_acct: Option<String>,
+    pub lines: mpsc::Receiver<String>,
+}
+
+impl Server {
+    pub fn http_get(&self, path: &str) -> (u16, String) {
+        http_get(self.http.as_deref().expect("web role"), path)
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let status = self.child.wait().expect("wait for smartx");
+        status
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 GET: status code and body.
+pub fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read response");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
