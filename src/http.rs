@@ -2,11 +2,11 @@
 //! and Prometheus metrics. Product pages (portal, panel, APIs) are merged in from
 //! their crates.
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::Router;
 use crm::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -30,7 +30,10 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, "ready\n".to_string()),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n".to_string())
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unreachable\n".to_string(),
+            )
         }
     }
 }

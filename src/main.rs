@@ -6,6 +6,7 @@ mod config;
 mod http;
 mod serve;
 mod table;
+mod worker;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,7 +17,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{Config, FileConfig};
 
 #[derive(Parser)]
-#[command(name = "smartx", version, about = "RADIUS server, captive portal and CRM for MikroTik hotspots")]
+#[command(
+    name = "smartx",
+    version,
+    about = "RADIUS server, captive portal and CRM for MikroTik hotspots"
+)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
@@ -30,7 +35,12 @@ struct GlobalArgs {
     #[arg(long, global = true, env = "SMARTX_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// PostgreSQL instead of SQLite: postgres://user:pass@host/db
-    #[arg(long, global = true, env = "SMARTX_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "SMARTX_DATABASE_URL",
+        hide_env_values = true
+    )]
     database_url: Option<String>,
     /// Tenant to act on [default: the default tenant]
     #[arg(long, global = true, env = "SMARTX_TENANT")]
@@ -89,7 +99,10 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line, not clap's usage block: scripts read the first line anyway.
             let rendered = e.render().to_string();
-            eprintln!("{}", rendered.lines().next().unwrap_or("error: bad arguments"));
+            eprintln!(
+                "{}",
+                rendered.lines().next().unwrap_or("error: bad arguments")
+            );
             return ExitCode::from(2);
         }
     };
@@ -112,11 +125,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         _ => "warn",
     };
     init_logging(config.log.as_deref().unwrap_or(default_log))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(a) => {
-                let serve = config::ServeConfig::resolve(&a.role, a.radius_auth, a.radius_acct, a.http, &file)?;
+                let serve = config::ServeConfig::resolve(
+                    &a.role,
+                    a.radius_auth,
+                    a.radius_acct,
+                    a.http,
+                    &file,
+                )?;
                 serve::run(&config, &serve).await
             }
             Command::Migrate => commands::migrate(&config).await,

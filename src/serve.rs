@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use crm::{store::redact, tenants, Store};
+use crm::{Store, store::redact, tenants};
 use metrics_exporter_prometheus::PrometheusBuilder;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -46,7 +46,10 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen for HTTP on {}", serve.http))?;
         println!("  http         http://{}", listener.local_addr()?);
-        let app = http::router(http::AppState { store: store.clone(), metrics: metrics.clone() });
+        let app = http::router(http::AppState {
+            store: store.clone(),
+            metrics: metrics.clone(),
+        });
         let mut stop = stop_rx.clone();
         tasks.spawn(async move {
             axum::serve(listener, app)
@@ -56,6 +59,21 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> Result<()> {
                 .await
                 .context("HTTP server")
         });
+    }
+
+    if serve.runs(Role::Radius) {
+        let config = radiusd::RadiusConfig::new(serve.radius_auth, serve.radius_acct);
+        let mut radius = radiusd::start(store.clone(), config, stop_rx.clone()).await?;
+        println!("  radius auth  udp://{}", radius.auth_addr);
+        println!("  radius acct  udp://{}", radius.acct_addr);
+        tasks.spawn(async move {
+            while radius.tasks.join_next().await.is_some() {}
+            Ok(())
+        });
+    }
+
+    if serve.runs(Role::Worker) {
+        tasks.spawn(crate::worker::run(store.clone(), stop_rx.clone()));
     }
 
     println!("smartx is ready (Ctrl-C to stop)");
@@ -73,7 +91,10 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> Result<()> {
             }
         }
     };
-    if tokio::time::timeout(Duration::from_secs(10), drain).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(10), drain)
+        .await
+        .is_err()
+    {
         tracing::warn!("some roles did not stop within 10 s");
     }
     store.close().await;
@@ -82,7 +103,7 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> Result<()> {
 }
 
 async fn wait_for_signal() -> Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
     tokio::select! {
         r = tokio::signal::ctrl_c() => r?,

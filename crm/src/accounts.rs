@@ -4,6 +4,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Error, Result, conflict_if_unique};
+use crate::generations::{self, Generation};
 use crate::secret::Secret;
 use crate::store::{Store, flag};
 use crate::{clock, groups, tenants::Tenant};
@@ -52,7 +53,9 @@ pub async fn add(
 ) -> Result<HotspotAccount> {
     let username = username.trim();
     if username.is_empty() || username.len() > 64 || username.chars().any(char::is_whitespace) {
-        return Err(Error::invalid("username must be 1 to 64 characters without spaces"));
+        return Err(Error::invalid(
+            "username must be 1 to 64 characters without spaces",
+        ));
     }
     // RADIUS User-Password carries at most 128 octets.
     let pw = password.expose();
@@ -60,6 +63,7 @@ pub async fn add(
         return Err(Error::invalid("password must be 1 to 128 bytes"));
     }
     let group = groups::by_name(store, tenant, group).await?;
+    let mut tx = store.pool().begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO hotspot_accounts (tenant_id, username, password, group_id, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -69,16 +73,22 @@ pub async fn add(
     .bind(pw)
     .bind(group.id)
     .bind(clock::now())
-    .fetch_one(store.pool())
+    .fetch_one(&mut *tx)
     .await
     .map_err(|e| conflict_if_unique(e, || format!("account {username:?} already exists")))?;
+    generations::bump(&mut *tx, Generation::Subscribers).await?;
+    tx.commit().await?;
     by_username(store, tenant, username)
         .await?
         .filter(|a| a.id == id)
         .ok_or_else(|| Error::NotFound(format!("account {username:?}")))
 }
 
-pub async fn by_username(store: &Store, tenant: &Tenant, username: &str) -> Result<Option<HotspotAccount>> {
+pub async fn by_username(
+    store: &Store,
+    tenant: &Tenant,
+    username: &str,
+) -> Result<Option<HotspotAccount>> {
     let sql = concat!(select!(), " WHERE a.tenant_id = $1 AND a.username = $2");
     let row = sqlx::query(sql)
         .bind(tenant.id)
@@ -90,18 +100,27 @@ pub async fn by_username(store: &Store, tenant: &Tenant, username: &str) -> Resu
 
 pub async fn list(store: &Store, tenant: &Tenant) -> Result<Vec<HotspotAccount>> {
     let sql = concat!(select!(), " WHERE a.tenant_id = $1 ORDER BY a.username");
-    let rows = sqlx::query(sql).bind(tenant.id).fetch_all(store.pool()).await?;
-    Ok(rows.iter().map(HotspotAccount::from_row).collect::<Result<_, _>>()?)
+    let rows = sqlx::query(sql)
+        .bind(tenant.id)
+        .fetch_all(store.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(HotspotAccount::from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 pub async fn remove(store: &Store, tenant: &Tenant, username: &str) -> Result<()> {
+    let mut tx = store.pool().begin().await?;
     let done = sqlx::query("DELETE FROM hotspot_accounts WHERE tenant_id = $1 AND username = $2")
         .bind(tenant.id)
         .bind(username.trim())
-        .execute(store.pool())
+        .execute(&mut *tx)
         .await?;
     if done.rows_affected() == 0 {
         return Err(Error::NotFound(format!("account {:?}", username.trim())));
     }
+    generations::bump(&mut *tx, Generation::Subscribers).await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -26,7 +26,11 @@ pub async fn add(store: &Store, tenant: &Tenant, name: &str) -> Result<Branch> {
     .fetch_one(store.pool())
     .await
     .map_err(|e| conflict_if_unique(e, || format!("branch {name:?} already exists")))?;
-    Ok(Branch { id, tenant_id: tenant.id, name: name.to_string() })
+    Ok(Branch {
+        id,
+        tenant_id: tenant.id,
+        name: name.to_string(),
+    })
 }
 
 pub async fn by_name(store: &Store, tenant: &Tenant, name: &str) -> Result<Branch> {
@@ -36,7 +40,11 @@ pub async fn by_name(store: &Store, tenant: &Tenant, name: &str) -> Result<Branc
         .fetch_optional(store.pool())
         .await?
         .ok_or_else(|| Error::NotFound(format!("branch {:?}", name.trim())))?;
-    Ok(Branch { id: row.try_get("id")?, tenant_id: tenant.id, name: row.try_get("name")? })
+    Ok(Branch {
+        id: row.try_get("id")?,
+        tenant_id: tenant.id,
+        name: row.try_get("name")?,
+    })
 }
 
 pub async fn list(store: &Store, tenant: &Tenant) -> Result<Vec<Branch>> {
@@ -45,6 +53,12 @@ pub async fn list(store: &Store, tenant: &Tenant) -> Result<Vec<Branch>> {
         .fetch_all(store.pool())
         .await?;
     rows.iter()
-        .map(|r| Ok(Branch { id: r.try_get("id")?, tenant_id: tenant.id, name: r.try_get("name")? }))
+        .map(|r| {
+            Ok(Branch {
+                id: r.try_get("id")?,
+                tenant_id: tenant.id,
+                name: r.try_get("name")?,
+            })
+        })
         .collect()
 }

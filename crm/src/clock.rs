@@ -17,3 +17,65 @@ pub fn format_utc(unix: i64) -> String {
         Err(_) => unix.to_string(),
     }
 }
+
+/// A tenant's time zone, for the local days and months quotas are counted in.
+#[derive(Debug, Clone)]
+pub struct Zone(jiff::tz::TimeZone);
+
+impl Zone {
+    /// An IANA zone name such as `Asia/Tehran` (bundled database: no system tzdata needed).
+    pub fn named(name: &str) -> crate::Result<Zone> {
+        jiff::tz::TimeZone::get(name)
+            .map(Zone)
+            .map_err(|_| crate::Error::Invalid(format!("unknown time zone {name:?}")))
+    }
+
+    /// The local date of `unix` as a `YYYYMMDD` number (how `usage_daily.day` is keyed).
+    pub fn day_key(&self, unix: i64) -> i64 {
+        let Ok(ts) = jiff::Timestamp::from_second(unix) else {
+            return 0;
+        };
+        let date = ts.to_zoned(self.0.clone()).date();
+        i64::from(date.year()) * 10_000 + i64::from(date.month()) * 100 + i64::from(date.day())
+    }
+}
+
+impl Zone {
+    /// Local weekday counted from Saturday (0) to Friday (6), and minute of the day:
+    /// what `AllowedHours::contains` takes.
+    pub fn weekday_minute(&self, unix: i64) -> (u8, u16) {
+        let Ok(ts) = jiff::Timestamp::from_second(unix) else {
+            return (0, 0);
+        };
+        let local = ts.to_zoned(self.0.clone());
+        let weekday = (local.weekday().to_sunday_zero_offset() + 1) % 7;
+        let minute = local.hour() as u16 * 60 + local.minute() as u16;
+        (weekday as u8, minute)
+    }
+}
+
+/// The first day (`YYYYMM01`) of the Gregorian month a day key falls in.
+pub fn month_start(day_key: i64) -> i64 {
+    day_key / 100 * 100 + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tehran_days_turn_at_local_midnight() {
+        let tehran = Zone::named("Asia/Tehran").unwrap();
+        // 2026-12-04 20:29:59 UTC = 23:59:59 in Tehran (UTC+03:30).
+        let before = 1_796_416_199;
+        assert_eq!(format_utc(before), "2026-12-04 20:29:59");
+        assert_eq!(tehran.day_key(before), 20261204);
+        assert_eq!(tehran.day_key(before + 1), 20261205);
+        assert_eq!(Zone::named("UTC").unwrap().day_key(before + 1), 20261204);
+        assert_eq!(month_start(20261205), 20261201);
+        assert!(Zone::named("Mars/Olympus").is_err());
+        // Friday 2026-12-04 23:59 in Tehran, then Saturday 00:00 (day 0 of the Persian week).
+        assert_eq!(tehran.weekday_minute(before), (6, 23 * 60 + 59));
+        assert_eq!(tehran.weekday_minute(before + 1), (0, 0));
+    }
+}

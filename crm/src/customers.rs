@@ -4,6 +4,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Error, Result, conflict_if_unique};
+use crate::generations::{self, Generation};
 use crate::phone::Phone;
 use crate::store::{Store, flag};
 use crate::{clock, groups, tenants::Tenant, text};
@@ -62,6 +63,7 @@ pub async fn add(
         Some(g) => groups::by_name(store, tenant, g).await?,
         None => groups::default_group(store, tenant).await?,
     };
+    let mut tx = store.pool().begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO customers (tenant_id, phone, name, group_id, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -71,9 +73,11 @@ pub async fn add(
     .bind(name)
     .bind(group.id)
     .bind(clock::now())
-    .fetch_one(store.pool())
+    .fetch_one(&mut *tx)
     .await
     .map_err(|e| conflict_if_unique(e, || format!("customer {phone} already exists")))?;
+    generations::bump(&mut *tx, Generation::Subscribers).await?;
+    tx.commit().await?;
     by_id(store, tenant, id).await
 }
 
@@ -111,9 +115,17 @@ pub struct CustomerQuery {
 pub async fn list(store: &Store, tenant: &Tenant, query: &CustomerQuery) -> Result<Vec<Customer>> {
     let limit = query.limit.clamp(1, 1000);
     let offset = query.offset.max(0);
-    let rows = match query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let rows = match query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => {
-            let sql = concat!(select!(), " WHERE c.tenant_id = $1 ORDER BY c.id DESC LIMIT $2 OFFSET $3");
+            let sql = concat!(
+                select!(),
+                " WHERE c.tenant_id = $1 ORDER BY c.id DESC LIMIT $2 OFFSET $3"
+            );
             sqlx::query(sql)
                 .bind(tenant.id)
                 .bind(limit)
@@ -131,7 +143,8 @@ pub async fn list(store: &Store, tenant: &Tenant, query: &CustomerQuery) -> Resu
                 Err(_) => format!("+98{}", digits.trim_start_matches('0')),
             };
             let sql = concat!(
-                select!(), " WHERE c.tenant_id = $1 AND (c.phone LIKE $2 OR c.name LIKE $3) \
+                select!(),
+                " WHERE c.tenant_id = $1 AND (c.phone LIKE $2 OR c.name LIKE $3) \
                  ORDER BY c.id DESC LIMIT $4 OFFSET $5"
             );
             sqlx::query(sql)
@@ -144,7 +157,10 @@ pub async fn list(store: &Store, tenant: &Tenant, query: &CustomerQuery) -> Resu
                 .await?
         }
     };
-    Ok(rows.iter().map(Customer::from_row).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(Customer::from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 fn escape_like(s: &str) -> String {
@@ -152,8 +168,10 @@ fn escape_like(s: &str) -> String {
 }
 
 pub async fn count(store: &Store, tenant: &Tenant) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE tenant_id = $1")
-        .bind(tenant.id)
-        .fetch_one(store.pool())
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE tenant_id = $1")
+            .bind(tenant.id)
+            .fetch_one(store.pool())
+            .await?,
+    )
 }

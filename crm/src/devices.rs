@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use crate::error::{Error, Result};
+use crate::generations::{self, Generation};
 use crate::{clock, store::Store, tenants::Tenant};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +42,7 @@ pub async fn record(
 ) -> Result<Device> {
     let mac = normalize_mac(mac)?;
     let now = clock::now();
+    let mut tx = store.pool().begin().await?;
     let row = sqlx::query(
         "INSERT INTO devices (tenant_id, customer_id, mac, remembered_until, first_seen_at, last_seen_at) \
          VALUES ($1, $2, $3, $4, $5, $5) \
@@ -53,8 +55,10 @@ pub async fn record(
     .bind(&mac)
     .bind(remembered_until)
     .bind(now)
-    .fetch_one(store.pool())
+    .fetch_one(&mut *tx)
     .await?;
+    generations::bump(&mut *tx, Generation::Subscribers).await?;
+    tx.commit().await?;
     Ok(Device {
         id: row.try_get("id")?,
         customer_id,
@@ -93,7 +97,12 @@ mod tests {
 
     #[test]
     fn macs_have_one_spelling() {
-        for m in ["aa-bb-cc-dd-ee-0f", "AABB.CCDD.EE0F", "aabbccddee0f", "AA:BB:CC:DD:EE:0F"] {
+        for m in [
+            "aa-bb-cc-dd-ee-0f",
+            "AABB.CCDD.EE0F",
+            "aabbccddee0f",
+            "AA:BB:CC:DD:EE:0F",
+        ] {
             assert_eq!(normalize_mac(m).unwrap(), "AA:BB:CC:DD:EE:0F");
         }
         for bad in ["", "---", "AA:BB:CC:DD:EE", "GG:BB:CC:DD:EE:FF"] {

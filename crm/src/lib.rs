@@ -5,22 +5,26 @@
 //! One code path serves both back ends — SQLite (embedded default) and PostgreSQL
 //! (scale-out) — through sqlx's `Any` driver with portable SQL; see `store` for why.
 
+pub mod accounting;
 pub mod accounts;
 pub mod branches;
 pub mod clock;
 pub mod customers;
 pub mod devices;
 pub mod error;
+pub mod generations;
 pub mod groups;
+pub mod hotspot;
 pub mod nas;
 pub mod phone;
 pub mod secret;
 pub mod store;
 pub mod tenants;
-pub mod text;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod text;
 pub mod units;
+pub mod usage;
 
 pub use error::{Error, Result};
 pub use store::{Backend, Store, StoreConfig};

@@ -8,6 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Error, Result, conflict_if_unique};
+use crate::generations::{self, Generation};
 use crate::secret::Secret;
 use crate::store::{Store, flag};
 use crate::{branches, clock, tenants::Tenant};
@@ -64,7 +65,11 @@ impl Nas {
 /// so the uniqueness constraint catches duplicates however they are written).
 pub fn parse_address(text: &str) -> Result<IpNetwork> {
     let text = text.trim();
-    let bad = || Error::invalid(format!("{text:?} is not an IP address or CIDR (e.g. 192.0.2.10 or 192.0.2.0/24)"));
+    let bad = || {
+        Error::invalid(format!(
+            "{text:?} is not an IP address or CIDR (e.g. 192.0.2.10 or 192.0.2.0/24)"
+        ))
+    };
     let net = match IpAddr::from_str(text) {
         Ok(ip) => IpNetwork::from(ip),
         Err(_) => IpNetwork::from_str(text).map_err(|_| bad())?,
@@ -92,8 +97,11 @@ pub async fn add(store: &Store, tenant: &Tenant, new: NewNas) -> Result<Nas> {
     let sql = concat!(
         "INSERT INTO nas (tenant_id, branch_id, name, address, secret, \
          require_message_authenticator, coa_port, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ", columns!(), ""
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
+        columns!(),
+        ""
     );
+    let mut tx = store.pool().begin().await?;
     let row = sqlx::query(sql)
         .bind(tenant.id)
         .bind(branch_id)
@@ -103,19 +111,28 @@ pub async fn add(store: &Store, tenant: &Tenant, new: NewNas) -> Result<Nas> {
         .bind(new.require_message_authenticator)
         .bind(i64::from(new.coa_port.unwrap_or(3799)))
         .bind(clock::now())
-        .fetch_one(store.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
             conflict_if_unique(e, || {
                 format!("a NAS named {name:?} or with address {address} already exists")
             })
         })?;
+    generations::bump(&mut *tx, Generation::Nas).await?;
+    tx.commit().await?;
     Nas::from_row(&row)
 }
 
 pub async fn list(store: &Store, tenant: &Tenant) -> Result<Vec<Nas>> {
-    let sql = concat!("SELECT ", columns!(), " FROM nas WHERE tenant_id = $1 ORDER BY name");
-    let rows = sqlx::query(sql).bind(tenant.id).fetch_all(store.pool()).await?;
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM nas WHERE tenant_id = $1 ORDER BY name"
+    );
+    let rows = sqlx::query(sql)
+        .bind(tenant.id)
+        .fetch_all(store.pool())
+        .await?;
     rows.iter().map(Nas::from_row).collect()
 }
 
@@ -127,7 +144,11 @@ pub async fn all(store: &Store) -> Result<Vec<Nas>> {
 }
 
 pub async fn by_name(store: &Store, tenant: &Tenant, name: &str) -> Result<Nas> {
-    let sql = concat!("SELECT ", columns!(), " FROM nas WHERE tenant_id = $1 AND name = $2");
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM nas WHERE tenant_id = $1 AND name = $2"
+    );
     let row = sqlx::query(sql)
         .bind(tenant.id)
         .bind(name.trim())
@@ -138,14 +159,17 @@ pub async fn by_name(store: &Store, tenant: &Tenant, name: &str) -> Result<Nas> 
 }
 
 pub async fn remove(store: &Store, tenant: &Tenant, name: &str) -> Result<()> {
+    let mut tx = store.pool().begin().await?;
     let done = sqlx::query("DELETE FROM nas WHERE tenant_id = $1 AND name = $2")
         .bind(tenant.id)
         .bind(name.trim())
-        .execute(store.pool())
+        .execute(&mut *tx)
         .await?;
     if done.rows_affected() == 0 {
         return Err(Error::NotFound(format!("NAS {:?}", name.trim())));
     }
+    generations::bump(&mut *tx, Generation::Nas).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -155,9 +179,18 @@ mod tests {
 
     #[test]
     fn addresses_have_one_spelling() {
-        assert_eq!(parse_address("10.0.0.1").unwrap().to_string(), "10.0.0.1/32");
-        assert_eq!(parse_address(" 10.0.0.7/24 ").unwrap().to_string(), "10.0.0.0/24");
-        assert_eq!(parse_address("2001:db8::1").unwrap().to_string(), "2001:db8::1/128");
+        assert_eq!(
+            parse_address("10.0.0.1").unwrap().to_string(),
+            "10.0.0.1/32"
+        );
+        assert_eq!(
+            parse_address(" 10.0.0.7/24 ").unwrap().to_string(),
+            "10.0.0.0/24"
+        );
+        assert_eq!(
+            parse_address("2001:db8::1").unwrap().to_string(),
+            "2001:db8::1/128"
+        );
         for bad in ["", "10.0.0", "10.0.0.1/33", "router.local", "10.0.0.1/-1"] {
             assert!(parse_address(bad).is_err(), "{bad}");
         }

@@ -33,8 +33,17 @@ impl Phone {
             }
             match c {
                 '+' if digits.is_empty() && !plus => plus = true,
-                ' ' | '-' | '.' | '(' | ')' | '\u{00A0}' | '\u{200C}' | '\u{200E}'
-                | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {}
+                ' '
+                | '-'
+                | '.'
+                | '('
+                | ')'
+                | '\u{00A0}'
+                | '\u{200C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}' => {}
                 other => return Err(PhoneError::BadCharacter(other)),
             }
         }
@@ -132,20 +141,44 @@ mod tests {
                 "{input}"
             );
         }
-        assert_eq!(Phone::parse("09121234567").unwrap().national(), "09121234567");
+        assert_eq!(
+            Phone::parse("09121234567").unwrap().national(),
+            "09121234567"
+        );
     }
 
     #[test]
     fn rejects_what_is_not_an_iranian_mobile() {
         assert_eq!(Phone::parse("  "), Err(PhoneError::Empty));
-        assert!(matches!(Phone::parse("0912abc4567"), Err(PhoneError::BadCharacter('a'))));
-        assert!(matches!(Phone::parse("+14155550100"), Err(PhoneError::NotIranian(_))));
-        assert!(matches!(Phone::parse("00447700900000"), Err(PhoneError::NotIranian(_))));
+        assert!(matches!(
+            Phone::parse("0912abc4567"),
+            Err(PhoneError::BadCharacter('a'))
+        ));
+        assert!(matches!(
+            Phone::parse("+14155550100"),
+            Err(PhoneError::NotIranian(_))
+        ));
+        assert!(matches!(
+            Phone::parse("00447700900000"),
+            Err(PhoneError::NotIranian(_))
+        ));
         // Tehran landline, too short, too long, not starting with 9.
-        for bad in ["02188776655", "0912123456", "091212345678", "08121234567", "+98"] {
-            assert!(matches!(Phone::parse(bad), Err(PhoneError::NotMobile(_))), "{bad}");
+        for bad in [
+            "02188776655",
+            "0912123456",
+            "091212345678",
+            "08121234567",
+            "+98",
+        ] {
+            assert!(
+                matches!(Phone::parse(bad), Err(PhoneError::NotMobile(_))),
+                "{bad}"
+            );
         }
-        assert!(matches!(Phone::parse("09+121234567"), Err(PhoneError::BadCharacter('+'))));
+        assert!(matches!(
+            Phone::parse("09+121234567"),
+            Err(PhoneError::BadCharacter('+'))
+        ));
     }
 
     proptest! {

@@ -130,11 +130,7 @@ impl Store {
 
     /// Newest schema version this binary carries.
     pub fn binary_schema_version(&self) -> i64 {
-        self.migrator()
-            .iter()
-            .map(|m| m.version)
-            .max()
-            .unwrap_or(0)
+        self.migrator().iter().map(|m| m.version).max().unwrap_or(0)
     }
 
     /// Applies pending migrations; a no-op when up to date; refuses a newer schema.
@@ -173,11 +169,11 @@ impl Store {
         if exists == 0 {
             return Ok(Vec::new());
         }
-        Ok(
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version")
-                .fetch_all(&self.pool)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version",
         )
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Readiness: the database answers a trivial query.

@@ -56,7 +56,9 @@ pub async fn create(store: &Store, name: &str) -> Result<Tenant> {
         let mut tx = store.pool().begin().await?;
         let sql = concat!(
             "INSERT INTO tenants (name, club_code, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (club_code) DO NOTHING RETURNING ", columns!(), ""
+             ON CONFLICT (club_code) DO NOTHING RETURNING ",
+            columns!(),
+            ""
         );
         let row = sqlx::query(sql)
             .bind(name)
@@ -111,7 +113,10 @@ pub async fn by_id(store: &Store, id: i64) -> Result<Tenant> {
 pub async fn list(store: &Store) -> Result<Vec<Tenant>> {
     let sql = concat!("SELECT ", columns!(), " FROM tenants ORDER BY id");
     let rows = sqlx::query(sql).fetch_all(store.pool()).await?;
-    Ok(rows.iter().map(Tenant::from_row).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(Tenant::from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 /// What `--tenant` names: a tenant name, or nothing for the default tenant.

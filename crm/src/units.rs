@@ -16,7 +16,11 @@ pub fn parse_bytes(input: &str) -> Result<i64> {
         "M" | "MB" | "MIB" => 1 << 20,
         "G" | "GB" | "GIB" => 1 << 30,
         "T" | "TB" | "TIB" => 1 << 40,
-        _ => return Err(Error::invalid(format!("{input:?}: unknown size unit {unit:?}"))),
+        _ => {
+            return Err(Error::invalid(format!(
+                "{input:?}: unknown size unit {unit:?}"
+            )));
+        }
     };
     base.checked_mul(multiplier)
         .ok_or_else(|| Error::invalid(format!("{input:?} is too large")))
@@ -24,7 +28,11 @@ pub fn parse_bytes(input: &str) -> Result<i64> {
 
 /// `90`, `30s`, `15m`, `2h`, `1d`, `1h30m` → seconds.
 pub fn parse_duration(input: &str) -> Result<i64> {
-    let bad = || Error::invalid(format!("{input:?} is not a duration (e.g. 90, 15m, 2h, 1h30m)"));
+    let bad = || {
+        Error::invalid(format!(
+            "{input:?} is not a duration (e.g. 90, 15m, 2h, 1h30m)"
+        ))
+    };
     let s = input.trim();
     if s.is_empty() {
         return Err(bad());
@@ -72,7 +80,12 @@ pub fn format_duration(secs: i64) -> String {
 
 /// Bytes back to a short binary-unit form, for listings.
 pub fn format_bytes(bytes: i64) -> String {
-    for (unit, size) in [("T", 1i64 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)] {
+    for (unit, size) in [
+        ("T", 1i64 << 40),
+        ("G", 1 << 30),
+        ("M", 1 << 20),
+        ("K", 1 << 10),
+    ] {
         if bytes >= size && bytes % size == 0 {
             return format!("{}{unit}", bytes / size);
         }

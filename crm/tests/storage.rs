@@ -63,26 +63,44 @@ async fn first_start_creates_default_tenant_and_groups_once() {
 async fn nas_duplicates_are_refused_and_nothing_half_written() {
     on_both(|db| async move {
         let t = tenants::ensure_default(&db.store).await.unwrap();
-        let added = nas::add(&db.store, &t, router("r1", "192.0.2.1")).await.unwrap();
+        let added = nas::add(&db.store, &t, router("r1", "192.0.2.1"))
+            .await
+            .unwrap();
         assert_eq!(added.address.to_string(), "192.0.2.1/32");
         assert!(added.require_message_authenticator);
         assert_eq!(added.coa_port, 3799);
         // Same CIDR spelled differently.
-        let err = nas::add(&db.store, &t, router("r2", "192.0.2.1/32")).await.unwrap_err();
-        assert!(matches!(err, Error::Conflict(_)), "{err}");
-        let err = nas::add(&db.store, &t, router("r1", "192.0.2.9")).await.unwrap_err();
-        assert!(matches!(err, Error::Conflict(_)), "{err}");
-        let err = nas::add(&db.store, &t, router("r3", "not-an-ip")).await.unwrap_err();
-        assert!(matches!(err, Error::Invalid(_)), "{err}");
-        let err = nas::add(&db.store, &t, NewNas { branch: Some("nowhere".into()), ..router("r4", "192.0.2.4") })
+        let err = nas::add(&db.store, &t, router("r2", "192.0.2.1/32"))
             .await
             .unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{err}");
+        let err = nas::add(&db.store, &t, router("r1", "192.0.2.9"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{err}");
+        let err = nas::add(&db.store, &t, router("r3", "not-an-ip"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)), "{err}");
+        let err = nas::add(
+            &db.store,
+            &t,
+            NewNas {
+                branch: Some("nowhere".into()),
+                ..router("r4", "192.0.2.4")
+            },
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, Error::NotFound(_)), "{err}");
         assert_eq!(nas::list(&db.store, &t).await.unwrap().len(), 1);
         // Secrets never show in Debug output (and so never in logs).
         assert!(!format!("{added:?}").contains("a-long-shared-secret"));
         nas::remove(&db.store, &t, "r1").await.unwrap();
-        assert!(matches!(nas::remove(&db.store, &t, "r1").await, Err(Error::NotFound(_))));
+        assert!(matches!(
+            nas::remove(&db.store, &t, "r1").await,
+            Err(Error::NotFound(_))
+        ));
         db
     })
     .await;
@@ -98,27 +116,57 @@ async fn groups_are_validated_edited_and_guarded() {
             interim_interval: 120,
             ..Default::default()
         };
-        let g = groups::add(&db.store, &t, "vip", policy.clone()).await.unwrap();
-        assert_eq!(g.policy.allowed_hours.as_deref(), Some("sat,sun,mon,tue,wed 08:00-23:00"));
-        assert!(matches!(groups::add(&db.store, &t, "vip", policy.clone()).await, Err(Error::Conflict(_))));
-        let bad = groups::GroupPolicy { rate_limit: Some("lots".into()), ..policy.clone() };
-        assert!(matches!(groups::add(&db.store, &t, "bad", bad).await, Err(Error::Invalid(_))));
-        assert!(matches!(groups::by_name(&db.store, &t, "bad").await, Err(Error::NotFound(_))));
+        let g = groups::add(&db.store, &t, "vip", policy.clone())
+            .await
+            .unwrap();
+        assert_eq!(
+            g.policy.allowed_hours.as_deref(),
+            Some("sat,sun,mon,tue,wed 08:00-23:00")
+        );
+        assert!(matches!(
+            groups::add(&db.store, &t, "vip", policy.clone()).await,
+            Err(Error::Conflict(_))
+        ));
+        let bad = groups::GroupPolicy {
+            rate_limit: Some("lots".into()),
+            ..policy.clone()
+        };
+        assert!(matches!(
+            groups::add(&db.store, &t, "bad", bad).await,
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            groups::by_name(&db.store, &t, "bad").await,
+            Err(Error::NotFound(_))
+        ));
 
         let mut changed = g.policy.clone();
         changed.daily_data_quota = Some(1 << 30);
-        let g2 = groups::set_policy(&db.store, &t, "vip", changed).await.unwrap();
+        let g2 = groups::set_policy(&db.store, &t, "vip", changed)
+            .await
+            .unwrap();
         assert_eq!(g2.policy.daily_data_quota, Some(1 << 30));
         assert!(matches!(
             groups::set_policy(&db.store, &t, "ghost", policy.clone()).await,
             Err(Error::NotFound(_))
         ));
 
-        customers::add(&db.store, &t, "09121111111", None, Some("vip")).await.unwrap();
-        assert!(matches!(groups::remove(&db.store, &t, "vip").await, Err(Error::Conflict(_))));
-        assert!(matches!(groups::remove(&db.store, &t, "guests").await, Err(Error::Conflict(_))));
+        customers::add(&db.store, &t, "09121111111", None, Some("vip"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            groups::remove(&db.store, &t, "vip").await,
+            Err(Error::Conflict(_))
+        ));
+        assert!(matches!(
+            groups::remove(&db.store, &t, "guests").await,
+            Err(Error::Conflict(_))
+        ));
         groups::make_default(&db.store, &t, "vip").await.unwrap();
-        assert_eq!(groups::default_group(&db.store, &t).await.unwrap().name, "vip");
+        assert_eq!(
+            groups::default_group(&db.store, &t).await.unwrap().name,
+            "vip"
+        );
         groups::remove(&db.store, &t, "staff").await.unwrap();
         db
     })
@@ -129,41 +177,95 @@ async fn groups_are_validated_edited_and_guarded() {
 async fn customers_have_one_row_per_phone_whatever_the_spelling() {
     on_both(|db| async move {
         let t = tenants::ensure_default(&db.store).await.unwrap();
-        let c = customers::add(&db.store, &t, "۰۹۱۲ ۱۲۳ ۴۵۶۷", Some("علي"), None).await.unwrap();
+        let c = customers::add(&db.store, &t, "۰۹۱۲ ۱۲۳ ۴۵۶۷", Some("علي"), None)
+            .await
+            .unwrap();
         assert_eq!(c.phone, "+989121234567");
         assert_eq!(c.name.as_deref(), Some("علی"));
         assert_eq!(c.group_name.as_deref(), Some("guests"));
         for spelling in ["+989121234567", "00989121234567", "9121234567"] {
-            let err = customers::add(&db.store, &t, spelling, None, None).await.unwrap_err();
+            let err = customers::add(&db.store, &t, spelling, None, None)
+                .await
+                .unwrap_err();
             assert!(matches!(err, Error::Conflict(_)), "{spelling}: {err}");
-            assert_eq!(customers::by_phone(&db.store, &t, spelling).await.unwrap().id, c.id);
+            assert_eq!(
+                customers::by_phone(&db.store, &t, spelling)
+                    .await
+                    .unwrap()
+                    .id,
+                c.id
+            );
         }
         for bad in ["0212345678", "hello", "+44 7700 900000", ""] {
-            let err = customers::add(&db.store, &t, bad, None, None).await.unwrap_err();
+            let err = customers::add(&db.store, &t, bad, None, None)
+                .await
+                .unwrap_err();
             assert!(matches!(err, Error::Phone(_)), "{bad}: {err}");
         }
-        let err = customers::add(&db.store, &t, "09120000000", None, Some("nope")).await.unwrap_err();
+        let err = customers::add(&db.store, &t, "09120000000", None, Some("nope"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::NotFound(_)), "{err}");
         assert_eq!(customers::count(&db.store, &t).await.unwrap(), 1);
 
-        customers::add(&db.store, &t, "09351234567", Some("Sara"), Some("staff")).await.unwrap();
-        let q = |s: &str| customers::CustomerQuery { search: Some(s.into()), limit: 50, offset: 0 };
+        customers::add(&db.store, &t, "09351234567", Some("Sara"), Some("staff"))
+            .await
+            .unwrap();
+        let q = |s: &str| customers::CustomerQuery {
+            search: Some(s.into()),
+            limit: 50,
+            offset: 0,
+        };
         let found = customers::list(&db.store, &t, &q("0935")).await.unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].name.as_deref(), Some("Sara"));
-        assert_eq!(customers::list(&db.store, &t, &q("۰۹۱۲")).await.unwrap().len(), 1);
-        assert_eq!(customers::list(&db.store, &t, &q("Sar")).await.unwrap().len(), 1);
-        assert_eq!(customers::list(&db.store, &t, &q("zzz")).await.unwrap().len(), 0);
-        let all = customers::list(&db.store, &t, &customers::CustomerQuery { limit: 10, ..Default::default() })
-            .await
-            .unwrap();
+        assert_eq!(
+            customers::list(&db.store, &t, &q("۰۹۱۲"))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            customers::list(&db.store, &t, &q("Sar"))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            customers::list(&db.store, &t, &q("zzz"))
+                .await
+                .unwrap()
+                .len(),
+            0
+        );
+        let all = customers::list(
+            &db.store,
+            &t,
+            &customers::CustomerQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(all.len(), 2);
 
         // Devices: a MAC follows its latest customer.
-        let d = devices::record(&db.store, &t, c.id, "aa-bb-cc-dd-ee-ff", None).await.unwrap();
+        let d = devices::record(&db.store, &t, c.id, "aa-bb-cc-dd-ee-ff", None)
+            .await
+            .unwrap();
         assert_eq!(d.mac, "AA:BB:CC:DD:EE:FF");
-        assert_eq!(devices::for_customer(&db.store, c.id).await.unwrap().len(), 1);
-        assert!(devices::record(&db.store, &t, c.id, "nonsense", None).await.is_err());
+        assert_eq!(
+            devices::for_customer(&db.store, c.id).await.unwrap().len(),
+            1
+        );
+        assert!(
+            devices::record(&db.store, &t, c.id, "nonsense", None)
+                .await
+                .is_err()
+        );
         db
     })
     .await;
@@ -175,13 +277,30 @@ async fn tenants_are_isolated() {
         let a = tenants::ensure_default(&db.store).await.unwrap();
         let b = tenants::create(&db.store, "cafe-b").await.unwrap();
         assert_ne!(a.club_code, b.club_code);
-        assert!(matches!(tenants::create(&db.store, "cafe-b").await, Err(Error::Conflict(_))));
-        let c = customers::add(&db.store, &a, "09121234567", None, None).await.unwrap();
+        assert!(matches!(
+            tenants::create(&db.store, "cafe-b").await,
+            Err(Error::Conflict(_))
+        ));
+        let c = customers::add(&db.store, &a, "09121234567", None, None)
+            .await
+            .unwrap();
         // Same phone is a different customer in another tenant.
-        customers::add(&db.store, &b, "09121234567", None, None).await.unwrap();
-        assert!(matches!(customers::by_id(&db.store, &b, c.id).await, Err(Error::NotFound(_))));
-        accounts::add(&db.store, &a, "till-1", &Secret::new("pw"), "staff").await.unwrap();
-        assert!(accounts::by_username(&db.store, &b, "till-1").await.unwrap().is_none());
+        customers::add(&db.store, &b, "09121234567", None, None)
+            .await
+            .unwrap();
+        assert!(matches!(
+            customers::by_id(&db.store, &b, c.id).await,
+            Err(Error::NotFound(_))
+        ));
+        accounts::add(&db.store, &a, "till-1", &Secret::new("pw"), "staff")
+            .await
+            .unwrap();
+        assert!(
+            accounts::by_username(&db.store, &b, "till-1")
+                .await
+                .unwrap()
+                .is_none()
+        );
         db
     })
     .await;
@@ -191,7 +310,9 @@ async fn tenants_are_isolated() {
 async fn accounts_are_validated() {
     on_both(|db| async move {
         let t = tenants::ensure_default(&db.store).await.unwrap();
-        let a = accounts::add(&db.store, &t, "pos-1", &Secret::new("s3cret"), "staff").await.unwrap();
+        let a = accounts::add(&db.store, &t, "pos-1", &Secret::new("s3cret"), "staff")
+            .await
+            .unwrap();
         assert_eq!(a.group_name, "staff");
         assert_eq!(a.password.expose(), "s3cret");
         assert!(!format!("{a:?}").contains("s3cret"));
@@ -238,12 +359,21 @@ async fn newer_schema_than_binary_is_a_clear_error() {
 #[tokio::test]
 async fn unreachable_database_is_a_clear_error() {
     // Port 1 on loopback: nothing listens there.
-    let mut config = StoreConfig::new(std::env::temp_dir(), Some("postgres://u:pw@127.0.0.1:1/x".into()));
+    let mut config = StoreConfig::new(
+        std::env::temp_dir(),
+        Some("postgres://u:pw@127.0.0.1:1/x".into()),
+    );
     config.connect_timeout = std::time::Duration::from_secs(2);
     let err = Store::connect(&config).await.unwrap_err();
     let msg = err.to_string();
-    assert!(msg.starts_with("cannot reach database postgres://u:***@127.0.0.1:1/x"), "{msg}");
+    assert!(
+        msg.starts_with("cannot reach database postgres://u:***@127.0.0.1:1/x"),
+        "{msg}"
+    );
     assert!(!msg.contains(":pw@"), "{msg}");
     let config = StoreConfig::new(std::env::temp_dir(), Some("mysql://h/db".into()));
-    assert!(matches!(Store::connect(&config).await, Err(Error::Invalid(_))));
+    assert!(matches!(
+        Store::connect(&config).await,
+        Err(Error::Invalid(_))
+    ));
 }

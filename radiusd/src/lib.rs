@@ -1,2 +1,15 @@
-//! RADIUS for smartx: the packet codec (`packet`) and, later, the server.
+//! RADIUS for smartx: the packet codec (`packet`) and the server that answers
+//! MikroTik routers (`server`), deciding logins from memory (`access`,
+//! `subscribers`) and storing accounting in group commits (`accounting`).
+
+mod access;
+mod accounting;
+mod class;
+mod dedup;
+mod messages;
 pub mod packet;
+mod registry;
+mod server;
+mod subscribers;
+
+pub use server::{RadiusConfig, RadiusServer, start};

@@ -30,8 +30,13 @@ impl AccountCommand {
     pub async fn run(self, config: &Config) -> Result<()> {
         let (store, tenant) = open_tenant(config).await?;
         match self {
-            AccountCommand::Add { username, password, group } => {
-                let a = accounts::add(&store, &tenant, &username, &Secret::new(password), &group).await?;
+            AccountCommand::Add {
+                username,
+                password,
+                group,
+            } => {
+                let a = accounts::add(&store, &tenant, &username, &Secret::new(password), &group)
+                    .await?;
                 println!("added account {} in group {}", a.username, a.group_name);
             }
             AccountCommand::List => {

@@ -82,7 +82,10 @@ pub struct PolicyArgs {
 }
 
 /// `None` = flag absent (keep); `Some(None)` = `none` (clear); `Some(Some(v))` = set.
-fn field<T>(arg: &Option<String>, parse: impl Fn(&str) -> crm::Result<T>) -> Result<Option<Option<T>>> {
+fn field<T>(
+    arg: &Option<String>,
+    parse: impl Fn(&str) -> crm::Result<T>,
+) -> Result<Option<Option<T>>> {
     Ok(match arg.as_deref().map(str::trim) {
         None => None,
         Some("none") | Some("") => Some(None),
@@ -95,7 +98,8 @@ fn text(v: &str) -> crm::Result<String> {
 }
 
 fn number(v: &str) -> crm::Result<i64> {
-    v.parse().map_err(|_| crm::Error::Invalid(format!("{v:?} is not a whole number")))
+    v.parse()
+        .map_err(|_| crm::Error::Invalid(format!("{v:?} is not a whole number")))
 }
 
 impl PolicyArgs {
@@ -132,7 +136,10 @@ impl GroupCommand {
         let (store, tenant) = open_tenant(config).await?;
         match self {
             GroupCommand::Add { name, policy } => {
-                let base = GroupPolicy { interim_interval: 300, ..GroupPolicy::default() };
+                let base = GroupPolicy {
+                    interim_interval: 300,
+                    ..GroupPolicy::default()
+                };
                 let g = groups::add(&store, &tenant, &name, policy.apply(base)?).await?;
                 println!("added group {}", g.name);
             }
@@ -161,16 +168,30 @@ impl GroupCommand {
                     .collect::<Vec<_>>();
                 table::print(
                     &[
-                        "NAME", "RATE-LIMIT", "SESSION", "IDLE", "DAY-TIME", "DAY-DATA", "MONTH-DATA",
-                        "DEVICES", "HOURS", "INTERIM", "ADDRESS-LIST",
+                        "NAME",
+                        "RATE-LIMIT",
+                        "SESSION",
+                        "IDLE",
+                        "DAY-TIME",
+                        "DAY-DATA",
+                        "MONTH-DATA",
+                        "DEVICES",
+                        "HOURS",
+                        "INTERIM",
+                        "ADDRESS-LIST",
                     ],
                     &rows,
                 );
                 println!("(* = default group for new guests)");
             }
-            GroupCommand::Set { name, policy, default } => {
+            GroupCommand::Set {
+                name,
+                policy,
+                default,
+            } => {
                 let current = groups::by_name(&store, &tenant, &name).await?;
-                let g = groups::set_policy(&store, &tenant, &name, policy.apply(current.policy)?).await?;
+                let g = groups::set_policy(&store, &tenant, &name, policy.apply(current.policy)?)
+                    .await?;
                 if default {
                     groups::make_default(&store, &tenant, &g.name).await?;
                 }

@@ -41,7 +41,14 @@ impl NasCommand {
     pub async fn run(self, config: &Config) -> Result<()> {
         let (store, tenant) = open_tenant(config).await?;
         match self {
-            NasCommand::Add { name, address, secret, require_message_authenticator, branch, coa_port } => {
+            NasCommand::Add {
+                name,
+                address,
+                secret,
+                require_message_authenticator,
+                branch,
+                coa_port,
+            } => {
                 let n = nas::add(
                     &store,
                     &tenant,
@@ -65,7 +72,12 @@ impl NasCommand {
                         vec![
                             n.name,
                             n.address.to_string(),
-                            if n.require_message_authenticator { "yes" } else { "no" }.into(),
+                            if n.require_message_authenticator {
+                                "yes"
+                            } else {
+                                "no"
+                            }
+                            .into(),
                             n.coa_port.to_string(),
                         ]
                     })

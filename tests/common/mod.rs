@@ -42,7 +42,10 @@ impl Db {
     }
 
     pub fn postgres() -> Db {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let (url, schema) = rt.block_on(crm::testing::postgres_schema_url());
         Db {
             args: vec!["--database-url".into(), url],
@@ -86,7 +89,11 @@ impl Db {
     /// Runs and expects failure; returns stderr.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(!out.status.success(), "[{}] smartx {args:?} should fail", self.label);
+        assert!(
+            !out.status.success(),
+            "[{}] smartx {args:?} should fail",
+            self.label
+        );
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
@@ -116,11 +123,20 @@ impl Db {
                 let _ = tx.send(line);
             }
         });
-        let mut server = Server { child, http: None, radius_auth: None, radius_acct: None, lines: rx };
+        let mut server = Server {
+            child,
+            http: None,
+            radius_auth: None,
+            radius_acct: None,
+            lines: rx,
+        };
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let line = server.lines.recv_timeout(left).expect("smartx serve did not report its addresses");
+            let line = server
+                .lines
+                .recv_timeout(left)
+                .expect("smartx serve did not report its addresses");
             let addr = |prefix: &str| line.rsplit(prefix).next().map(str::to_string);
             if line.contains("http://") {
                 server.http = addr("http://");
@@ -138,7 +154,10 @@ impl Db {
 
     pub fn cleanup(self) {
         if let Some(schema) = &self.schema {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(crm::testing::drop_postgres_schema(schema));
         }
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -160,7 +179,9 @@ impl Server {
 
     /// SIGTERM, then wait for a clean exit.
     pub fn stop(mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let status = self.child.wait().expect("wait for smartx");
         status
     }
@@ -176,8 +197,14 @@ impl Drop for Server {
 /// A minimal HTTP/1.1 GET: status code and body.
 pub fn http_get(addr: &str, path: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read response");
     let status = response
@@ -185,6 +212,9 @@ pub fn http_get(addr: &str, path: &str) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }

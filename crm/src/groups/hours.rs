@@ -67,7 +67,10 @@ fn parse_window(text: &str) -> Result<Window, Error> {
         ))
     };
     let (days, span) = match text.rsplit_once(char::is_whitespace) {
-        Some((days, span)) => (parse_days(days.trim()).ok_or_else(|| bad("unknown day"))?, span),
+        Some((days, span)) => (
+            parse_days(days.trim()).ok_or_else(|| bad("unknown day"))?,
+            span,
+        ),
         None => (0x7f, text),
     };
     let (start, end) = span.split_once('-').ok_or_else(|| bad("missing '-'"))?;
@@ -76,7 +79,11 @@ fn parse_window(text: &str) -> Result<Window, Error> {
     if start == end || start == 1440 {
         return Err(bad("empty window"));
     }
-    Ok(Window { days, start, end: if end == 1440 && start > 0 { 1440 } else { end } })
+    Ok(Window {
+        days,
+        start,
+        end: if end == 1440 && start > 0 { 1440 } else { end },
+    })
 }
 
 fn parse_days(text: &str) -> Option<u8> {
@@ -143,7 +150,10 @@ mod tests {
     #[test]
     fn parses_and_checks_windows() {
         let h: AllowedHours = "sat-wed 08:00-23:00; thu 10:00-02:00".parse().unwrap();
-        assert_eq!(h.to_string(), "sat,sun,mon,tue,wed 08:00-23:00; thu 10:00-02:00");
+        assert_eq!(
+            h.to_string(),
+            "sat,sun,mon,tue,wed 08:00-23:00; thu 10:00-02:00"
+        );
         assert!(h.contains(0, 8 * 60));
         assert!(!h.contains(0, 23 * 60));
         assert!(!h.contains(6, 9 * 60)); // Friday
@@ -159,7 +169,14 @@ mod tests {
 
     #[test]
     fn rejects_nonsense() {
-        for bad in ["", "8-9", "25:00-26:00", "funday 08:00-09:00", "08:00-08:00", "08:60-09:00"] {
+        for bad in [
+            "",
+            "8-9",
+            "25:00-26:00",
+            "funday 08:00-09:00",
+            "08:00-08:00",
+            "08:60-09:00",
+        ] {
             assert!(bad.parse::<AllowedHours>().is_err(), "{bad}");
         }
     }

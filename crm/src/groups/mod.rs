@@ -10,6 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::error::{Error, Result, conflict_if_unique};
+use crate::generations::{self, Generation};
 use crate::store::{Store, flag};
 use crate::{clock, tenants::Tenant};
 
@@ -152,13 +153,18 @@ async fn insert(
          daily_time_quota, daily_data_quota, monthly_data_quota, simultaneous_devices, \
          allowed_hours, interim_interval, address_list, created_at) \
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) \
-         RETURNING ", columns!(), ""
+         RETURNING ",
+        columns!(),
+        ""
     );
-    let row = bind_policy(sqlx::query(sql).bind(tenant_id).bind(name).bind(is_default), p)
-        .bind(clock::now())
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(|e| conflict_if_unique(e, || format!("group {name:?} already exists")))?;
+    let row = bind_policy(
+        sqlx::query(sql).bind(tenant_id).bind(name).bind(is_default),
+        p,
+    )
+    .bind(clock::now())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|e| conflict_if_unique(e, || format!("group {name:?} already exists")))?;
     Ok(Group::from_row(&row)?)
 }
 
@@ -194,18 +200,30 @@ pub async fn add(store: &Store, tenant: &Tenant, name: &str, policy: GroupPolicy
     let policy = policy.validate()?;
     let mut tx = store.pool().begin().await?;
     let group = insert(&mut tx, tenant.id, name, false, &policy).await?;
+    generations::bump(&mut *tx, Generation::Subscribers).await?;
     tx.commit().await?;
     Ok(group)
 }
 
 pub async fn list(store: &Store, tenant: &Tenant) -> Result<Vec<Group>> {
-    let sql = concat!("SELECT ", columns!(), " FROM groups WHERE tenant_id = $1 ORDER BY id");
-    let rows = sqlx::query(sql).bind(tenant.id).fetch_all(store.pool()).await?;
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM groups WHERE tenant_id = $1 ORDER BY id"
+    );
+    let rows = sqlx::query(sql)
+        .bind(tenant.id)
+        .fetch_all(store.pool())
+        .await?;
     Ok(rows.iter().map(Group::from_row).collect::<Result<_, _>>()?)
 }
 
 pub async fn by_name(store: &Store, tenant: &Tenant, name: &str) -> Result<Group> {
-    let sql = concat!("SELECT ", columns!(), " FROM groups WHERE tenant_id = $1 AND name = $2");
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM groups WHERE tenant_id = $1 AND name = $2"
+    );
     let row = sqlx::query(sql)
         .bind(tenant.id)
         .bind(name.trim())
@@ -218,7 +236,9 @@ pub async fn by_name(store: &Store, tenant: &Tenant, name: &str) -> Result<Group
 /// The group portal guests are put in.
 pub async fn default_group(store: &Store, tenant: &Tenant) -> Result<Group> {
     let sql = concat!(
-        "SELECT ", columns!(), " FROM groups WHERE tenant_id = $1 AND is_default = TRUE ORDER BY id LIMIT 1"
+        "SELECT ",
+        columns!(),
+        " FROM groups WHERE tenant_id = $1 AND is_default = TRUE ORDER BY id LIMIT 1"
     );
     let row = sqlx::query(sql)
         .bind(tenant.id)
@@ -229,19 +249,29 @@ pub async fn default_group(store: &Store, tenant: &Tenant) -> Result<Group> {
 }
 
 /// Replaces a group's whole policy (callers read, change fields, write back).
-pub async fn set_policy(store: &Store, tenant: &Tenant, name: &str, policy: GroupPolicy) -> Result<Group> {
+pub async fn set_policy(
+    store: &Store,
+    tenant: &Tenant,
+    name: &str,
+    policy: GroupPolicy,
+) -> Result<Group> {
     let policy = policy.validate()?;
     let sql = concat!(
         "UPDATE groups SET rate_limit = $3, burst_limit = $4, burst_threshold = $5, \
          burst_time = $6, priority = $7, session_timeout = $8, idle_timeout = $9, \
          daily_time_quota = $10, daily_data_quota = $11, monthly_data_quota = $12, \
          simultaneous_devices = $13, allowed_hours = $14, interim_interval = $15, \
-         address_list = $16 WHERE tenant_id = $1 AND name = $2 RETURNING ", columns!(), ""
+         address_list = $16 WHERE tenant_id = $1 AND name = $2 RETURNING ",
+        columns!(),
+        ""
     );
+    let mut tx = store.pool().begin().await?;
     let row = bind_policy(sqlx::query(sql).bind(tenant.id).bind(name.trim()), &policy)
-        .fetch_optional(store.pool())
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| Error::NotFound(format!("group {:?}", name.trim())))?;
+    generations::bump(&mut *tx, Generation::Subscribers).await?;
+    tx.commit().await?;
     Ok(Group::from_row(&row)?)
 }
 
@@ -254,6 +284,7 @@ pub async fn make_default(store: &Store, tenant: &Tenant, name: &str) -> Result<
         .bind(group.id)
         .execute(&mut *tx)
         .await?;
+    generations::bump(&mut *tx, Generation::Subscribers).await?;
     tx.commit().await?;
     by_name(store, tenant, name).await
 }
@@ -285,6 +316,18 @@ pub async fn remove(store: &Store, tenant: &Tenant, name: &str) -> Result<()> {
         .bind(group.id)
         .execute(&mut *tx)
         .await?;
+    generations::bump(&mut *tx, Generation::Subscribers).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A group by id, whichever tenant: for caches keyed by the ids logins carry.
+pub async fn by_id(store: &Store, id: i64) -> Result<Group> {
+    let sql = concat!("SELECT ", columns!(), " FROM groups WHERE id = $1");
+    let row = sqlx::query(sql)
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("group #{id}")))?;
+    Ok(Group::from_row(&row)?)
 }

@@ -49,7 +49,9 @@ impl GroupPolicy {
         }
         if let Some(p) = self.priority {
             if !(1..=8).contains(&p) {
-                return Err(Error::invalid(format!("priority {p} is not between 1 and 8")));
+                return Err(Error::invalid(format!(
+                    "priority {p} is not between 1 and 8"
+                )));
             }
             if self.rate_limit.is_none() {
                 return Err(Error::invalid("priority needs a rate limit"));
@@ -205,16 +207,48 @@ mod tests {
     #[test]
     fn rejects_bad_policies() {
         let bad = [
-            GroupPolicy { rate_limit: Some("fast".into()), ..policy() },
-            GroupPolicy { rate_limit: Some("1M/2X".into()), ..policy() },
-            GroupPolicy { rate_limit: Some("1M".into()), burst_limit: Some("2M".into()), ..policy() },
-            GroupPolicy { rate_limit: Some("1M".into()), priority: Some(9), ..policy() },
-            GroupPolicy { priority: Some(2), ..policy() },
-            GroupPolicy { session_timeout: Some(0), ..policy() },
-            GroupPolicy { simultaneous_devices: Some(0), ..policy() },
-            GroupPolicy { interim_interval: 1, ..policy() },
-            GroupPolicy { allowed_hours: Some("25:00-26:00".into()), ..policy() },
-            GroupPolicy { address_list: Some("two words".into()), ..policy() },
+            GroupPolicy {
+                rate_limit: Some("fast".into()),
+                ..policy()
+            },
+            GroupPolicy {
+                rate_limit: Some("1M/2X".into()),
+                ..policy()
+            },
+            GroupPolicy {
+                rate_limit: Some("1M".into()),
+                burst_limit: Some("2M".into()),
+                ..policy()
+            },
+            GroupPolicy {
+                rate_limit: Some("1M".into()),
+                priority: Some(9),
+                ..policy()
+            },
+            GroupPolicy {
+                priority: Some(2),
+                ..policy()
+            },
+            GroupPolicy {
+                session_timeout: Some(0),
+                ..policy()
+            },
+            GroupPolicy {
+                simultaneous_devices: Some(0),
+                ..policy()
+            },
+            GroupPolicy {
+                interim_interval: 1,
+                ..policy()
+            },
+            GroupPolicy {
+                allowed_hours: Some("25:00-26:00".into()),
+                ..policy()
+            },
+            GroupPolicy {
+                address_list: Some("two words".into()),
+                ..policy()
+            },
         ];
         for p in bad {
             assert!(p.clone().validate().is_err(), "{p:?}");

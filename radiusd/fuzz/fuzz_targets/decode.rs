@@ -25,7 +25,12 @@ fuzz_target!(|data: &[u8]| {
 
     for (kind, value) in packet.attributes() {
         assert!(value.len() <= 253);
-        let _ = (packet.attribute(kind), packet.string(kind), packet.u32(kind), packet.ipv4(kind));
+        let _ = (
+            packet.attribute(kind),
+            packet.string(kind),
+            packet.u32(kind),
+            packet.ipv4(kind),
+        );
         let _ = packet.attributes_of(kind).count();
     }
     for vendor in [mikrotik::VENDOR_ID, wispr::VENDOR_ID] {
@@ -48,9 +53,13 @@ fuzz_target!(|data: &[u8]| {
 
     // Re-encode: every attribute but Message-Authenticator (the builder owns it) must
     // survive a round trip through the builder.
-    let mut builder = PacketBuilder::new(packet.code(), packet.identifier(), packet.authenticator());
+    let mut builder =
+        PacketBuilder::new(packet.code(), packet.identifier(), packet.authenticator());
     let mut expected = Vec::new();
-    for (kind, value) in packet.attributes().filter(|&(kind, _)| kind != d::MESSAGE_AUTHENTICATOR) {
+    for (kind, value) in packet
+        .attributes()
+        .filter(|&(kind, _)| kind != d::MESSAGE_AUTHENTICATOR)
+    {
         if builder.add(kind, value).is_err() {
             return; // no room left for a Message-Authenticator slot: fine, stop here
         }
@@ -58,7 +67,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let bytes = builder.finish_request(SECRET);
     let again = Packet::decode(&bytes).expect("builder output decodes");
-    let got: Vec<_> =
-        again.attributes().filter(|&(kind, _)| kind != d::MESSAGE_AUTHENTICATOR).collect();
+    let got: Vec<_> = again
+        .attributes()
+        .filter(|&(kind, _)| kind != d::MESSAGE_AUTHENTICATOR)
+        .collect();
     assert_eq!(got, expected);
 });

@@ -15,14 +15,16 @@
 //! - [`dictionary`] names the attribute numbers we use, MikroTik's and WISPr's VSAs included.
 //!
 //! Which authenticator each code puts in the header while its Message-Authenticator is
-//! computed (RFC 3579 §3.2, RFC 5176 §3.4, RFC 5997 §3), as FreeRADIUS does it:
+//! computed (RFC 3579 §3.2, RFC 5176 §3.4, RFC 5997 §3), checked against FreeRADIUS 3.2
+//! (`radclient` accepts our replies, `freeradius -X` accepts our requests):
 //!
 //! | packet | authenticator field during the HMAC |
 //! |---|---|
 //! | Access-Request, Status-Server | its own (random) Request Authenticator |
 //! | Accounting-Request, CoA-Request, Disconnect-Request | 16 zero octets |
 //! | Access-Accept/Reject/Challenge, any reply to Status-Server | the request's authenticator |
-//! | Accounting-Response, CoA/Disconnect ACK/NAK | see [`message_authenticator`] |
+//! | CoA/Disconnect-ACK/NAK | the request's authenticator (we also accept zeros, see [`message_authenticator`]) |
+//! | Accounting-Response to an Accounting-Request | 16 zero octets, as FreeRADIUS (no RFC says; we also accept the request's) |
 #![warn(missing_docs)]
 
 mod auth;
