@@ -71,6 +71,9 @@ enum Command {
     /// Static hotspot accounts (staff devices, vouchers)
     #[command(subcommand)]
     Account(commands::account::AccountCommand),
+    /// Load generators and benchmark helpers (see docs/benchmarks.md)
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
 }
 
 #[derive(Args)]
@@ -145,6 +148,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Group(c) => c.run(&config).await,
             Command::Customer(c) => c.run(&config).await,
             Command::Account(c) => c.run(&config).await,
+            Command::Bench(c) => c.run(&config).await,
         }
     })
 }
