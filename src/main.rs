@@ -71,6 +71,9 @@ enum Command {
     /// Static hotspot accounts (staff devices, vouchers)
     #[command(subcommand)]
     Account(commands::account::AccountCommand),
+    /// Hotspot sessions from accounting
+    #[command(subcommand)]
+    Sessions(commands::sessions::SessionsCommand),
     /// Load generators and benchmark helpers (see docs/benchmarks.md)
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -149,6 +152,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Customer(c) => c.run(&config).await,
             Command::Account(c) => c.run(&config).await,
             Command::Bench(c) => c.run(&config).await,
+            Command::Sessions(c) => c.run(&config).await,
         }
     })
 }

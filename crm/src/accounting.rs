@@ -275,6 +275,7 @@ pub async fn open_sessions(store: &Store) -> Result<Vec<OpenSession>> {
 pub struct Session {
     pub id: i64,
     pub nas_id: i64,
+    pub nas_name: Option<String>,
     pub acct_session_id: String,
     pub username: String,
     pub subject: Option<Subject>,
@@ -293,9 +294,10 @@ pub async fn sessions(
     limit: i64,
 ) -> Result<Vec<Session>> {
     let rows = sqlx::query(
-        "SELECT id, nas_id, acct_session_id, username, customer_id, account_id, started_at, \
-         stopped_at, session_time, input_octets, output_octets, terminate_cause FROM sessions \
-         WHERE tenant_id = $1 AND ($2 = FALSE OR stopped_at IS NULL) ORDER BY id DESC LIMIT $3",
+        "SELECT s.id, s.nas_id, n.name AS nas_name, s.acct_session_id, s.username, s.customer_id, \
+         s.account_id, s.started_at, s.stopped_at, s.session_time, s.input_octets, s.output_octets, \
+         s.terminate_cause FROM sessions s LEFT JOIN nas n ON n.id = s.nas_id \
+         WHERE s.tenant_id = $1 AND ($2 = FALSE OR s.stopped_at IS NULL) ORDER BY s.id DESC LIMIT $3",
     )
     .bind(tenant_id)
     .bind(only_open)
@@ -309,6 +311,7 @@ pub async fn sessions(
             Ok(Session {
                 id: row.try_get("id")?,
                 nas_id: row.try_get("nas_id")?,
+                nas_name: row.try_get("nas_name")?,
                 acct_session_id: row.try_get("acct_session_id")?,
                 username: row.try_get("username")?,
                 subject: customer

@@ -47,7 +47,7 @@ pub async fn decide(
     let Some(login) = shared.subscribers.login(tenant_id, username).await? else {
         return Ok(Reject(BadCredentials));
     };
-    if !proof_is_valid(&login, username, req, nas.secret()) {
+    if !proof_is_valid(&login, req, nas.secret()) {
         return Ok(Reject(BadCredentials));
     }
     if login.disabled {
@@ -125,20 +125,17 @@ pub async fn decide(
 }
 
 /// PAP or CHAP against the credential's password; MAC login against the MAC itself.
-fn proof_is_valid(login: &Login, username: &str, req: &Packet<'_>, secret: &[u8]) -> bool {
+fn proof_is_valid(login: &Login, req: &Packet<'_>, secret: &[u8]) -> bool {
     let password = match &login.credential {
         Credential::Account { password, .. } | Credential::Token { password, .. } => {
             password.expose()
         }
         Credential::Device { mac, .. } => {
             // RouterOS `login-by=mac` sends the client's MAC as User-Name and as
-            // Calling-Station-Id; the password is empty or the MAC (mac-auth-mode).
-            if calling_mac(req).as_deref() != Some(mac.as_str()) {
-                return false;
-            }
-            return ["", username]
-                .iter()
-                .any(|p| password_matches(req, p.as_bytes(), secret));
+            // Calling-Station-Id, with an empty, MAC or `mac-auth-password` password (or
+            // none). The router, authenticated by the shared secret, vouches for the MAC;
+            // a password adds nothing, so only the MAC is checked.
+            return calling_mac(req).as_deref() == Some(mac.as_str());
         }
     };
     password_matches(req, password.as_bytes(), secret)

@@ -24,6 +24,11 @@ pub enum AccountCommand {
         #[arg(long)]
         username: String,
     },
+    /// Usage today and this month (tenant time zone)
+    Usage {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 impl AccountCommand {
@@ -52,6 +57,12 @@ impl AccountCommand {
                     })
                     .collect::<Vec<_>>();
                 table::print(&["USERNAME", "GROUP", "STATUS"], &rows);
+            }
+            AccountCommand::Usage { username } => {
+                let a = accounts::by_username(&store, &tenant, &username)
+                    .await?
+                    .ok_or_else(|| crm::Error::NotFound(format!("account {username:?}")))?;
+                super::print_usage(&store, &tenant, crm::hotspot::Subject::Account(a.id)).await?;
             }
             AccountCommand::Remove { username } => {
                 accounts::remove(&store, &tenant, &username).await?;

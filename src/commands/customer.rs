@@ -33,6 +33,32 @@ pub enum CustomerCommand {
         #[arg(long)]
         phone: String,
     },
+    /// Usage today and this month (tenant time zone)
+    Usage {
+        #[arg(long)]
+        phone: String,
+    },
+    /// Issue a single-use hotspot login for a customer (what the portal does after OTP)
+    Token {
+        #[arg(long)]
+        phone: String,
+        /// Only this device may use it
+        #[arg(long)]
+        mac: Option<String>,
+        /// Lifetime, e.g. 2m
+        #[arg(long, default_value = "2m")]
+        ttl: String,
+    },
+    /// Remember a customer's device so the router's MAC login lets it in without SMS
+    Remember {
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        mac: String,
+        /// For how long [default: the tenant's remember-days]
+        #[arg(long)]
+        days: Option<i64>,
+    },
 }
 
 impl CustomerCommand {
@@ -77,6 +103,34 @@ impl CustomerCommand {
                 table::print(
                     &["PHONE", "NAME", "GROUP", "VISITS", "LAST-SEEN (UTC)"],
                     &rows,
+                );
+            }
+            CustomerCommand::Usage { phone } => {
+                let c = customers::by_phone(&store, &tenant, &phone).await?;
+                super::print_usage(&store, &tenant, crm::hotspot::Subject::Customer(c.id)).await?;
+            }
+            CustomerCommand::Token { phone, mac, ttl } => {
+                let c = customers::by_phone(&store, &tenant, &phone).await?;
+                let ttl = crm::units::parse_duration(&ttl)?;
+                let t =
+                    crm::hotspot::mint_token(&store, &tenant, c.id, mac.as_deref(), ttl).await?;
+                println!("username: {}", t.username);
+                println!("password: {}", t.password.expose());
+                println!("expires:  {} UTC", crm::clock::format_utc(t.expires_at));
+            }
+            CustomerCommand::Remember { phone, mac, days } => {
+                let c = customers::by_phone(&store, &tenant, &phone).await?;
+                let days = days.unwrap_or(tenant.remember_days);
+                if !(1..=3650).contains(&days) {
+                    anyhow::bail!("--days must be between 1 and 3650");
+                }
+                let until = crm::clock::now() + days * 86_400;
+                let d = devices::record(&store, &tenant, c.id, &mac, Some(until)).await?;
+                println!(
+                    "{} remembered for {} until {} UTC",
+                    d.mac,
+                    c.phone,
+                    crm::clock::format_utc(until)
                 );
             }
             CustomerCommand::Show { phone } => {

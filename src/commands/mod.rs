@@ -5,6 +5,7 @@ pub mod bench;
 pub mod customer;
 pub mod group;
 pub mod nas;
+pub mod sessions;
 
 use anyhow::Result;
 use crm::tenants::{self, Tenant};
@@ -22,6 +23,27 @@ pub async fn open_tenant(config: &Config) -> Result<(Store, Tenant)> {
     let store = open(config).await?;
     let tenant = tenants::resolve(&store, config.tenant.as_deref()).await?;
     Ok((store, tenant))
+}
+
+/// Prints a subject's usage today and this month, in the tenant's time zone.
+pub async fn print_usage(
+    store: &Store,
+    tenant: &Tenant,
+    subject: crm::hotspot::Subject,
+) -> Result<()> {
+    let zone = crm::clock::Zone::named(&tenant.time_zone)?;
+    let day = zone.day_key(crm::clock::now());
+    let u = crm::usage::to_date(store, tenant.id, subject, day).await?;
+    for (label, usage) in [("today", u.day), ("month", u.month)] {
+        println!(
+            "{label}: {} s, {} octets (upload {}, download {})",
+            usage.session_time,
+            usage.octets(),
+            usage.input_octets,
+            usage.output_octets
+        );
+    }
+    Ok(())
 }
 
 pub async fn migrate(config: &Config) -> Result<()> {

@@ -1,6 +1,8 @@
 //! Helpers for end-to-end tests that drive the real `smartx` binary.
 #![allow(dead_code)]
 
+pub mod radius;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;

@@ -1,0 +1,64 @@
+use anyhow::Result;
+use clap::Subcommand;
+use crm::accounting;
+use crm::clock::format_utc;
+use crm::units::format_duration;
+
+use super::open_tenant;
+use crate::{config::Config, table};
+
+#[derive(Subcommand)]
+pub enum SessionsCommand {
+    /// List sessions, newest first
+    List {
+        /// Only sessions still online
+        #[arg(long)]
+        online: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+impl SessionsCommand {
+    pub async fn run(self, config: &Config) -> Result<()> {
+        let (store, tenant) = open_tenant(config).await?;
+        match self {
+            SessionsCommand::List { online, limit } => {
+                let rows = accounting::sessions(&store, tenant.id, online, limit)
+                    .await?
+                    .into_iter()
+                    .map(|s| {
+                        vec![
+                            s.id.to_string(),
+                            table::opt(s.nas_name),
+                            s.acct_session_id,
+                            s.username,
+                            format_utc(s.started_at),
+                            table::opt(s.stopped_at.map(format_utc)),
+                            format_duration(s.session_time),
+                            s.input_octets.to_string(),
+                            s.output_octets.to_string(),
+                            table::opt(s.terminate_cause),
+                        ]
+                    })
+                    .collect::<Vec<_>>();
+                table::print(
+                    &[
+                        "ID",
+                        "NAS",
+                        "SESSION",
+                        "USER",
+                        "STARTED (UTC)",
+                        "STOPPED",
+                        "TIME",
+                        "UPLOAD",
+                        "DOWNLOAD",
+                        "CAUSE",
+                    ],
+                    &rows,
+                );
+            }
+        }
+        Ok(())
+    }
+}
