@@ -395,3 +395,66 @@ fn accounting_updates_usage_and_accounting_on_closes_sessions() {
         db.cleanup();
     }
 }
+
+#[test]
+fn status_server_and_simultaneous_device_limit() {
+    for db in Db::both() {
+        let l = db.label;
+        let server = provisioned(&db, false);
+        let auth = server.radius_auth.clone().unwrap();
+        let acct_addr = server.radius_acct.clone().unwrap();
+        for addr in [&auth, &acct_addr] {
+            let status = radclient(addr, "status", "Message-Authenticator=0x00");
+            assert!(
+                status.stdout.contains("Received"),
+                "[{l}] {}",
+                status.stdout
+            );
+        }
+
+        // Guests may have one device online: a second login is refused while the first
+        // session is open, and allowed again after its Stop.
+        let login = |mac: &str| {
+            let out = db.ok(&["customer", "token", "--phone", "09121234567"]);
+            let get = |k: &str| {
+                out.lines()
+                    .find_map(|x| x.strip_prefix(k))
+                    .unwrap()
+                    .trim()
+                    .to_string()
+            };
+            radclient(
+                &auth,
+                "auth",
+                &format!(
+                    "User-Name={},User-Password={},Calling-Station-Id={mac}",
+                    get("username:"),
+                    get("password:")
+                ),
+            )
+        };
+        let first = login("AA:BB:CC:00:01:01");
+        assert!(first.received("Access-Accept"), "[{l}] {}", first.stdout);
+        let class = first.attr("Class").unwrap();
+        acct(
+            &acct_addr,
+            &format!("Acct-Status-Type=Start,User-Name=x,Acct-Session-Id=s1,Class={class}"),
+        );
+        let second = login("AA:BB:CC:00:01:02");
+        assert!(second.received("Access-Reject"), "[{l}] {}", second.stdout);
+        assert_eq!(
+            second.attr("Reply-Message").as_deref(),
+            Some("تعداد دستگاه‌های همزمان شما کامل است")
+        );
+        acct(
+            &acct_addr,
+            &format!(
+                "Acct-Status-Type=Stop,User-Name=x,Acct-Session-Id=s1,Acct-Session-Time=5,Class={class}"
+            ),
+        );
+        let third = login("AA:BB:CC:00:01:02");
+        assert!(third.received("Access-Accept"), "[{l}] {}", third.stdout);
+        server.stop();
+        db.cleanup();
+    }
+}
