@@ -21,7 +21,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(portal::router(state.store))
 }
 
 /// Ready = the database answers; load balancers stop sending traffic otherwise.

@@ -175,3 +175,42 @@ pub async fn count(store: &Store, tenant: &Tenant) -> Result<i64> {
             .await?,
     )
 }
+
+/// A verified phone came online: creates the customer in the default guest group, or
+/// counts a visit for an existing one (whose group stays as it is). `true` = new customer.
+pub async fn record_visit(
+    store: &Store,
+    tenant: &Tenant,
+    phone: &Phone,
+    now: i64,
+) -> Result<(Customer, bool)> {
+    let existing: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM customers WHERE tenant_id = $1 AND phone = $2")
+            .bind(tenant.id)
+            .bind(phone.e164())
+            .fetch_optional(store.pool())
+            .await?;
+    if let Some(id) = existing {
+        sqlx::query("UPDATE customers SET visits = visits + 1, last_seen_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(store.pool())
+            .await?;
+        return Ok((by_id(store, tenant, id).await?, false));
+    }
+    // Two first logins of one phone at once: the loser of the insert counts a visit.
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO customers (tenant_id, phone, group_id, visits, created_at, last_seen_at) \
+         VALUES ($1, $2, (SELECT id FROM groups WHERE tenant_id = $1 AND is_default = TRUE ORDER BY id LIMIT 1), \
+                 1, $3, $3) \
+         ON CONFLICT (tenant_id, phone) DO UPDATE SET visits = customers.visits + 1, \
+             last_seen_at = excluded.last_seen_at \
+         RETURNING id",
+    )
+    .bind(tenant.id)
+    .bind(phone.e164())
+    .bind(now)
+    .fetch_one(store.pool())
+    .await?;
+    Ok((by_id(store, tenant, id).await?, true))
+}

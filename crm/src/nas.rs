@@ -158,6 +158,17 @@ pub async fn by_name(store: &Store, tenant: &Tenant, name: &str) -> Result<Nas> 
     Nas::from_row(&row)
 }
 
+/// A router by id, whichever tenant (the portal learns the id from the router's page).
+pub async fn by_id(store: &Store, id: i64) -> Result<Nas> {
+    let sql = concat!("SELECT ", columns!(), " FROM nas WHERE id = $1");
+    let row = sqlx::query(sql)
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("NAS #{id}")))?;
+    Nas::from_row(&row)
+}
+
 pub async fn remove(store: &Store, tenant: &Tenant, name: &str) -> Result<()> {
     let mut tx = store.pool().begin().await?;
     let done = sqlx::query("DELETE FROM nas WHERE tenant_id = $1 AND name = $2")

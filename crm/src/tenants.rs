@@ -21,12 +21,14 @@ pub struct Tenant {
     pub locale: String,
     /// How many days a ticked "remember this device" keeps MAC login open.
     pub remember_days: i64,
+    /// Digits in the one-time codes sent to this tenant's guests (4 to 6).
+    pub otp_length: i64,
     pub created_at: i64,
 }
 
 macro_rules! columns {
     () => {
-        "id, name, club_code, time_zone, locale, remember_days, created_at"
+        "id, name, club_code, time_zone, locale, remember_days, otp_length, created_at"
     };
 }
 
@@ -39,6 +41,7 @@ impl Tenant {
             time_zone: row.try_get("time_zone")?,
             locale: row.try_get("locale")?,
             remember_days: row.try_get("remember_days")?,
+            otp_length: row.try_get("otp_length")?,
             created_at: row.try_get("created_at")?,
         })
     }

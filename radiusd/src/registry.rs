@@ -94,6 +94,7 @@ mod tests {
             time_zone: "Asia/Tehran".into(),
             locale: "fa".into(),
             remember_days: 30,
+            otp_length: 5,
             created_at: 0,
         };
         let r = NasRegistry::default();

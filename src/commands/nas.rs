@@ -70,6 +70,7 @@ impl NasCommand {
                     .into_iter()
                     .map(|n| {
                         vec![
+                            n.id.to_string(),
                             n.name,
                             n.address.to_string(),
                             if n.require_message_authenticator {
@@ -82,7 +83,7 @@ impl NasCommand {
                         ]
                     })
                     .collect::<Vec<_>>();
-                table::print(&["NAME", "ADDRESS", "REQUIRE-MA", "COA-PORT"], &rows);
+                table::print(&["ID", "NAME", "ADDRESS", "REQUIRE-MA", "COA-PORT"], &rows);
             }
             NasCommand::Remove { name } => {
                 nas::remove(&store, &tenant, &name).await?;
