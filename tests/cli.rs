@@ -233,3 +233,28 @@ fn config_file_settings_apply_under_flags() {
     assert!(data.join("smartx.db").exists());
     db.cleanup();
 }
+
+#[test]
+fn tenants_are_created_listed_and_configured() {
+    for db in Db::both() {
+        let l = db.label;
+        let out = db.ok(&["tenant", "add", "--name", "Cafe Nader"]);
+        assert!(out.contains("club code"), "[{l}] {out}");
+        let err = db.fails(&["tenant", "add", "--name", "Cafe Nader"]);
+        assert!(err.contains("already exists"), "[{l}] {err}");
+        let list = db.ok(&["tenant", "list"]);
+        assert!(list.contains("default") && list.contains("Cafe Nader") && list.contains("Asia/Tehran"), "[{l}] {list}");
+        db.ok(&["--tenant", "Cafe Nader", "tenant", "set", "--otp-length", "6", "--locale", "en", "--remember-days", "7"]);
+        let list = db.ok(&["tenant", "list"]);
+        let row = list.lines().find(|r| r.starts_with("Cafe Nader")).unwrap();
+        assert!(row.contains(" en ") && row.ends_with('6'), "[{l}] {row}");
+        for bad in [["--otp-length", "9"], ["--time-zone", "Mars/Base"], ["--locale", "de"], ["--remember-days", "-1"]] {
+            let err = db.fails(&["tenant", "set", bad[0], bad[1]]);
+            assert_eq!(err.trim().lines().count(), 1, "[{l}] {err}");
+        }
+        // Groups are per tenant.
+        db.ok(&["--tenant", "Cafe Nader", "group", "add", "--name", "vip"]);
+        assert!(!db.ok(&["group", "list"]).contains("vip"), "[{l}]");
+        db.cleanup();
+    }
+}

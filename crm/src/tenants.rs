@@ -129,3 +129,45 @@ pub async fn resolve(store: &Store, name: Option<&str>) -> Result<Tenant> {
         Some(name) => by_name(store, name).await,
     }
 }
+
+/// The settings an operator may change on a tenant; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct TenantSettings {
+    pub time_zone: Option<String>,
+    pub locale: Option<String>,
+    pub remember_days: Option<i64>,
+    pub otp_length: Option<i64>,
+}
+
+/// Validates and applies `settings`; returns the updated tenant.
+pub async fn update(store: &Store, tenant: &Tenant, settings: &TenantSettings) -> Result<Tenant> {
+    let time_zone = settings.time_zone.clone().unwrap_or_else(|| tenant.time_zone.clone());
+    crate::clock::Zone::named(&time_zone)?;
+    let locale = settings.locale.clone().unwrap_or_else(|| tenant.locale.clone());
+    if crate::ui::Locale::from_tag(&locale).is_none() {
+        return Err(Error::invalid(format!("locale {locale:?} is not supported (fa or en)")));
+    }
+    let remember_days = settings.remember_days.unwrap_or(tenant.remember_days);
+    if !(0..=3650).contains(&remember_days) {
+        return Err(Error::invalid("remember days must be between 0 and 3650"));
+    }
+    let otp_length = settings.otp_length.unwrap_or(tenant.otp_length);
+    if !(4..=6).contains(&otp_length) {
+        return Err(Error::invalid("one-time codes must have 4 to 6 digits"));
+    }
+    let mut tx = store.pool().begin().await?;
+    sqlx::query(
+        "UPDATE tenants SET time_zone = $2, locale = $3, remember_days = $4, otp_length = $5 WHERE id = $1",
+    )
+    .bind(tenant.id)
+    .bind(&time_zone)
+    .bind(&locale)
+    .bind(remember_days)
+    .bind(otp_length)
+    .execute(&mut *tx)
+    .await?;
+    // The RADIUS registry carries each router's tenant zone and language.
+    crate::generations::bump(&mut *tx, crate::generations::Generation::Nas).await?;
+    tx.commit().await?;
+    by_id(store, tenant.id).await
+}
