@@ -34,26 +34,7 @@ fn start_record(session: &str, id: u8) -> (Vec<u8>, [u8; 16]) {
 fn acknowledged_accounting_survives_kill_9() {
     for db in Db::both() {
         let l = db.label;
-        db.ok(&[
-            "nas",
-            "add",
-            "--name",
-            "hq",
-            "--address",
-            "127.0.0.1",
-            "--secret",
-            SECRET,
-        ]);
-        db.ok(&[
-            "account",
-            "add",
-            "--username",
-            "staff1",
-            "--password",
-            "pw",
-            "--group",
-            "staff",
-        ]);
+        common::radius::provision(&db, false);
         let mut server = db.serve(&["--role", "radius"]);
         let acct = server.radius_acct.clone().unwrap();
 

@@ -11,30 +11,7 @@ use radiusd::packet::{Code, MessageAuthenticator, message_authenticator, verify_
 /// A database with one router (127.0.0.1, requiring Message-Authenticator), a staff
 /// account and a guest customer, and the server running on it.
 fn provisioned(db: &Db, require_ma: bool) -> common::Server {
-    let mut nas = vec![
-        "nas",
-        "add",
-        "--name",
-        "hq",
-        "--address",
-        "127.0.0.1",
-        "--secret",
-        SECRET,
-    ];
-    if require_ma {
-        nas.push("--require-message-authenticator");
-    }
-    db.ok(&nas);
-    db.ok(&[
-        "account",
-        "add",
-        "--username",
-        "staff1",
-        "--password",
-        "pw-staff-1",
-        "--group",
-        "staff",
-    ]);
+    common::radius::provision(db, require_ma);
     db.ok(&["customer", "add", "--phone", "09121234567"]);
     db.serve(&[])
 }

@@ -120,3 +120,16 @@ impl TestDb {
         }
     }
 }
+
+/// Runs `test` on a fresh SQLite and a fresh PostgreSQL database in turn; the test hands
+/// the database back so it can be cleaned up.
+pub async fn on_both<F, Fut>(test: F)
+where
+    F: Fn(TestDb) -> Fut,
+    Fut: std::future::Future<Output = TestDb>,
+{
+    for db in both().await {
+        eprintln!("-- backend: {}", db.label());
+        test(db).await.cleanup().await;
+    }
+}

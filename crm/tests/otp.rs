@@ -2,19 +2,8 @@
 
 use crm::otp::{self, Refusal, Requester};
 use crm::phone::Phone;
-use crm::testing::{self, TestDb};
+use crm::testing::on_both;
 use crm::{Store, club, customers, tenants};
-
-async fn on_both<F, Fut>(test: F)
-where
-    F: Fn(TestDb) -> Fut,
-    Fut: std::future::Future<Output = TestDb>,
-{
-    for db in testing::both().await {
-        eprintln!("-- backend: {}", db.label());
-        test(db).await.cleanup().await;
-    }
-}
 
 fn who<'a>(mac: &'a str, ip: &'a str) -> Requester<'a> {
     Requester {

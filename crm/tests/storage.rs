@@ -2,20 +2,8 @@
 
 use crm::nas::NewNas;
 use crm::secret::Secret;
-use crm::testing::{self, TestDb};
+use crm::testing::on_both;
 use crm::{Error, Store, StoreConfig, accounts, customers, devices, groups, nas, tenants};
-
-async fn on_both<F, Fut>(test: F)
-where
-    F: Fn(TestDb) -> Fut,
-    Fut: std::future::Future<Output = TestDb>,
-{
-    for db in testing::both().await {
-        let label = db.label();
-        eprintln!("-- backend: {label}");
-        test(db).await.cleanup().await;
-    }
-}
 
 fn router(name: &str, address: &str) -> NewNas {
     NewNas {

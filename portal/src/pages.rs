@@ -238,10 +238,17 @@ async fn start(state: PortalState, headers: HeaderMap, form: StartForm) -> Respo
     response
 }
 
-/// Checks the form's CSRF token against the cookie; the error page if they differ.
-fn check_csrf(v: &Venue, headers: &HeaderMap, given: &str) -> Result<(), Response> {
-    if csrf::matches(headers, given) {
-        Ok(())
+/// The venue of a form post whose CSRF token matches its cookie; the error page if not.
+async fn checked_venue(
+    state: &PortalState,
+    headers: &HeaderMap,
+    h: &Handoff,
+    lang: &str,
+    given_csrf: &str,
+) -> Result<Venue, Response> {
+    let v = venue(state, h, lang).await?;
+    if csrf::matches(headers, given_csrf) {
+        Ok(v)
     } else {
         let t = i18n::texts(v.locale);
         Err(error_page(
@@ -260,13 +267,10 @@ pub async fn request_code(
     headers: HeaderMap,
     Form(form): Form<CodeRequestForm>,
 ) -> Response {
-    let v = match venue(&state, &form.h, &form.lang).await {
+    let v = match checked_venue(&state, &headers, &form.h, &form.lang, &form.csrf).await {
         Ok(v) => v,
         Err(page) => return page,
     };
-    if let Err(page) = check_csrf(&v, &headers, &form.csrf) {
-        return page;
-    }
     let remember = form.remember.is_some();
     let phone = match Phone::parse(&form.phone) {
         Ok(p) => p,
@@ -354,13 +358,10 @@ pub async fn verify(
     headers: HeaderMap,
     Form(form): Form<VerifyForm>,
 ) -> Response {
-    let v = match venue(&state, &form.h, &form.lang).await {
+    let v = match checked_venue(&state, &headers, &form.h, &form.lang, &form.csrf).await {
         Ok(v) => v,
         Err(page) => return page,
     };
-    if let Err(page) = check_csrf(&v, &headers, &form.csrf) {
-        return page;
-    }
     let remember = form.remember.is_some();
     let (Ok(phone), Ok(challenge)) = (
         Phone::parse(&form.phone),

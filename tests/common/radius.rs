@@ -11,6 +11,35 @@ use radiusd::packet::{Code, Packet, PacketBuilder};
 
 pub const SECRET: &str = "test-shared-secret";
 
+/// One router at 127.0.0.1 (optionally requiring Message-Authenticator) and a staff
+/// account `staff1` / `pw-staff-1`.
+pub fn provision(db: &super::Db, require_ma: bool) {
+    let mut nas = vec![
+        "nas",
+        "add",
+        "--name",
+        "hq",
+        "--address",
+        "127.0.0.1",
+        "--secret",
+        SECRET,
+    ];
+    if require_ma {
+        nas.push("--require-message-authenticator");
+    }
+    db.ok(&nas);
+    db.ok(&[
+        "account",
+        "add",
+        "--username",
+        "staff1",
+        "--password",
+        "pw-staff-1",
+        "--group",
+        "staff",
+    ]);
+}
+
 /// What radclient printed for one request.
 pub struct RadReply {
     pub success: bool,
