@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 need_pkgs=()
 command -v radclient >/dev/null 2>&1 || need_pkgs+=(freeradius-utils)
 command -v psql >/dev/null 2>&1 || need_pkgs+=(postgresql-client)
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_pkgs+=(chromium-driver)
 if ((${#need_pkgs[@]})); then
     echo "installing: ${need_pkgs[*]}"
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

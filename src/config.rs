@@ -21,6 +21,14 @@ pub struct FileConfig {
     pub radius_auth: Option<SocketAddr>,
     pub radius_acct: Option<SocketAddr>,
     pub http: Option<SocketAddr>,
+    pub sms_provider: Option<String>,
+    /// Secret: only here or in `SMARTX_SMS_API_KEY`, never a flag (flags show in `ps`).
+    pub sms_api_key: Option<String>,
+    pub sms_sender: Option<String>,
+    pub sms_otp_template: Option<String>,
+    pub sms_base_url: Option<String>,
+    /// Secret: only here or in `SMARTX_SMS_WEBHOOK_KEY`.
+    pub sms_webhook_key: Option<String>,
 }
 
 impl FileConfig {
@@ -70,6 +78,8 @@ pub struct ServeConfig {
     pub radius_auth: SocketAddr,
     pub radius_acct: SocketAddr,
     pub http: SocketAddr,
+    /// Filled by `SmsConfig::resolve` (kept apart so `resolve` stays small).
+    pub sms: SmsConfig,
 }
 
 pub const DEFAULT_RADIUS_AUTH: &str = "0.0.0.0:1812";
@@ -110,11 +120,64 @@ impl ServeConfig {
                 .or(file.radius_acct)
                 .unwrap_or_else(|| default(DEFAULT_RADIUS_ACCT)),
             http: http.or(file.http).unwrap_or_else(|| default(DEFAULT_HTTP)),
+            sms: SmsConfig::default(),
         })
     }
 
     pub fn runs(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+}
+
+/// The SMS flags (`--sms-provider`, `--sms-sender`, `--sms-otp-template`,
+/// `--sms-base-url`, each with its `SMARTX_SMS_*` variable) as clap parsed them.
+#[derive(Debug, Clone, Default)]
+pub struct SmsFlags {
+    pub provider: Option<String>,
+    pub sender: Option<String>,
+    pub otp_template: Option<String>,
+    pub base_url: Option<String>,
+}
+
+/// SMS settings of `serve`: the provider the worker sends through, and the key the
+/// delivery-report webhooks require (docs/sms.md).
+#[derive(Debug, Clone, Default)]
+pub struct SmsConfig {
+    pub provider: crm::sms::ProviderConfig,
+    pub webhook_key: Option<crm::secret::Secret>,
+}
+
+impl SmsConfig {
+    /// Flags and env (clap) > TOML > defaults; the two secrets come from the
+    /// environment (`SMARTX_SMS_API_KEY`, `SMARTX_SMS_WEBHOOK_KEY`) or the TOML file only.
+    pub fn resolve(
+        flags: SmsFlags,
+        env_api_key: Option<String>,
+        env_webhook_key: Option<String>,
+        file: &FileConfig,
+    ) -> Result<SmsConfig> {
+        let pick = |flag: Option<String>, file: &Option<String>| {
+            flag.or_else(|| file.clone())
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let kind = match pick(flags.provider, &file.sms_provider) {
+            Some(name) => name.parse()?,
+            None => crm::sms::ProviderKind::default(),
+        };
+        let secret = |env: Option<String>, file: &Option<String>| {
+            pick(env, file).map(crm::secret::Secret::new)
+        };
+        Ok(SmsConfig {
+            provider: crm::sms::ProviderConfig {
+                kind,
+                api_key: secret(env_api_key, &file.sms_api_key),
+                sender: pick(flags.sender, &file.sms_sender),
+                otp_template: pick(flags.otp_template, &file.sms_otp_template),
+                base_url: pick(flags.base_url, &file.sms_base_url),
+            },
+            webhook_key: secret(env_webhook_key, &file.sms_webhook_key),
+        })
     }
 }
 
@@ -165,5 +228,45 @@ mod tests {
         assert_eq!(s.roles, vec![Role::Radius, Role::Worker]);
         assert!(ServeConfig::resolve(&["dns".into()], None, None, None, &file).is_err());
         assert!(toml::from_str::<FileConfig>("colour = \"blue\"").is_err());
+    }
+
+    #[test]
+    fn sms_settings_merge_flags_env_and_file() {
+        use crm::sms::ProviderKind;
+        let file: FileConfig = toml::from_str(
+            "sms-provider = \"kavenegar\"\nsms-api-key = \"file-key\"\nsms-sender = \"10004346\"\n\
+             sms-otp-template = \"login\"\nsms-webhook-key = \"hook\"",
+        )
+        .unwrap();
+        let s = SmsConfig::resolve(SmsFlags::default(), None, None, &file).unwrap();
+        assert_eq!(s.provider.kind, ProviderKind::Kavenegar);
+        assert_eq!(s.provider.api_key.as_ref().unwrap().expose(), "file-key");
+        assert_eq!(s.provider.sender.as_deref(), Some("10004346"));
+        assert_eq!(s.provider.otp_template.as_deref(), Some("login"));
+        assert_eq!(s.webhook_key.as_ref().unwrap().expose(), "hook");
+        assert!(
+            !format!("{s:?}").contains("file-key"),
+            "secrets never print"
+        );
+
+        let flags = SmsFlags {
+            provider: Some("smsir".into()),
+            sender: Some("3000".into()),
+            ..Default::default()
+        };
+        let s = SmsConfig::resolve(flags, Some("env-key".into()), None, &file).unwrap();
+        assert_eq!(s.provider.kind, ProviderKind::SmsIr);
+        assert_eq!(s.provider.api_key.unwrap().expose(), "env-key");
+        assert_eq!(s.provider.sender.as_deref(), Some("3000"));
+
+        let none =
+            SmsConfig::resolve(SmsFlags::default(), None, None, &FileConfig::default()).unwrap();
+        assert_eq!(none.provider.kind, ProviderKind::Console);
+        assert!(none.webhook_key.is_none());
+        let bad = SmsFlags {
+            provider: Some("pigeon".into()),
+            ..Default::default()
+        };
+        assert!(SmsConfig::resolve(bad, None, None, &file).is_err());
     }
 }

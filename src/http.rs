@@ -14,6 +14,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 pub struct AppState {
     pub store: Store,
     pub metrics: PrometheusHandle,
+    /// What `?key=` the SMS delivery-report webhooks require; `None` closes them.
+    pub sms_webhook_key: Option<crm::secret::Secret>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -22,6 +24,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .with_state(state.clone())
+        .merge(crm::sms::webhooks::router(
+            state.store.clone(),
+            state.sms_webhook_key.clone(),
+        ))
         .merge(portal::router(state.store))
 }
 

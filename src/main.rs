@@ -71,12 +71,20 @@ enum Command {
     /// Static hotspot accounts (staff devices, vouchers)
     #[command(subcommand)]
     Account(commands::account::AccountCommand),
+    /// Tenants (businesses) and their settings
+    #[command(subcommand)]
+    Tenant(commands::tenant::TenantCommand),
     /// Hotspot sessions from accounting
     #[command(subcommand)]
     Sessions(commands::sessions::SessionsCommand),
     /// Load generators and benchmark helpers (see docs/benchmarks.md)
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+    /// RouterOS script and hotspot login pages that point a MikroTik at smartx
+    RouterConfig(commands::router_config::RouterConfigArgs),
+    /// SMS: the development inbox, the outbox, queuing a message (see docs/sms.md)
+    #[command(subcommand)]
+    Sms(commands::sms::SmsCommand),
 }
 
 #[derive(Args)]
@@ -93,6 +101,26 @@ struct ServeArgs {
     /// HTTP address for portal, panel, API, /metrics [default: 0.0.0.0:8080]
     #[arg(long, env = "SMARTX_HTTP")]
     http: Option<SocketAddr>,
+    #[command(flatten)]
+    sms: SmsArgs,
+}
+
+/// SMS gateway settings; the API key and webhook key come only from the environment
+/// (SMARTX_SMS_API_KEY, SMARTX_SMS_WEBHOOK_KEY) or the config file.
+#[derive(Args)]
+struct SmsArgs {
+    /// SMS provider: console, kavenegar or smsir [default: console]
+    #[arg(long, env = "SMARTX_SMS_PROVIDER")]
+    sms_provider: Option<String>,
+    /// Sender line number (Kavenegar sender, sms.ir lineNumber)
+    #[arg(long, env = "SMARTX_SMS_SENDER")]
+    sms_sender: Option<String>,
+    /// OTP template: Kavenegar template name or sms.ir template id
+    #[arg(long, env = "SMARTX_SMS_OTP_TEMPLATE")]
+    sms_otp_template: Option<String>,
+    /// Provider API address override, e.g. a local test server
+    #[arg(long, env = "SMARTX_SMS_BASE_URL")]
+    sms_base_url: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -144,6 +172,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     a.http,
                     &file,
                 )?;
+                let mut serve = serve;
+                serve.sms = config::SmsConfig::resolve(
+                    config::SmsFlags {
+                        provider: a.sms.sms_provider,
+                        sender: a.sms.sms_sender,
+                        otp_template: a.sms.sms_otp_template,
+                        base_url: a.sms.sms_base_url,
+                    },
+                    std::env::var("SMARTX_SMS_API_KEY").ok(),
+                    std::env::var("SMARTX_SMS_WEBHOOK_KEY").ok(),
+                    &file,
+                )?;
                 serve::run(&config, &serve).await
             }
             Command::Migrate => commands::migrate(&config).await,
@@ -153,6 +193,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Account(c) => c.run(&config).await,
             Command::Bench(c) => c.run(&config).await,
             Command::Sessions(c) => c.run(&config).await,
+            Command::Tenant(c) => c.run(&config).await,
+            Command::RouterConfig(c) => c.run(&config).await,
+            Command::Sms(c) => c.run(&config).await,
         }
     })
 }
@@ -167,4 +210,13 @@ fn init_logging(filter: &str) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The router's login page must post where the portal listens.
+    #[test]
+    fn router_pages_post_to_the_portal() {
+        assert_eq!(router_config::PORTAL_START_PATH, portal::START_PATH);
+    }
 }

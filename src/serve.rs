@@ -16,6 +16,12 @@ use crate::http;
 pub async fn run(config: &Config, serve: &ServeConfig) -> Result<()> {
     let store = Store::open(&config.store()).await?;
     tenants::ensure_default(&store).await?;
+    // Checked before anything starts: a missing key or a malformed setting stops here.
+    let sms = if serve.runs(Role::Worker) {
+        Some(crm::sms::Provider::build(&store, &serve.sms.provider).context("SMS provider")?)
+    } else {
+        None
+    };
     let metrics = PrometheusBuilder::new()
         .install_recorder()
         .context("installing the metrics recorder")?;
@@ -49,6 +55,7 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> Result<()> {
         let app = http::router(http::AppState {
             store: store.clone(),
             metrics: metrics.clone(),
+            sms_webhook_key: serve.sms.webhook_key.clone(),
         });
         let mut stop = stop_rx.clone();
         tasks.spawn(async move {
@@ -72,8 +79,14 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> Result<()> {
         });
     }
 
-    if serve.runs(Role::Worker) {
-        tasks.spawn(crate::worker::run(store.clone(), stop_rx.clone()));
+    if let Some(sms) = sms {
+        use crm::sms::SmsProvider;
+        let note = match sms.name() {
+            "console" => " (development: messages go to stdout and `smartx sms inbox`)",
+            _ => "",
+        };
+        println!("  sms          {}{note}", sms.name());
+        tasks.spawn(crate::worker::run(store.clone(), sms, stop_rx.clone()));
     }
 
     println!("smartx is ready (Ctrl-C to stop)");

@@ -1,13 +1,30 @@
-//! The worker role: periodic housekeeping that no request waits for.
+//! The worker role: the SMS drainer and periodic housekeeping that no request waits for.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use crm::Store;
+use crm::sms::{self, Provider};
 use tokio::sync::watch;
 
+/// How often the drainer looks at the outbox when nobody woke it (messages queued by
+/// another process, retries coming due).
+const SMS_POLL: Duration = Duration::from_secs(1);
+/// How often it asks the provider about messages sent but not yet reported.
+const SMS_DELIVERY_POLL: Duration = Duration::from_secs(60);
+/// How long the console provider's inbox keeps messages (they hold codes in clear).
+const CONSOLE_INBOX_AGE: i64 = 86_400;
+
 /// Runs until `stop`; each job logs and carries on after a failure.
-pub async fn run(store: Store, mut stop: watch::Receiver<bool>) -> Result<()> {
+pub async fn run(store: Store, sms: Provider, stop: watch::Receiver<bool>) -> Result<()> {
+    tokio::try_join!(
+        housekeeping(store.clone(), stop.clone()),
+        drain_sms(store, sms, stop),
+    )?;
+    Ok(())
+}
+
+async fn housekeeping(store: Store, mut stop: watch::Receiver<bool>) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tokio::select! {
@@ -18,6 +35,44 @@ pub async fn run(store: Store, mut stop: watch::Receiver<bool>) -> Result<()> {
             Ok(0) => {}
             Ok(n) => tracing::info!(tokens = n, "purged expired hotspot logins"),
             Err(e) => tracing::warn!(error = %e, "purging expired hotspot logins failed"),
+        }
+        match sms::purge_console(&store, CONSOLE_INBOX_AGE).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(messages = n, "purged old console SMS inbox entries"),
+            Err(e) => tracing::warn!(error = %e, "purging the console SMS inbox failed"),
+        }
+    }
+}
+
+/// Sends queued SMS as soon as `crm::sms` wakes it, or at least every second.
+async fn drain_sms(
+    store: Store,
+    provider: Provider,
+    mut stop: watch::Receiver<bool>,
+) -> Result<()> {
+    let mut last_delivery_poll = Instant::now();
+    loop {
+        // Drain while full batches come back, so a burst does not wait for the poll.
+        loop {
+            match sms::drain_once(&store, &provider).await {
+                Ok(n) if n as i64 >= sms::drain::BATCH => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "draining the SMS outbox failed");
+                    break;
+                }
+            }
+        }
+        if last_delivery_poll.elapsed() >= SMS_DELIVERY_POLL {
+            last_delivery_poll = Instant::now();
+            if let Err(e) = sms::poll_deliveries(&store, &provider, 100).await {
+                tracing::warn!(error = %e, "polling SMS delivery states failed");
+            }
+        }
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return Ok(()),
+            _ = sms::wakeup().notified() => {}
+            _ = tokio::time::sleep(SMS_POLL) => {}
         }
     }
 }

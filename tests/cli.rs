@@ -243,12 +243,31 @@ fn tenants_are_created_listed_and_configured() {
         let err = db.fails(&["tenant", "add", "--name", "Cafe Nader"]);
         assert!(err.contains("already exists"), "[{l}] {err}");
         let list = db.ok(&["tenant", "list"]);
-        assert!(list.contains("default") && list.contains("Cafe Nader") && list.contains("Asia/Tehran"), "[{l}] {list}");
-        db.ok(&["--tenant", "Cafe Nader", "tenant", "set", "--otp-length", "6", "--locale", "en", "--remember-days", "7"]);
+        assert!(
+            list.contains("default") && list.contains("Cafe Nader") && list.contains("Asia/Tehran"),
+            "[{l}] {list}"
+        );
+        db.ok(&[
+            "--tenant",
+            "Cafe Nader",
+            "tenant",
+            "set",
+            "--otp-length",
+            "6",
+            "--locale",
+            "en",
+            "--remember-days",
+            "7",
+        ]);
         let list = db.ok(&["tenant", "list"]);
         let row = list.lines().find(|r| r.starts_with("Cafe Nader")).unwrap();
         assert!(row.contains(" en ") && row.ends_with('6'), "[{l}] {row}");
-        for bad in [["--otp-length", "9"], ["--time-zone", "Mars/Base"], ["--locale", "de"], ["--remember-days", "-1"]] {
+        for bad in [
+            ["--otp-length", "9"],
+            ["--time-zone", "Mars/Base"],
+            ["--locale", "de"],
+            ["--remember-days", "-1"],
+        ] {
             let err = db.fails(&["tenant", "set", bad[0], bad[1]]);
             assert_eq!(err.trim().lines().count(), 1, "[{l}] {err}");
         }

@@ -49,7 +49,10 @@ impl Guest<'_> {
             self.http,
             "POST",
             path,
-            &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", &self.cookie)],
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Cookie", &self.cookie),
+            ],
             &form_encode(&pairs),
         )
     }
@@ -57,14 +60,35 @@ impl Guest<'_> {
 
 fn arrive<'a>(db: &Db, http: &'a str) -> Guest<'a> {
     let list = db.ok(&["nas", "list"]);
-    let nas_id = list.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_string();
-    let mut guest = Guest { http, nas_id, cookie: String::new(), csrf: String::new() };
+    let nas_id = list
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let mut guest = Guest {
+        http,
+        nas_id,
+        cookie: String::new(),
+        csrf: String::new(),
+    };
     // The router's login.html posts its variables.
     let fields = guest.router_fields();
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let page = http_request(http, "POST", "/hotspot/start", &[("Content-Type", "application/x-www-form-urlencoded")], &form_encode(&pairs));
+    let page = http_request(
+        http,
+        "POST",
+        "/hotspot/start",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &form_encode(&pairs),
+    );
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("dir=\"rtl\"") && page.body.contains("lang=\"fa\""), "Persian first");
+    assert!(
+        page.body.contains("dir=\"rtl\"") && page.body.contains("lang=\"fa\""),
+        "Persian first"
+    );
     let set_cookie = page.header("set-cookie").expect("CSRF cookie");
     guest.cookie = set_cookie.split(';').next().unwrap().to_string();
     guest.csrf = page.hidden("csrf").expect("csrf field");
@@ -89,28 +113,61 @@ fn otp_from_inbox(db: &Db, phone: &str) -> String {
 fn guest_logs_in_with_an_sms_code_and_radius_accepts_the_handoff() {
     for db in Db::both() {
         let l = db.label;
-        db.ok(&["nas", "add", "--name", "cafe-hq", "--address", "127.0.0.1", "--secret", SECRET]);
+        db.ok(&[
+            "nas",
+            "add",
+            "--name",
+            "cafe-hq",
+            "--address",
+            "127.0.0.1",
+            "--secret",
+            SECRET,
+        ]);
         let server = db.serve(&[]);
         let http = server.http.clone().unwrap();
         let auth = server.radius_auth.clone().unwrap();
         let guest = arrive(&db, &http);
 
         // An invalid number gets a clear message on the same page.
-        let bad = guest.post("/hotspot/otp", &[("phone", "021 1234 5678"), ("lang", "fa")]);
+        let bad = guest.post(
+            "/hotspot/otp",
+            &[("phone", "021 1234 5678"), ("lang", "fa")],
+        );
         assert_eq!(bad.status, 200);
-        assert!(bad.body.contains("شماره موبایل معتبر نیست"), "[{l}] {}", bad.body);
+        assert!(
+            bad.body.contains("شماره موبایل معتبر نیست"),
+            "[{l}] {}",
+            bad.body
+        );
 
         // Persian digits and spaces: the number is understood.
-        let code_page = guest.post("/hotspot/otp", &[("phone", "۰۹۱۲ ۳۴۵ ۶۷۸۹"), ("remember", "1"), ("lang", "fa")]);
+        let code_page = guest.post(
+            "/hotspot/otp",
+            &[
+                ("phone", "۰۹۱۲ ۳۴۵ ۶۷۸۹"),
+                ("remember", "1"),
+                ("lang", "fa"),
+            ],
+        );
         assert_eq!(code_page.status, 200, "[{l}] {}", code_page.body);
         let challenge = code_page.hidden("challenge").expect("code page");
         let code = otp_from_inbox(&db, "09123456789");
         let online = guest.post(
             "/hotspot/verify",
-            &[("phone", "+989123456789"), ("challenge", &challenge), ("code", &code), ("remember", "1"), ("lang", "fa")],
+            &[
+                ("phone", "+989123456789"),
+                ("challenge", &challenge),
+                ("code", &code),
+                ("remember", "1"),
+                ("lang", "fa"),
+            ],
         );
         assert_eq!(online.status, 200, "[{l}] {}", online.body);
-        assert!(online.body.contains("action=\"http://10.5.50.1/login\""), "[{l}] {}", online.body);
+        assert!(
+            online.body.contains("action=\"http://10.5.50.1/login\""),
+            "[{l}] {}",
+            online.body
+        );
         let username = online.hidden("username").unwrap();
         let password = online.hidden("password").unwrap();
         assert_eq!(online.hidden("dst").as_deref(), Some("http://example.org/"));
@@ -126,14 +183,20 @@ fn guest_logs_in_with_an_sms_code_and_radius_accepts_the_handoff() {
         );
         let accept = radclient(&auth, "auth", &request);
         assert!(accept.received("Access-Accept"), "[{l}] {}", accept.stdout);
-        assert_eq!(accept.attr("Mikrotik-Rate-Limit").as_deref(), Some("1M/2M 2M/4M 768k/1536k 8/8 8"));
+        assert_eq!(
+            accept.attr("Mikrotik-Rate-Limit").as_deref(),
+            Some("1M/2M 2M/4M 768k/1536k 8/8 8")
+        );
         // Single use: the same login again is refused.
         let again = radclient(&auth, "auth", &request);
         assert!(again.received("Access-Reject"), "[{l}] {}", again.stdout);
 
         // The guest is a customer and club member, with the device remembered…
         let shown = db.ok(&["customer", "show", "--phone", "09123456789"]);
-        assert!(shown.contains("guests") && shown.contains(MAC) && shown.contains("remembered until"), "[{l}] {shown}");
+        assert!(
+            shown.contains("guests") && shown.contains(MAC) && shown.contains("remembered until"),
+            "[{l}] {shown}"
+        );
         assert!(shown.contains("club:       wifi"), "[{l}] {shown}");
         // …so the router's MAC login lets the device in next time, without SMS.
         let mac_login = format!("User-Name={MAC},Calling-Station-Id={MAC},User-Password=\"\"");
@@ -148,7 +211,16 @@ fn guest_logs_in_with_an_sms_code_and_radius_accepts_the_handoff() {
 fn abuse_is_refused_with_clear_messages() {
     for db in Db::both() {
         let l = db.label;
-        db.ok(&["nas", "add", "--name", "cafe-hq", "--address", "127.0.0.1", "--secret", SECRET]);
+        db.ok(&[
+            "nas",
+            "add",
+            "--name",
+            "cafe-hq",
+            "--address",
+            "127.0.0.1",
+            "--secret",
+            SECRET,
+        ]);
         let server = db.serve(&[]);
         let http = server.http.clone().unwrap();
         let guest = arrive(&db, &http);
@@ -159,7 +231,12 @@ fn abuse_is_refused_with_clear_messages() {
             "POST",
             "/hotspot/otp",
             &[("Content-Type", "application/x-www-form-urlencoded")],
-            &form_encode(&[("nas", &guest.nas_id), ("link-login-only", "http://10.5.50.1/login"), ("phone", "09121111111"), ("csrf", &guest.csrf)]),
+            &form_encode(&[
+                ("nas", &guest.nas_id),
+                ("link-login-only", "http://10.5.50.1/login"),
+                ("phone", "09121111111"),
+                ("csrf", &guest.csrf),
+            ]),
         );
         assert_eq!(forged.status, 403, "[{l}]");
 
@@ -174,13 +251,49 @@ fn abuse_is_refused_with_clear_messages() {
         let code = otp_from_inbox(&db, "09121111111");
         let wrong = if code == "00000" { "11111" } else { "00000" };
         for left in (1..=4).rev() {
-            let r = guest.post("/hotspot/verify", &[("phone", "09121111111"), ("challenge", &challenge), ("code", wrong), ("lang", "en")]);
-            assert!(r.body.contains(&format!("{left} tries left")), "[{l}] {}", r.body);
+            let r = guest.post(
+                "/hotspot/verify",
+                &[
+                    ("phone", "09121111111"),
+                    ("challenge", &challenge),
+                    ("code", wrong),
+                    ("lang", "en"),
+                ],
+            );
+            assert!(
+                r.body.contains(&format!("{left} tries left")),
+                "[{l}] {}",
+                r.body
+            );
         }
-        let locked = guest.post("/hotspot/verify", &[("phone", "09121111111"), ("challenge", &challenge), ("code", wrong), ("lang", "en")]);
-        assert!(locked.body.contains("Too many wrong tries"), "[{l}] {}", locked.body);
-        let too_late = guest.post("/hotspot/verify", &[("phone", "09121111111"), ("challenge", &challenge), ("code", &code), ("lang", "en")]);
-        assert!(too_late.body.contains("Too many wrong tries"), "[{l}] right code after the lock: {}", too_late.body);
+        let locked = guest.post(
+            "/hotspot/verify",
+            &[
+                ("phone", "09121111111"),
+                ("challenge", &challenge),
+                ("code", wrong),
+                ("lang", "en"),
+            ],
+        );
+        assert!(
+            locked.body.contains("Too many wrong tries"),
+            "[{l}] {}",
+            locked.body
+        );
+        let too_late = guest.post(
+            "/hotspot/verify",
+            &[
+                ("phone", "09121111111"),
+                ("challenge", &challenge),
+                ("code", &code),
+                ("lang", "en"),
+            ],
+        );
+        assert!(
+            too_late.body.contains("Too many wrong tries"),
+            "[{l}] right code after the lock: {}",
+            too_late.body
+        );
 
         // Asking again at once: wait a minute.
         let soon = guest.post("/hotspot/otp", &[("phone", "09121111111"), ("lang", "en")]);

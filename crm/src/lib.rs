@@ -9,6 +9,7 @@ pub mod accounting;
 pub mod accounts;
 pub mod branches;
 pub mod clock;
+pub mod club;
 pub mod customers;
 pub mod devices;
 pub mod error;
@@ -16,13 +17,17 @@ pub mod generations;
 pub mod groups;
 pub mod hotspot;
 pub mod nas;
+pub mod otp;
 pub mod phone;
+pub mod ratelimit;
 pub mod secret;
+pub mod sms;
 pub mod store;
 pub mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;
+pub mod ui;
 pub mod units;
 pub mod usage;
 

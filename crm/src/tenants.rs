@@ -141,11 +141,19 @@ pub struct TenantSettings {
 
 /// Validates and applies `settings`; returns the updated tenant.
 pub async fn update(store: &Store, tenant: &Tenant, settings: &TenantSettings) -> Result<Tenant> {
-    let time_zone = settings.time_zone.clone().unwrap_or_else(|| tenant.time_zone.clone());
+    let time_zone = settings
+        .time_zone
+        .clone()
+        .unwrap_or_else(|| tenant.time_zone.clone());
     crate::clock::Zone::named(&time_zone)?;
-    let locale = settings.locale.clone().unwrap_or_else(|| tenant.locale.clone());
+    let locale = settings
+        .locale
+        .clone()
+        .unwrap_or_else(|| tenant.locale.clone());
     if crate::ui::Locale::from_tag(&locale).is_none() {
-        return Err(Error::invalid(format!("locale {locale:?} is not supported (fa or en)")));
+        return Err(Error::invalid(format!(
+            "locale {locale:?} is not supported (fa or en)"
+        )));
     }
     let remember_days = settings.remember_days.unwrap_or(tenant.remember_days);
     if !(0..=3650).contains(&remember_days) {

@@ -18,6 +18,9 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use crm::Store;
 
+/// Where the router's `login.html` sends guests (router-config writes it there).
+pub const START_PATH: &str = "/hotspot/start";
+
 #[derive(Clone)]
 pub struct PortalState {
     pub store: Store,

@@ -47,61 +47,14 @@ pub async fn decide(
     let Some(login) = shared.subscribers.login(tenant_id, username).await? else {
         return Ok(Reject(BadCredentials));
     };
-    if !proof_is_valid(&login, req, nas.secret()) {
-        return Ok(Reject(BadCredentials));
-    }
-    if login.disabled {
-        return Ok(Reject(Disabled));
-    }
-    match &login.credential {
-        Credential::Account { expires_at, .. } => {
-            if expires_at.is_some_and(|t| t <= now) {
-                return Ok(Reject(Expired));
-            }
-        }
-        Credential::Token {
-            expires_at,
-            used,
-            mac,
-            ..
-        } => {
-            if *used {
-                return Ok(Reject(AlreadyUsed));
-            }
-            if *expires_at <= now {
-                return Ok(Reject(Expired));
-            }
-            if let Some(bound) = mac {
-                if calling_mac(req).as_deref() != Some(bound.as_str()) {
-                    return Ok(Reject(OtherDevice));
-                }
-            }
-        }
-        Credential::Device {
-            remembered_until, ..
-        } => {
-            if !remembered_until.is_some_and(|t| t > now) {
-                return Ok(Reject(Expired));
-            }
-        }
+    if let Err(reason) = check_login(&login, req, nas.secret(), now) {
+        return Ok(Reject(reason));
     }
     let group = shared.subscribers.group(login.group_id).await?;
-    let policy = &group.policy;
-    if let Some(hours) = policy.hours() {
-        let (weekday, minute) = nas.zone.weekday_minute(now);
-        if !hours.contains(weekday, minute) {
-            return Ok(Reject(OutsideHours));
-        }
+    if let Err(reason) = check_group(shared, nas, &login, &group, now) {
+        return Ok(Reject(reason));
     }
-    if let Some(limit) = policy.simultaneous_devices {
-        if shared.subscribers.live_sessions(login.subject) as i64 >= limit {
-            return Ok(Reject(TooManyDevices));
-        }
-    }
-    let usage = if policy.daily_time_quota.is_some()
-        || policy.daily_data_quota.is_some()
-        || policy.monthly_data_quota.is_some()
-    {
+    let usage = if needs_usage(&group) {
         shared
             .subscribers
             .usage(tenant_id, login.subject, nas.zone.day_key(now))
@@ -122,6 +75,125 @@ pub async fn decide(
         }
     }
     Ok(Decision::Accept(Box::new(grant)))
+}
+
+/// [`decide`] from memory alone, for answering on the receiving task: `None` when the
+/// answer needs the database (something not cached, or a token's single use to record),
+/// and then [`decide`] runs in full. Same checks in the same order, so `Some` is always
+/// what [`decide`] would answer.
+pub fn decide_cached(
+    shared: &Shared,
+    nas: &NasEntry,
+    req: &Packet<'_>,
+    now: i64,
+) -> Option<Decision> {
+    use Decision::Reject;
+    use RejectReason::*;
+    let Some(username) = req.string(attr::USER_NAME).filter(|u| !u.is_empty()) else {
+        return Some(Reject(BadCredentials));
+    };
+    let tenant_id = nas.nas.tenant_id;
+    let Some(login) = shared.subscribers.cached_login(tenant_id, username)? else {
+        return Some(Reject(BadCredentials));
+    };
+    if let Err(reason) = check_login(&login, req, nas.secret(), now) {
+        return Some(Reject(reason));
+    }
+    if matches!(login.credential, Credential::Token { .. }) {
+        return None;
+    }
+    let group = shared.subscribers.cached_group(login.group_id)?;
+    if let Err(reason) = check_group(shared, nas, &login, &group, now) {
+        return Some(Reject(reason));
+    }
+    let usage = if needs_usage(&group) {
+        shared
+            .subscribers
+            .cached_usage(tenant_id, login.subject, nas.zone.day_key(now))?
+    } else {
+        UsageToDate::default()
+    };
+    Some(match grant(&login, &group, &usage) {
+        Ok(g) => Decision::Accept(Box::new(g)),
+        Err(reason) => Reject(reason),
+    })
+}
+
+/// The proof, then what the credential itself allows.
+fn check_login(
+    login: &Login,
+    req: &Packet<'_>,
+    secret: &[u8],
+    now: i64,
+) -> Result<(), RejectReason> {
+    use RejectReason::*;
+    if !proof_is_valid(login, req, secret) {
+        return Err(BadCredentials);
+    }
+    if login.disabled {
+        return Err(Disabled);
+    }
+    match &login.credential {
+        Credential::Account { expires_at, .. } => {
+            if expires_at.is_some_and(|t| t <= now) {
+                return Err(Expired);
+            }
+        }
+        Credential::Token {
+            expires_at,
+            used,
+            mac,
+            ..
+        } => {
+            if *used {
+                return Err(AlreadyUsed);
+            }
+            if *expires_at <= now {
+                return Err(Expired);
+            }
+            if let Some(bound) = mac {
+                if calling_mac(req).as_deref() != Some(bound.as_str()) {
+                    return Err(OtherDevice);
+                }
+            }
+        }
+        Credential::Device {
+            remembered_until, ..
+        } => {
+            if !remembered_until.is_some_and(|t| t > now) {
+                return Err(Expired);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the group allows right now: its hours and its simultaneous devices.
+fn check_group(
+    shared: &Shared,
+    nas: &NasEntry,
+    login: &Login,
+    group: &Group,
+    now: i64,
+) -> Result<(), RejectReason> {
+    let policy = &group.policy;
+    if let Some(hours) = policy.hours() {
+        let (weekday, minute) = nas.zone.weekday_minute(now);
+        if !hours.contains(weekday, minute) {
+            return Err(RejectReason::OutsideHours);
+        }
+    }
+    if let Some(limit) = policy.simultaneous_devices {
+        if shared.subscribers.live_sessions(login.subject) as i64 >= limit {
+            return Err(RejectReason::TooManyDevices);
+        }
+    }
+    Ok(())
+}
+
+fn needs_usage(group: &Group) -> bool {
+    let p = &group.policy;
+    p.daily_time_quota.is_some() || p.daily_data_quota.is_some() || p.monthly_data_quota.is_some()
 }
 
 /// PAP or CHAP against the credential's password; MAC login against the MAC itself.

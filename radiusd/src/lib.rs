@@ -4,6 +4,7 @@
 
 mod access;
 mod accounting;
+pub mod bench;
 mod class;
 mod dedup;
 mod messages;

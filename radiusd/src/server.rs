@@ -26,7 +26,9 @@ use crate::{access, packet::dictionary as attr};
 pub struct RadiusConfig {
     pub auth: SocketAddr,
     pub acct: SocketAddr,
-    /// Access-Requests handled at once (each waits only on a cache miss).
+    /// Tasks reading the auth socket; each answers from memory what it can.
+    pub auth_receivers: usize,
+    /// Access-Requests waiting on the database at once (cache misses, token use).
     pub auth_workers: usize,
     /// Accounting records waiting for a commit at once; more wait in the socket buffer.
     pub acct_in_flight: usize,
@@ -39,6 +41,7 @@ impl RadiusConfig {
         RadiusConfig {
             auth,
             acct,
+            auth_receivers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             auth_workers: 64,
             acct_in_flight: 16_384,
             reload_every: Duration::from_secs(1),
@@ -109,8 +112,14 @@ pub async fn start(
         .local_addr()
         .map_err(|e| crm::Error::Invalid(e.to_string()))?;
 
-    for _ in 0..config.auth_workers.max(1) {
-        tasks.spawn(auth_worker(shared.clone(), auth.clone(), stop.clone()));
+    let slow_path = Arc::new(Semaphore::new(config.auth_workers.max(1)));
+    for _ in 0..config.auth_receivers.max(1) {
+        tasks.spawn(auth_receiver(
+            shared.clone(),
+            auth.clone(),
+            slow_path.clone(),
+            stop.clone(),
+        ));
     }
     let (queue_tx, queue_rx) = mpsc::channel(config.acct_in_flight.max(1));
     tasks.spawn(accounting::writer(shared.clone(), queue_rx));
@@ -229,7 +238,16 @@ fn status_reply(port: Port, req: &Packet<'_>, secret: &[u8]) -> Vec<u8> {
     b.finish_reply(req, secret)
 }
 
-async fn auth_worker(shared: Arc<Shared>, socket: Arc<UdpSocket>, mut stop: watch::Receiver<bool>) {
+/// Reads Access-Requests off the shared socket. A request whose answer is all in memory
+/// (the usual case: cached login, group and usage) is answered right here; one that
+/// needs the database is handed to a task, at most `auth_workers` at once, so a cache
+/// miss never holds up the requests behind it.
+async fn auth_receiver(
+    shared: Arc<Shared>,
+    socket: Arc<UdpSocket>,
+    slow_path: Arc<Semaphore>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut buf = vec![0u8; 4096];
     loop {
         let (len, source) = tokio::select! {
@@ -265,37 +283,70 @@ async fn auth_worker(shared: Arc<Shared>, socket: Arc<UdpSocket>, mut stop: watc
                 continue;
             }
         };
-        let reply = if req.code() == Code::StatusServer {
+        if req.code() == Code::StatusServer {
             metrics::counter!("radius_requests_total", "port" => "auth", "result" => "status")
                 .increment(1);
-            status_reply(Port::Auth, &req, nas.secret())
-        } else {
-            match access::decide(&shared, &nas, &req, crm::clock::now()).await {
+            let reply = status_reply(Port::Auth, &req, nas.secret());
+            shared.auth_seen.finish(ticket, &reply);
+            send_reply(&socket, &reply, source).await;
+            continue;
+        }
+        let now = crm::clock::now();
+        if let Some(decision) = access::decide_cached(&shared, &nas, &req, now) {
+            let reply = answer(&decision, &req, &nas);
+            shared.auth_seen.finish(ticket, &reply);
+            send_reply(&socket, &reply, source).await;
+            continue;
+        }
+        let permit = tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            p = slow_path.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+        };
+        let owned = datagram.to_vec();
+        let (shared, socket) = (shared.clone(), socket.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            // Decoded once already; this cannot fail.
+            let Ok(req) = Packet::decode(&owned) else {
+                shared.auth_seen.abandon(ticket);
+                return;
+            };
+            match access::decide(&shared, &nas, &req, now).await {
                 Ok(decision) => {
-                    let result = match &decision {
-                        access::Decision::Accept(_) => "accept".to_string(),
-                        access::Decision::Reject(r) => {
-                            metrics::counter!("radius_rejects_total", "reason" => r.label())
-                                .increment(1);
-                            "reject".to_string()
-                        }
-                    };
-                    metrics::counter!("radius_requests_total", "port" => "auth", "result" => result).increment(1);
-                    access::encode(&decision, &req, nas.secret(), &nas.locale)
+                    let reply = answer(&decision, &req, &nas);
+                    shared.auth_seen.finish(ticket, &reply);
+                    send_reply(&socket, &reply, source).await;
                 }
                 Err(e) => {
                     // No answer: the router retries, maybe after the database is back.
                     tracing::error!(error = %e, "cannot decide an Access-Request");
                     shared.auth_seen.abandon(ticket);
                     drop_packet(Port::Auth, "database_error", source);
-                    continue;
                 }
             }
-        };
-        shared.auth_seen.finish(ticket, &reply);
-        if let Err(e) = socket.send_to(&reply, source).await {
-            tracing::warn!(error = %e, %source, "cannot send RADIUS reply");
+        });
+    }
+}
+
+/// Counts a decision and signs it as Access-Accept or Access-Reject.
+fn answer(decision: &access::Decision, req: &Packet<'_>, nas: &NasEntry) -> Vec<u8> {
+    let result = match decision {
+        access::Decision::Accept(_) => "accept",
+        access::Decision::Reject(r) => {
+            metrics::counter!("radius_rejects_total", "reason" => r.label()).increment(1);
+            "reject"
         }
+    };
+    metrics::counter!("radius_requests_total", "port" => "auth", "result" => result).increment(1);
+    access::encode(decision, req, nas.secret(), &nas.locale)
+}
+
+async fn send_reply(socket: &UdpSocket, reply: &[u8], source: SocketAddr) {
+    if let Err(e) = socket.send_to(reply, source).await {
+        tracing::warn!(error = %e, %source, "cannot send RADIUS reply");
     }
 }
 

@@ -2,7 +2,9 @@
 //! usage to date and live sessions. The database is read on a miss only; writes made
 //! anywhere (CLI, panel, other nodes) reach here through `crm::generations`.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,7 +15,66 @@ use crm::usage::UsageToDate;
 use crm::{Result, Store};
 use moka::sync::Cache;
 
-type LoginKey = (i64, String);
+/// A login cache key: tenant and User-Name. Lookups go through [`LoginKeyView`], so
+/// they borrow the User-Name from the packet instead of allocating a `String`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LoginKey {
+    tenant_id: i64,
+    username: Box<str>,
+}
+
+impl LoginKey {
+    fn new(tenant_id: i64, username: &str) -> Self {
+        LoginKey {
+            tenant_id,
+            username: username.into(),
+        }
+    }
+}
+
+/// Either an owned [`LoginKey`] or a borrowed `(tenant, &str)`, compared and hashed
+/// alike: the `Borrow` target that lets the caches be probed without allocating.
+trait LoginKeyView {
+    fn parts(&self) -> (i64, &str);
+}
+
+impl LoginKeyView for LoginKey {
+    fn parts(&self) -> (i64, &str) {
+        (self.tenant_id, &self.username)
+    }
+}
+
+impl LoginKeyView for (i64, &str) {
+    fn parts(&self) -> (i64, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl Hash for LoginKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl Hash for dyn LoginKeyView + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for dyn LoginKeyView + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn LoginKeyView + '_ {}
+
+impl<'a> Borrow<dyn LoginKeyView + 'a> for LoginKey {
+    fn borrow(&self) -> &(dyn LoginKeyView + 'a) {
+        self
+    }
+}
 
 pub struct Subscribers {
     store: Store,
@@ -50,13 +111,10 @@ impl Subscribers {
     }
 
     pub async fn login(&self, tenant_id: i64, username: &str) -> Result<Option<Arc<Login>>> {
-        let key = (tenant_id, username.to_string());
-        if let Some(login) = self.logins.get(&key) {
-            return Ok(Some(login));
+        if let Some(known) = self.cached_login(tenant_id, username) {
+            return Ok(known);
         }
-        if self.misses.contains_key(&key) {
-            return Ok(None);
-        }
+        let key = LoginKey::new(tenant_id, username);
         match crm::hotspot::find_login(&self.store, tenant_id, username).await? {
             Some(login) => {
                 let login = Arc::new(login);
@@ -70,9 +128,35 @@ impl Subscribers {
         }
     }
 
+    /// The login from memory: `Some(Some(_))` cached, `Some(None)` known not to exist,
+    /// `None` not known (ask [`Self::login`]). Allocates nothing.
+    pub fn cached_login(&self, tenant_id: i64, username: &str) -> Option<Option<Arc<Login>>> {
+        let probe = (tenant_id, username);
+        let key: &dyn LoginKeyView = &probe;
+        if let Some(login) = self.logins.get(key) {
+            return Some(Some(login));
+        }
+        if self.misses.contains_key(key) {
+            return Some(None);
+        }
+        None
+    }
+
     /// Drops one cached login (a token was used up).
     pub fn forget_login(&self, tenant_id: i64, username: &str) {
-        self.logins.invalidate(&(tenant_id, username.to_string()));
+        let probe = (tenant_id, username);
+        let key: &dyn LoginKeyView = &probe;
+        self.logins.invalidate(key);
+    }
+
+    /// The group from memory, if cached.
+    pub fn cached_group(&self, id: i64) -> Option<Arc<Group>> {
+        self.groups.get(&id)
+    }
+
+    /// Usage to date from memory, if cached.
+    pub fn cached_usage(&self, tenant_id: i64, subject: Subject, day: i64) -> Option<UsageToDate> {
+        self.usage.get(&(tenant_id, subject, day))
     }
 
     pub async fn group(&self, id: i64) -> Result<Arc<Group>> {

@@ -148,6 +148,13 @@ impl CustomerCommand {
                     "last seen:  {}",
                     table::opt(c.last_seen_at.map(crm::clock::format_utc))
                 );
+                match crm::club::membership(&store, &tenant, c.id).await? {
+                    Some((source, since)) => println!(
+                        "club:       {source} (since {} UTC)",
+                        crm::clock::format_utc(since)
+                    ),
+                    None => println!("club:       not a member"),
+                }
                 let devices = devices::for_customer(&store, c.id).await?;
                 println!("devices:    {}", devices.len());
                 for d in devices {

@@ -5,7 +5,10 @@ pub mod bench;
 pub mod customer;
 pub mod group;
 pub mod nas;
+pub mod router_config;
 pub mod sessions;
+pub mod sms;
+pub mod tenant;
 
 use anyhow::Result;
 use crm::tenants::{self, Tenant};

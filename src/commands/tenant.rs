@@ -55,11 +55,31 @@ impl TenantCommand {
                         ]
                     })
                     .collect::<Vec<_>>();
-                table::print(&["NAME", "CLUB-CODE", "TIME-ZONE", "LOCALE", "REMEMBER-DAYS", "OTP-DIGITS"], &rows);
+                table::print(
+                    &[
+                        "NAME",
+                        "CLUB-CODE",
+                        "TIME-ZONE",
+                        "LOCALE",
+                        "REMEMBER-DAYS",
+                        "OTP-DIGITS",
+                    ],
+                    &rows,
+                );
             }
-            TenantCommand::Set { time_zone, locale, remember_days, otp_length } => {
+            TenantCommand::Set {
+                time_zone,
+                locale,
+                remember_days,
+                otp_length,
+            } => {
                 let tenant = tenants::resolve(&store, config.tenant.as_deref()).await?;
-                let settings = TenantSettings { time_zone, locale, remember_days, otp_length };
+                let settings = TenantSettings {
+                    time_zone,
+                    locale,
+                    remember_days,
+                    otp_length,
+                };
                 let t = tenants::update(&store, &tenant, &settings).await?;
                 println!(
                     "updated tenant {}: zone {}, locale {}, remember {} days, {}-digit codes",

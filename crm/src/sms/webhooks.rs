@@ -1,0 +1,216 @@
+//! Delivery-report webhooks the gateways call:
+//!
+//! - `POST /webhooks/sms/kavenegar/status?key=…` — form fields `messageid` and `status`
+//!   (Kavenegar's message status codes, e.g. 10 delivered, 11 undelivered).
+//! - `POST /webhooks/sms/smsir/status?key=…` — JSON `{"messageId":…,"deliveryState":…}`
+//!   or a list of such objects (the fields of sms.ir's message report).
+//!
+//! The `key` query parameter must equal the configured `SMARTX_SMS_WEBHOOK_KEY`
+//! (compared in constant time); without a configured key every call is refused.
+//! Answers: 200 with what was updated, 400 with what is malformed, 401 for a missing or
+//! wrong key, 404 for a message id no outbox row has.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::Value;
+use subtle::ConstantTimeEq;
+
+use crate::secret::Secret;
+use crate::store::Store;
+
+use super::drain::apply_delivery;
+use super::http::id_text;
+use super::provider::Delivery;
+use super::{kavenegar, smsir};
+
+struct Hooks {
+    store: Store,
+    key: Option<Secret>,
+}
+
+/// The webhook routes, ready to merge into the web role's router.
+pub fn router(store: Store, key: Option<Secret>) -> Router {
+    let key = key.filter(|k| !k.expose().is_empty());
+    if key.is_none() {
+        tracing::info!("SMS delivery webhooks are off: no SMARTX_SMS_WEBHOOK_KEY configured");
+    }
+    Router::new()
+        .route("/webhooks/sms/kavenegar/status", post(kavenegar_status))
+        .route("/webhooks/sms/smsir/status", post(smsir_status))
+        .with_state(Arc::new(Hooks { store, key }))
+}
+
+fn answer(status: StatusCode, text: impl Into<String>) -> Response {
+    let mut text = text.into();
+    text.push('\n');
+    (
+        status,
+        [("content-type", "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+/// Checks `?key=`; the error is why the caller is refused (answered with 401).
+fn authorize(hooks: &Hooks, query: &HashMap<String, String>) -> Result<(), &'static str> {
+    let Some(expected) = &hooks.key else {
+        return Err("SMS webhooks are disabled: no webhook key is configured on this server");
+    };
+    let Some(given) = query.get("key") else {
+        return Err("missing ?key= in the webhook URL");
+    };
+    if bool::from(given.as_bytes().ct_eq(expected.expose().as_bytes())) {
+        Ok(())
+    } else {
+        Err("wrong webhook key")
+    }
+}
+
+async fn apply(hooks: &Hooks, provider: &str, message_id: &str, delivery: &Delivery) -> Response {
+    match apply_delivery(&hooks.store, provider, message_id, delivery).await {
+        Ok(Some(status)) => answer(
+            StatusCode::OK,
+            format!(
+                "message {message_id}: {status} ({})",
+                delivery.provider_status
+            ),
+        ),
+        Ok(None) => answer(
+            StatusCode::NOT_FOUND,
+            format!("no message sent through {provider} has id {message_id}"),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, provider, "recording an SMS delivery report failed");
+            answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cannot record the report now; try again",
+            )
+        }
+    }
+}
+
+async fn kavenegar_status(
+    State(hooks): State<Arc<Hooks>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    if let Err(why) = authorize(&hooks, &query) {
+        return answer(StatusCode::UNAUTHORIZED, why);
+    }
+    let form: HashMap<String, String> = match serde_urlencoded::from_bytes(&body) {
+        Ok(form) => form,
+        Err(e) => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                format!("the body is not a form (application/x-www-form-urlencoded): {e}"),
+            );
+        }
+    };
+    let message_id = match form.get("messageid").map(|s| s.trim()) {
+        Some(id) if !id.is_empty() && id.len() <= 64 => id,
+        Some(_) => return answer(StatusCode::BAD_REQUEST, "messageid is empty or too long"),
+        None => return answer(StatusCode::BAD_REQUEST, "the form has no messageid field"),
+    };
+    let status = match form.get("status").map(|s| s.trim().parse::<i64>()) {
+        Some(Ok(status)) => status,
+        Some(Err(_)) => return answer(StatusCode::BAD_REQUEST, "status must be a number"),
+        None => return answer(StatusCode::BAD_REQUEST, "the form has no status field"),
+    };
+    let delivery = kavenegar::delivery_from_status(status);
+    apply(&hooks, "kavenegar", message_id, &delivery).await
+}
+
+async fn smsir_status(
+    State(hooks): State<Arc<Hooks>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    if let Err(why) = authorize(&hooks, &query) {
+        return answer(StatusCode::UNAUTHORIZED, why);
+    }
+    let json: Value = match serde_json::from_slice(&body) {
+        Ok(json) => json,
+        Err(e) => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                format!("the body is not JSON: {e}"),
+            );
+        }
+    };
+    let reports = match json {
+        Value::Array(items) if !items.is_empty() && items.len() <= 1000 => items,
+        Value::Array(_) => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                "expected 1 to 1000 reports in the list",
+            );
+        }
+        object @ Value::Object(_) => vec![object],
+        _ => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                "expected a JSON object or a list of them",
+            );
+        }
+    };
+    let mut parsed = Vec::with_capacity(reports.len());
+    for (i, report) in reports.iter().enumerate() {
+        let field = |a: &str, b: &str| report.get(a).or_else(|| report.get(b));
+        let Some(message_id) = field("messageId", "MessageId").and_then(id_text) else {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                format!("report {}: messageId is missing or not a number", i + 1),
+            );
+        };
+        let Some(state) = field("deliveryState", "DeliveryState").and_then(Value::as_i64) else {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                format!("report {}: deliveryState is missing or not a number", i + 1),
+            );
+        };
+        parsed.push((message_id, smsir::delivery_from_state(state)));
+    }
+    if let [(message_id, delivery)] = parsed.as_slice() {
+        return apply(&hooks, "smsir", message_id, delivery).await;
+    }
+    let (mut updated, mut unknown) = (0, Vec::new());
+    for (message_id, delivery) in &parsed {
+        match apply_delivery(&hooks.store, "smsir", message_id, delivery).await {
+            Ok(Some(_)) => updated += 1,
+            Ok(None) => unknown.push(message_id.as_str()),
+            Err(e) => {
+                tracing::warn!(error = %e, "recording an SMS delivery report failed");
+                return answer(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "cannot record the reports now; try again",
+                );
+            }
+        }
+    }
+    if updated == 0 {
+        answer(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no message sent through smsir has any of the ids {}",
+                unknown.join(", ")
+            ),
+        )
+    } else if unknown.is_empty() {
+        answer(StatusCode::OK, format!("updated {updated} messages"))
+    } else {
+        answer(
+            StatusCode::OK,
+            format!(
+                "updated {updated} messages; unknown ids: {}",
+                unknown.join(", ")
+            ),
+        )
+    }
+}
