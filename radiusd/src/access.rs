@@ -403,12 +403,3 @@ mod tests {
         assert_eq!(grant.rate_limit, None);
     }
 }
-impl PartialEq for Decision {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Decision::Accept(a), Decision::Accept(b)) => a == b,
-            (Decision::Reject(a), Decision::Reject(b)) => a == b,
-            _ => false,
-        }
-    }
-}

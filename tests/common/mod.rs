@@ -185,8 +185,7 @@ impl Server {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
-        let status = self.child.wait().expect("wait for smartx");
-        status
+        self.child.wait().expect("wait for smartx")
     }
 }
 
