@@ -54,6 +54,19 @@ impl Zone {
     }
 }
 
+impl Zone {
+    /// The last second of a local date (`YYYY-MM-DD`) as unix seconds: "valid until".
+    pub fn end_of_day(&self, date: &str) -> crate::Result<i64> {
+        let bad = || crate::Error::Invalid(format!("{date:?} is not a date (YYYY-MM-DD)"));
+        let day: jiff::civil::Date = date.trim().parse().map_err(|_| bad())?;
+        let end = day
+            .at(23, 59, 59, 0)
+            .to_zoned(self.0.clone())
+            .map_err(|_| bad())?;
+        Ok(end.timestamp().as_second())
+    }
+}
+
 /// The first day (`YYYYMM01`) of the Gregorian month a day key falls in.
 pub fn month_start(day_key: i64) -> i64 {
     day_key / 100 * 100 + 1
@@ -74,6 +87,9 @@ mod tests {
         assert_eq!(Zone::named("UTC").unwrap().day_key(before + 1), 20261204);
         assert_eq!(month_start(20261205), 20261201);
         assert!(Zone::named("Mars/Olympus").is_err());
+        // 2026-12-04 23:59:59 Tehran = 20:29:59 UTC.
+        assert_eq!(tehran.end_of_day("2026-12-04").unwrap(), before);
+        assert!(tehran.end_of_day("2026-13-40").is_err());
         // Friday 2026-12-04 23:59 in Tehran, then Saturday 00:00 (day 0 of the Persian week).
         assert_eq!(tehran.weekday_minute(before), (6, 23 * 60 + 59));
         assert_eq!(tehran.weekday_minute(before + 1), (0, 0));

@@ -46,10 +46,13 @@ impl Subject {
 /// How the user proves who they are, and what limits the proof itself carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
-    /// A static account's password (PAP or CHAP).
+    /// A static account's or voucher's password (PAP or CHAP). `expires_at` is when it
+    /// stops working as known now; `valid_for` is set while a voucher's validity has
+    /// not started: the first accepted login starts it.
     Account {
         password: Secret,
         expires_at: Option<i64>,
+        valid_for: Option<i64>,
     },
     /// A portal token: password once, before it expires, optionally from one MAC only.
     Token {
@@ -79,8 +82,8 @@ pub struct Login {
 /// Resolves `username` within a tenant; `None` if nobody has it.
 pub async fn find_login(store: &Store, tenant_id: i64, username: &str) -> Result<Option<Login>> {
     let account = sqlx::query(
-        "SELECT id, password, group_id, disabled, expires_at FROM hotspot_accounts \
-         WHERE tenant_id = $1 AND username = $2",
+        "SELECT id, password, group_id, disabled, expires_at, valid_for, first_used_at \
+         FROM hotspot_accounts WHERE tenant_id = $1 AND username = $2",
     )
     .bind(tenant_id)
     .bind(username)
@@ -92,9 +95,18 @@ pub async fn find_login(store: &Store, tenant_id: i64, username: &str) -> Result
             subject: Subject::Account(row.try_get("id")?),
             group_id: row.try_get("group_id")?,
             disabled: flag(&row, "disabled")?,
-            credential: Credential::Account {
-                password: Secret::new(row.try_get::<String, _>("password")?),
-                expires_at: row.try_get("expires_at")?,
+            credential: {
+                let valid_for: Option<i64> = row.try_get("valid_for")?;
+                let first_used_at: Option<i64> = row.try_get("first_used_at")?;
+                Credential::Account {
+                    password: Secret::new(row.try_get::<String, _>("password")?),
+                    expires_at: crate::vouchers::expiry(
+                        row.try_get("expires_at")?,
+                        valid_for,
+                        first_used_at,
+                    ),
+                    valid_for: valid_for.filter(|_| first_used_at.is_none()),
+                }
             },
         }));
     }

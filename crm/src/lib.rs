@@ -30,6 +30,7 @@ pub mod text;
 pub mod ui;
 pub mod units;
 pub mod usage;
+pub mod vouchers;
 
 pub use error::{Error, Result};
 pub use store::{Backend, Store, StoreConfig};

@@ -333,6 +333,7 @@ mod tests {
             credential: Credential::Account {
                 password: Secret::new("x"),
                 expires_at: None,
+                valid_for: None,
             },
         }
     }
