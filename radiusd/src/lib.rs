@@ -6,6 +6,7 @@ mod access;
 mod accounting;
 pub mod bench;
 mod class;
+pub mod coa;
 mod dedup;
 mod messages;
 pub mod packet;
