@@ -74,6 +74,9 @@ enum Command {
     /// Tenants (businesses) and their settings
     #[command(subcommand)]
     Tenant(commands::tenant::TenantCommand),
+    /// Vouchers: printed hotspot logins in batches
+    #[command(subcommand)]
+    Voucher(commands::voucher::VoucherCommand),
     /// Hotspot sessions from accounting
     #[command(subcommand)]
     Sessions(commands::sessions::SessionsCommand),
@@ -194,6 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Bench(c) => c.run(&config).await,
             Command::Sessions(c) => c.run(&config).await,
             Command::Tenant(c) => c.run(&config).await,
+            Command::Voucher(c) => c.run(&config).await,
             Command::RouterConfig(c) => c.run(&config).await,
             Command::Sms(c) => c.run(&config).await,
         }

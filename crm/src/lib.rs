@@ -21,6 +21,7 @@ pub mod otp;
 pub mod phone;
 pub mod ratelimit;
 pub mod secret;
+pub mod sessions;
 pub mod sms;
 pub mod store;
 pub mod tenants;

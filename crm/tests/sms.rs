@@ -18,22 +18,10 @@ use crm::sms::{
     self, Delivery, Kind, OutboundSms, Provider, ProviderConfig, ProviderError, ProviderErrorKind,
     ProviderKind, ProviderReceipt, SmsProvider, Status, drain,
 };
-use crm::testing::{self, TestDb};
+use crm::testing::{self, on_both};
 use crm::{Error, Store, clock, tenants};
 use serde_json::{Value, json};
 use tower::ServiceExt;
-
-async fn on_both<F, Fut>(test: F)
-where
-    F: Fn(TestDb) -> Fut,
-    Fut: std::future::Future<Output = TestDb>,
-{
-    for db in testing::both().await {
-        let label = db.label();
-        eprintln!("-- backend: {label}");
-        test(db).await.cleanup().await;
-    }
-}
 
 fn phone(s: &str) -> Phone {
     Phone::parse(s).unwrap()

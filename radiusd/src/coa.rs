@@ -176,6 +176,78 @@ pub async fn send(
     Ok(Outcome::Timeout)
 }
 
+/// Why a stored session cannot be acted on.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("session #{0} has already ended")]
+    Ended(i64),
+    #[error(
+        "the address of the router of session #{0} is unknown (its NAS is a network and no \
+         accounting recorded the router's address)"
+    )]
+    NoRouterAddress(i64),
+    #[error(transparent)]
+    Store(#[from] crm::Error),
+    #[error("cannot send to the router: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Sends `change` for a stored session to its router, and records the request and
+/// the answer (`crm::sessions::record_coa`). `reason` says why (`operator`, `quota`…).
+pub async fn for_session(
+    store: &crm::Store,
+    tenant: &crm::tenants::Tenant,
+    session_id: i64,
+    change: &Change,
+    reason: &str,
+) -> Result<Outcome, SessionError> {
+    let session = crm::sessions::target(store, tenant, session_id).await?;
+    if session.stopped_at.is_some() {
+        return Err(SessionError::Ended(session_id));
+    }
+    let nas = crm::nas::by_id(store, session.nas_id).await?;
+    let router_ip = session
+        .nas_ip
+        .as_deref()
+        .and_then(|ip| ip.parse().ok())
+        .or_else(|| (nas.address.prefix() == max_prefix(&nas.address)).then(|| nas.address.ip()))
+        .ok_or(SessionError::NoRouterAddress(session_id))?;
+    let target = Target::new(
+        SocketAddr::new(router_ip, nas.coa_port),
+        nas.secret.expose().as_bytes(),
+    );
+    let reference = SessionRef {
+        username: session.username.clone(),
+        acct_session_id: session.acct_session_id.clone(),
+        framed_ip: session.framed_ip.as_deref().and_then(|ip| ip.parse().ok()),
+        calling_station_id: session.mac.clone(),
+    };
+    let sent = send(&target, change, &reference).await;
+    let (outcome, error_cause, detail) = match &sent {
+        Ok(Outcome::Nak { error_cause }) => ("nak", error_cause.map(i64::from), None),
+        Ok(o) => (o.label(), None, None),
+        Err(e) => ("error", None, Some(e.to_string())),
+    };
+    crm::sessions::record_coa(
+        store,
+        tenant,
+        &crm::sessions::CoaRecord {
+            session_id: Some(session_id),
+            kind: kind_label(change),
+            reason,
+            outcome,
+            error_cause,
+            detail,
+        },
+    )
+    .await?;
+    Ok(sent?)
+}
+
+fn max_prefix(net: &ipnetwork::IpNetwork) -> u8 {
+    if net.is_ipv4() { 32 } else { 128 }
+}
+
 fn kind_label(change: &Change) -> &'static str {
     match change {
         Change::Disconnect => "disconnect",

@@ -9,6 +9,7 @@ pub mod router_config;
 pub mod sessions;
 pub mod sms;
 pub mod tenant;
+pub mod voucher;
 
 use anyhow::Result;
 use crm::tenants::{self, Tenant};

@@ -17,6 +17,12 @@ pub enum SessionsCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// End a session now: a Disconnect-Request to its router
+    Disconnect {
+        /// The session's ID (first column of `sessions list`)
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 impl SessionsCommand {
@@ -57,6 +63,19 @@ impl SessionsCommand {
                     ],
                     &rows,
                 );
+            }
+            SessionsCommand::Disconnect { id } => {
+                use radiusd::coa::{Change, Outcome, for_session};
+                match for_session(&store, &tenant, id, &Change::Disconnect, "operator").await? {
+                    Outcome::Ack => println!("session #{id}: the router ended it"),
+                    Outcome::Nak { error_cause } => anyhow::bail!(
+                        "session #{id}: the router refused (Error-Cause {})",
+                        error_cause.map_or("none".into(), |c| c.to_string())
+                    ),
+                    Outcome::Timeout => anyhow::bail!(
+                        "session #{id}: the router did not answer (is /radius incoming accept=yes?)"
+                    ),
+                }
             }
         }
         Ok(())

@@ -418,6 +418,15 @@ impl Browser {
         );
     }
 
+    /// A Chrome DevTools Protocol command, through chromedriver.
+    pub fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.call_session(
+            "POST",
+            "/goog/cdp/execute",
+            Some(&json!({ "cmd": cmd, "params": params })),
+        )
+    }
+
     /// The visible text of `css`.
     pub fn text(&self, css: &str) -> String {
         let Element(id) = self.find(css);
@@ -472,8 +481,48 @@ impl Drop for Browser {
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // If chromedriver could not quit it, the browser is still running: its
+        // processes are the ones with this test's profile directory.
+        stop_processes_mentioning(&format!(
+            "--user-data-dir={}",
+            self.profile.join("profile").display()
+        ));
         let _ = std::fs::remove_dir_all(&self.profile);
     }
+}
+
+/// SIGTERM (then SIGKILL after two seconds) to every process whose command line
+/// contains `needle`.
+fn stop_processes_mentioning(needle: &str) {
+    let pids = || -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|cmd| cmd.split(|&b| b == 0).any(|arg| arg == needle.as_bytes()))
+            })
+            .collect()
+    };
+    let signal = |sig: &str, pids: &[String]| {
+        if !pids.is_empty() {
+            let _ = Command::new("kill")
+                .arg(sig)
+                .args(pids)
+                .stderr(Stdio::null())
+                .status();
+        }
+    };
+    signal("-TERM", &pids());
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !pids().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    signal("-KILL", &pids());
 }
 
 /// One request the fake router received.
@@ -485,8 +534,7 @@ pub struct RouterHit {
 }
 
 /// A stand-in for the MikroTik hotspot's login endpoint on 127.0.0.1: answers every
-/// request with a small "router: logged in" page and records what was sent. POSTs are
-/// answered after `post_delay`, so a test can look at the page that posted.
+/// request with a small "router: logged in" page and records what was sent.
 pub struct FakeRouter {
     pub addr: String,
     hits: Arc<Mutex<Vec<RouterHit>>>,
@@ -495,7 +543,7 @@ pub struct FakeRouter {
 }
 
 impl FakeRouter {
-    pub fn start(post_delay: Duration) -> FakeRouter {
+    pub fn start() -> FakeRouter {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake router");
         let addr = listener.local_addr().unwrap().to_string();
         let hits = Arc::new(Mutex::new(Vec::new()));
@@ -509,7 +557,7 @@ impl FakeRouter {
                     }
                     let Ok(mut stream) = stream else { continue };
                     let hits = hits.clone();
-                    std::thread::spawn(move || serve_router(&mut stream, &hits, post_delay));
+                    std::thread::spawn(move || serve_router(&mut stream, &hits));
                 }
             })
         };
@@ -526,7 +574,7 @@ impl FakeRouter {
     }
 }
 
-fn serve_router(stream: &mut TcpStream, hits: &Mutex<Vec<RouterHit>>, post_delay: Duration) {
+fn serve_router(stream: &mut TcpStream, hits: &Mutex<Vec<RouterHit>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let Ok((head, body)) = read_message(stream) else {
         return;
@@ -537,15 +585,11 @@ fn serve_router(stream: &mut TcpStream, hits: &Mutex<Vec<RouterHit>>, post_delay
     if method.is_empty() {
         return;
     }
-    let is_post = method == "POST";
     hits.lock().unwrap().push(RouterHit {
         method,
         path,
         body: String::from_utf8_lossy(&body).into_owned(),
     });
-    if is_post {
-        std::thread::sleep(post_delay);
-    }
     let page = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
                 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
                 <title>router</title></head><body><h1 id=\"router\">router: logged in</h1></body></html>";

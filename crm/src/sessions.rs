@@ -1,0 +1,117 @@
+//! Operating on hotspot sessions: finding one to act on, logging Disconnect/CoA
+//! requests sent to routers, and closing sessions whose router went quiet.
+
+use sqlx::Row;
+
+use crate::error::{Error, Result};
+use crate::hotspot::Subject;
+use crate::store::Store;
+use crate::tenants::Tenant;
+
+/// A session with what a Disconnect/CoA request needs to name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTarget {
+    pub id: i64,
+    pub nas_id: i64,
+    pub acct_session_id: String,
+    pub username: String,
+    pub subject: Option<Subject>,
+    pub mac: Option<String>,
+    pub framed_ip: Option<String>,
+    /// The router's address as seen in its accounting, when known.
+    pub nas_ip: Option<String>,
+    pub stopped_at: Option<i64>,
+}
+
+pub async fn target(store: &Store, tenant: &Tenant, id: i64) -> Result<SessionTarget> {
+    let row = sqlx::query(
+        "SELECT id, nas_id, acct_session_id, username, customer_id, account_id, mac, framed_ip, \
+         nas_ip, stopped_at FROM sessions WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.id)
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("session #{id}")))?;
+    let customer: Option<i64> = row.try_get("customer_id")?;
+    let account: Option<i64> = row.try_get("account_id")?;
+    Ok(SessionTarget {
+        id: row.try_get("id")?,
+        nas_id: row.try_get("nas_id")?,
+        acct_session_id: row.try_get("acct_session_id")?,
+        username: row.try_get("username")?,
+        subject: customer
+            .map(Subject::Customer)
+            .or(account.map(Subject::Account)),
+        mac: row.try_get("mac")?,
+        framed_ip: row.try_get("framed_ip")?,
+        nas_ip: row.try_get("nas_ip")?,
+        stopped_at: row.try_get("stopped_at")?,
+    })
+}
+
+/// One Disconnect/CoA request and the router's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoaRecord<'a> {
+    pub session_id: Option<i64>,
+    /// `disconnect` or `coa`.
+    pub kind: &'a str,
+    /// Why it was sent: `operator`, `quota`, `blocked`, `hours`, `group_change`…
+    pub reason: &'a str,
+    /// `ack`, `nak`, `timeout` or `error`.
+    pub outcome: &'a str,
+    pub error_cause: Option<i64>,
+    pub detail: Option<String>,
+}
+
+pub async fn record_coa(store: &Store, tenant: &Tenant, record: &CoaRecord<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO coa_requests (tenant_id, session_id, kind, reason, outcome, error_cause, detail, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(tenant.id)
+    .bind(record.session_id)
+    .bind(record.kind)
+    .bind(record.reason)
+    .bind(record.outcome)
+    .bind(record.error_cause)
+    .bind(&record.detail)
+    .bind(crate::clock::now())
+    .fetch_one(store.pool())
+    .await?)
+}
+
+/// The requests sent for a session, oldest first: (kind, reason, outcome, at).
+pub async fn coa_history(
+    store: &Store,
+    tenant: &Tenant,
+    session_id: i64,
+) -> Result<Vec<(String, String, String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT kind, reason, outcome, created_at FROM coa_requests \
+         WHERE tenant_id = $1 AND session_id = $2 ORDER BY id",
+    )
+    .bind(tenant.id)
+    .bind(session_id)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// Interims missed before a session counts as gone (its router rebooted without
+/// Accounting-On, or the Stop was lost).
+pub const STALE_AFTER_INTERIMS: i64 = 3;
+
+/// Closes open sessions with no accounting for `STALE_AFTER_INTERIMS` × their group's
+/// interim interval (5 minutes without a group), as of `now`. Returns how many.
+pub async fn close_stale(store: &Store, now: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE sessions SET stopped_at = updated_at, terminate_cause = 'Stale' \
+         WHERE stopped_at IS NULL AND updated_at < $1 - $2 * COALESCE( \
+             (SELECT g.interim_interval FROM groups g WHERE g.id = sessions.group_id), 300)",
+    )
+    .bind(now)
+    .bind(STALE_AFTER_INTERIMS)
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
