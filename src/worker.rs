@@ -19,6 +19,7 @@ const CONSOLE_INBOX_AGE: i64 = 86_400;
 pub async fn run(store: Store, sms: Provider, stop: watch::Receiver<bool>) -> Result<()> {
     tokio::try_join!(
         housekeeping(store.clone(), stop.clone()),
+        close_stale_sessions(store.clone(), stop.clone()),
         drain_sms(store, sms, stop),
     )?;
     Ok(())
@@ -36,10 +37,32 @@ async fn housekeeping(store: Store, mut stop: watch::Receiver<bool>) -> Result<(
             Ok(n) => tracing::info!(tokens = n, "purged expired hotspot logins"),
             Err(e) => tracing::warn!(error = %e, "purging expired hotspot logins failed"),
         }
+        match crm::ratelimit::purge(&store, crm::clock::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(windows = n, "purged old rate-limit counters"),
+            Err(e) => tracing::warn!(error = %e, "purging rate-limit counters failed"),
+        }
         match sms::purge_console(&store, CONSOLE_INBOX_AGE).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(messages = n, "purged old console SMS inbox entries"),
             Err(e) => tracing::warn!(error = %e, "purging the console SMS inbox failed"),
+        }
+    }
+}
+
+/// Closes sessions whose router stopped sending accounting (rebooted without
+/// Accounting-On, lost Stop), so they stop counting against simultaneous-device limits.
+async fn close_stale_sessions(store: Store, mut stop: watch::Receiver<bool>) -> Result<()> {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return Ok(()),
+            _ = tick.tick() => {}
+        }
+        match crm::sessions::close_stale(&store, crm::clock::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "closed stale sessions"),
+            Err(e) => tracing::warn!(error = %e, "closing stale sessions failed"),
         }
     }
 }

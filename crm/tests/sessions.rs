@@ -1,0 +1,130 @@
+//! Session housekeeping, on SQLite and PostgreSQL.
+
+use crm::accounting::{AccountingRecord, AcctStatus, record_batch};
+use crm::hotspot::Subject;
+use crm::nas::NewNas;
+use crm::secret::Secret;
+use crm::sessions::{self, CoaRecord};
+use crm::testing::on_both;
+use crm::{accounts, groups, nas, tenants};
+
+fn start(
+    tenant_id: i64,
+    nas_id: i64,
+    session: &str,
+    subject: Subject,
+    group_id: i64,
+    at: i64,
+) -> AccountingRecord {
+    AccountingRecord {
+        tenant_id,
+        nas_id,
+        status: AcctStatus::Start,
+        acct_session_id: session.into(),
+        username: "staff1".into(),
+        subject: Some(subject),
+        group_id: Some(group_id),
+        mac: None,
+        framed_ip: None,
+        session_time: 0,
+        input_octets: 0,
+        output_octets: 0,
+        terminate_cause: None,
+        event_time: at,
+        day: 20261204,
+    }
+}
+
+#[tokio::test]
+async fn quiet_sessions_are_closed_as_stale_after_three_interims() {
+    on_both(|db| async move {
+        let t = tenants::ensure_default(&db.store).await.unwrap();
+        let n = nas::add(
+            &db.store,
+            &t,
+            NewNas {
+                name: "hq".into(),
+                address: "192.0.2.1".into(),
+                secret: Secret::new("s3cret-s3cret"),
+                require_message_authenticator: false,
+                branch: None,
+                coa_port: None,
+            },
+        )
+        .await
+        .unwrap();
+        let a = accounts::add(&db.store, &t, "staff1", &Secret::new("pw"), "staff")
+            .await
+            .unwrap();
+        let staff = groups::by_name(&db.store, &t, "staff").await.unwrap();
+        assert_eq!(staff.policy.interim_interval, 300);
+        let now = 1_800_000_000;
+        // Last heard 16 minutes ago (> 3 × 5 min) and 10 minutes ago (< 15 min).
+        let records = [
+            start(
+                t.id,
+                n.id,
+                "old",
+                Subject::Account(a.id),
+                staff.id,
+                now - 960,
+            ),
+            start(
+                t.id,
+                n.id,
+                "recent",
+                Subject::Account(a.id),
+                staff.id,
+                now - 600,
+            ),
+        ];
+        record_batch(&db.store, &records).await.unwrap();
+        assert_eq!(sessions::close_stale(&db.store, now).await.unwrap(), 1);
+        assert_eq!(
+            sessions::close_stale(&db.store, now).await.unwrap(),
+            0,
+            "closed once"
+        );
+        let open = crm::accounting::sessions(&db.store, t.id, true, 10)
+            .await
+            .unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].acct_session_id, "recent");
+        let all = crm::accounting::sessions(&db.store, t.id, false, 10)
+            .await
+            .unwrap();
+        let old = all.iter().find(|s| s.acct_session_id == "old").unwrap();
+        assert_eq!(old.terminate_cause.as_deref(), Some("Stale"));
+        assert_eq!(
+            old.stopped_at,
+            Some(now - 960),
+            "ends when it was last heard of"
+        );
+
+        // Requests sent for a session are logged with their outcome.
+        let target = sessions::target(&db.store, &t, old.id).await.unwrap();
+        assert_eq!(target.acct_session_id, "old");
+        let record = CoaRecord {
+            session_id: Some(old.id),
+            kind: "disconnect",
+            reason: "operator",
+            outcome: "nak",
+            error_cause: Some(503),
+            detail: None,
+        };
+        sessions::record_coa(&db.store, &t, &record).await.unwrap();
+        let history = sessions::coa_history(&db.store, &t, old.id).await.unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(
+            (history[0].0.as_str(), history[0].2.as_str()),
+            ("disconnect", "nak")
+        );
+        let other = tenants::create(&db.store, "other").await.unwrap();
+        assert!(
+            sessions::target(&db.store, &other, old.id).await.is_err(),
+            "tenant-scoped"
+        );
+        db
+    })
+    .await;
+}
