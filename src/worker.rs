@@ -50,8 +50,9 @@ async fn housekeeping(store: Store, mut stop: watch::Receiver<bool>) -> Result<(
     }
 }
 
-/// Closes sessions whose router stopped sending accounting (rebooted without
-/// Accounting-On, lost Stop), so they stop counting against simultaneous-device limits.
+/// Once a minute: closes sessions whose router stopped sending accounting (rebooted
+/// without Accounting-On, lost Stop), so they stop counting against simultaneous-device
+/// limits; and ends sessions whose group's allowed hours are over.
 async fn close_stale_sessions(store: Store, mut stop: watch::Receiver<bool>) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
@@ -63,6 +64,11 @@ async fn close_stale_sessions(store: Store, mut stop: watch::Receiver<bool>) -> 
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "closed stale sessions"),
             Err(e) => tracing::warn!(error = %e, "closing stale sessions failed"),
+        }
+        match radiusd::enforce::end_outside_hours(&store, crm::clock::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "ended sessions outside their allowed hours"),
+            Err(e) => tracing::warn!(error = %e, "ending sessions outside allowed hours failed"),
         }
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::Db;
 use common::radius::{SECRET, radclient};
-use radiusd::packet::dictionary as attr;
+use radiusd::packet::dictionary::{self as attr, mikrotik};
 use radiusd::packet::{
     Code, MessageAuthenticator, Packet, PacketBuilder, message_authenticator,
     verify_request_authenticator,
@@ -18,7 +18,7 @@ use radiusd::packet::{
 
 /// A router's incoming port answering every request with `reply` (or nothing), and
 /// reporting each valid request's User-Name and Acct-Session-Id.
-fn fake_router(reply: Option<Code>) -> (u16, mpsc::Receiver<(String, String)>) {
+fn fake_router(reply: Option<Code>) -> (u16, mpsc::Receiver<(String, String, Option<String>)>) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -31,7 +31,7 @@ fn fake_router(reply: Option<Code>) -> (u16, mpsc::Receiver<(String, String)>) {
             let Ok(req) = Packet::decode(&buf[..len]) else {
                 continue;
             };
-            let signed = req.code() == Code::DisconnectRequest
+            let signed = matches!(req.code(), Code::DisconnectRequest | Code::CoaRequest)
                 && verify_request_authenticator(&req, SECRET.as_bytes())
                 && message_authenticator(&req, SECRET.as_bytes(), None)
                     == MessageAuthenticator::Valid;
@@ -43,13 +43,21 @@ fn fake_router(reply: Option<Code>) -> (u16, mpsc::Receiver<(String, String)>) {
                 req.string(attr::ACCT_SESSION_ID)
                     .unwrap_or_default()
                     .to_string(),
+                req.vendor_string(mikrotik::VENDOR_ID, mikrotik::RATE_LIMIT)
+                    .map(str::to_string),
             );
             if tx.send(named).is_err() {
                 return;
             }
             if let Some(code) = reply {
+                // The same answer for CoA as for Disconnect (CoA codes are three higher).
+                let code = match (req.code(), code) {
+                    (Code::CoaRequest, Code::DisconnectAck) => Code::CoaAck,
+                    (Code::CoaRequest, Code::DisconnectNak) => Code::CoaNak,
+                    (_, code) => code,
+                };
                 let mut b = PacketBuilder::reply(&req, code).with_message_authenticator();
-                if code == Code::DisconnectNak {
+                if matches!(code, Code::DisconnectNak | Code::CoaNak) {
                     b.add_u32(attr::ERROR_CAUSE, 503).unwrap();
                 }
                 let _ = socket.send_to(&b.finish_reply(&req, SECRET.as_bytes()), from);
@@ -132,7 +140,7 @@ fn operators_disconnect_sessions_and_see_the_routers_answer() {
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
-            let (user, sid) = requests
+            let (user, sid, _) = requests
                 .recv_timeout(Duration::from_secs(5))
                 .expect("the router got a request");
             assert_eq!(
@@ -158,6 +166,102 @@ fn operators_disconnect_sessions_and_see_the_routers_answer() {
             "[{l}] {:?}",
             outcomes[2]
         );
+        db.cleanup();
+    }
+}
+
+#[test]
+fn group_changes_reach_live_sessions_and_blocks_end_them() {
+    for db in Db::both() {
+        let l = db.label;
+        let (port, requests) = fake_router(Some(Code::DisconnectAck));
+        db.ok(&[
+            "nas",
+            "add",
+            "--name",
+            "hq",
+            "--address",
+            "127.0.0.1",
+            "--secret",
+            SECRET,
+            "--coa-port",
+            &port.to_string(),
+        ]);
+        db.ok(&["customer", "add", "--phone", "09121234567"]);
+        let server = db.serve(&["--role", "radius"]);
+        let (auth, acct) = (
+            server.radius_auth.clone().unwrap(),
+            server.radius_acct.clone().unwrap(),
+        );
+        let token = db.ok(&["customer", "token", "--phone", "09121234567"]);
+        let get = |k: &str| {
+            token
+                .lines()
+                .find_map(|x| x.strip_prefix(k))
+                .unwrap()
+                .trim()
+                .to_string()
+        };
+        let (user, pass) = (get("username:"), get("password:"));
+        let accept = radclient(
+            &auth,
+            "auth",
+            &format!("User-Name={user},User-Password={pass},Calling-Station-Id=AA:BB:CC:00:00:01"),
+        );
+        let class = accept.attr("Class").expect("accepted");
+        let start = format!(
+            "Acct-Status-Type=Start,User-Name={user},Acct-Session-Id=82000001,Framed-IP-Address=10.5.50.8,Class={class}"
+        );
+        assert!(radclient(&acct, "acct", &start).received("Accounting-Response"));
+
+        // Promotion: the live session gets loyal's rate by CoA.
+        let out = db.ok(&[
+            "customer",
+            "set-group",
+            "--phone",
+            "09121234567",
+            "--group",
+            "loyal",
+        ]);
+        assert!(out.contains("new limits sent"), "[{l}] {out}");
+        let (u, sid, rate) = requests
+            .recv_timeout(Duration::from_secs(5))
+            .expect("CoA-Request");
+        assert_eq!((u.as_str(), sid.as_str()), (user.as_str(), "82000001"));
+        assert_eq!(rate.as_deref(), Some("4M/8M 8M/16M 3M/6M 10/10 5"), "[{l}]");
+
+        // Block: the session is disconnected and new logins are refused.
+        let out = db.ok(&["customer", "block", "--phone", "09121234567"]);
+        assert!(out.contains("ended"), "[{l}] {out}");
+        let (_, sid, rate) = requests
+            .recv_timeout(Duration::from_secs(5))
+            .expect("Disconnect-Request");
+        assert_eq!((sid.as_str(), rate), ("82000001", None));
+        let token = db.ok(&["customer", "token", "--phone", "09121234567"]);
+        let get = |k: &str| {
+            token
+                .lines()
+                .find_map(|x| x.strip_prefix(k))
+                .unwrap()
+                .trim()
+                .to_string()
+        };
+        let login = format!(
+            "User-Name={},User-Password={}",
+            get("username:"),
+            get("password:")
+        );
+        let refused = radclient(&auth, "auth", &login);
+        assert!(
+            refused.received("Access-Reject"),
+            "[{l}] {}",
+            refused.stdout
+        );
+        assert_eq!(
+            refused.attr("Reply-Message").as_deref(),
+            Some("دسترسی شما به اینترنت مسدود شده است")
+        );
+        server.stop();
         db.cleanup();
     }
 }

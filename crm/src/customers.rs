@@ -214,3 +214,42 @@ pub async fn record_visit(
     .await?;
     Ok((by_id(store, tenant, id).await?, true))
 }
+
+/// Moves a customer to another group (manual membership: staff, managers…).
+pub async fn set_group(
+    store: &Store,
+    tenant: &Tenant,
+    phone: &str,
+    group: &str,
+) -> Result<Customer> {
+    let customer = by_phone(store, tenant, phone).await?;
+    let group = groups::by_name(store, tenant, group).await?;
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("UPDATE customers SET group_id = $2 WHERE id = $1")
+        .bind(customer.id)
+        .bind(group.id)
+        .execute(&mut *tx)
+        .await?;
+    generations::bump(&mut *tx, Generation::Subscribers).await?;
+    tx.commit().await?;
+    by_id(store, tenant, customer.id).await
+}
+
+/// Blocks (or unblocks) a customer's internet access.
+pub async fn set_disabled(
+    store: &Store,
+    tenant: &Tenant,
+    phone: &str,
+    disabled: bool,
+) -> Result<Customer> {
+    let customer = by_phone(store, tenant, phone).await?;
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("UPDATE customers SET disabled = $2 WHERE id = $1")
+        .bind(customer.id)
+        .bind(disabled)
+        .execute(&mut *tx)
+        .await?;
+    generations::bump(&mut *tx, Generation::Subscribers).await?;
+    tx.commit().await?;
+    by_id(store, tenant, customer.id).await
+}

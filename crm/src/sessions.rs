@@ -115,3 +115,32 @@ pub async fn close_stale(store: &Store, now: i64) -> Result<u64> {
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Open sessions of one customer or account.
+pub async fn open_for(store: &Store, tenant: &Tenant, subject: Subject) -> Result<Vec<i64>> {
+    let column = match subject {
+        Subject::Customer(_) => {
+            "SELECT id FROM sessions WHERE tenant_id = $1 AND customer_id = $2 AND stopped_at IS NULL ORDER BY id"
+        }
+        Subject::Account(_) => {
+            "SELECT id FROM sessions WHERE tenant_id = $1 AND account_id = $2 AND stopped_at IS NULL ORDER BY id"
+        }
+    };
+    Ok(sqlx::query_scalar(column)
+        .bind(tenant.id)
+        .bind(subject.id())
+        .fetch_all(store.pool())
+        .await?)
+}
+
+/// Open sessions whose group has allowed hours, with what is needed to judge them:
+/// (tenant id, session id, the group's allowed hours, the tenant's time zone).
+pub async fn open_with_hours(store: &Store) -> Result<Vec<(i64, i64, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT s.tenant_id, s.id, g.allowed_hours, t.time_zone FROM sessions s \
+         JOIN groups g ON g.id = s.group_id JOIN tenants t ON t.id = s.tenant_id \
+         WHERE s.stopped_at IS NULL AND g.allowed_hours IS NOT NULL",
+    )
+    .fetch_all(store.pool())
+    .await?)
+}

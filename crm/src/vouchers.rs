@@ -253,21 +253,6 @@ pub async fn mark_first_use(store: &Store, account_id: i64, now: i64) -> Result<
     Ok(done.rows_affected() == 1)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::expiry;
-
-    #[test]
-    fn earliest_limit_wins() {
-        assert_eq!(expiry(None, None, None), None);
-        assert_eq!(expiry(Some(100), None, Some(5)), Some(100));
-        assert_eq!(expiry(None, Some(50), None), None);
-        assert_eq!(expiry(None, Some(50), Some(10)), Some(60));
-        assert_eq!(expiry(Some(100), Some(50), Some(70)), Some(100));
-        assert_eq!(expiry(Some(100), Some(50), Some(10)), Some(60));
-    }
-}
-
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -373,4 +358,19 @@ pub fn to_printable_html(tenant: &Tenant, batch: &Batch, vouchers: &[Voucher]) -
         dir = locale.dir(),
         title = escape(&batch.name),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expiry;
+
+    #[test]
+    fn earliest_limit_wins() {
+        assert_eq!(expiry(None, None, None), None);
+        assert_eq!(expiry(Some(100), None, Some(5)), Some(100));
+        assert_eq!(expiry(None, Some(50), None), None);
+        assert_eq!(expiry(None, Some(50), Some(10)), Some(60));
+        assert_eq!(expiry(Some(100), Some(50), Some(70)), Some(100));
+        assert_eq!(expiry(Some(100), Some(50), Some(10)), Some(60));
+    }
 }

@@ -8,6 +8,7 @@ pub mod bench;
 mod class;
 pub mod coa;
 mod dedup;
+pub mod enforce;
 mod messages;
 pub mod packet;
 mod registry;

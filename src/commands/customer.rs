@@ -2,6 +2,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use crm::customers::{self, CustomerQuery};
 use crm::devices;
+use crm::hotspot::Subject;
 
 use super::open_tenant;
 use crate::{config::Config, table};
@@ -30,6 +31,23 @@ pub enum CustomerCommand {
     },
     /// Show one customer with their devices
     Show {
+        #[arg(long)]
+        phone: String,
+    },
+    /// Move a customer to another group; their live sessions get the new speed (CoA)
+    SetGroup {
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        group: String,
+    },
+    /// Block a customer's internet access and end their live sessions
+    Block {
+        #[arg(long)]
+        phone: String,
+    },
+    /// Allow a blocked customer again
+    Unblock {
         #[arg(long)]
         phone: String,
     },
@@ -105,6 +123,37 @@ impl CustomerCommand {
                     &rows,
                 );
             }
+            CustomerCommand::SetGroup { phone, group } => {
+                let c = customers::set_group(&store, &tenant, &phone, &group).await?;
+                println!("{} is now in group {}", c.phone, table::opt(c.group_name));
+                if let Some(group_id) = c.group_id {
+                    let results = radiusd::enforce::apply_group(
+                        &store,
+                        &tenant,
+                        Subject::Customer(c.id),
+                        group_id,
+                        "group_change",
+                    )
+                    .await?;
+                    report(&results, "new limits sent");
+                }
+            }
+            CustomerCommand::Block { phone } => {
+                let c = customers::set_disabled(&store, &tenant, &phone, true).await?;
+                println!("{} is blocked", c.phone);
+                let results = radiusd::enforce::disconnect_all(
+                    &store,
+                    &tenant,
+                    Subject::Customer(c.id),
+                    "blocked",
+                )
+                .await?;
+                report(&results, "ended");
+            }
+            CustomerCommand::Unblock { phone } => {
+                let c = customers::set_disabled(&store, &tenant, &phone, false).await?;
+                println!("{} may go online again", c.phone);
+            }
             CustomerCommand::Usage { phone } => {
                 let c = customers::by_phone(&store, &tenant, &phone).await?;
                 super::print_usage(&store, &tenant, crm::hotspot::Subject::Customer(c.id)).await?;
@@ -173,5 +222,16 @@ impl CustomerCommand {
             }
         }
         Ok(())
+    }
+}
+
+/// One line per live session acted on.
+fn report(results: &radiusd::enforce::Results, done: &str) {
+    for (id, result) in results {
+        match result {
+            Ok(radiusd::coa::Outcome::Ack) => println!("  session #{id}: {done}"),
+            Ok(other) => println!("  session #{id}: router answered {}", other.label()),
+            Err(e) => println!("  session #{id}: {e}"),
+        }
     }
 }

@@ -1,0 +1,83 @@
+//! Acting on live sessions when something changes: a customer's group (new limits by
+//! CoA), a block or an operator's kick (Disconnect), the end of a group's allowed hours.
+//! Every request and answer is logged by `coa::for_session`.
+
+use crm::clock::Zone;
+use crm::groups::AllowedHours;
+use crm::hotspot::Subject;
+use crm::tenants::{self, Tenant};
+use crm::{Store, groups};
+
+use crate::coa::{self, Change, Outcome, SessionError};
+
+/// What happened to each open session of a subject.
+pub type Results = Vec<(i64, Result<Outcome, SessionError>)>;
+
+/// Ends every open session of `subject` (e.g. they were blocked).
+pub async fn disconnect_all(
+    store: &Store,
+    tenant: &Tenant,
+    subject: Subject,
+    reason: &str,
+) -> crm::Result<Results> {
+    let mut out = Vec::new();
+    for id in crm::sessions::open_for(store, tenant, subject).await? {
+        out.push((
+            id,
+            coa::for_session(store, tenant, id, &Change::Disconnect, reason).await,
+        ));
+    }
+    Ok(out)
+}
+
+/// Gives every open session of `subject` the limits of `group_id` now (CoA), e.g. after
+/// a promotion to `loyal`.
+pub async fn apply_group(
+    store: &Store,
+    tenant: &Tenant,
+    subject: Subject,
+    group_id: i64,
+    reason: &str,
+) -> crm::Result<Results> {
+    let group = groups::by_id(store, group_id).await?;
+    let change = Change::Limits {
+        rate_limit: group.policy.mikrotik_rate_limit(),
+        session_timeout: None,
+    };
+    let mut out = Vec::new();
+    for id in crm::sessions::open_for(store, tenant, subject).await? {
+        out.push((
+            id,
+            coa::for_session(store, tenant, id, &change, reason).await,
+        ));
+    }
+    Ok(out)
+}
+
+/// Ends open sessions whose group's allowed hours are over at `now` (tenant time).
+/// Returns how many Disconnect-Requests were acknowledged.
+pub async fn end_outside_hours(store: &Store, now: i64) -> crm::Result<usize> {
+    let mut ended = 0;
+    for (tenant_id, session_id, hours, zone) in crm::sessions::open_with_hours(store).await? {
+        let (Ok(hours), Ok(zone)) = (hours.parse::<AllowedHours>(), Zone::named(&zone)) else {
+            continue;
+        };
+        let (weekday, minute) = zone.weekday_minute(now);
+        if hours.contains(weekday, minute) {
+            continue;
+        }
+        let tenant = tenants::by_id(store, tenant_id).await?;
+        match coa::for_session(store, &tenant, session_id, &Change::Disconnect, "hours").await {
+            Ok(Outcome::Ack) => ended += 1,
+            Ok(other) => tracing::warn!(
+                session_id,
+                outcome = other.label(),
+                "router did not end a session outside allowed hours"
+            ),
+            Err(e) => {
+                tracing::warn!(session_id, error = %e, "cannot end a session outside allowed hours")
+            }
+        }
+    }
+    Ok(ended)
+}
