@@ -419,6 +419,9 @@ fn sql_text(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
+/// Renders one SQL row of a seeded user for a FreeRADIUS table.
+type RowFn = fn(&SeededUser, &str) -> String;
+
 /// The rlm_sql equivalent (FreeRADIUS' stock SQLite schema): passwords in `radcheck`,
 /// membership in `radusergroup`, the group's replies once in `radgroupreply`, and each
 /// account's Class in `radreply`. One transaction, multi-row inserts.
@@ -440,7 +443,7 @@ fn freeradius_sql(group: &Group, users: &[SeededUser]) -> String {
         let sep = if i + 1 == items.len() { ";" } else { "," };
         let _ = writeln!(out, "  ({g}, '{name}', ':=', {}){sep}", sql_text(value));
     }
-    let tables: [(&str, &str, fn(&SeededUser, &str) -> String); 3] = [
+    let tables: [(&str, &str, RowFn); 3] = [
         ("radcheck", "(username, attribute, op, value)", |u, _| {
             format!(
                 "({}, 'Cleartext-Password', ':=', {})",
