@@ -128,3 +128,82 @@ async fn quiet_sessions_are_closed_as_stale_after_three_interims() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn daily_usage_resets_at_tehran_midnight_and_months_accumulate() {
+    on_both(|db| async move {
+        let t = tenants::ensure_default(&db.store).await.unwrap();
+        let n = nas::add(
+            &db.store,
+            &t,
+            NewNas {
+                name: "hq".into(),
+                address: "192.0.2.1".into(),
+                secret: Secret::new("s3cret-s3cret"),
+                require_message_authenticator: false,
+                branch: None,
+                coa_port: None,
+            },
+        )
+        .await
+        .unwrap();
+        let a = accounts::add(&db.store, &t, "staff1", &Secret::new("pw"), "staff")
+            .await
+            .unwrap();
+        let staff = groups::by_name(&db.store, &t, "staff").await.unwrap();
+        let tehran = crm::clock::Zone::named(&t.time_zone).unwrap();
+        // 2026-12-04 23:59:00 in Tehran, and two minutes later (the next local day).
+        let before = 1_796_416_140;
+        let after = before + 120;
+        let (d1, d2) = (tehran.day_key(before), tehran.day_key(after));
+        assert_eq!((d1, d2), (20261204, 20261205));
+        let mut interim = start(
+            t.id,
+            n.id,
+            "s",
+            Subject::Account(a.id),
+            staff.id,
+            before - 3000,
+        );
+        record_batch(&db.store, &[interim.clone()]).await.unwrap();
+        interim.status = AcctStatus::Interim;
+        interim.session_time = 3000;
+        interim.input_octets = 1000;
+        interim.event_time = before;
+        interim.day = d1;
+        record_batch(&db.store, &[interim.clone()]).await.unwrap();
+        interim.session_time = 3120;
+        interim.input_octets = 1500;
+        interim.event_time = after;
+        interim.day = d2;
+        record_batch(&db.store, &[interim]).await.unwrap();
+
+        let subject = Subject::Account(a.id);
+        let first = crm::usage::to_date(&db.store, t.id, subject, d1)
+            .await
+            .unwrap();
+        assert_eq!(
+            (first.day.session_time, first.day.input_octets),
+            (3000, 1000)
+        );
+        // After midnight the day starts from what the new day added; the month has both.
+        let second = crm::usage::to_date(&db.store, t.id, subject, d2)
+            .await
+            .unwrap();
+        assert_eq!(
+            (second.day.session_time, second.day.input_octets),
+            (120, 500)
+        );
+        assert_eq!(
+            (second.month.session_time, second.month.input_octets),
+            (3120, 1500)
+        );
+        // A new month starts from zero.
+        let next_month = crm::usage::to_date(&db.store, t.id, subject, 20270101)
+            .await
+            .unwrap();
+        assert_eq!(next_month, crm::usage::UsageToDate::default());
+        db
+    })
+    .await;
+}
