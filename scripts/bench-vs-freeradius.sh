@@ -12,10 +12,14 @@
 #   BENCH_AUTH_REQUESTS=200000  Access-Requests per auth run
 #   BENCH_ACCT_RECORDS=100000   Accounting-Requests per acct run
 #   BENCH_CONCURRENCY=128       requests in flight
+#   BENCH_PACED_RATE=5000       requests/s of the paced PAP run (latency at a fixed load;
+#                               0 skips it)
 #   BENCH_INTERIMS=2            Interim-Updates per accounting session
 #   BENCH_FR_THREADS=4          FreeRADIUS worker threads (start = max)
 #   BENCH_SERVERS="smartx fr-files fr-sql"   which servers to measure
 #   SMARTX_BIN=path             use this smartx binary instead of building one
+#   SMARTX_SERVER_BIN=path      serve with this smartx instead (e.g. an older build, to
+#                               compare versions with the same load generator)
 #   BENCH_KEEP=1                keep the work directory (databases, logs, configs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +28,7 @@ USERS=${BENCH_USERS:-10000}
 AUTH_REQUESTS=${BENCH_AUTH_REQUESTS:-200000}
 ACCT_RECORDS=${BENCH_ACCT_RECORDS:-100000}
 CONCURRENCY=${BENCH_CONCURRENCY:-128}
+PACED_RATE=${BENCH_PACED_RATE:-5000}
 INTERIMS=${BENCH_INTERIMS:-2}
 FR_THREADS=${BENCH_FR_THREADS:-4}
 SERVERS=${BENCH_SERVERS:-"smartx fr-files fr-sql"}
@@ -48,6 +53,7 @@ if [ -z "${SMARTX_BIN:-}" ]; then
     SMARTX_BIN=target/release/smartx
 fi
 SMARTX_BIN=$(realpath "$SMARTX_BIN")
+SERVER_BIN=$(realpath "${SMARTX_SERVER_BIN:-$SMARTX_BIN}")
 
 WORK=$(mktemp -d /tmp/smartx-bench.XXXXXX)
 PIDS=()
@@ -98,7 +104,7 @@ wait_for() {
 
 # --- seed ---------------------------------------------------------------------------------
 echo "seeding $USERS users (smartx SQLite + FreeRADIUS users file + rlm_sql inserts) in $WORK"
-"$SMARTX_BIN" --data-dir "$WORK/smartx" bench seed --users "$USERS" --secret "$SECRET" \
+"$SERVER_BIN" --data-dir "$WORK/smartx" bench seed --users "$USERS" --secret "$SECRET" \
     --nas-address 127.0.0.1 --freeradius-users "$WORK/users" --freeradius-sql "$WORK/seed.sql"
 
 # --- FreeRADIUS configuration (one copy of /etc/freeradius/3.0 per backend) --------------
@@ -162,11 +168,13 @@ server bench {
 		type = auth
 		ipaddr = 127.0.0.1
 		port = $FR_AUTH_PORT
+		recv_buff = 8388608
 	}
 	listen {
 		type = acct
 		ipaddr = 127.0.0.1
 		port = $FR_ACCT_PORT
+		recv_buff = 8388608
 	}
 	authorize {
 		chap
@@ -217,6 +225,11 @@ run_suite() {
         --requests "$AUTH_REQUESTS" --concurrency "$CONCURRENCY" --expect-rate-limit "$RATE"
     bench "$name" auth-chap auth --chap --server "$auth" --secret "$SECRET" --users "$USERS" \
         --requests "$AUTH_REQUESTS" --concurrency "$CONCURRENCY" --expect-rate-limit "$RATE"
+    if [ "$PACED_RATE" -gt 0 ]; then
+        bench "$name" "pap@$PACED_RATE" auth --server "$auth" --secret "$SECRET" --users "$USERS" \
+            --requests $((PACED_RATE * 10)) --concurrency 256 --rate "$PACED_RATE" \
+            --expect-rate-limit "$RATE"
+    fi
     bench "$name" acct acct --server "$acct" --secret "$SECRET" --users "$USERS" \
         --requests "$ACCT_RECORDS" --concurrency "$CONCURRENCY" --interims "$INTERIMS" \
         --login-first "$auth"
@@ -229,14 +242,16 @@ STORED=$WORK/stored
 for server in $SERVERS; do
     case $server in
     smartx)
-        start_bg "$WORK/smartx.log" "$SMARTX_BIN" --data-dir "$WORK/smartx" serve --role radius \
+        start_bg "$WORK/smartx.log" "$SERVER_BIN" --data-dir "$WORK/smartx" serve --role radius \
             --radius-auth "$SMARTX_AUTH" --radius-acct "$SMARTX_ACCT"
         wait_for smartx "grep -q 'smartx is ready' '$WORK/smartx.log'"
         run_suite smartx "$SMARTX_AUTH" "$SMARTX_ACCT"
         stop_last
         stored=$(sqlite3 "$WORK/smartx/smartx.db" \
-            "SELECT COUNT(*) || ' sessions, ' || SUM(stopped_at IS NOT NULL) || ' stopped' FROM sessions")
-        echo "smartx $stored (SQLite, WAL, synchronous=FULL)" >>"$STORED"
+            "SELECT COUNT(*) || ' sessions, ' || SUM(stopped_at IS NOT NULL) || ' stopped, ' || \
+             SUM(session_time) || ' s online' FROM sessions")
+        usage=$(sqlite3 "$WORK/smartx/smartx.db" "SELECT COALESCE(SUM(session_time), 0) FROM usage_daily")
+        echo "smartx $stored; $usage s in usage_daily (SQLite, WAL, synchronous=FULL)" >>"$STORED"
         ;;
     fr-files | fr-sql)
         backend=${server#fr-}
@@ -251,7 +266,8 @@ for server in $SERVERS; do
             echo "$server $records records in the detail file" >>"$STORED"
         else
             stored=$(sqlite3 "$dir/radius.db" \
-                "SELECT COUNT(*) || ' sessions, ' || SUM(acctstoptime IS NOT NULL) || ' stopped' FROM radacct")
+                "SELECT COUNT(*) || ' sessions, ' || SUM(acctstoptime IS NOT NULL) || ' stopped, ' || \
+                 SUM(acctsessiontime) || ' s online' FROM radacct")
             echo "$server $stored (radacct, SQLite WAL, synchronous=FULL)" >>"$STORED"
         fi
         ;;
@@ -264,6 +280,7 @@ done
 
 # --- table ----------------------------------------------------------------------------------
 echo
+echo "$(freeradius -v | head -n1)"
 echo "$(nproc) cores, $USERS users, $AUTH_REQUESTS auth requests, $ACCT_RECORDS accounting records" \
     "($SESSIONS sessions of Start + $INTERIMS Interim + Stop), $CONCURRENCY in flight"
 awk '
@@ -272,15 +289,16 @@ function field(name,   i, kv) {
     return ""
 }
 BEGIN {
-    printf "%-9s %-9s %9s %9s %9s %9s %8s %8s %6s %10s\n",
-        "server", "test", "req/s", "p50 ms", "p99 ms", "max ms", "timeout", "reject", "bad", "answered"
+    printf "%-9s %-10s %8s %7s %7s %7s %8s %7s %7s %5s %6s %8s\n", "server", "test", "req/s",
+        "p50 ms", "p90 ms", "p99 ms", "max ms", "timeout", "reject", "bad", "no MA", "answered"
 }
 {
-    bad = field("bad") + field("wrong_policy") + field("no_ma")
-    printf "%-9s %-9s %9s %9s %9s %9s %8s %8s %6s %10s\n",
-        field("server_name"), field("test"), field("rate"), field("p50_ms"), field("p99_ms"),
-        field("max_ms"), field("timeouts"), field("rejects"), bad, field("answered")
+    printf "%-9s %-10s %8s %7.2f %7.2f %7.2f %8.1f %7s %7s %5s %6s %8s\n",
+        field("server_name"), field("test"), field("rate"), field("p50_ms"), field("p90_ms"),
+        field("p99_ms"), field("max_ms"), field("timeouts"), field("rejects"),
+        field("bad") + field("wrong_policy"), field("no_ma"), field("answered")
 }' "$RESULTS"
 echo
-echo "stored after the accounting runs ($SESSIONS sessions expected, all stopped):"
+echo "stored after the accounting runs ($SESSIONS sessions expected, all stopped," \
+    "$((SESSIONS * (INTERIMS + 1) * 60)) s online):"
 sed 's/^/  /' "$STORED"

@@ -13,7 +13,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::error::Result;
 use crate::hotspot::Subject;
-use crate::store::Store;
+use crate::store::{Backend, Store};
 
 /// Acct-Status-Type values we act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +86,7 @@ pub async fn record_batch(store: &Store, records: &[AccountingRecord]) -> Result
     let mut rest = records;
     while let Some(split) = rest.iter().position(is_on_off) {
         let (before, from) = rest.split_at(split);
-        apply_sessions(&mut tx, before, &mut outcome).await?;
+        apply_sessions(&mut tx, store.backend(), before, &mut outcome).await?;
         if let Some((on_off, after)) = from.split_first() {
             reset_nas(&mut tx, on_off, &mut outcome).await?;
             rest = after;
@@ -94,7 +94,7 @@ pub async fn record_batch(store: &Store, records: &[AccountingRecord]) -> Result
             rest = &[];
         }
     }
-    apply_sessions(&mut tx, rest, &mut outcome).await?;
+    apply_sessions(&mut tx, store.backend(), rest, &mut outcome).await?;
     tx.commit().await?;
     Ok(outcome)
 }
@@ -148,13 +148,34 @@ struct SessionRow<'a> {
     touched: bool,
 }
 
-/// Largest number of rows in one multi-row statement: 16 parameters a row stays far
-/// below SQLite's (32,766) and PostgreSQL's (65,535) limits.
-const ROWS_PER_STATEMENT: usize = 1000;
+/// Largest number of rows in one multi-row statement (16 parameters a row stay far below
+/// SQLite's 32,766 and PostgreSQL's 65,535).
+const ROWS_PER_STATEMENT: usize = 256;
+
+/// `items` cut into statement-sized pieces: as many of [`ROWS_PER_STATEMENT`] as fit, then
+/// powers of two. Only nine sizes ever occur, so each statement is parsed once per
+/// connection and then reused from the statement cache (parsing a multi-row statement
+/// anew costs about as much as running it).
+fn statement_chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if items.is_empty() {
+            return None;
+        }
+        let size = if items.len() >= ROWS_PER_STATEMENT {
+            ROWS_PER_STATEMENT
+        } else {
+            1 << items.len().ilog2()
+        };
+        let (chunk, rest) = items.split_at(size);
+        items = rest;
+        Some(chunk)
+    })
+}
 
 /// Records without Accounting-On/Off, applied in order (see [`record_batch`]).
 async fn apply_sessions(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     records: &[AccountingRecord],
     out: &mut BatchOutcome,
 ) -> Result<()> {
@@ -168,7 +189,7 @@ async fn apply_sessions(
             slot.insert(resolve_subject(tx, r.tenant_id, &r.username).await?);
         }
     }
-    let mut sessions = load_sessions(tx, records).await?;
+    let mut sessions = load_sessions(tx, backend, records).await?;
     // Usage added per (tenant, subject, day), in first-seen order.
     let mut usage: Vec<((i64, Subject, i64), crate::usage::Usage)> = Vec::new();
     let mut usage_at: HashMap<(i64, Subject, i64), usize> = HashMap::new();
@@ -271,14 +292,15 @@ async fn apply_sessions(
             });
         }
     }
-    write_sessions(tx, &sessions).await?;
-    write_usage(tx, &usage).await?;
+    write_sessions(tx, backend, &sessions).await?;
+    write_usage(tx, backend, &usage).await?;
     Ok(())
 }
 
 /// The stored sessions the records refer to, by key.
 async fn load_sessions<'a>(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     records: &'a [AccountingRecord],
 ) -> Result<HashMap<SessionKey<'a>, SessionRow<'a>>> {
     let mut sessions = HashMap::with_capacity(records.len());
@@ -303,22 +325,17 @@ async fn load_sessions<'a>(
         })
         .collect();
     for (nas_id, ids) in wanted {
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&ids) {
             let mut sql = String::from(
                 "SELECT acct_session_id, username, session_time, input_octets, output_octets, \
                  stopped_at, terminate_cause, framed_ip FROM sessions \
-                 WHERE nas_id = $1 AND acct_session_id IN (",
+                 WHERE nas_id = ",
             );
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                let _ = write!(sql, "${}", i + 2);
-            }
-            sql.push(')');
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .persistent(false)
-                .bind(nas_id);
+            let mut params = Params::new(backend);
+            params.push(&mut sql);
+            sql.push_str(" AND acct_session_id IN ");
+            params.push_rows(&mut sql, 1, chunk.len());
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(nas_id);
             for id in chunk {
                 query = query.bind(*id);
             }
@@ -356,6 +373,7 @@ async fn load_sessions<'a>(
 /// Inserts the new sessions and updates the stored ones the batch changed.
 async fn write_sessions(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     sessions: &HashMap<SessionKey<'_>, SessionRow<'_>>,
 ) -> Result<()> {
     let (new, stored): (Vec<_>, Vec<_>) = sessions
@@ -386,12 +404,12 @@ async fn write_sessions(
              framed_ip = COALESCE(sessions.framed_ip, excluded.framed_ip)",
         ),
     ] {
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&rows) {
             let mut sql = String::with_capacity(COLUMNS.len() + chunk.len() * 100 + tail.len());
             sql.push_str(COLUMNS);
-            push_placeholders(&mut sql, chunk.len(), 16);
+            Params::new(backend).push_rows(&mut sql, chunk.len(), 16);
             sql.push_str(tail);
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for ((nas_id, session_id, username), s) in chunk {
                 let (customer_id, account_id) = split(s.subject);
                 query = query
@@ -421,21 +439,22 @@ async fn write_sessions(
 /// Adds the batch's usage to the daily rows, one row per subject and day.
 async fn write_usage(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     usage: &[((i64, Subject, i64), crate::usage::Usage)],
 ) -> Result<()> {
-    for chunk in usage.chunks(ROWS_PER_STATEMENT) {
+    for chunk in statement_chunks(usage) {
         let mut sql = String::from(
             "INSERT INTO usage_daily (tenant_id, subject_kind, subject_id, day, session_time, \
              input_octets, output_octets) VALUES ",
         );
-        push_placeholders(&mut sql, chunk.len(), 7);
+        Params::new(backend).push_rows(&mut sql, chunk.len(), 7);
         sql.push_str(
             " ON CONFLICT (tenant_id, subject_kind, subject_id, day) DO UPDATE SET \
              session_time = usage_daily.session_time + excluded.session_time, \
              input_octets = usage_daily.input_octets + excluded.input_octets, \
              output_octets = usage_daily.output_octets + excluded.output_octets",
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for ((tenant_id, subject, day), added) in chunk {
             query = query
                 .bind(*tenant_id)
@@ -451,17 +470,42 @@ async fn write_usage(
     Ok(())
 }
 
-/// `($1,…,$n),($n+1,…)…` for `rows` rows of `columns` parameters.
-fn push_placeholders(sql: &mut String, rows: usize, columns: usize) {
-    for row in 0..rows {
-        sql.push_str(if row == 0 { "(" } else { ",(" });
-        for col in 0..columns {
-            if col > 0 {
-                sql.push(',');
+/// Parameter placeholders for statements built at run time. SQLite gets anonymous `?`:
+/// binding a numbered `$n` makes SQLite look the name up in a list, which is quadratic in
+/// the number of parameters and dominated big batches. PostgreSQL gets `$1`, `$2`, ….
+pub(crate) struct Params {
+    backend: Backend,
+    next: usize,
+}
+
+impl Params {
+    pub(crate) fn new(backend: Backend) -> Self {
+        Params { backend, next: 1 }
+    }
+
+    pub(crate) fn push(&mut self, sql: &mut String) {
+        match self.backend {
+            Backend::Sqlite => sql.push('?'),
+            Backend::Postgres => {
+                let _ = write!(sql, "${}", self.next);
             }
-            let _ = write!(sql, "${}", row * columns + col + 1);
         }
-        sql.push(')');
+        self.next += 1;
+    }
+
+    /// `(…),(…)…`: `rows` tuples of `columns` placeholders (or one tuple of `columns`
+    /// when `rows` is 1, as for `IN (…)`).
+    pub(crate) fn push_rows(&mut self, sql: &mut String, rows: usize, columns: usize) {
+        for row in 0..rows {
+            sql.push_str(if row == 0 { "(" } else { ",(" });
+            for col in 0..columns {
+                if col > 0 {
+                    sql.push(',');
+                }
+                self.push(sql);
+            }
+            sql.push(')');
+        }
     }
 }
 
@@ -943,6 +987,27 @@ mod tests {
             crate::testing::postgres().await,
         )
         .await;
+    }
+
+    #[test]
+    fn statements_come_in_few_sizes() {
+        let sizes = |n: usize| -> Vec<usize> {
+            let items = vec![0u8; n];
+            statement_chunks(&items).map(<[u8]>::len).collect()
+        };
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), vec![1]);
+        assert_eq!(sizes(7), vec![4, 2, 1]);
+        assert_eq!(sizes(128), vec![128]);
+        assert_eq!(sizes(600), vec![256, 256, 64, 16, 8]);
+        for n in 0..1000 {
+            let s = sizes(n);
+            assert_eq!(s.iter().sum::<usize>(), n);
+            assert!(
+                s.iter()
+                    .all(|k| k.is_power_of_two() && *k <= ROWS_PER_STATEMENT)
+            );
+        }
     }
 
     #[tokio::test]

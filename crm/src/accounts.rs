@@ -160,20 +160,7 @@ pub async fn upsert_many(
         let mut sql = String::from(
             "INSERT INTO hotspot_accounts (tenant_id, username, password, group_id, created_at) VALUES ",
         );
-        for i in 0..chunk.len() {
-            let p = i * 5;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${},${},${},${},${})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5
-            ));
-        }
+        crate::accounting::Params::new(store.backend()).push_rows(&mut sql, chunk.len(), 5);
         sql.push_str(
             " ON CONFLICT (tenant_id, username) DO UPDATE SET password = excluded.password, \
              group_id = excluded.group_id RETURNING id, username",

@@ -77,48 +77,6 @@ pub async fn decide(
     Ok(Decision::Accept(Box::new(grant)))
 }
 
-/// [`decide`] from memory alone, for answering on the receiving task: `None` when the
-/// answer needs the database (something not cached, or a token's single use to record),
-/// and then [`decide`] runs in full. Same checks in the same order, so `Some` is always
-/// what [`decide`] would answer.
-pub fn decide_cached(
-    shared: &Shared,
-    nas: &NasEntry,
-    req: &Packet<'_>,
-    now: i64,
-) -> Option<Decision> {
-    use Decision::Reject;
-    use RejectReason::*;
-    let Some(username) = req.string(attr::USER_NAME).filter(|u| !u.is_empty()) else {
-        return Some(Reject(BadCredentials));
-    };
-    let tenant_id = nas.nas.tenant_id;
-    let Some(login) = shared.subscribers.cached_login(tenant_id, username)? else {
-        return Some(Reject(BadCredentials));
-    };
-    if let Err(reason) = check_login(&login, req, nas.secret(), now) {
-        return Some(Reject(reason));
-    }
-    if matches!(login.credential, Credential::Token { .. }) {
-        return None;
-    }
-    let group = shared.subscribers.cached_group(login.group_id)?;
-    if let Err(reason) = check_group(shared, nas, &login, &group, now) {
-        return Some(Reject(reason));
-    }
-    let usage = if needs_usage(&group) {
-        shared
-            .subscribers
-            .cached_usage(tenant_id, login.subject, nas.zone.day_key(now))?
-    } else {
-        UsageToDate::default()
-    };
-    Some(match grant(&login, &group, &usage) {
-        Ok(g) => Decision::Accept(Box::new(g)),
-        Err(reason) => Reject(reason),
-    })
-}
-
 /// The proof, then what the credential itself allows.
 fn check_login(
     login: &Login,

@@ -1,9 +1,9 @@
 //! Accounting-Request: decoded here, made durable by the writer in batches, and
 //! acknowledged only after the batch that holds it is committed.
 
-use crm::accounting::{AccountingRecord, AcctStatus, record_batch};
+use crm::accounting::{AccountingRecord, AcctStatus, BatchOutcome, record_batch};
 use crm::devices::normalize_mac;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::class;
 use crate::packet::Packet;
@@ -11,10 +11,10 @@ use crate::packet::dictionary::{self as attr, acct_status_type, acct_terminate_c
 use crate::registry::NasEntry;
 use crate::server::Shared;
 
-/// A record waiting for its batch, and who to tell when it is durable.
-pub struct Pending {
+/// A record waiting for its batch, and what to answer once it is durable.
+pub struct Pending<R> {
     pub record: AccountingRecord,
-    pub done: oneshot::Sender<bool>,
+    pub reply: R,
 }
 
 /// Why a request could not become a record; counted, and no reply is sent.
@@ -86,40 +86,57 @@ fn terminate_cause_name(code: u32) -> String {
 /// Most records committed in one transaction.
 const MAX_BATCH: usize = 4096;
 
+/// A committed batch: what it changed, for the in-memory caches, and its replies, each
+/// with whether its record is stored.
+pub struct Committed<R> {
+    pub outcomes: Vec<BatchOutcome>,
+    pub replies: Vec<(R, bool)>,
+}
+
 /// Group commit: takes whatever queued while the previous commit ran, writes it in one
-/// transaction, then releases every waiting reply. A failed batch is retried record by
-/// record once (so one bad record cannot sink its neighbours); what still fails gets
-/// no reply, and the router retransmits it.
-pub async fn writer(shared: std::sync::Arc<Shared>, mut queue: mpsc::Receiver<Pending>) {
-    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+/// transaction, then hands the result on to `done`, which updates the caches and sends
+/// the replies while the next batch is written. A failed batch is retried record by
+/// record once (so one bad record cannot sink its neighbours); what still fails gets no
+/// reply, and the router retransmits it.
+pub async fn writer<R>(
+    shared: std::sync::Arc<Shared>,
+    mut queue: mpsc::Receiver<Pending<R>>,
+    done: mpsc::UnboundedSender<Committed<R>>,
+) {
+    let mut batch: Vec<Pending<R>> = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let records: Vec<AccountingRecord> = batch.iter().map(|p| p.record.clone()).collect();
+        let (records, replies): (Vec<AccountingRecord>, Vec<R>) =
+            batch.drain(..).map(|p| (p.record, p.reply)).unzip();
         metrics::histogram!("radius_accounting_batch_size").record(records.len() as f64);
-        match record_batch(&shared.store, &records).await {
-            Ok(outcome) => {
-                shared.subscribers.apply(&outcome);
-                for p in batch.drain(..) {
-                    let _ = p.done.send(true);
-                }
-            }
+        let committed = match record_batch(&shared.store, &records).await {
+            Ok(outcome) => Committed {
+                outcomes: vec![outcome],
+                replies: replies.into_iter().map(|r| (r, true)).collect(),
+            },
             Err(e) => {
                 tracing::warn!(error = %e, records = records.len(), "accounting batch failed; retrying one by one");
-                for p in batch.drain(..) {
-                    let ok = match record_batch(&shared.store, std::slice::from_ref(&p.record))
-                        .await
-                    {
+                let mut committed = Committed {
+                    outcomes: Vec::new(),
+                    replies: Vec::with_capacity(replies.len()),
+                };
+                for (record, reply) in records.iter().zip(replies) {
+                    let ok = match record_batch(&shared.store, std::slice::from_ref(record)).await {
                         Ok(outcome) => {
-                            shared.subscribers.apply(&outcome);
+                            committed.outcomes.push(outcome);
                             true
                         }
                         Err(e) => {
-                            tracing::error!(error = %e, session = %p.record.acct_session_id, "accounting record not stored");
+                            tracing::error!(error = %e, session = %record.acct_session_id, "accounting record not stored");
                             false
                         }
                     };
-                    let _ = p.done.send(ok);
+                    committed.replies.push((reply, ok));
                 }
+                committed
             }
+        };
+        if done.send(committed).is_err() {
+            return;
         }
     }
 }

@@ -51,6 +51,10 @@ pub struct Load {
     pub retries: u32,
     /// No new request after this long.
     pub max_duration: Duration,
+    /// Send at this many requests per second instead of as fast as the concurrency
+    /// allows (at most `concurrency` still in flight: a server that falls behind shows as
+    /// an answered rate below this one).
+    pub rate: Option<f64>,
 }
 
 /// The simulated subscribers: `<user_prefix><i>` / `<password_prefix><i>` for
@@ -145,6 +149,9 @@ impl Load {
         }
         if self.timeout.is_zero() {
             return Err(BenchError::Invalid("timeout must be positive".into()));
+        }
+        if self.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+            return Err(BenchError::Invalid("rate must be a positive number".into()));
         }
         Ok(())
     }
@@ -255,6 +262,8 @@ pub struct Report {
     pub server: SocketAddr,
     pub concurrency: usize,
     pub sockets: usize,
+    /// Requests per second asked for (paced run), if any.
+    pub target_rate: Option<f64>,
     /// Requests sent (first copies; retransmissions are counted apart).
     pub sent: u64,
     /// Requests with a verified reply.
@@ -293,6 +302,7 @@ impl Report {
             server: load.server,
             concurrency: load.concurrency,
             sockets,
+            target_rate: load.rate,
             sent: tally.sent,
             answered: tally.latencies_us.len() as u64,
             accepts: tally.accepts,
@@ -334,9 +344,13 @@ impl Report {
     pub fn render(&self) -> String {
         let ms = |us: u64| us as f64 / 1000.0;
         let mut s = String::new();
+        let paced = self
+            .target_rate
+            .map(|r| format!(", paced at {r:.0}/s"))
+            .unwrap_or_default();
         let _ = writeln!(
             s,
-            "{} against {}: {} requests, {} in flight over {} sockets, {:.2} s",
+            "{} against {}: {} requests, up to {} in flight over {} sockets{paced}, {:.2} s",
             self.kind,
             self.server,
             self.sent,
@@ -386,7 +400,8 @@ impl Report {
         format!(
             "result kind={} server={} sent={} answered={} rate={:.0} p50_ms={:.3} p90_ms={:.3} \
              p99_ms={:.3} max_ms={:.3} accepts={} rejects={} responses={} timeouts={} \
-             retransmits={} bad={} wrong_policy={} no_ma={} late={} socket_errors={} seconds={:.3}",
+             retransmits={} bad={} wrong_policy={} no_ma={} late={} socket_errors={} seconds={:.3} \
+             concurrency={} target_rate={}",
             self.kind,
             self.server,
             self.sent,
@@ -406,7 +421,10 @@ impl Report {
             self.missing_message_authenticator,
             self.late_replies,
             self.socket_errors,
-            self.elapsed.as_secs_f64()
+            self.elapsed.as_secs_f64(),
+            self.concurrency,
+            self.target_rate
+                .map_or("none".into(), |r| format!("{r:.0}"))
         )
     }
 }
@@ -442,6 +460,8 @@ struct Dispenser {
     next: AtomicU64,
     total: u64,
     deadline: Instant,
+    /// Start and requests per second of a paced run.
+    pace: Option<(Instant, f64)>,
 }
 
 impl Dispenser {
@@ -451,6 +471,12 @@ impl Dispenser {
         }
         let i = self.next.fetch_add(1, Ordering::Relaxed);
         (i < self.total).then_some(i)
+    }
+
+    /// When request `index` is due, in a paced run.
+    fn due(&self, index: u64) -> Option<Instant> {
+        self.pace
+            .map(|(start, rate)| start + Duration::from_secs_f64(index as f64 / rate))
     }
 }
 
@@ -486,16 +512,35 @@ async fn drive<W: Workload>(
     let sleep = tokio::time::sleep(tick);
     tokio::pin!(sleep);
     let mut exhausted = false;
+    // A claimed request not due yet (paced runs), and when it is.
+    let mut held: Option<u64> = None;
 
     loop {
-        while !exhausted && in_flight < window {
-            let Some(index) = dispenser.claim() else {
-                exhausted = true;
+        let mut wake: Option<Instant> = None;
+        while in_flight < window && !free.is_empty() {
+            let index = match held.take() {
+                Some(index) => index,
+                None if exhausted => break,
+                None => match dispenser.claim() {
+                    Some(index) => index,
+                    None => {
+                        exhausted = true;
+                        break;
+                    }
+                },
+            };
+            let now = Instant::now();
+            let due = dispenser.due(index);
+            if let Some(due) = due.filter(|&due| due > now) {
+                held = Some(index);
+                wake = Some(due);
+                break;
+            }
+            let Some(id) = free.pop_front() else {
+                held = Some(index);
                 break;
             };
-            let Some(id) = free.pop_front() else { break };
             let (datagram, authenticator) = work.build(index, id, spare.pop().unwrap_or_default());
-            let now = Instant::now();
             if socket.send(&datagram).await.is_err() {
                 tally.socket_errors += 1;
             }
@@ -512,9 +557,10 @@ async fn drive<W: Workload>(
                 });
             }
         }
-        if in_flight == 0 {
+        if in_flight == 0 && held.is_none() {
             break;
         }
+        let wake_at = wake.map(tokio::time::Instant::from_std);
         tokio::select! {
             ready = socket.readable() => {
                 if ready.is_err() {
@@ -615,6 +661,11 @@ async fn drive<W: Workload>(
                 }
                 sleep.as_mut().reset(tokio::time::Instant::now() + tick);
             }
+            () = async {
+                if let Some(at) = wake_at {
+                    tokio::time::sleep_until(at).await;
+                }
+            }, if wake_at.is_some() => {}
         }
     }
     tally
@@ -649,6 +700,7 @@ async fn run<W: Workload>(
         next: AtomicU64::new(0),
         total,
         deadline: started + load.max_duration,
+        pace: load.rate.map(|rate| (started, rate)),
     });
     let mut tasks = tokio::task::JoinSet::new();
     for (socket, &window) in sockets.into_iter().zip(&windows) {
@@ -1018,6 +1070,7 @@ impl AcctBench {
                 load: Load {
                     server: auth_server,
                     requests: u64::from(users_used),
+                    rate: None,
                     ..self.load.clone()
                 },
                 users: Users {
@@ -1130,6 +1183,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             retries: 2,
             max_duration: Duration::from_secs(10),
+            rate: None,
         }
     }
 

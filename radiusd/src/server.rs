@@ -8,11 +8,11 @@ use std::time::Duration;
 use crm::Store;
 use crm::generations::{self, Generation};
 use tokio::net::UdpSocket;
-use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::accounting::{self, Pending};
-use crate::dedup::{Dedup, Seen};
+use crate::dedup::{Dedup, Seen, Ticket};
 use crate::packet::{
     Code, MessageAuthenticator, Packet, PacketBuilder, message_authenticator,
     verify_request_authenticator,
@@ -26,9 +26,7 @@ use crate::{access, packet::dictionary as attr};
 pub struct RadiusConfig {
     pub auth: SocketAddr,
     pub acct: SocketAddr,
-    /// Tasks reading the auth socket; each answers from memory what it can.
-    pub auth_receivers: usize,
-    /// Access-Requests waiting on the database at once (cache misses, token use).
+    /// Access-Requests handled at once (each waits only on a cache miss).
     pub auth_workers: usize,
     /// Accounting records waiting for a commit at once; more wait in the socket buffer.
     pub acct_in_flight: usize,
@@ -41,7 +39,6 @@ impl RadiusConfig {
         RadiusConfig {
             auth,
             acct,
-            auth_receivers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             auth_workers: 64,
             acct_in_flight: 16_384,
             reload_every: Duration::from_secs(1),
@@ -97,13 +94,13 @@ pub async fn start(
         .subscribers
         .load_live(crm::accounting::open_sessions(&shared.store).await?);
 
-    let bind = |addr: SocketAddr| async move {
-        UdpSocket::bind(addr).await.map(Arc::new).map_err(|e| {
+    let bind = |addr: SocketAddr| {
+        bind_udp(addr).map(Arc::new).map_err(|e| {
             crm::Error::Invalid(format!("cannot listen for RADIUS on udp {addr}: {e}"))
         })
     };
-    let auth = bind(config.auth).await?;
-    let acct = bind(config.acct).await?;
+    let auth = bind(config.auth)?;
+    let acct = bind(config.acct)?;
     let mut tasks = JoinSet::new();
     let auth_addr = auth
         .local_addr()
@@ -112,17 +109,13 @@ pub async fn start(
         .local_addr()
         .map_err(|e| crm::Error::Invalid(e.to_string()))?;
 
-    let slow_path = Arc::new(Semaphore::new(config.auth_workers.max(1)));
-    for _ in 0..config.auth_receivers.max(1) {
-        tasks.spawn(auth_receiver(
-            shared.clone(),
-            auth.clone(),
-            slow_path.clone(),
-            stop.clone(),
-        ));
+    for _ in 0..config.auth_workers.max(1) {
+        tasks.spawn(auth_worker(shared.clone(), auth.clone(), stop.clone()));
     }
     let (queue_tx, queue_rx) = mpsc::channel(config.acct_in_flight.max(1));
-    tasks.spawn(accounting::writer(shared.clone(), queue_rx));
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    tasks.spawn(accounting::writer(shared.clone(), queue_rx, done_tx));
+    tasks.spawn(acct_replier(shared.clone(), acct.clone(), done_rx));
     let in_flight = Arc::new(Semaphore::new(config.acct_in_flight.max(1)));
     for _ in 0..2 {
         tasks.spawn(acct_receiver(
@@ -141,6 +134,23 @@ pub async fn start(
         acct_addr,
         tasks,
     })
+}
+
+/// Receive buffer asked for each RADIUS socket, so a burst (a router sending its queued
+/// accounting after a reconnect, many guests at once) waits in the buffer instead of
+/// being dropped and retransmitted a second later. The kernel caps it at
+/// `net.core.rmem_max` (often 208 KiB unless raised); asking more is harmless.
+const RECEIVE_BUFFER: usize = 8 << 20;
+
+fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if let Err(e) = socket.set_recv_buffer_size(RECEIVE_BUFFER) {
+        tracing::debug!(error = %e, %addr, "cannot enlarge the RADIUS receive buffer");
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    UdpSocket::from_std(socket.into())
 }
 
 async fn reload_nas(shared: &Shared) -> crm::Result<()> {
@@ -238,16 +248,7 @@ fn status_reply(port: Port, req: &Packet<'_>, secret: &[u8]) -> Vec<u8> {
     b.finish_reply(req, secret)
 }
 
-/// Reads Access-Requests off the shared socket. A request whose answer is all in memory
-/// (the usual case: cached login, group and usage) is answered right here; one that
-/// needs the database is handed to a task, at most `auth_workers` at once, so a cache
-/// miss never holds up the requests behind it.
-async fn auth_receiver(
-    shared: Arc<Shared>,
-    socket: Arc<UdpSocket>,
-    slow_path: Arc<Semaphore>,
-    mut stop: watch::Receiver<bool>,
-) {
+async fn auth_worker(shared: Arc<Shared>, socket: Arc<UdpSocket>, mut stop: watch::Receiver<bool>) {
     let mut buf = vec![0u8; 4096];
     loop {
         let (len, source) = tokio::select! {
@@ -283,51 +284,26 @@ async fn auth_receiver(
                 continue;
             }
         };
-        if req.code() == Code::StatusServer {
+        let reply = if req.code() == Code::StatusServer {
             metrics::counter!("radius_requests_total", "port" => "auth", "result" => "status")
                 .increment(1);
-            let reply = status_reply(Port::Auth, &req, nas.secret());
-            shared.auth_seen.finish(ticket, &reply);
-            send_reply(&socket, &reply, source).await;
-            continue;
-        }
-        let now = crm::clock::now();
-        if let Some(decision) = access::decide_cached(&shared, &nas, &req, now) {
-            let reply = answer(&decision, &req, &nas);
-            shared.auth_seen.finish(ticket, &reply);
-            send_reply(&socket, &reply, source).await;
-            continue;
-        }
-        let permit = tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
-            p = slow_path.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => return,
-            },
-        };
-        let owned = datagram.to_vec();
-        let (shared, socket) = (shared.clone(), socket.clone());
-        tokio::spawn(async move {
-            let _permit = permit;
-            // Decoded once already; this cannot fail.
-            let Ok(req) = Packet::decode(&owned) else {
-                shared.auth_seen.abandon(ticket);
-                return;
-            };
-            match access::decide(&shared, &nas, &req, now).await {
-                Ok(decision) => {
-                    let reply = answer(&decision, &req, &nas);
-                    shared.auth_seen.finish(ticket, &reply);
-                    send_reply(&socket, &reply, source).await;
-                }
+            status_reply(Port::Auth, &req, nas.secret())
+        } else {
+            match access::decide(&shared, &nas, &req, crm::clock::now()).await {
+                Ok(decision) => answer(&decision, &req, &nas),
                 Err(e) => {
                     // No answer: the router retries, maybe after the database is back.
                     tracing::error!(error = %e, "cannot decide an Access-Request");
                     shared.auth_seen.abandon(ticket);
                     drop_packet(Port::Auth, "database_error", source);
+                    continue;
                 }
             }
-        });
+        };
+        shared.auth_seen.finish(ticket, &reply);
+        if let Err(e) = socket.send_to(&reply, source).await {
+            tracing::warn!(error = %e, %source, "cannot send RADIUS reply");
+        }
     }
 }
 
@@ -344,16 +320,19 @@ fn answer(decision: &access::Decision, req: &Packet<'_>, nas: &NasEntry) -> Vec<
     access::encode(decision, req, nas.secret(), &nas.locale)
 }
 
-async fn send_reply(socket: &UdpSocket, reply: &[u8], source: SocketAddr) {
-    if let Err(e) = socket.send_to(reply, source).await {
-        tracing::warn!(error = %e, %source, "cannot send RADIUS reply");
-    }
+/// An Accounting-Response waiting for its record to be committed.
+struct AcctReply {
+    datagram: Vec<u8>,
+    source: SocketAddr,
+    ticket: Ticket,
+    /// Held until the answer is sent: bounds the records waiting for a commit.
+    _permit: OwnedSemaphorePermit,
 }
 
 async fn acct_receiver(
     shared: Arc<Shared>,
     socket: Arc<UdpSocket>,
-    queue: mpsc::Sender<Pending>,
+    queue: mpsc::Sender<Pending<AcctReply>>,
     in_flight: Arc<Semaphore>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -418,32 +397,44 @@ async fn acct_receiver(
         // The reply can be built now; it is sent only once the record is durable.
         let mut reply = PacketBuilder::reply(&req, Code::AccountingResponse);
         let _ = reply.add_from(&req, attr::PROXY_STATE);
-        let reply = reply.finish_reply(&req, nas.secret());
-        let (done_tx, done_rx) = oneshot::channel();
-        if queue
-            .send(Pending {
-                record,
-                done: done_tx,
-            })
-            .await
-            .is_err()
-        {
+        let reply = AcctReply {
+            datagram: reply.finish_reply(&req, nas.secret()),
+            source,
+            ticket,
+            _permit: permit,
+        };
+        if queue.send(Pending { record, reply }).await.is_err() {
             return;
         }
-        let (shared, socket) = (shared.clone(), socket.clone());
-        tokio::spawn(async move {
-            let _permit = permit;
-            if let Ok(true) = done_rx.await {
-                metrics::counter!("radius_requests_total", "port" => "acct", "result" => "stored")
-                    .increment(1);
-                shared.acct_seen.finish(ticket, &reply);
-                if let Err(e) = socket.send_to(&reply, source).await {
-                    tracing::warn!(error = %e, %source, "cannot send Accounting-Response");
+    }
+}
+
+/// Follows each committed batch: updates the caches (live sessions, usage), then sends
+/// its Accounting-Responses (records that could not be stored get none, so the router
+/// retransmits them).
+async fn acct_replier(
+    shared: Arc<Shared>,
+    socket: Arc<UdpSocket>,
+    mut done: mpsc::UnboundedReceiver<accounting::Committed<AcctReply>>,
+) {
+    while let Some(committed) = done.recv().await {
+        for outcome in &committed.outcomes {
+            shared.subscribers.apply(outcome);
+        }
+        let batch = committed.replies;
+        let stored = batch.iter().filter(|(_, ok)| *ok).count();
+        metrics::counter!("radius_requests_total", "port" => "acct", "result" => "stored")
+            .increment(stored as u64);
+        for (reply, ok) in batch {
+            if ok {
+                shared.acct_seen.finish(reply.ticket, &reply.datagram);
+                if let Err(e) = socket.send_to(&reply.datagram, reply.source).await {
+                    tracing::warn!(error = %e, source = %reply.source, "cannot send Accounting-Response");
                 }
             } else {
-                shared.acct_seen.abandon(ticket);
-                drop_packet(Port::Acct, "database_error", source);
+                shared.acct_seen.abandon(reply.ticket);
+                drop_packet(Port::Acct, "database_error", reply.source);
             }
-        });
+        }
     }
 }

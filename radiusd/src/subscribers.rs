@@ -3,7 +3,7 @@
 //! anywhere (CLI, panel, other nodes) reach here through `crm::generations`.
 
 use std::borrow::Borrow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -149,16 +149,6 @@ impl Subscribers {
         self.logins.invalidate(key);
     }
 
-    /// The group from memory, if cached.
-    pub fn cached_group(&self, id: i64) -> Option<Arc<Group>> {
-        self.groups.get(&id)
-    }
-
-    /// Usage to date from memory, if cached.
-    pub fn cached_usage(&self, tenant_id: i64, subject: Subject, day: i64) -> Option<UsageToDate> {
-        self.usage.get(&(tenant_id, subject, day))
-    }
-
     pub async fn group(&self, id: i64) -> Result<Arc<Group>> {
         if let Some(g) = self.groups.get(&id) {
             return Ok(g);
@@ -193,7 +183,7 @@ impl Subscribers {
         if let Ok(mut live) = self.live.lock() {
             *live = LiveSessions::default();
             for s in open {
-                live.open(s);
+                live.open(s.nas_id, &s.acct_session_id, &s.username, s.subject);
             }
         }
     }
@@ -213,59 +203,161 @@ impl Subscribers {
                 live.reset_nas(*nas_id);
             }
             for s in &outcome.opened {
-                live.open(s.clone());
+                live.open(s.nas_id, &s.acct_session_id, &s.username, s.subject);
             }
             for (nas_id, session_id, username) in &outcome.closed {
-                live.close(&(*nas_id, session_id.clone(), username.clone()));
+                live.close(*nas_id, session_id, username);
             }
         }
     }
 }
 
-type SessionKey = (i64, String, String);
+/// An open session: router, Acct-Session-Id, User-Name.
+#[derive(Debug, PartialEq, Eq)]
+struct SessionKey {
+    nas_id: i64,
+    session_id: Box<str>,
+    username: Box<str>,
+}
 
-/// Open sessions per subject, for the simultaneous-devices limit.
+/// [`SessionKey`] or its borrowed form, hashed and compared alike, so the map is probed
+/// without allocating (most records are interim updates of sessions already open).
+trait SessionKeyView {
+    fn parts(&self) -> (i64, &str, &str);
+}
+
+impl SessionKeyView for SessionKey {
+    fn parts(&self) -> (i64, &str, &str) {
+        (self.nas_id, &self.session_id, &self.username)
+    }
+}
+
+impl SessionKeyView for (i64, &str, &str) {
+    fn parts(&self) -> (i64, &str, &str) {
+        *self
+    }
+}
+
+impl Hash for SessionKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl Hash for dyn SessionKeyView + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for dyn SessionKeyView + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn SessionKeyView + '_ {}
+
+impl<'a> Borrow<dyn SessionKeyView + 'a> for SessionKey {
+    fn borrow(&self) -> &(dyn SessionKeyView + 'a) {
+        self
+    }
+}
+
+/// Open sessions and how many each subject has, for the simultaneous-devices limit.
 #[derive(Default)]
 struct LiveSessions {
-    by_subject: HashMap<Subject, HashSet<SessionKey>>,
     subject_of: HashMap<SessionKey, Subject>,
+    count: HashMap<Subject, usize>,
 }
 
 impl LiveSessions {
-    fn open(&mut self, s: OpenSession) {
-        let Some(subject) = s.subject else { return };
-        let key = (s.nas_id, s.acct_session_id, s.username);
-        self.by_subject
-            .entry(subject)
-            .or_default()
-            .insert(key.clone());
-        self.subject_of.insert(key, subject);
+    fn open(&mut self, nas_id: i64, session_id: &str, username: &str, subject: Option<Subject>) {
+        let Some(subject) = subject else { return };
+        let probe = (nas_id, session_id, username);
+        let view: &dyn SessionKeyView = &probe;
+        if let Some(known) = self.subject_of.get_mut(view) {
+            if *known != subject {
+                // The session now counts against whom its latest record names.
+                let old = std::mem::replace(known, subject);
+                self.forget(old);
+                *self.count.entry(subject).or_default() += 1;
+            }
+            return;
+        }
+        self.subject_of.insert(
+            SessionKey {
+                nas_id,
+                session_id: session_id.into(),
+                username: username.into(),
+            },
+            subject,
+        );
+        *self.count.entry(subject).or_default() += 1;
     }
 
-    fn close(&mut self, key: &SessionKey) {
-        if let Some(subject) = self.subject_of.remove(key) {
-            if let Some(set) = self.by_subject.get_mut(&subject) {
-                set.remove(key);
-                if set.is_empty() {
-                    self.by_subject.remove(&subject);
-                }
+    fn close(&mut self, nas_id: i64, session_id: &str, username: &str) {
+        let probe = (nas_id, session_id, username);
+        let view: &dyn SessionKeyView = &probe;
+        if let Some(subject) = self.subject_of.remove(view) {
+            self.forget(subject);
+        }
+    }
+
+    fn forget(&mut self, subject: Subject) {
+        if let Some(n) = self.count.get_mut(&subject) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.count.remove(&subject);
             }
         }
     }
 
     fn reset_nas(&mut self, nas_id: i64) {
-        let keys: Vec<SessionKey> = self
-            .subject_of
-            .keys()
-            .filter(|k| k.0 == nas_id)
-            .cloned()
-            .collect();
-        for k in keys {
-            self.close(&k);
+        let mut closed = Vec::new();
+        self.subject_of.retain(|k, subject| {
+            let keep = k.nas_id != nas_id;
+            if !keep {
+                closed.push(*subject);
+            }
+            keep
+        });
+        for subject in closed {
+            self.forget(subject);
         }
     }
 
     fn count(&self, subject: Subject) -> usize {
-        self.by_subject.get(&subject).map_or(0, HashSet::len)
+        self.count.get(&subject).copied().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_sessions_count_each_session_once() {
+        let (a, b) = (Subject::Account(1), Subject::Customer(2));
+        let mut live = LiveSessions::default();
+        live.open(1, "s1", "u", Some(a));
+        live.open(1, "s1", "u", Some(a));
+        live.open(1, "s2", "u", Some(a));
+        live.open(2, "s1", "u", Some(a));
+        live.open(1, "s3", "v", Some(b));
+        live.open(1, "s4", "w", None);
+        assert_eq!((live.count(a), live.count(b)), (3, 1));
+        live.close(1, "s1", "u");
+        live.close(1, "s1", "u");
+        live.close(9, "nope", "u");
+        assert_eq!(live.count(a), 2);
+        // A session whose records name another subject moves to it.
+        live.open(1, "s2", "u", Some(b));
+        assert_eq!((live.count(a), live.count(b)), (1, 2));
+        live.reset_nas(1);
+        assert_eq!((live.count(a), live.count(b)), (1, 0));
+        live.reset_nas(2);
+        assert_eq!(live.count(a), 0);
+        assert!(live.subject_of.is_empty() && live.count.is_empty());
     }
 }

@@ -46,6 +46,25 @@ pub enum BenchCommand {
         #[arg(long, value_name = "AUTH_ADDR")]
         login_first: Option<SocketAddr>,
     },
+    /// Store accounting records straight through the storage layer (no RADIUS, no
+    /// network) in batches, as the group commit does: how fast the database side alone is
+    Store {
+        /// Records to store, as sessions of Start, Interim-Update…, Stop
+        #[arg(long, default_value_t = 200_000)]
+        records: u64,
+        /// Records per transaction
+        #[arg(long, default_value_t = 512)]
+        batch: usize,
+        /// Interim-Updates per session
+        #[arg(long, default_value_t = 2)]
+        interims: u32,
+        /// The seeded NAS the sessions are on (see `bench seed`)
+        #[arg(long, default_value = "bench")]
+        nas_name: String,
+        /// Seeded accounts whose names start with this own the sessions
+        #[arg(long, default_value = "bench-user-")]
+        user_prefix: String,
+    },
     /// Create the bench accounts (<prefix>1…N), their group and the NAS in one go
     Seed {
         /// Accounts to create (or update)
@@ -102,6 +121,10 @@ pub struct LoadArgs {
     /// Stop sending new requests after this many seconds
     #[arg(long, default_value_t = 600)]
     max_seconds: u64,
+    /// Send at this many requests per second (latency at a given load) instead of as
+    /// fast as the concurrency allows
+    #[arg(long)]
+    rate: Option<f64>,
 }
 
 impl LoadArgs {
@@ -115,6 +138,7 @@ impl LoadArgs {
             timeout: Duration::from_millis(self.timeout_ms),
             retries: self.retries,
             max_duration: Duration::from_secs(self.max_seconds),
+            rate: self.rate,
         }
     }
 }
@@ -188,6 +212,13 @@ impl BenchCommand {
                 }
                 print_report(&report);
             }
+            BenchCommand::Store {
+                records,
+                batch,
+                interims,
+                nas_name,
+                user_prefix,
+            } => store_records(config, records, batch, interims, &nas_name, &user_prefix).await?,
             BenchCommand::Seed {
                 users,
                 secret,
@@ -213,6 +244,105 @@ impl BenchCommand {
         }
         Ok(())
     }
+}
+
+/// `bench store`: sessions in waves over the seeded accounts (every session's Start,
+/// then every first Interim-Update, … then every Stop), each account's Class given, in
+/// transactions of `batch` records, one after the other.
+async fn store_records(
+    config: &Config,
+    records: u64,
+    batch: usize,
+    interims: u32,
+    nas_name: &str,
+    user_prefix: &str,
+) -> Result<()> {
+    use crm::accounting::{AccountingRecord, AcctStatus, record_batch};
+    use crm::hotspot::Subject;
+    if batch == 0 || records == 0 {
+        anyhow::bail!("--records and --batch must be at least 1");
+    }
+    let (store, tenant) = open_tenant(config).await?;
+    let nas = nas::by_name(&store, &tenant, nas_name)
+        .await
+        .context("run `smartx bench seed --secret …` first")?;
+    let accounts: Vec<_> = crm::accounts::list(&store, &tenant)
+        .await?
+        .into_iter()
+        .filter(|a| a.username.starts_with(user_prefix))
+        .collect();
+    if accounts.is_empty() {
+        anyhow::bail!("no accounts named {user_prefix}…: run `smartx bench seed` first");
+    }
+    let zone = crm::clock::Zone::named(&tenant.time_zone)?;
+    let steps = u64::from(interims) + 2;
+    let sessions = records.div_ceil(steps);
+    let wave = accounts.len() as u64;
+    // Session ids unique to this run, so runs add sessions rather than update them.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos())
+        ^ std::process::id();
+    let now = crm::clock::now();
+    let day = zone.day_key(now);
+    let mut all = Vec::with_capacity((sessions * steps) as usize);
+    for first in (0..sessions).step_by(wave as usize) {
+        let width = wave.min(sessions - first);
+        for step in 0..steps {
+            for member in 0..width {
+                let session = first + member;
+                let a = &accounts[member as usize];
+                let status = match step {
+                    0 => AcctStatus::Start,
+                    s if s == steps - 1 => AcctStatus::Stop,
+                    _ => AcctStatus::Interim,
+                };
+                let minutes = step as i64;
+                all.push(AccountingRecord {
+                    tenant_id: tenant.id,
+                    nas_id: nas.id,
+                    status,
+                    acct_session_id: format!("{run:08x}{session:08x}"),
+                    username: a.username.clone(),
+                    subject: Some(Subject::Account(a.id)),
+                    group_id: Some(a.group_id),
+                    mac: Some(format!(
+                        "02:BE:00:00:{:02X}:{:02X}",
+                        member >> 8 & 0xFF,
+                        member & 0xFF
+                    )),
+                    framed_ip: Some(format!("10.64.{}.{}", member >> 8 & 0xFF, member & 0xFF)),
+                    session_time: minutes * 60,
+                    input_octets: minutes * 3_000_000,
+                    output_octets: minutes * 45_000_000,
+                    terminate_cause: (status == AcctStatus::Stop).then(|| "User-Request".into()),
+                    event_time: now,
+                    day,
+                });
+            }
+        }
+    }
+    let started = std::time::Instant::now();
+    let mut per_batch_us = Vec::with_capacity(all.len().div_ceil(batch));
+    for chunk in all.chunks(batch) {
+        let t = std::time::Instant::now();
+        record_batch(&store, chunk).await?;
+        per_batch_us.push(t.elapsed().as_micros() as u64);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let p = radiusd::bench::Percentiles::of(&mut per_batch_us);
+    println!(
+        "stored {} records ({sessions} sessions) in transactions of {batch}: {:.2} s, {:.0} records/s; \
+         per transaction p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        all.len(),
+        elapsed,
+        all.len() as f64 / elapsed,
+        p.p50 as f64 / 1000.0,
+        p.p99 as f64 / 1000.0,
+        p.max as f64 / 1000.0
+    );
+    store.close().await;
+    Ok(())
 }
 
 /// The policy of the bench group: a full MikroTik burst rate limit plus timeouts, so
