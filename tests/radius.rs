@@ -435,3 +435,63 @@ fn status_server_and_simultaneous_device_limit() {
         db.cleanup();
     }
 }
+
+#[test]
+fn vouchers_log_in_and_start_their_validity_on_first_use() {
+    for db in Db::both() {
+        let l = db.label;
+        let server = provisioned(&db, false);
+        let auth = server.radius_auth.clone().unwrap();
+        let csv = db.dir().join("cards.csv");
+        db.ok(&[
+            "voucher",
+            "create",
+            "--group",
+            "guests",
+            "--count",
+            "3",
+            "--valid-for",
+            "30m",
+            "--csv",
+            csv.to_str().unwrap(),
+        ]);
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let first = text.lines().nth(1).unwrap();
+        let mut fields = first.split(',');
+        let (user, pass) = (fields.next().unwrap(), fields.next().unwrap());
+        let accept = radclient(
+            &auth,
+            "auth",
+            &format!("User-Name={user},CHAP-Password={pass}"),
+        );
+        assert!(accept.received("Access-Accept"), "[{l}] {}", accept.stdout);
+        // Guests' one-hour sessions are cut to the voucher's 30 minutes.
+        assert_eq!(
+            accept.attr("Session-Timeout").as_deref(),
+            Some("1800"),
+            "[{l}]"
+        );
+        let batch = db.ok(&["voucher", "list", "--batch", "1"]);
+        let row = batch.lines().find(|r| r.starts_with(user)).unwrap();
+        assert!(
+            !row.contains(" - "),
+            "[{l}] first use and expiry recorded: {row}"
+        );
+        let batches = db.ok(&["voucher", "list"]);
+        assert!(
+            batches.lines().nth(1).unwrap().contains(" 3 ") && batches.contains(" 1 "),
+            "[{l}] {batches}"
+        );
+        // A second login of the same voucher: the validity now counts down from the first.
+        let again = radclient(
+            &auth,
+            "auth",
+            &format!("User-Name={user},User-Password={pass}"),
+        );
+        assert!(again.received("Access-Accept"), "[{l}] {}", again.stdout);
+        let timeout: u32 = again.attr("Session-Timeout").unwrap().parse().unwrap();
+        assert!((1700..=1800).contains(&timeout), "[{l}] {timeout}");
+        server.stop();
+        db.cleanup();
+    }
+}

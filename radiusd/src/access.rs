@@ -3,7 +3,7 @@
 
 use crm::devices::normalize_mac;
 use crm::groups::Group;
-use crm::hotspot::{Credential, Login};
+use crm::hotspot::{Credential, Login, Subject};
 use crm::usage::UsageToDate;
 use subtle::ConstantTimeEq;
 
@@ -62,10 +62,22 @@ pub async fn decide(
     } else {
         UsageToDate::default()
     };
-    let grant = match grant(&login, &group, &usage) {
+    let mut grant = match grant(&login, &group, &usage) {
         Ok(g) => g,
         Err(reason) => return Ok(Reject(reason)),
     };
+    cap_to_validity(&mut grant, &login, now);
+    if let (
+        Credential::Account {
+            valid_for: Some(_), ..
+        },
+        Subject::Account(id),
+    ) = (&login.credential, login.subject)
+    {
+        // A voucher's validity starts with its first accepted login (once, across nodes).
+        crm::vouchers::mark_first_use(&shared.store, id, now).await?;
+        shared.subscribers.forget_login(tenant_id, username);
+    }
     if let Credential::Token { id, .. } = login.credential {
         // The one write on the auth path: single use must hold across nodes.
         let first_use = crm::hotspot::consume_token(&shared.store, id).await?;
@@ -75,6 +87,24 @@ pub async fn decide(
         }
     }
     Ok(Decision::Accept(Box::new(grant)))
+}
+
+/// An account or voucher that stops working soon ends the session then.
+fn cap_to_validity(grant: &mut Grant, login: &Login, now: i64) {
+    let left = match &login.credential {
+        Credential::Account {
+            valid_for: Some(v), ..
+        } => Some(*v),
+        Credential::Account {
+            expires_at: Some(t),
+            ..
+        } => Some(t - now),
+        _ => None,
+    };
+    if let Some(left) = left {
+        let left = u32::try_from(left.max(1)).unwrap_or(u32::MAX);
+        grant.session_timeout = Some(grant.session_timeout.map_or(left, |s| s.min(left)));
+    }
 }
 
 /// The proof, then what the credential itself allows.
