@@ -160,16 +160,30 @@ async fn reload_nas(shared: &Shared) -> crm::Result<()> {
     Ok(())
 }
 
+/// How many change polls between re-reads of the open sessions.
+const LIVE_RECHECK_TICKS: u64 = 30;
+
 /// Polls the generation counters; reloads what another process changed.
 async fn follow_changes(shared: Arc<Shared>, every: Duration, mut stop: watch::Receiver<bool>) {
     let mut known = generations::current(&shared.store)
         .await
         .unwrap_or_default();
     let mut tick = tokio::time::interval(every);
+    let mut ticks: u64 = 0;
     loop {
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
             _ = tick.tick() => {}
+        }
+        ticks += 1;
+        if ticks % LIVE_RECHECK_TICKS == 0 {
+            // Sessions the worker closed as stale (or another node closed) stop counting
+            // against simultaneous-device limits here too.
+            let before = shared.subscribers.live_keys();
+            match crm::accounting::open_sessions(&shared.store).await {
+                Ok(open) => shared.subscribers.drop_closed(before, &open),
+                Err(e) => tracing::warn!(error = %e, "cannot re-read open sessions"),
+            }
         }
         let now = match generations::current(&shared.store).await {
             Ok(g) => g,

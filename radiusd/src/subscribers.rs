@@ -3,7 +3,7 @@
 //! anywhere (CLI, panel, other nodes) reach here through `crm::generations`.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -188,6 +188,36 @@ impl Subscribers {
         }
     }
 
+    /// The sessions counted as open now, as (NAS, Acct-Session-Id, User-Name).
+    pub fn live_keys(&self) -> Vec<(i64, String, String)> {
+        self.live
+            .lock()
+            .map(|l| {
+                l.subject_of
+                    .keys()
+                    .map(|k| (k.nas_id, k.session_id.to_string(), k.username.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Forgets sessions that were open `before` the database was read and are not open
+    /// in it (`open_in_db`) any more: closed as stale by a worker, or by another node.
+    /// Sessions opened since the read are not in `before`, so they stay.
+    pub fn drop_closed(&self, before: Vec<(i64, String, String)>, open_in_db: &[OpenSession]) {
+        let open: HashSet<(i64, &str, &str)> = open_in_db
+            .iter()
+            .map(|s| (s.nas_id, s.acct_session_id.as_str(), s.username.as_str()))
+            .collect();
+        if let Ok(mut live) = self.live.lock() {
+            for (nas_id, session_id, username) in before {
+                if !open.contains(&(nas_id, session_id.as_str(), username.as_str())) {
+                    live.close(nas_id, &session_id, &username);
+                }
+            }
+        }
+    }
+
     /// Follows a committed accounting batch.
     pub fn apply(&self, outcome: &BatchOutcome) {
         for (tenant_id, subject, day, added) in &outcome.usage {
@@ -335,6 +365,40 @@ impl LiveSessions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn sessions_closed_elsewhere_stop_counting_but_new_ones_stay() {
+        let db = crm::testing::sqlite().await;
+        let subscribers = Subscribers::new(db.store.clone());
+        let (a, b) = (Subject::Account(1), Subject::Customer(2));
+        let open = |id: &str, subject| OpenSession {
+            tenant_id: 1,
+            nas_id: 1,
+            acct_session_id: id.into(),
+            username: "u".into(),
+            subject: Some(subject),
+        };
+        subscribers.load_live(vec![open("stale", a), open("kept", a)]);
+        assert_eq!(subscribers.live_sessions(a), 2);
+        let before = subscribers.live_keys();
+        // Opened by a batch while the database was being read: not in `before`.
+        subscribers.apply(&BatchOutcome {
+            opened: vec![open("new", b)],
+            ..Default::default()
+        });
+        subscribers.drop_closed(before, &[open("kept", a)]);
+        assert_eq!(
+            subscribers.live_sessions(a),
+            1,
+            "the stale session no longer counts"
+        );
+        assert_eq!(
+            subscribers.live_sessions(b),
+            1,
+            "a session opened during the read stays"
+        );
+        db.cleanup().await;
+    }
 
     #[test]
     fn live_sessions_count_each_session_once() {
