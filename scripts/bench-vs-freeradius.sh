@@ -16,6 +16,9 @@
 #                               0 skips it)
 #   BENCH_INTERIMS=2            Interim-Updates per accounting session
 #   BENCH_FR_THREADS=4          FreeRADIUS worker threads (start = max)
+#   BENCH_FR_REPLY_MA=1         FreeRADIUS signs its Access-Accept/Reject with a
+#                               Message-Authenticator, as smartx does and RouterOS >= 7.15
+#                               requires (FreeRADIUS 3.2.1 does not by default); 0 = stock
 #   BENCH_SERVERS="smartx fr-files fr-sql"   which servers to measure
 #   SMARTX_BIN=path             use this smartx binary instead of building one
 #   SMARTX_SERVER_BIN=path      serve with this smartx instead (e.g. an older build, to
@@ -31,6 +34,7 @@ CONCURRENCY=${BENCH_CONCURRENCY:-128}
 PACED_RATE=${BENCH_PACED_RATE:-5000}
 INTERIMS=${BENCH_INTERIMS:-2}
 FR_THREADS=${BENCH_FR_THREADS:-4}
+FR_REPLY_MA=${BENCH_FR_REPLY_MA:-1}
 SERVERS=${BENCH_SERVERS:-"smartx fr-files fr-sql"}
 SECRET="bench-shared-secret-1"
 SMARTX_AUTH=127.0.0.1:12812
@@ -140,7 +144,13 @@ client bench {
 	nas_type = other
 }
 EOF
-    local authorize accounting
+    local authorize accounting post_auth=""
+    if [ "$FR_REPLY_MA" = 1 ]; then
+        # Any Message-Authenticator in the reply list is computed when the reply is signed.
+        post_auth='update reply {
+			&Message-Authenticator := 0x00
+		}'
+    fi
     if [ "$backend" = files ]; then
         cp "$WORK/users" "$dir/mods-config/files/authorize"
         authorize="files"
@@ -196,6 +206,10 @@ server bench {
 		$accounting
 	}
 	post-auth {
+		$post_auth
+		Post-Auth-Type REJECT {
+			$post_auth
+		}
 	}
 }
 EOF

@@ -14,7 +14,8 @@
 //!   a Message-Authenticator (RouterOS ≥ 7.15 drops those without). Replies that fail
 //!   are counted as bad, never as answers.
 //! - The run is bounded by `requests` and by `max_duration` (no new request is sent
-//!   after it; those in flight are still waited for).
+//!   after it; those in flight are still waited for). With `rate` the requests are sent
+//!   at that pace instead of as fast as the replies come back (latency at a given load).
 //!
 //! It sends only to the addresses it is given.
 
