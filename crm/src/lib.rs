@@ -16,6 +16,7 @@ pub mod error;
 pub mod generations;
 pub mod groups;
 pub mod hotspot;
+pub mod jalali;
 pub mod nas;
 pub mod otp;
 pub mod phone;
