@@ -52,7 +52,8 @@ async fn housekeeping(store: Store, mut stop: watch::Receiver<bool>) -> Result<(
 
 /// Once a minute: closes sessions whose router stopped sending accounting (rebooted
 /// without Accounting-On, lost Stop), so they stop counting against simultaneous-device
-/// limits; and ends sessions whose group's allowed hours are over.
+/// limits; ends sessions whose group's allowed hours are over; moves customers by
+/// their groups' membership rules.
 async fn close_stale_sessions(store: Store, mut stop: watch::Receiver<bool>) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
@@ -69,6 +70,11 @@ async fn close_stale_sessions(store: Store, mut stop: watch::Receiver<bool>) -> 
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "ended sessions outside their allowed hours"),
             Err(e) => tracing::warn!(error = %e, "ending sessions outside allowed hours failed"),
+        }
+        match radiusd::enforce::apply_membership_rules(&store, crm::clock::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(customers = n, "membership rules moved customers"),
+            Err(e) => tracing::warn!(error = %e, "applying membership rules failed"),
         }
     }
 }

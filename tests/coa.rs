@@ -265,3 +265,131 @@ fn group_changes_reach_live_sessions_and_blocks_end_them() {
         db.cleanup();
     }
 }
+
+/// Issue #5's check: an interim update that uses up a quota ends the session
+/// (Disconnect-Request), or — for a group that throttles instead — slows it down
+/// (CoA-Request with the throttle rate); later logins are refused or throttled.
+#[test]
+fn used_up_quotas_cut_or_throttle_live_sessions() {
+    for db in Db::both() {
+        let l = db.label;
+        let (port, requests) = fake_router(Some(Code::DisconnectAck));
+        db.ok(&[
+            "nas",
+            "add",
+            "--name",
+            "hq",
+            "--address",
+            "127.0.0.1",
+            "--secret",
+            SECRET,
+            "--coa-port",
+            &port.to_string(),
+        ]);
+        db.ok(&[
+            "group",
+            "add",
+            "--name",
+            "metered",
+            "--rate-limit",
+            "2M/4M",
+            "--daily-data",
+            "1M",
+        ]);
+        db.ok(&[
+            "group",
+            "add",
+            "--name",
+            "slowed",
+            "--rate-limit",
+            "2M/4M",
+            "--daily-data",
+            "1M",
+            "--throttle-rate",
+            "64k/128k",
+        ]);
+        for (user, group) in [("cut1", "metered"), ("slow1", "slowed")] {
+            db.ok(&[
+                "account",
+                "add",
+                "--username",
+                user,
+                "--password",
+                "pw-quota-1",
+                "--group",
+                group,
+            ]);
+        }
+        let server = db.serve(&["--role", "radius"]);
+        let (auth, acct) = (
+            server.radius_auth.clone().unwrap(),
+            server.radius_acct.clone().unwrap(),
+        );
+        let login = |user: &str| {
+            radclient(
+                &auth,
+                "auth",
+                &format!("User-Name={user},User-Password=pw-quota-1"),
+            )
+        };
+        for (i, (user, expected_rate)) in [("cut1", None), ("slow1", Some("64k/128k"))]
+            .into_iter()
+            .enumerate()
+        {
+            let accept = login(user);
+            assert!(accept.received("Access-Accept"), "[{l}] {}", accept.stdout);
+            // A throttling group is never cut by the router itself: no Total-Limit.
+            assert_eq!(
+                accept.attr("Mikrotik-Total-Limit").is_some(),
+                expected_rate.is_none(),
+                "[{l}] {}",
+                accept.stdout
+            );
+            let class = accept.attr("Class").unwrap();
+            let session = format!("8300000{i}");
+            let base = format!("User-Name={user},Acct-Session-Id={session},Class={class}");
+            let start = format!("Acct-Status-Type=Start,{base}");
+            assert!(radclient(&acct, "acct", &start).received("Accounting-Response"));
+            // Within quota: nothing is sent to the router.
+            let small = format!(
+                "Acct-Status-Type=Interim-Update,{base},Acct-Session-Time=60,Acct-Output-Octets=500000"
+            );
+            assert!(radclient(&acct, "acct", &small).received("Accounting-Response"));
+            assert!(
+                requests.recv_timeout(Duration::from_millis(1500)).is_err(),
+                "[{l}] a request was sent within quota"
+            );
+            let over = format!(
+                "Acct-Status-Type=Interim-Update,{base},Acct-Session-Time=120,Acct-Output-Octets=1100000"
+            );
+            assert!(radclient(&acct, "acct", &over).received("Accounting-Response"));
+            let (u, sid, rate) = requests
+                .recv_timeout(Duration::from_secs(5))
+                .unwrap_or_else(|_| panic!("[{l}] no request for {user}"));
+            assert_eq!(
+                (u.as_str(), sid.as_str()),
+                (user, session.as_str()),
+                "[{l}]"
+            );
+            assert_eq!(rate.as_deref(), expected_rate, "[{l}] {user}");
+        }
+        // The next login: refused when cut, throttled when slowed.
+        let refused = login("cut1");
+        assert!(
+            refused.received("Access-Reject"),
+            "[{l}] {}",
+            refused.stdout
+        );
+        let slowed = login("slow1");
+        assert_eq!(
+            slowed.attr("Mikrotik-Rate-Limit").as_deref(),
+            Some("64k/128k"),
+            "[{l}] {}",
+            slowed.stdout
+        );
+        let history = db.ok(&["sessions", "list"]);
+        assert!(history.contains("83000000"), "[{l}] {history}");
+        server.stop();
+        db.cleanup();
+    }
+}

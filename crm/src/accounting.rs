@@ -39,6 +39,8 @@ pub struct AccountingRecord {
     pub group_id: Option<i64>,
     pub mac: Option<String>,
     pub framed_ip: Option<String>,
+    /// The router's address as the packet came from: where Disconnect/CoA go.
+    pub nas_ip: Option<String>,
     pub session_time: i64,
     /// Octets with Gigawords folded in.
     pub input_octets: i64,
@@ -135,6 +137,7 @@ struct SessionRow<'a> {
     subject: Option<Subject>,
     group_id: Option<i64>,
     mac: Option<&'a str>,
+    nas_ip: Option<&'a str>,
     started_at: i64,
     /// Written on insert and on update.
     session_time: i64,
@@ -214,6 +217,7 @@ async fn apply_sessions(
                     subject,
                     group_id: r.group_id,
                     mac: r.mac.as_deref(),
+                    nas_ip: r.nas_ip.as_deref(),
                     started_at: r.event_time - r.session_time.max(0),
                     session_time: r.session_time,
                     input_octets: r.input_octets,
@@ -237,6 +241,7 @@ async fn apply_sessions(
                     s.subject = subject;
                     s.group_id = r.group_id;
                     s.mac = r.mac.as_deref();
+                    s.nas_ip = r.nas_ip.as_deref();
                     s.started_at = r.event_time - r.session_time.max(0);
                 }
                 was_stopped = s.stopped_at.is_some();
@@ -353,6 +358,7 @@ async fn load_sessions<'a>(
                         subject: None,
                         group_id: None,
                         mac: None,
+                        nas_ip: None,
                         started_at: 0,
                         session_time: row.try_get("session_time")?,
                         input_octets: row.try_get("input_octets")?,
@@ -381,8 +387,8 @@ async fn write_sessions(
         .filter(|(_, s)| s.touched)
         .partition(|(_, s)| !s.stored);
     const COLUMNS: &str = "INSERT INTO sessions (tenant_id, nas_id, acct_session_id, username, \
-        customer_id, account_id, group_id, mac, framed_ip, started_at, updated_at, stopped_at, \
-        session_time, input_octets, output_octets, terminate_cause) VALUES ";
+        customer_id, account_id, group_id, mac, framed_ip, nas_ip, started_at, updated_at, \
+        stopped_at, session_time, input_octets, output_octets, terminate_cause) VALUES ";
     // New sessions: a plain INSERT, so a session another node stored meanwhile fails the
     // batch (and it is retried record by record) rather than being overwritten.
     // Stored sessions: their new values, taken only where they grow or fill a blank, so
@@ -401,13 +407,14 @@ async fn write_sessions(
              updated_at = excluded.updated_at, \
              stopped_at = COALESCE(sessions.stopped_at, excluded.stopped_at), \
              terminate_cause = COALESCE(sessions.terminate_cause, excluded.terminate_cause), \
-             framed_ip = COALESCE(sessions.framed_ip, excluded.framed_ip)",
+             framed_ip = COALESCE(sessions.framed_ip, excluded.framed_ip), \
+             nas_ip = COALESCE(sessions.nas_ip, excluded.nas_ip)",
         ),
     ] {
         for chunk in statement_chunks(&rows) {
             let mut sql = String::with_capacity(COLUMNS.len() + chunk.len() * 100 + tail.len());
             sql.push_str(COLUMNS);
-            Params::new(backend).push_rows(&mut sql, chunk.len(), 16);
+            Params::new(backend).push_rows(&mut sql, chunk.len(), 17);
             sql.push_str(tail);
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for ((nas_id, session_id, username), s) in chunk {
@@ -422,6 +429,7 @@ async fn write_sessions(
                     .bind(s.group_id)
                     .bind(s.mac)
                     .bind(s.framed_ip.as_deref())
+                    .bind(s.nas_ip)
                     .bind(s.started_at)
                     .bind(s.updated_at)
                     .bind(s.stopped_at)
@@ -683,9 +691,9 @@ mod tests {
                 let (customer_id, account_id) = split(subject);
                 sqlx::query(
                     "INSERT INTO sessions (tenant_id, nas_id, acct_session_id, username, customer_id, \
-                     account_id, group_id, mac, framed_ip, started_at, updated_at, stopped_at, session_time, \
-                     input_octets, output_octets, terminate_cause) \
-                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)",
+                     account_id, group_id, mac, framed_ip, nas_ip, started_at, updated_at, stopped_at, \
+                     session_time, input_octets, output_octets, terminate_cause) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
                 )
                 .bind(r.tenant_id)
                 .bind(r.nas_id)
@@ -696,6 +704,7 @@ mod tests {
                 .bind(r.group_id)
                 .bind(&r.mac)
                 .bind(&r.framed_ip)
+                .bind(&r.nas_ip)
                 .bind(r.event_time - r.session_time.max(0))
                 .bind(r.event_time)
                 .bind(stopped_at)
@@ -867,6 +876,7 @@ mod tests {
                     group_id: with_class.then_some(f.group_id),
                     mac: (dice.roll(3) > 0).then(|| format!("AA:BB:CC:00:00:0{user}")),
                     framed_ip: (dice.roll(3) > 0).then(|| format!("10.0.0.{}", dice.roll(9))),
+                    nas_ip: Some("192.0.2.1".into()),
                     session_time: dice.roll(5000) as i64,
                     input_octets: (dice.roll(1 << 20) as i64) << dice.roll(14),
                     output_octets: dice.roll(1 << 30) as i64,
@@ -1024,6 +1034,7 @@ mod tests {
             group_id: None,
             mac: None,
             framed_ip: Some("10.5.50.9".into()),
+            nas_ip: None,
             session_time: time,
             input_octets: time * 10,
             output_octets: time * 100,
@@ -1060,7 +1071,7 @@ mod tests {
         assert_eq!(s.stopped_at, Some(1_800_000_090));
         assert_eq!(s.subject, Some(subject));
         assert_eq!(s.terminate_cause.as_deref(), Some("User-Request"));
-        let used = crate::usage::to_date(&db.store, f.tenant_id, subject, 20260101)
+        let used = crate::usage::to_date(&db.store, f.tenant_id, subject, 20260101, 20260101)
             .await
             .unwrap();
         assert_eq!(used.day.session_time, 90);

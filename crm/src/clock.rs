@@ -18,16 +18,64 @@ pub fn format_utc(unix: i64) -> String {
     }
 }
 
-/// A tenant's time zone, for the local days and months quotas are counted in.
+/// A tenant's calendar: the time zone local days are counted in, and where its months
+/// (monthly quotas) start.
 #[derive(Debug, Clone)]
-pub struct Zone(jiff::tz::TimeZone);
+pub struct Zone(jiff::tz::TimeZone, MonthStart);
+
+/// Whether a tenant's months start on the Gregorian or the Jalali first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MonthStart {
+    #[default]
+    Gregorian,
+    Jalali,
+}
+
+impl MonthStart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonthStart::Gregorian => "gregorian",
+            MonthStart::Jalali => "jalali",
+        }
+    }
+
+    pub fn parse(s: &str) -> crate::Result<MonthStart> {
+        match s.trim() {
+            "gregorian" => Ok(MonthStart::Gregorian),
+            "jalali" => Ok(MonthStart::Jalali),
+            other => Err(crate::Error::Invalid(format!(
+                "month start {other:?} is not gregorian or jalali"
+            ))),
+        }
+    }
+
+    /// The day key of the first day of the month `day_key` falls in.
+    pub fn first_day(self, day_key: i64) -> i64 {
+        let gregorian = day_key / 100 * 100 + 1;
+        match self {
+            MonthStart::Gregorian => gregorian,
+            MonthStart::Jalali => crate::jalali::month_start(day_key).unwrap_or(gregorian),
+        }
+    }
+}
 
 impl Zone {
-    /// An IANA zone name such as `Asia/Tehran` (bundled database: no system tzdata needed).
+    /// An IANA zone name such as `Asia/Tehran` (bundled database: no system tzdata
+    /// needed), with Gregorian months.
     pub fn named(name: &str) -> crate::Result<Zone> {
         jiff::tz::TimeZone::get(name)
-            .map(Zone)
+            .map(|tz| Zone(tz, MonthStart::Gregorian))
             .map_err(|_| crate::Error::Invalid(format!("unknown time zone {name:?}")))
+    }
+
+    /// A tenant's zone and month start.
+    pub fn of(tenant: &crate::tenants::Tenant) -> crate::Result<Zone> {
+        Ok(Zone(Zone::named(&tenant.time_zone)?.0, tenant.month_start))
+    }
+
+    /// The first day (day key) of the tenant's month `day_key` falls in.
+    pub fn month_start(&self, day_key: i64) -> i64 {
+        self.1.first_day(day_key)
     }
 
     /// The local date of `unix` as a `YYYYMMDD` number (how `usage_daily.day` is keyed).
@@ -67,11 +115,6 @@ impl Zone {
     }
 }
 
-/// The first day (`YYYYMM01`) of the Gregorian month a day key falls in.
-pub fn month_start(day_key: i64) -> i64 {
-    day_key / 100 * 100 + 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,7 +128,8 @@ mod tests {
         assert_eq!(tehran.day_key(before), 20261204);
         assert_eq!(tehran.day_key(before + 1), 20261205);
         assert_eq!(Zone::named("UTC").unwrap().day_key(before + 1), 20261204);
-        assert_eq!(month_start(20261205), 20261201);
+        assert_eq!(MonthStart::Gregorian.first_day(20261205), 20261201);
+        assert_eq!(MonthStart::Jalali.first_day(20261205), 20261122);
         assert!(Zone::named("Mars/Olympus").is_err());
         // 2026-12-04 23:59:59 Tehran = 20:29:59 UTC.
         assert_eq!(tehran.end_of_day("2026-12-04").unwrap(), before);

@@ -23,12 +23,14 @@ pub struct Tenant {
     pub remember_days: i64,
     /// Digits in the one-time codes sent to this tenant's guests (4 to 6).
     pub otp_length: i64,
+    /// Whether months (monthly data quota) start on the Gregorian or the Jalali first.
+    pub month_start: clock::MonthStart,
     pub created_at: i64,
 }
 
 macro_rules! columns {
     () => {
-        "id, name, club_code, time_zone, locale, remember_days, otp_length, created_at"
+        "id, name, club_code, time_zone, locale, remember_days, otp_length, month_start, created_at"
     };
 }
 
@@ -42,6 +44,8 @@ impl Tenant {
             locale: row.try_get("locale")?,
             remember_days: row.try_get("remember_days")?,
             otp_length: row.try_get("otp_length")?,
+            month_start: clock::MonthStart::parse(row.try_get("month_start")?)
+                .map_err(|e| sqlx::Error::Decode(e.to_string().into()))?,
             created_at: row.try_get("created_at")?,
         })
     }
@@ -137,6 +141,7 @@ pub struct TenantSettings {
     pub locale: Option<String>,
     pub remember_days: Option<i64>,
     pub otp_length: Option<i64>,
+    pub month_start: Option<clock::MonthStart>,
 }
 
 /// Validates and applies `settings`; returns the updated tenant.
@@ -163,15 +168,18 @@ pub async fn update(store: &Store, tenant: &Tenant, settings: &TenantSettings) -
     if !(4..=6).contains(&otp_length) {
         return Err(Error::invalid("one-time codes must have 4 to 6 digits"));
     }
+    let month_start = settings.month_start.unwrap_or(tenant.month_start);
     let mut tx = store.pool().begin().await?;
     sqlx::query(
-        "UPDATE tenants SET time_zone = $2, locale = $3, remember_days = $4, otp_length = $5 WHERE id = $1",
+        "UPDATE tenants SET time_zone = $2, locale = $3, remember_days = $4, otp_length = $5, \
+         month_start = $6 WHERE id = $1",
     )
     .bind(tenant.id)
     .bind(&time_zone)
     .bind(&locale)
     .bind(remember_days)
     .bind(otp_length)
+    .bind(month_start.as_str())
     .execute(&mut *tx)
     .await?;
     // The RADIUS registry carries each router's tenant zone and language.

@@ -2,7 +2,6 @@
 
 use sqlx::Row;
 
-use crate::clock::month_start;
 use crate::error::Result;
 use crate::hotspot::Subject;
 use crate::store::Store;
@@ -34,11 +33,13 @@ pub struct UsageToDate {
     pub month: Usage,
 }
 
+/// Usage on `day` and since `month_start` (a day key: see `clock::Zone::month_start`).
 pub async fn to_date(
     store: &Store,
     tenant_id: i64,
     subject: Subject,
     day: i64,
+    month_start: i64,
 ) -> Result<UsageToDate> {
     let rows = sqlx::query(
         "SELECT day, session_time, input_octets, output_octets FROM usage_daily \
@@ -47,7 +48,7 @@ pub async fn to_date(
     .bind(tenant_id)
     .bind(subject.kind())
     .bind(subject.id())
-    .bind(month_start(day))
+    .bind(month_start)
     .bind(day)
     .fetch_all(store.pool())
     .await?;

@@ -26,6 +26,7 @@ fn start(
         group_id: Some(group_id),
         mac: None,
         framed_ip: None,
+        nas_ip: None,
         session_time: 0,
         input_octets: 0,
         output_octets: 0,
@@ -179,7 +180,7 @@ async fn daily_usage_resets_at_tehran_midnight_and_months_accumulate() {
         record_batch(&db.store, &[interim]).await.unwrap();
 
         let subject = Subject::Account(a.id);
-        let first = crm::usage::to_date(&db.store, t.id, subject, d1)
+        let first = crm::usage::to_date(&db.store, t.id, subject, d1, tehran.month_start(d1))
             .await
             .unwrap();
         assert_eq!(
@@ -187,7 +188,7 @@ async fn daily_usage_resets_at_tehran_midnight_and_months_accumulate() {
             (3000, 1000)
         );
         // After midnight the day starts from what the new day added; the month has both.
-        let second = crm::usage::to_date(&db.store, t.id, subject, d2)
+        let second = crm::usage::to_date(&db.store, t.id, subject, d2, tehran.month_start(d2))
             .await
             .unwrap();
         assert_eq!(
@@ -199,10 +200,125 @@ async fn daily_usage_resets_at_tehran_midnight_and_months_accumulate() {
             (3120, 1500)
         );
         // A new month starts from zero.
-        let next_month = crm::usage::to_date(&db.store, t.id, subject, 20270101)
+        let next_month = crm::usage::to_date(&db.store, t.id, subject, 20270101, 20270101)
             .await
             .unwrap();
         assert_eq!(next_month, crm::usage::UsageToDate::default());
+        // A tenant counting Jalali months: on 23 December (2 Dey) the Gregorian month
+        // still holds both days, the Jalali one (from 1 Dey = 22 December) nothing.
+        use crm::clock::MonthStart;
+        for (months, expected) in [(MonthStart::Gregorian, 1500), (MonthStart::Jalali, 0)] {
+            let u = crm::usage::to_date(
+                &db.store,
+                t.id,
+                subject,
+                20261223,
+                months.first_day(20261223),
+            )
+            .await
+            .unwrap();
+            assert_eq!(u.month.input_octets, expected, "{months:?}");
+        }
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn membership_rules_move_regulars_in_and_out_but_leave_manual_groups() {
+    use crm::customers;
+    use crm::groups::{GroupPolicy, MembershipRule};
+    on_both(|db| async move {
+        let t = tenants::ensure_default(&db.store).await.unwrap();
+        let n = nas::add(
+            &db.store,
+            &t,
+            NewNas {
+                name: "hq".into(),
+                address: "192.0.2.1".into(),
+                secret: Secret::new("s3cret-s3cret"),
+                require_message_authenticator: false,
+                branch: None,
+                coa_port: None,
+            },
+        )
+        .await
+        .unwrap();
+        let regulars = groups::add(
+            &db.store,
+            &t,
+            "regulars",
+            GroupPolicy {
+                interim_interval: 300,
+                membership_rule: Some(" visits >= 3 / 30d".into()),
+                ..GroupPolicy::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            regulars.policy.rule(),
+            Some(MembershipRule::VisitDays {
+                days: 3,
+                window: 30
+            })
+        );
+        let guests = groups::default_group(&db.store, &t).await.unwrap();
+        let often = customers::add(&db.store, &t, "09120000001", None, None)
+            .await
+            .unwrap();
+        let twice = customers::add(&db.store, &t, "09120000002", None, None)
+            .await
+            .unwrap();
+        let staff = customers::add(&db.store, &t, "09120000003", None, Some("staff"))
+            .await
+            .unwrap();
+        // Online on 1, 2 and 3 December (3 days), twice (2 days), staff every day.
+        let day0 = 1_796_100_000; // 2026-12-01 12:10 Tehran
+        for (c, days) in [(&often, 3), (&twice, 2), (&staff, 3)] {
+            for d in 0..days {
+                let at = day0 + d * 86_400;
+                let mut r = start(
+                    t.id,
+                    n.id,
+                    &format!("{}-{d}", c.id),
+                    Subject::Customer(c.id),
+                    guests.id,
+                    at,
+                );
+                r.status = AcctStatus::Stop;
+                r.session_time = 600;
+                r.day = crm::clock::Zone::of(&t).unwrap().day_key(at);
+                record_batch(&db.store, &[r]).await.unwrap();
+            }
+        }
+        let now = day0 + 3 * 86_400;
+        let moved = groups::apply_rules(&db.store, &t, now).await.unwrap();
+        assert_eq!(
+            moved,
+            vec![groups::Moved {
+                customer_id: often.id,
+                from_group: guests.id,
+                to_group: regulars.id
+            }]
+        );
+        assert!(
+            groups::apply_rules(&db.store, &t, now)
+                .await
+                .unwrap()
+                .is_empty(),
+            "stable"
+        );
+        // A month later without visits: back to the guests; staff never moved.
+        let later = now + 31 * 86_400;
+        let moved = groups::apply_rules(&db.store, &t, later).await.unwrap();
+        assert_eq!(moved.len(), 1);
+        assert_eq!(
+            (moved[0].customer_id, moved[0].to_group),
+            (often.id, guests.id)
+        );
+        let staff_now = customers::by_id(&db.store, &t, staff.id).await.unwrap();
+        assert_eq!(staff_now.group_id, staff.group_id);
         db
     })
     .await;

@@ -2,7 +2,7 @@
 //! which limits. Everything but a token's first use is answered from memory.
 
 use crm::devices::normalize_mac;
-use crm::groups::Group;
+use crm::groups::{Exhausted, Group};
 use crm::hotspot::{Credential, Login, Subject};
 use crm::usage::UsageToDate;
 use subtle::ConstantTimeEq;
@@ -54,10 +54,10 @@ pub async fn decide(
     if let Err(reason) = check_group(shared, nas, &login, &group, now) {
         return Ok(Reject(reason));
     }
-    let usage = if needs_usage(&group) {
+    let usage = if group.policy.has_quota() {
         shared
             .subscribers
-            .usage(tenant_id, login.subject, nas.zone.day_key(now))
+            .usage(tenant_id, login.subject, nas.zone.day_key(now), &nas.zone)
             .await?
     } else {
         UsageToDate::default()
@@ -179,11 +179,6 @@ fn check_group(
     Ok(())
 }
 
-fn needs_usage(group: &Group) -> bool {
-    let p = &group.policy;
-    p.daily_time_quota.is_some() || p.daily_data_quota.is_some() || p.monthly_data_quota.is_some()
-}
-
 /// PAP or CHAP against the credential's password; MAC login against the MAC itself.
 fn proof_is_valid(login: &Login, req: &Packet<'_>, secret: &[u8]) -> bool {
     let password = match &login.credential {
@@ -220,40 +215,28 @@ fn calling_mac(req: &Packet<'_>) -> Option<String> {
 }
 
 /// The group's limits, cut down to what is left of today's and this month's quotas.
+/// Once a quota is used up the guest is refused — or, if the group throttles instead,
+/// let on at the throttle rate without the quota limits.
 pub fn grant(login: &Login, group: &Group, usage: &UsageToDate) -> Result<Grant, RejectReason> {
     let p = &group.policy;
-    let mut session_timeout = p.session_timeout;
-    if let Some(quota) = p.daily_time_quota {
-        let left = quota - usage.day.session_time;
-        if left <= 0 {
-            return Err(RejectReason::DailyTimeUsed);
-        }
-        session_timeout = Some(session_timeout.map_or(left, |s| s.min(left)));
-    }
-    let mut total_limit: Option<i64> = None;
-    for (quota, used, reason) in [
-        (
-            p.daily_data_quota,
-            usage.day.octets(),
-            RejectReason::DailyDataUsed,
-        ),
-        (
-            p.monthly_data_quota,
-            usage.month.octets(),
-            RejectReason::MonthlyDataUsed,
-        ),
-    ] {
-        if let Some(quota) = quota {
-            let left = quota - used;
-            if left <= 0 {
-                return Err(reason);
-            }
-            total_limit = Some(total_limit.map_or(left, |t| t.min(left)));
-        }
-    }
+    let left = p.quota_left(usage);
+    let (rate_limit, time_left, total_limit) = match (left.exhausted, &p.throttle_rate) {
+        (None, None) => (p.mikrotik_rate_limit(), left.time, left.data),
+        // A throttling group's guests are never cut by the router (Total-Limit or a
+        // quota-shortened Session-Timeout would): interim updates slow them down instead.
+        (None, Some(_)) => (p.mikrotik_rate_limit(), None, None),
+        (Some(_), Some(slow)) => (Some(slow.clone()), None, None),
+        (Some(Exhausted::DailyTime), None) => return Err(RejectReason::DailyTimeUsed),
+        (Some(Exhausted::DailyData), None) => return Err(RejectReason::DailyDataUsed),
+        (Some(Exhausted::MonthlyData), None) => return Err(RejectReason::MonthlyDataUsed),
+    };
+    let session_timeout = match (p.session_timeout, time_left) {
+        (Some(s), Some(t)) => Some(s.min(t)),
+        (s, t) => s.or(t),
+    };
     let clamp = |v: i64| u32::try_from(v.max(1)).unwrap_or(u32::MAX);
     Ok(Grant {
-        rate_limit: p.mikrotik_rate_limit(),
+        rate_limit,
         session_timeout: session_timeout.map(clamp),
         idle_timeout: p.idle_timeout.map(clamp),
         interim_interval: clamp(p.interim_interval),
@@ -377,6 +360,28 @@ mod tests {
         assert_eq!(
             grant(&login(), &g, &used(0, 10, 5000)),
             Err(RejectReason::MonthlyDataUsed)
+        );
+
+        // The same group throttling instead: never cut, slowed once a quota is used up.
+        let mut slowing = g.clone();
+        slowing.policy.throttle_rate = Some("64k/128k".into());
+        let before = grant(&login(), &slowing, &used(6000, 100, 4500)).unwrap();
+        assert_eq!(
+            (
+                before.rate_limit.as_deref(),
+                before.session_timeout,
+                before.total_limit
+            ),
+            (Some("1M/2M"), Some(3600), None)
+        );
+        let after = grant(&login(), &slowing, &used(7200, 1000, 5000)).unwrap();
+        assert_eq!(
+            (
+                after.rate_limit.as_deref(),
+                after.session_timeout,
+                after.total_limit
+            ),
+            (Some("64k/128k"), Some(3600), None)
         );
     }
 

@@ -18,7 +18,12 @@ pub struct Pending<R> {
 }
 
 /// Why a request could not become a record; counted, and no reply is sent.
-pub fn parse(nas: &NasEntry, req: &Packet<'_>, now: i64) -> Result<AccountingRecord, &'static str> {
+pub fn parse(
+    nas: &NasEntry,
+    req: &Packet<'_>,
+    source: std::net::SocketAddr,
+    now: i64,
+) -> Result<AccountingRecord, &'static str> {
     let status = match req.u32(attr::ACCT_STATUS_TYPE) {
         Some(acct_status_type::START) => AcctStatus::Start,
         Some(acct_status_type::INTERIM_UPDATE) => AcctStatus::Interim,
@@ -56,6 +61,7 @@ pub fn parse(nas: &NasEntry, req: &Packet<'_>, now: i64) -> Result<AccountingRec
             .string(attr::CALLING_STATION_ID)
             .and_then(|m| normalize_mac(m).ok()),
         framed_ip: req.ipv4(attr::FRAMED_IP_ADDRESS).map(|ip| ip.to_string()),
+        nas_ip: Some(source.ip().to_string()),
         session_time: i64::from(req.u32(attr::ACCT_SESSION_TIME).unwrap_or(0)),
         input_octets: octets(attr::ACCT_INPUT_OCTETS, attr::ACCT_INPUT_GIGAWORDS),
         output_octets: octets(attr::ACCT_OUTPUT_OCTETS, attr::ACCT_OUTPUT_GIGAWORDS),

@@ -13,6 +13,24 @@ use crate::coa::{self, Change, Outcome, SessionError};
 /// What happened to each open session of a subject.
 pub type Results = Vec<(i64, Result<Outcome, SessionError>)>;
 
+/// Sends `change` for every open session of `subject`.
+pub async fn send_all(
+    store: &Store,
+    tenant: &Tenant,
+    subject: Subject,
+    change: &Change,
+    reason: &str,
+) -> crm::Result<Results> {
+    let mut out = Vec::new();
+    for id in crm::sessions::open_for(store, tenant, subject).await? {
+        out.push((
+            id,
+            coa::for_session(store, tenant, id, change, reason).await,
+        ));
+    }
+    Ok(out)
+}
+
 /// Ends every open session of `subject` (e.g. they were blocked).
 pub async fn disconnect_all(
     store: &Store,
@@ -20,14 +38,7 @@ pub async fn disconnect_all(
     subject: Subject,
     reason: &str,
 ) -> crm::Result<Results> {
-    let mut out = Vec::new();
-    for id in crm::sessions::open_for(store, tenant, subject).await? {
-        out.push((
-            id,
-            coa::for_session(store, tenant, id, &Change::Disconnect, reason).await,
-        ));
-    }
-    Ok(out)
+    send_all(store, tenant, subject, &Change::Disconnect, reason).await
 }
 
 /// Gives every open session of `subject` the limits of `group_id` now (CoA), e.g. after
@@ -44,14 +55,7 @@ pub async fn apply_group(
         rate_limit: group.policy.mikrotik_rate_limit(),
         session_timeout: None,
     };
-    let mut out = Vec::new();
-    for id in crm::sessions::open_for(store, tenant, subject).await? {
-        out.push((
-            id,
-            coa::for_session(store, tenant, id, &change, reason).await,
-        ));
-    }
-    Ok(out)
+    send_all(store, tenant, subject, &change, reason).await
 }
 
 /// Ends open sessions whose group's allowed hours are over at `now` (tenant time).
@@ -80,4 +84,20 @@ pub async fn end_outside_hours(store: &Store, now: i64) -> crm::Result<usize> {
         }
     }
     Ok(ended)
+}
+
+/// Applies every tenant's membership rules at `now` and gives the moved customers' live
+/// sessions their new group's limits. Returns how many customers moved.
+pub async fn apply_membership_rules(store: &Store, now: i64) -> crm::Result<usize> {
+    let mut moved = 0;
+    for tenant in tenants::list(store).await? {
+        for m in groups::apply_rules(store, &tenant, now).await? {
+            moved += 1;
+            let subject = Subject::Customer(m.customer_id);
+            if let Err(e) = apply_group(store, &tenant, subject, m.to_group, "rule").await {
+                tracing::warn!(customer = m.customer_id, error = %e, "cannot send new limits");
+            }
+        }
+    }
+    Ok(moved)
 }

@@ -11,6 +11,7 @@ mod dedup;
 pub mod enforce;
 mod messages;
 pub mod packet;
+mod quota;
 mod registry;
 mod server;
 mod subscribers;

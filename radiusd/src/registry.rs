@@ -35,7 +35,7 @@ impl NasRegistry {
             .into_iter()
             .filter_map(|nas| {
                 let tenant = tenants.iter().find(|t| t.id == nas.tenant_id)?;
-                let zone = Zone::named(&tenant.time_zone)
+                let zone = Zone::of(tenant)
                     .or_else(|_| Zone::named("Asia/Tehran"))
                     .ok()?;
                 Some(Arc::new(NasEntry {
@@ -95,6 +95,7 @@ mod tests {
             locale: "fa".into(),
             remember_days: 30,
             otp_length: 5,
+            month_start: Default::default(),
             created_at: 0,
         };
         let r = NasRegistry::default();

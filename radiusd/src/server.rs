@@ -19,7 +19,8 @@ use crate::packet::{
 };
 use crate::registry::{NasEntry, NasRegistry};
 use crate::subscribers::Subscribers;
-use crate::{access, packet::dictionary as attr};
+use crate::{access, packet::dictionary as attr, quota};
+use crm::accounting::AcctStatus;
 
 /// Where to listen and how much to do at once.
 #[derive(Debug, Clone)]
@@ -115,7 +116,14 @@ pub async fn start(
     let (queue_tx, queue_rx) = mpsc::channel(config.acct_in_flight.max(1));
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     tasks.spawn(accounting::writer(shared.clone(), queue_rx, done_tx));
-    tasks.spawn(acct_replier(shared.clone(), acct.clone(), done_rx));
+    let (quota_tx, quota_rx) = mpsc::channel(1024);
+    tasks.spawn(quota::watch(shared.clone(), quota_rx));
+    tasks.spawn(acct_replier(
+        shared.clone(),
+        acct.clone(),
+        done_rx,
+        quota_tx,
+    ));
     let in_flight = Arc::new(Semaphore::new(config.acct_in_flight.max(1)));
     for _ in 0..2 {
         tasks.spawn(acct_receiver(
@@ -339,6 +347,8 @@ struct AcctReply {
     datagram: Vec<u8>,
     source: SocketAddr,
     ticket: Ticket,
+    /// An interim update to check against quotas once it is stored.
+    quota: Option<quota::Watch>,
     /// Held until the answer is sent: bounds the records waiting for a commit.
     _permit: OwnedSemaphorePermit,
 }
@@ -400,7 +410,7 @@ async fn acct_receiver(
             let _ = socket.send_to(&reply, source).await;
             continue;
         }
-        let record = match accounting::parse(&nas, &req, crm::clock::now()) {
+        let record = match accounting::parse(&nas, &req, source, crm::clock::now()) {
             Ok(r) => r,
             Err(reason) => {
                 shared.acct_seen.abandon(ticket);
@@ -411,10 +421,19 @@ async fn acct_receiver(
         // The reply can be built now; it is sent only once the record is durable.
         let mut reply = PacketBuilder::reply(&req, Code::AccountingResponse);
         let _ = reply.add_from(&req, attr::PROXY_STATE);
+        let quota = (record.status == AcctStatus::Interim).then(|| quota::Watch {
+            tenant_id: record.tenant_id,
+            subject: record.subject,
+            group_id: record.group_id,
+            username: record.username.clone(),
+            day: record.day,
+            zone: nas.zone.clone(),
+        });
         let reply = AcctReply {
             datagram: reply.finish_reply(&req, nas.secret()),
             source,
             ticket,
+            quota,
             _permit: permit,
         };
         if queue.send(Pending { record, reply }).await.is_err() {
@@ -430,12 +449,23 @@ async fn acct_replier(
     shared: Arc<Shared>,
     socket: Arc<UdpSocket>,
     mut done: mpsc::UnboundedReceiver<accounting::Committed<AcctReply>>,
+    quotas: mpsc::Sender<Vec<quota::Watch>>,
 ) {
     while let Some(committed) = done.recv().await {
         for outcome in &committed.outcomes {
             shared.subscribers.apply(outcome);
         }
-        let batch = committed.replies;
+        let mut batch = committed.replies;
+        let watches: Vec<quota::Watch> = batch
+            .iter_mut()
+            .filter(|(_, ok)| *ok)
+            .filter_map(|(reply, _)| reply.quota.take())
+            .collect();
+        // A full checker queue means it is behind: skip (the next interim checks again)
+        // rather than delay the Accounting-Responses.
+        if !watches.is_empty() && quotas.try_send(watches).is_err() {
+            metrics::counter!("radius_quota_checks_skipped_total").increment(1);
+        }
         let stored = batch.iter().filter(|(_, ok)| *ok).count();
         metrics::counter!("radius_requests_total", "port" => "acct", "result" => "stored")
             .increment(stored as u64);

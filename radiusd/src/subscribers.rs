@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crm::accounting::{BatchOutcome, OpenSession};
+use crm::clock::Zone;
 use crm::groups::Group;
 use crm::hotspot::{Login, Subject};
 use crm::usage::UsageToDate;
@@ -158,12 +159,20 @@ impl Subscribers {
         Ok(g)
     }
 
-    pub async fn usage(&self, tenant_id: i64, subject: Subject, day: i64) -> Result<UsageToDate> {
+    /// Usage on `day` and in the tenant's month so far (`zone` knows where it starts).
+    pub async fn usage(
+        &self,
+        tenant_id: i64,
+        subject: Subject,
+        day: i64,
+        zone: &Zone,
+    ) -> Result<UsageToDate> {
         let key = (tenant_id, subject, day);
         if let Some(u) = self.usage.get(&key) {
             return Ok(u);
         }
-        let u = crm::usage::to_date(&self.store, tenant_id, subject, day).await?;
+        let u = crm::usage::to_date(&self.store, tenant_id, subject, day, zone.month_start(day))
+            .await?;
         self.usage.insert(key, u);
         Ok(u)
     }

@@ -274,7 +274,7 @@ async fn store_records(
     if accounts.is_empty() {
         anyhow::bail!("no accounts named {user_prefix}…: run `smartx bench seed` first");
     }
-    let zone = crm::clock::Zone::named(&tenant.time_zone)?;
+    let zone = crm::clock::Zone::of(&tenant)?;
     let steps = u64::from(interims) + 2;
     let sessions = records.div_ceil(steps);
     let wave = accounts.len() as u64;
@@ -312,6 +312,7 @@ async fn store_records(
                         member & 0xFF
                     )),
                     framed_ip: Some(format!("10.64.{}.{}", member >> 8 & 0xFF, member & 0xFF)),
+                    nas_ip: None,
                     session_time: minutes * 60,
                     input_octets: minutes * 3_000_000,
                     output_octets: minutes * 45_000_000,

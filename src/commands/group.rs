@@ -79,6 +79,14 @@ pub struct PolicyArgs {
     /// Firewall address list for members' IPs
     #[arg(long)]
     address_list: Option<String>,
+    /// When a quota runs out, keep the guest online at this rate rx/tx instead of cutting
+    /// them off (`none` = cut off)
+    #[arg(long)]
+    throttle_rate: Option<String>,
+    /// Move customers of the default group in and out automatically, e.g. visits>=5/30d
+    /// (online on 5 different days within 30 days; `none` = manual only)
+    #[arg(long)]
+    rule: Option<String>,
 }
 
 /// `None` = flag absent (keep); `Some(None)` = `none` (clear); `Some(Some(v))` = set.
@@ -124,6 +132,8 @@ impl PolicyArgs {
         set!(simultaneous_devices, devices, number);
         set!(allowed_hours, hours, text);
         set!(address_list, address_list, text);
+        set!(throttle_rate, throttle_rate, text);
+        set!(membership_rule, rule, text);
         if let Some(v) = field(&self.interim, parse_duration)? {
             p.interim_interval = v.unwrap_or(300);
         }
@@ -163,6 +173,10 @@ impl GroupCommand {
                             table::opt(p.allowed_hours.clone()),
                             format_duration(p.interim_interval),
                             table::opt(p.address_list.clone()),
+                            p.throttle_rate
+                                .as_ref()
+                                .map_or("cut".into(), |r| format!("throttle {r}")),
+                            table::opt(p.membership_rule.clone()),
                         ]
                     })
                     .collect::<Vec<_>>();
@@ -179,6 +193,8 @@ impl GroupCommand {
                         "HOURS",
                         "INTERIM",
                         "ADDRESS-LIST",
+                        "OVER-QUOTA",
+                        "RULE",
                     ],
                     &rows,
                 );

@@ -35,9 +35,9 @@ pub async fn print_usage(
     tenant: &Tenant,
     subject: crm::hotspot::Subject,
 ) -> Result<()> {
-    let zone = crm::clock::Zone::named(&tenant.time_zone)?;
+    let zone = crm::clock::Zone::of(tenant)?;
     let day = zone.day_key(crm::clock::now());
-    let u = crm::usage::to_date(store, tenant.id, subject, day).await?;
+    let u = crm::usage::to_date(store, tenant.id, subject, day, zone.month_start(day)).await?;
     for (label, usage) in [("today", u.day), ("month", u.month)] {
         println!(
             "{label}: {} s, {} octets (upload {}, download {})",

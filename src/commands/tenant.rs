@@ -28,6 +28,9 @@ pub enum TenantCommand {
         /// Digits in SMS login codes, 4 to 6
         #[arg(long)]
         otp_length: Option<i64>,
+        /// Where months (monthly data quota) start: gregorian or jalali
+        #[arg(long)]
+        month_start: Option<String>,
     },
 }
 
@@ -52,6 +55,7 @@ impl TenantCommand {
                             t.locale,
                             t.remember_days.to_string(),
                             t.otp_length.to_string(),
+                            t.month_start.as_str().to_string(),
                         ]
                     })
                     .collect::<Vec<_>>();
@@ -63,6 +67,7 @@ impl TenantCommand {
                         "LOCALE",
                         "REMEMBER-DAYS",
                         "OTP-DIGITS",
+                        "MONTHS",
                     ],
                     &rows,
                 );
@@ -72,6 +77,7 @@ impl TenantCommand {
                 locale,
                 remember_days,
                 otp_length,
+                month_start,
             } => {
                 let tenant = tenants::resolve(&store, config.tenant.as_deref()).await?;
                 let settings = TenantSettings {
@@ -79,11 +85,20 @@ impl TenantCommand {
                     locale,
                     remember_days,
                     otp_length,
+                    month_start: month_start
+                        .as_deref()
+                        .map(crm::clock::MonthStart::parse)
+                        .transpose()?,
                 };
                 let t = tenants::update(&store, &tenant, &settings).await?;
                 println!(
-                    "updated tenant {}: zone {}, locale {}, remember {} days, {}-digit codes",
-                    t.name, t.time_zone, t.locale, t.remember_days, t.otp_length
+                    "updated tenant {}: zone {}, locale {}, remember {} days, {}-digit codes, {} months",
+                    t.name,
+                    t.time_zone,
+                    t.locale,
+                    t.remember_days,
+                    t.otp_length,
+                    t.month_start.as_str()
                 );
             }
         }

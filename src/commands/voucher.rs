@@ -69,7 +69,7 @@ impl VoucherCommand {
                 html,
                 csv,
             } => {
-                let zone = Zone::named(&tenant.time_zone)?;
+                let zone = Zone::of(&tenant)?;
                 let new = NewBatch {
                     name: name.unwrap_or_else(|| {
                         format!("{group} {}", &format_utc(crm::clock::now())[..10])

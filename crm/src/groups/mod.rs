@@ -2,9 +2,11 @@
 
 mod hours;
 mod policy;
+mod rule;
 
 pub use hours::{AllowedHours, Weekday};
-pub use policy::GroupPolicy;
+pub use policy::{Exhausted, GroupPolicy, QuotaLeft};
+pub use rule::{MembershipRule, Moved, apply_rules};
 
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -29,7 +31,7 @@ macro_rules! columns {
         "id, tenant_id, name, is_default, rate_limit, burst_limit, \
     burst_threshold, burst_time, priority, session_timeout, idle_timeout, daily_time_quota, \
     daily_data_quota, monthly_data_quota, simultaneous_devices, allowed_hours, \
-    interim_interval, address_list"
+    interim_interval, address_list, throttle_rate, membership_rule"
     };
 }
 
@@ -55,6 +57,8 @@ impl Group {
                 allowed_hours: row.try_get("allowed_hours")?,
                 interim_interval: row.try_get("interim_interval")?,
                 address_list: row.try_get("address_list")?,
+                throttle_rate: row.try_get("throttle_rate")?,
+                membership_rule: row.try_get("membership_rule")?,
             },
         })
     }
@@ -151,8 +155,9 @@ async fn insert(
         "INSERT INTO groups (tenant_id, name, is_default, rate_limit, burst_limit, \
          burst_threshold, burst_time, priority, session_timeout, idle_timeout, \
          daily_time_quota, daily_data_quota, monthly_data_quota, simultaneous_devices, \
-         allowed_hours, interim_interval, address_list, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) \
+         allowed_hours, interim_interval, address_list, throttle_rate, membership_rule, \
+         created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20) \
          RETURNING ",
         columns!(),
         ""
@@ -185,6 +190,8 @@ fn bind_policy<'q>(q: AnyQuery<'q>, p: &GroupPolicy) -> AnyQuery<'q> {
         .bind(p.allowed_hours.clone())
         .bind(p.interim_interval)
         .bind(p.address_list.clone())
+        .bind(p.throttle_rate.clone())
+        .bind(p.membership_rule.clone())
 }
 
 fn check_name(name: &str) -> Result<&str> {
@@ -261,7 +268,8 @@ pub async fn set_policy(
          burst_time = $6, priority = $7, session_timeout = $8, idle_timeout = $9, \
          daily_time_quota = $10, daily_data_quota = $11, monthly_data_quota = $12, \
          simultaneous_devices = $13, allowed_hours = $14, interim_interval = $15, \
-         address_list = $16 WHERE tenant_id = $1 AND name = $2 RETURNING ",
+         address_list = $16, throttle_rate = $17, membership_rule = $18 \
+         WHERE tenant_id = $1 AND name = $2 RETURNING ",
         columns!(),
         ""
     );

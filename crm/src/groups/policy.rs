@@ -1,7 +1,9 @@
 //! What a group grants: bandwidth, time and data limits, and how the router is told.
 
 use super::hours::AllowedHours;
+use super::rule::MembershipRule;
 use crate::error::{Error, Result};
+use crate::usage::UsageToDate;
 
 /// The limits every member of a group gets. `None` means "no limit".
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -27,6 +29,30 @@ pub struct GroupPolicy {
     pub interim_interval: i64,
     /// Firewall address list the router puts the client's IP in.
     pub address_list: Option<String>,
+    /// When a quota runs out: `None` cuts the guest off (reject, Disconnect); a rate
+    /// (`rx/tx`) keeps them online that slowly instead (accept, CoA).
+    pub throttle_rate: Option<String>,
+    /// Customers move in and out of this group automatically by this rule
+    /// (canonical `MembershipRule` text, e.g. `visits>=5/30d`).
+    pub membership_rule: Option<String>,
+}
+
+/// Which quota ran out first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exhausted {
+    DailyTime,
+    DailyData,
+    MonthlyData,
+}
+
+/// What is left of a group's quotas given usage so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QuotaLeft {
+    /// Seconds left today, if the group counts time.
+    pub time: Option<i64>,
+    /// Octets left (the smaller of today's and this month's), if the group counts data.
+    pub data: Option<i64>,
+    pub exhausted: Option<Exhausted>,
 }
 
 impl GroupPolicy {
@@ -84,6 +110,13 @@ impl GroupPolicy {
             }
             _ => None,
         };
+        self.throttle_rate = canonical(self.throttle_rate, "throttle rate", canonical_rate_pair)?;
+        self.membership_rule = match self.membership_rule.take() {
+            Some(text) if !text.trim().is_empty() => {
+                Some(text.parse::<MembershipRule>()?.to_string())
+            }
+            _ => None,
+        };
         self.address_list = match self.address_list.take() {
             Some(name) if !name.trim().is_empty() => {
                 let name = name.trim().to_string();
@@ -120,6 +153,50 @@ impl GroupPolicy {
 
     pub fn hours(&self) -> Option<AllowedHours> {
         self.allowed_hours.as_deref().and_then(|h| h.parse().ok())
+    }
+
+    pub fn rule(&self) -> Option<MembershipRule> {
+        self.membership_rule.as_deref().and_then(|r| r.parse().ok())
+    }
+
+    pub fn has_quota(&self) -> bool {
+        self.daily_time_quota.is_some()
+            || self.daily_data_quota.is_some()
+            || self.monthly_data_quota.is_some()
+    }
+
+    /// The one place quotas are compared with usage: at login (what to grant) and on
+    /// every interim update (whether to cut or throttle a live session).
+    pub fn quota_left(&self, usage: &UsageToDate) -> QuotaLeft {
+        let mut left = QuotaLeft::default();
+        if let Some(quota) = self.daily_time_quota {
+            let t = quota - usage.day.session_time;
+            left.time = Some(t);
+            if t <= 0 {
+                left.exhausted = Some(Exhausted::DailyTime);
+            }
+        }
+        for (quota, used, which) in [
+            (
+                self.daily_data_quota,
+                usage.day.octets(),
+                Exhausted::DailyData,
+            ),
+            (
+                self.monthly_data_quota,
+                usage.month.octets(),
+                Exhausted::MonthlyData,
+            ),
+        ] {
+            if let Some(quota) = quota {
+                let d = quota - used;
+                left.data = Some(left.data.map_or(d, |x| x.min(d)));
+                if d <= 0 && left.exhausted.is_none() {
+                    left.exhausted = Some(which);
+                }
+            }
+        }
+        left
     }
 }
 
