@@ -91,6 +91,10 @@ pub enum BenchCommand {
         /// (radcheck, radreply, radusergroup, radgroupreply)
         #[arg(long, value_name = "FILE")]
         freeradius_sql: Option<PathBuf>,
+        /// Give the group daily and monthly quotas far above what a bench uses, so every
+        /// interim update goes through the mid-session quota check without cutting anyone
+        #[arg(long)]
+        quotas: bool,
     },
 }
 
@@ -229,8 +233,10 @@ impl BenchCommand {
                 password_prefix,
                 freeradius_users,
                 freeradius_sql,
+                quotas,
             } => {
                 let seed = Seed {
+                    quotas,
                     users,
                     secret,
                     nas_address,
@@ -347,9 +353,15 @@ async fn store_records(
 }
 
 /// The policy of the bench group: a full MikroTik burst rate limit plus timeouts, so
-/// every Access-Accept carries a realistic set of reply attributes.
-pub fn bench_policy() -> GroupPolicy {
+/// every Access-Accept carries a realistic set of reply attributes; with `quotas`, also
+/// quotas no bench run can use up.
+pub fn bench_policy(quotas: bool) -> GroupPolicy {
+    const TIB: i64 = 1 << 40;
+    let quota = |v: i64| quotas.then_some(v);
     GroupPolicy {
+        daily_time_quota: quota(86_400),
+        daily_data_quota: quota(TIB),
+        monthly_data_quota: quota(30 * TIB),
         rate_limit: Some("1M/2M".into()),
         burst_limit: Some("2M/4M".into()),
         burst_threshold: Some("768k/1536k".into()),
@@ -364,6 +376,7 @@ pub fn bench_policy() -> GroupPolicy {
 }
 
 struct Seed {
+    quotas: bool,
     users: u32,
     secret: Option<String>,
     nas_address: String,
@@ -393,9 +406,12 @@ impl Seed {
         let (store, tenant) = open_tenant(config).await?;
         let started = std::time::Instant::now();
         let group = match groups::by_name(&store, &tenant, &self.group).await {
-            Ok(_) => groups::set_policy(&store, &tenant, &self.group, bench_policy()).await?,
+            Ok(_) => {
+                let policy = bench_policy(self.quotas);
+                groups::set_policy(&store, &tenant, &self.group, policy).await?
+            }
             Err(crm::Error::NotFound(_)) => {
-                groups::add(&store, &tenant, &self.group, bench_policy()).await?
+                groups::add(&store, &tenant, &self.group, bench_policy(self.quotas)).await?
             }
             Err(e) => return Err(e.into()),
         };
@@ -616,7 +632,7 @@ mod tests {
             tenant_id: 1,
             name: "bench".into(),
             is_default: false,
-            policy: bench_policy().validate().unwrap(),
+            policy: bench_policy(false).validate().unwrap(),
         }
     }
 
