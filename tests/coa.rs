@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::Db;
-use common::radius::{SECRET, radclient};
+use common::radius::{SECRET, add_router, radclient};
 use radiusd::packet::dictionary::{self as attr, mikrotik};
 use radiusd::packet::{
     Code, MessageAuthenticator, Packet, PacketBuilder, message_authenticator,
@@ -78,18 +78,7 @@ fn operators_disconnect_sessions_and_see_the_routers_answer() {
         {
             let (port, requests) = fake_router(reply);
             if i == 0 {
-                db.ok(&[
-                    "nas",
-                    "add",
-                    "--name",
-                    "hq",
-                    "--address",
-                    "127.0.0.1",
-                    "--secret",
-                    SECRET,
-                    "--coa-port",
-                    &port.to_string(),
-                ]);
+                add_router(&db, &["--coa-port", &port.to_string()]);
                 db.ok(&[
                     "account",
                     "add",
@@ -103,18 +92,7 @@ fn operators_disconnect_sessions_and_see_the_routers_answer() {
             } else {
                 // Point the router's incoming port at this fake.
                 db.ok(&["nas", "remove", "--name", "hq"]);
-                db.ok(&[
-                    "nas",
-                    "add",
-                    "--name",
-                    "hq",
-                    "--address",
-                    "127.0.0.1",
-                    "--secret",
-                    SECRET,
-                    "--coa-port",
-                    &port.to_string(),
-                ]);
+                add_router(&db, &["--coa-port", &port.to_string()]);
             }
             let server = db.serve(&["--role", "radius"]);
             let acct = server.radius_acct.clone().unwrap();
@@ -175,18 +153,7 @@ fn group_changes_reach_live_sessions_and_blocks_end_them() {
     for db in Db::both() {
         let l = db.label;
         let (port, requests) = fake_router(Some(Code::DisconnectAck));
-        db.ok(&[
-            "nas",
-            "add",
-            "--name",
-            "hq",
-            "--address",
-            "127.0.0.1",
-            "--secret",
-            SECRET,
-            "--coa-port",
-            &port.to_string(),
-        ]);
+        add_router(&db, &["--coa-port", &port.to_string()]);
         db.ok(&["customer", "add", "--phone", "09121234567"]);
         let server = db.serve(&["--role", "radius"]);
         let (auth, acct) = (
@@ -274,18 +241,7 @@ fn used_up_quotas_cut_or_throttle_live_sessions() {
     for db in Db::both() {
         let l = db.label;
         let (port, requests) = fake_router(Some(Code::DisconnectAck));
-        db.ok(&[
-            "nas",
-            "add",
-            "--name",
-            "hq",
-            "--address",
-            "127.0.0.1",
-            "--secret",
-            SECRET,
-            "--coa-port",
-            &port.to_string(),
-        ]);
+        add_router(&db, &["--coa-port", &port.to_string()]);
         db.ok(&[
             "group",
             "add",

@@ -36,24 +36,29 @@ fn start(
     }
 }
 
+/// The router every test here talks through.
+async fn hq(store: &crm::Store, t: &tenants::Tenant) -> nas::Nas {
+    nas::add(
+        store,
+        t,
+        NewNas {
+            name: "hq".into(),
+            address: "192.0.2.1".into(),
+            secret: Secret::new("s3cret-s3cret"),
+            require_message_authenticator: false,
+            branch: None,
+            coa_port: None,
+        },
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn quiet_sessions_are_closed_as_stale_after_three_interims() {
     on_both(|db| async move {
         let t = tenants::ensure_default(&db.store).await.unwrap();
-        let n = nas::add(
-            &db.store,
-            &t,
-            NewNas {
-                name: "hq".into(),
-                address: "192.0.2.1".into(),
-                secret: Secret::new("s3cret-s3cret"),
-                require_message_authenticator: false,
-                branch: None,
-                coa_port: None,
-            },
-        )
-        .await
-        .unwrap();
+        let n = hq(&db.store, &t).await;
         let a = accounts::add(&db.store, &t, "staff1", &Secret::new("pw"), "staff")
             .await
             .unwrap();
@@ -134,20 +139,7 @@ async fn quiet_sessions_are_closed_as_stale_after_three_interims() {
 async fn daily_usage_resets_at_tehran_midnight_and_months_accumulate() {
     on_both(|db| async move {
         let t = tenants::ensure_default(&db.store).await.unwrap();
-        let n = nas::add(
-            &db.store,
-            &t,
-            NewNas {
-                name: "hq".into(),
-                address: "192.0.2.1".into(),
-                secret: Secret::new("s3cret-s3cret"),
-                require_message_authenticator: false,
-                branch: None,
-                coa_port: None,
-            },
-        )
-        .await
-        .unwrap();
+        let n = hq(&db.store, &t).await;
         let a = accounts::add(&db.store, &t, "staff1", &Secret::new("pw"), "staff")
             .await
             .unwrap();
@@ -230,20 +222,7 @@ async fn membership_rules_move_regulars_in_and_out_but_leave_manual_groups() {
     use crm::groups::{GroupPolicy, MembershipRule};
     on_both(|db| async move {
         let t = tenants::ensure_default(&db.store).await.unwrap();
-        let n = nas::add(
-            &db.store,
-            &t,
-            NewNas {
-                name: "hq".into(),
-                address: "192.0.2.1".into(),
-                secret: Secret::new("s3cret-s3cret"),
-                require_message_authenticator: false,
-                branch: None,
-                coa_port: None,
-            },
-        )
-        .await
-        .unwrap();
+        let n = hq(&db.store, &t).await;
         let regulars = groups::add(
             &db.store,
             &t,

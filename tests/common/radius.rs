@@ -14,20 +14,14 @@ pub const SECRET: &str = "test-shared-secret";
 /// One router at 127.0.0.1 (optionally requiring Message-Authenticator) and a staff
 /// account `staff1` / `pw-staff-1`.
 pub fn provision(db: &super::Db, require_ma: bool) {
-    let mut nas = vec![
-        "nas",
-        "add",
-        "--name",
-        "hq",
-        "--address",
-        "127.0.0.1",
-        "--secret",
-        SECRET,
-    ];
-    if require_ma {
-        nas.push("--require-message-authenticator");
-    }
-    db.ok(&nas);
+    add_router(
+        db,
+        if require_ma {
+            &["--require-message-authenticator"]
+        } else {
+            &[]
+        },
+    );
     db.ok(&[
         "account",
         "add",
@@ -38,6 +32,22 @@ pub fn provision(db: &super::Db, require_ma: bool) {
         "--group",
         "staff",
     ]);
+}
+
+/// The router `hq` at 127.0.0.1 with the test secret, plus `extra` `nas add` flags.
+pub fn add_router(db: &super::Db, extra: &[&str]) {
+    let mut nas = vec![
+        "nas",
+        "add",
+        "--name",
+        "hq",
+        "--address",
+        "127.0.0.1",
+        "--secret",
+        SECRET,
+    ];
+    nas.extend_from_slice(extra);
+    db.ok(&nas);
 }
 
 /// What radclient printed for one request.
