@@ -418,7 +418,7 @@ async fn write_sessions(
             sql.push_str(tail);
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for ((nas_id, session_id, username), s) in chunk {
-                let (customer_id, account_id) = split(s.subject);
+                let (customer_id, account_id) = Subject::columns(s.subject);
                 query = query
                     .bind(s.tenant_id)
                     .bind(*nas_id)
@@ -517,14 +517,6 @@ impl Params {
     }
 }
 
-fn split(subject: Option<Subject>) -> (Option<i64>, Option<i64>) {
-    match subject {
-        Some(Subject::Customer(id)) => (Some(id), None),
-        Some(Subject::Account(id)) => (None, Some(id)),
-        None => (None, None),
-    }
-}
-
 /// Who a User-Name belongs to, for records without our `Class`.
 async fn resolve_subject(
     tx: &mut Transaction<'_, Any>,
@@ -557,16 +549,12 @@ pub async fn open_sessions(store: &Store) -> Result<Vec<OpenSession>> {
     .await?;
     rows.iter()
         .map(|row| {
-            let customer: Option<i64> = row.try_get("customer_id")?;
-            let account: Option<i64> = row.try_get("account_id")?;
             Ok(OpenSession {
                 tenant_id: row.try_get("tenant_id")?,
                 nas_id: row.try_get("nas_id")?,
                 acct_session_id: row.try_get("acct_session_id")?,
                 username: row.try_get("username")?,
-                subject: customer
-                    .map(Subject::Customer)
-                    .or(account.map(Subject::Account)),
+                subject: Subject::of_row(row)?,
             })
         })
         .collect()
@@ -608,17 +596,13 @@ pub async fn sessions(
     .await?;
     rows.iter()
         .map(|row| {
-            let customer: Option<i64> = row.try_get("customer_id")?;
-            let account: Option<i64> = row.try_get("account_id")?;
             Ok(Session {
                 id: row.try_get("id")?,
                 nas_id: row.try_get("nas_id")?,
                 nas_name: row.try_get("nas_name")?,
                 acct_session_id: row.try_get("acct_session_id")?,
                 username: row.try_get("username")?,
-                subject: customer
-                    .map(Subject::Customer)
-                    .or(account.map(Subject::Account)),
+                subject: Subject::of_row(row)?,
                 started_at: row.try_get("started_at")?,
                 stopped_at: row.try_get("stopped_at")?,
                 session_time: row.try_get("session_time")?,
@@ -688,7 +672,7 @@ mod tests {
         let added = match existing {
             None => {
                 // Also a Stop or Interim for a session whose Start was lost: stored, not lost.
-                let (customer_id, account_id) = split(subject);
+                let (customer_id, account_id) = Subject::columns(subject);
                 sqlx::query(
                     "INSERT INTO sessions (tenant_id, nas_id, acct_session_id, username, customer_id, \
                      account_id, group_id, mac, framed_ip, nas_ip, started_at, updated_at, stopped_at, \

@@ -34,6 +34,25 @@ impl Subject {
         }
     }
 
+    /// The subject of a row with `customer_id` and `account_id` columns (sessions).
+    pub fn of_row(row: &sqlx::any::AnyRow) -> Result<Option<Subject>, sqlx::Error> {
+        use sqlx::Row;
+        let customer: Option<i64> = row.try_get("customer_id")?;
+        let account: Option<i64> = row.try_get("account_id")?;
+        Ok(customer
+            .map(Subject::Customer)
+            .or(account.map(Subject::Account)))
+    }
+
+    /// The (`customer_id`, `account_id`) columns for a subject.
+    pub fn columns(subject: Option<Subject>) -> (Option<i64>, Option<i64>) {
+        match subject {
+            Some(Subject::Customer(id)) => (Some(id), None),
+            Some(Subject::Account(id)) => (None, Some(id)),
+            None => (None, None),
+        }
+    }
+
     pub fn from_parts(kind: &str, id: i64) -> Option<Subject> {
         match kind {
             "customer" => Some(Subject::Customer(id)),

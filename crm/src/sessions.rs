@@ -33,16 +33,12 @@ pub async fn target(store: &Store, tenant: &Tenant, id: i64) -> Result<SessionTa
     .fetch_optional(store.pool())
     .await?
     .ok_or_else(|| Error::NotFound(format!("session #{id}")))?;
-    let customer: Option<i64> = row.try_get("customer_id")?;
-    let account: Option<i64> = row.try_get("account_id")?;
     Ok(SessionTarget {
         id: row.try_get("id")?,
         nas_id: row.try_get("nas_id")?,
         acct_session_id: row.try_get("acct_session_id")?,
         username: row.try_get("username")?,
-        subject: customer
-            .map(Subject::Customer)
-            .or(account.map(Subject::Account)),
+        subject: Subject::of_row(&row)?,
         mac: row.try_get("mac")?,
         framed_ip: row.try_get("framed_ip")?,
         nas_ip: row.try_get("nas_ip")?,
