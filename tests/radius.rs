@@ -431,6 +431,33 @@ fn status_server_and_simultaneous_device_limit() {
         );
         let third = login("AA:BB:CC:00:01:02");
         assert!(third.received("Access-Accept"), "[{l}] {}", third.stdout);
+
+        // A Stop that never comes: the router last reported the session 1000 s ago (more
+        // than three 5-minute interims), so it is closed as stale and the guest is let in.
+        acct(
+            &acct_addr,
+            &format!(
+                "Acct-Status-Type=Start,User-Name=x,Acct-Session-Id=s2,Acct-Delay-Time=1000,Class={class}"
+            ),
+        );
+        let locked = login("AA:BB:CC:00:01:03");
+        assert!(locked.received("Access-Reject"), "[{l}] {}", locked.stdout);
+        let closed = db.ok(&["sessions", "close-stale"]);
+        assert!(closed.contains("closed 1 stale"), "[{l}] {closed}");
+        // RADIUS notices within its one-second change poll.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let again = login("AA:BB:CC:00:01:03");
+            if again.received("Access-Accept") {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "[{l}] still locked out: {}",
+                again.stdout
+            );
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
         server.stop();
         db.cleanup();
     }

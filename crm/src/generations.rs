@@ -20,6 +20,9 @@ pub enum Generation {
     Nas,
     /// Anything a login decision reads: groups, accounts, customers, devices.
     Subscribers,
+    /// Sessions closed other than by accounting (as stale), which live-session counts
+    /// (simultaneous-device limits) must forget.
+    Sessions,
 }
 
 impl Generation {
@@ -27,6 +30,7 @@ impl Generation {
         match self {
             Generation::Nas => "nas",
             Generation::Subscribers => "subscribers",
+            Generation::Sessions => "sessions",
         }
     }
 }
@@ -53,6 +57,7 @@ pub async fn current(store: &Store) -> Result<HashMap<Generation, i64>> {
         let which = match name.as_str() {
             "nas" => Generation::Nas,
             "subscribers" => Generation::Subscribers,
+            "sessions" => Generation::Sessions,
             _ => continue,
         };
         out.insert(which, row.try_get("generation")?);

@@ -4,6 +4,7 @@
 use sqlx::Row;
 
 use crate::error::{Error, Result};
+use crate::generations::{self, Generation};
 use crate::hotspot::Subject;
 use crate::store::Store;
 use crate::tenants::Tenant;
@@ -100,6 +101,7 @@ pub const STALE_AFTER_INTERIMS: i64 = 3;
 /// Closes open sessions with no accounting for `STALE_AFTER_INTERIMS` × their group's
 /// interim interval (5 minutes without a group), as of `now`. Returns how many.
 pub async fn close_stale(store: &Store, now: i64) -> Result<u64> {
+    let mut tx = store.pool().begin().await?;
     let done = sqlx::query(
         "UPDATE sessions SET stopped_at = updated_at, terminate_cause = 'Stale' \
          WHERE stopped_at IS NULL AND updated_at < $1 - $2 * COALESCE( \
@@ -107,8 +109,13 @@ pub async fn close_stale(store: &Store, now: i64) -> Result<u64> {
     )
     .bind(now)
     .bind(STALE_AFTER_INTERIMS)
-    .execute(store.pool())
+    .execute(&mut *tx)
     .await?;
+    if done.rows_affected() > 0 {
+        // RADIUS nodes stop counting these against device limits within a second.
+        generations::bump(&mut *tx, Generation::Sessions).await?;
+    }
+    tx.commit().await?;
     Ok(done.rows_affected())
 }
 

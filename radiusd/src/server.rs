@@ -184,7 +184,15 @@ async fn follow_changes(shared: Arc<Shared>, every: Duration, mut stop: watch::R
             _ = tick.tick() => {}
         }
         ticks += 1;
-        if ticks % LIVE_RECHECK_TICKS == 0 {
+        let now = match generations::current(&shared.store).await {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read change counters");
+                continue;
+            }
+        };
+        let sessions_closed = now.get(&Generation::Sessions) != known.get(&Generation::Sessions);
+        if sessions_closed || ticks % LIVE_RECHECK_TICKS == 0 {
             // Sessions the worker closed as stale (or another node closed) stop counting
             // against simultaneous-device limits here too.
             let before = shared.subscribers.live_keys();
@@ -193,13 +201,6 @@ async fn follow_changes(shared: Arc<Shared>, every: Duration, mut stop: watch::R
                 Err(e) => tracing::warn!(error = %e, "cannot re-read open sessions"),
             }
         }
-        let now = match generations::current(&shared.store).await {
-            Ok(g) => g,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read change counters");
-                continue;
-            }
-        };
         if now.get(&Generation::Nas) != known.get(&Generation::Nas) {
             match reload_nas(&shared).await {
                 Ok(()) => tracing::info!(routers = shared.registry.count(), "NAS list reloaded"),

@@ -23,6 +23,9 @@ pub enum SessionsCommand {
         #[arg(long)]
         id: i64,
     },
+    /// Close sessions whose router stopped reporting them (the worker does this every
+    /// minute); they stop counting against device limits at once
+    CloseStale,
 }
 
 impl SessionsCommand {
@@ -63,6 +66,10 @@ impl SessionsCommand {
                     ],
                     &rows,
                 );
+            }
+            SessionsCommand::CloseStale => {
+                let closed = crm::sessions::close_stale(&store, crm::clock::now()).await?;
+                println!("closed {closed} stale session(s)");
             }
             SessionsCommand::Disconnect { id } => {
                 use radiusd::coa::{Change, Outcome, for_session};
