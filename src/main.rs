@@ -85,6 +85,15 @@ enum Command {
     Bench(commands::bench::BenchCommand),
     /// RouterOS script and hotspot login pages that point a MikroTik at smartx
     RouterConfig(commands::router_config::RouterConfigArgs),
+    /// Branches (places of the business)
+    #[command(subcommand)]
+    Branch(commands::branch::BranchCommand),
+    /// Tables and appointment resources of a branch
+    #[command(subcommand)]
+    Table(commands::table::TableCommand),
+    /// Reservations: bookings, free times, booking settings (see docs/reservations.md)
+    #[command(subcommand)]
+    Booking(commands::booking::BookingCommand),
     /// SMS: the development inbox, the outbox, queuing a message (see docs/sms.md)
     #[command(subcommand)]
     Sms(commands::sms::SmsCommand),
@@ -200,6 +209,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Voucher(c) => c.run(&config).await,
             Command::RouterConfig(c) => c.run(&config).await,
             Command::Sms(c) => c.run(&config).await,
+            Command::Branch(c) => c.run(&config).await,
+            Command::Table(c) => c.run(&config).await,
+            Command::Booking(c) => c.run(&config).await,
         }
     })
 }

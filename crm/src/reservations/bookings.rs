@@ -13,7 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::availability::{self, Held, Table, units};
-use super::resources::{self, Resource};
+use super::resources::{self, Kind, Resource};
 use super::rules::{BookingRules, Status, UNIT};
 use super::settings;
 use crate::branches::{self, Branch};
@@ -128,11 +128,16 @@ struct Place {
 async fn place(store: &Store, tenant: &Tenant, branch_id: i64) -> Result<Place> {
     let branch = branches::by_id(store, tenant, branch_id).await?;
     let rules = settings::rules(store, tenant, &branch).await?;
-    let resources: Vec<Resource> = resources::list(store, tenant, &branch)
+    let mut resources: Vec<Resource> = resources::list(store, tenant, &branch)
         .await?
         .into_iter()
         .filter(|r| r.active)
         .collect();
+    // A branch books tables, or — with none — its appointment resources; never a
+    // barber's chair for a party of one at a restaurant.
+    if resources.iter().any(|r| r.kind == Kind::Table) {
+        resources.retain(|r| r.kind == Kind::Table);
+    }
     let tables = resources
         .iter()
         .map(Resource::table)
