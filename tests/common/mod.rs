@@ -249,6 +249,7 @@ pub fn html_unescape(s: &str) -> String {
     s.replace("&quot;", "\"")
         .replace("&#x27;", "'")
         .replace("&#39;", "'")
+        .replace("&#38;", "&")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")

@@ -194,6 +194,16 @@ pub async fn availability(
     availability::free_starts(&p.rules, &p.tables, &held, day, party, now)
 }
 
+/// The largest party the branch's tables (alone or joined) can seat, at most 100;
+/// 0 when it has none.
+pub async fn largest_party(store: &Store, tenant: &Tenant, branch_id: i64) -> Result<i64> {
+    let p = place(store, tenant, branch_id).await?;
+    Ok((1..=100)
+        .rev()
+        .find(|&n| !availability::seatings(&p.tables, n).is_empty())
+        .unwrap_or(0))
+}
+
 fn check_party(party: i64) -> Result<()> {
     if (1..=100).contains(&party) {
         Ok(())
@@ -338,8 +348,12 @@ fn new_token() -> String {
     format!("{:032x}", rand::rng().random::<u128>())
 }
 
+/// The `Conflict` message when the guest is already booked at that time (pages tell
+/// it apart from a taken table).
+pub const GUEST_BUSY: &str = "this guest already has a booking at that time";
+
 fn guest_busy() -> Error {
-    Error::Conflict("this guest already has a booking at that time".into())
+    Error::Conflict(GUEST_BUSY.into())
 }
 
 fn no_table(party: i64) -> Error {

@@ -1,0 +1,232 @@
+//! The public booking page end to end, on SQLite and PostgreSQL: the real binary, tables
+//! set up with the CLI, a guest picking day → party → time → phone → SMS code (console
+//! provider) → booked; the taken time is no longer offered and a second guest posting
+//! it anyway is refused; CSRF; the customer's cancel link frees the time again.
+
+mod common;
+
+use common::{Db, HttpResponse, form_encode, html_unescape, http_request};
+
+const PHONE: &str = "09121234567";
+const OTHER: &str = "09351112233";
+
+struct Guest<'a> {
+    http: &'a str,
+    cookie: String,
+}
+
+impl Guest<'_> {
+    fn get(&self, path: &str) -> HttpResponse {
+        http_request(self.http, "GET", path, &[("Cookie", &self.cookie)], "")
+    }
+
+    fn post(&self, path: &str, pairs: &[(&str, &str)]) -> HttpResponse {
+        http_request(
+            self.http,
+            "POST",
+            path,
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Cookie", &self.cookie),
+            ],
+            &form_encode(pairs),
+        )
+    }
+}
+
+/// The values of every `attr="…"` in `body` that start with `prefix` (unescaped).
+fn attrs(body: &str, attr: &str, prefix: &str) -> Vec<String> {
+    let marker = format!("{attr}=\"{prefix}");
+    body.match_indices(&marker)
+        .filter_map(|(i, _)| {
+            let start = i + attr.len() + 2;
+            let end = body[start..].find('"')? + start;
+            Some(html_unescape(&body[start..end]))
+        })
+        .collect()
+}
+
+fn otp_from_inbox(db: &Db, phone: &str) -> String {
+    for _ in 0..100 {
+        let inbox = db.ok(&["sms", "inbox", "--phone", phone, "--limit", "1"]);
+        if let Some(code) = inbox.lines().nth(1).and_then(|row| {
+            row.split(|c: char| !c.is_ascii_digit())
+                .rfind(|w| !w.is_empty())
+                .filter(|w| w.len() == 5)
+                .map(str::to_string)
+        }) {
+            return code;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("no SMS reached the console inbox of {phone}");
+}
+
+/// `20261206` → `2026-12-06`.
+fn iso(day: &str) -> String {
+    format!("{}-{}-{}", &day[..4], &day[4..6], &day[6..])
+}
+
+/// A branch open around the clock with one table for four: whatever the hour the test
+/// runs, tomorrow has free times.
+fn set_up(db: &Db) {
+    db.ok(&["branch", "add", "--name", "Vali-Asr"]);
+    db.ok(&[
+        "table", "add", "--branch", "Vali-Asr", "--name", "7", "--max", "4",
+    ]);
+    db.ok(&[
+        "booking",
+        "settings",
+        "--branch",
+        "Vali-Asr",
+        "--hours",
+        "00:00-24:00",
+        "--min-notice",
+        "0",
+        "--days-ahead",
+        "7",
+    ]);
+}
+
+#[test]
+fn a_guest_books_through_the_public_page() {
+    for db in Db::both() {
+        let l = db.label;
+        set_up(&db);
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+
+        // Step 1: day and party, in Persian by default; the CSRF cookie is set.
+        let first = http_request(&http, "GET", "/book/1", &[], "");
+        assert_eq!(first.status, 200, "[{l}] {}", first.body);
+        assert!(first.body.contains("dir=\"rtl\""), "[{l}]");
+        assert!(
+            first.body.contains("آذر") || first.body.contains("دی"),
+            "[{l}] Jalali months"
+        );
+        let cookie = first.header("set-cookie").expect("csrf cookie");
+        assert!(cookie.contains("Path=/book"), "{cookie}");
+        let guest = Guest {
+            http: &http,
+            cookie: cookie.split(';').next().unwrap().to_string(),
+        };
+        let days = attrs(&first.body, "value", "20");
+        let tomorrow = days[1].clone();
+
+        // Step 2: the free times of tomorrow for two.
+        let times = guest.get(&format!("/book/1/times?date={tomorrow}&party=2&lang=en"));
+        assert_eq!(times.status, 200, "[{l}] {}", times.body);
+        let links = attrs(&times.body, "href", "/book/1/details?");
+        assert_eq!(links.len(), 96, "[{l}] every 15 minutes of a whole day");
+        let pick = links[40].clone(); // 10:00
+
+        // Step 3: details; step 4: the code is sent.
+        let details = guest.get(&pick);
+        assert_eq!(details.status, 200, "[{l}] {}", details.body);
+        assert!(details.body.contains("10:00"), "[{l}] {}", details.body);
+        let csrf = details.hidden("csrf").expect("csrf field");
+        let start = details.hidden("start").unwrap();
+        let fields = |phone: &'static str| {
+            vec![
+                ("lang", "en".to_string()),
+                ("csrf", csrf.clone()),
+                ("date", tomorrow.clone()),
+                ("party", "2".to_string()),
+                ("start", start.clone()),
+                ("name", "Sara".to_string()),
+                ("phone", phone.to_string()),
+            ]
+        };
+        let as_pairs = |v: &[(&'static str, String)]| -> Vec<(&'static str, String)> { v.to_vec() };
+        let post = |path: &str, v: &[(&'static str, String)]| {
+            let pairs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            guest.post(path, &pairs)
+        };
+
+        // Without the CSRF token: refused.
+        let mut forged = as_pairs(&fields(PHONE));
+        forged[1].1 = "x".repeat(32);
+        assert_eq!(post("/book/1/otp", &forged).status, 403, "[{l}]");
+        // A bad number: the details page says so.
+        let bad = post("/book/1/otp", &fields("0912"));
+        assert!(
+            bad.body.contains("not a valid Iranian mobile"),
+            "[{l}] {}",
+            bad.body
+        );
+
+        let code_page = post("/book/1/otp", &fields(PHONE));
+        assert_eq!(code_page.status, 200, "[{l}] {}", code_page.body);
+        let challenge = code_page.hidden("challenge").expect("code page");
+        let code = otp_from_inbox(&db, PHONE);
+        let mut confirm = fields("+989121234567");
+        confirm.push(("challenge", challenge.clone()));
+        confirm.push(("code", "00000".into()));
+        let wrong = post("/book/1/confirm", &confirm);
+        assert!(wrong.body.contains("not right"), "[{l}] {}", wrong.body);
+        confirm.last_mut().unwrap().1 = code;
+
+        // Step 5: booked.
+        let done = post("/book/1/confirm", &confirm);
+        assert_eq!(done.status, 200, "[{l}] {}", done.body);
+        assert!(
+            done.body.contains("Your table is booked"),
+            "[{l}] {}",
+            done.body
+        );
+        let manage = attrs(&done.body, "href", "/book/manage/")[0].clone();
+        let list = db.ok(&[
+            "booking",
+            "list",
+            "--branch",
+            "Vali-Asr",
+            "--date",
+            &iso(&tomorrow),
+        ]);
+        assert!(
+            list.contains("10:00")
+                && list.contains("+989121234567")
+                && list.contains("booked")
+                && list.contains("web"),
+            "[{l}] {list}"
+        );
+        let customer = db.ok(&["customer", "list", "--search", PHONE]);
+        assert!(customer.contains("Sara"), "[{l}] {customer}");
+
+        // The time is gone from the list, and posting it anyway is refused.
+        let times = guest.get(&format!("/book/1/times?date={tomorrow}&party=2&lang=en"));
+        assert!(!times.body.contains(&format!("start={start}&")), "[{l}]");
+        let again = post("/book/1/otp", &fields(OTHER));
+        assert!(again.body.contains("just taken"), "[{l}] {}", again.body);
+
+        // The customer's link cancels, and the time is free again.
+        let page = guest.get(&manage);
+        assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        let csrf_m = page.hidden("csrf").unwrap();
+        let action = attrs(&page.body, "action", "/book/manage/")[0].clone();
+        let cancelled = guest.post(
+            &action,
+            &[("lang", "en"), ("csrf", &csrf_m), ("action", "cancel")],
+        );
+        assert!(
+            cancelled.body.contains("Your booking is cancelled"),
+            "[{l}] {}",
+            cancelled.body
+        );
+        let times = guest.get(&format!("/book/1/times?date={tomorrow}&party=2&lang=en"));
+        assert!(times.body.contains(&format!("start={start}&")), "[{l}]");
+
+        // Unknown branches and tokens get a page, not a crash.
+        assert_eq!(http_request(&http, "GET", "/book/999", &[], "").status, 404);
+        assert_eq!(
+            http_request(&http, "GET", "/book/abc/times", &[], "").status,
+            404
+        );
+        assert_eq!(
+            http_request(&http, "GET", "/book/manage/nope", &[], "").status,
+            404
+        );
+        drop(server);
+        db.cleanup();
+    }
+}
