@@ -499,6 +499,7 @@ struct CodePage<'a> {
     f: Frame,
     s: Summary,
     action: String,
+    back_url: String,
     date: i64,
     party: i64,
     start: i64,
@@ -522,6 +523,14 @@ fn code_page(
         f: Frame::new(v, None),
         s: Summary::new(v, slot.start, slot.party),
         action: format!("/book/{}/confirm", v.branch.id),
+        back_url: format!(
+            "/book/{}/details?date={}&party={}&start={}&lang={}",
+            v.branch.id,
+            slot.day,
+            slot.party,
+            slot.start,
+            v.locale.tag()
+        ),
         date: slot.day,
         party: slot.party,
         start: slot.start,
