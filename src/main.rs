@@ -115,6 +115,9 @@ struct ServeArgs {
     http: Option<SocketAddr>,
     #[command(flatten)]
     sms: SmsArgs,
+    /// Public address of the web role, e.g. https://book.example.com (links in booking SMS)
+    #[arg(long, env = "SMARTX_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 /// SMS gateway settings; the API key and webhook key come only from the environment
@@ -196,6 +199,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     std::env::var("SMARTX_SMS_WEBHOOK_KEY").ok(),
                     &file,
                 )?;
+                serve.public_url = a.public_url.or_else(|| file.public_url.clone());
                 serve::run(&config, &serve).await
             }
             Command::Migrate => commands::migrate(&config).await,

@@ -62,6 +62,18 @@ fn otp_from_inbox(db: &Db, phone: &str) -> String {
     panic!("no SMS reached the console inbox of {phone}");
 }
 
+/// The newest console SMS to `phone` once it contains `needle`.
+fn inbox_until(db: &Db, phone: &str, needle: &str) -> String {
+    for _ in 0..100 {
+        let inbox = db.ok(&["sms", "inbox", "--phone", phone, "--limit", "1"]);
+        if inbox.contains(needle) {
+            return inbox;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("no SMS with {needle:?} reached {phone}");
+}
+
 /// `20261206` → `2026-12-06`.
 fn iso(day: &str) -> String {
     format!("{}-{}-{}", &day[..4], &day[4..6], &day[6..])
@@ -93,7 +105,7 @@ fn a_guest_books_through_the_public_page() {
     for db in Db::both() {
         let l = db.label;
         set_up(&db);
-        let server = db.serve(&[]);
+        let server = db.serve(&["--public-url", "https://book.example"]);
         let http = server.http.clone().unwrap();
 
         // Step 1: day and party, in Persian by default; the CSRF cookie is set.
@@ -189,6 +201,16 @@ fn a_guest_books_through_the_public_page() {
                 && list.contains("booked")
                 && list.contains("web"),
             "[{l}] {list}"
+        );
+        // The confirmation SMS (default text) with the customer's link.
+        let sms = inbox_until(&db, PHONE, "/book/manage/");
+        assert!(
+            sms.contains("Vali-Asr") && sms.contains("۱۰:۰۰"),
+            "[{l}] {sms}"
+        );
+        assert!(
+            sms.contains(&format!("https://book.example{manage}").replace("?lang=en", "")),
+            "[{l}] {sms}"
         );
         let customer = db.ok(&["customer", "list", "--search", PHONE]);
         assert!(customer.contains("Sara"), "[{l}] {customer}");

@@ -415,3 +415,144 @@ async fn twenty_concurrent_bookings_for_one_table_exactly_one_wins() {
     })
     .await;
 }
+
+/// The outbox texts of `purpose`, oldest first.
+async fn texts(s: &Store, t: &Tenant, purpose: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = crm::sms::outbox(s, t, None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.purpose == purpose)
+        .map(|m| (m.phone, m.body))
+        .collect();
+    out.reverse();
+    out
+}
+
+#[tokio::test]
+async fn booking_sms_follow_the_tenants_texts_and_schedule() {
+    use crm::reservations::messages::{self, MessageChange, MessageKind};
+    on_both(|db| async move {
+        let s = &db.store;
+        let (t, b) = setup(s, &[table("1", 1, 4, &[]), table("2", 1, 4, &[])]).await;
+        let url = Some("https://book.example");
+        let due = |at: i64| messages::queue_due(s, at, url);
+        let yesterday = |hh: i64| local(hh, 0) - 86_400;
+        let b1 = bookings::create(s, &t, &booking(&b, "09121110001", 2, local(19, 0)), now())
+            .await
+            .unwrap();
+        let mut second = booking(&b, "09121110002", 4, local(21, 0));
+        second.name = Some("Reza".into());
+        let b2 = bookings::create(s, &t, &second, now()).await.unwrap();
+
+        // The tenant edits the default reminder (two hours → 30 minutes, own text) and
+        // adds a day-before reminder.
+        let defaults = messages::list(s, &t).await.unwrap();
+        assert_eq!(defaults.len(), 4);
+        let reminder = defaults
+            .iter()
+            .find(|m| m.kind == MessageKind::Reminder)
+            .unwrap();
+        assert_eq!(reminder.offset_minutes, 120);
+        let change = MessageChange {
+            offset_minutes: Some(30),
+            template: Some("See you at {time}, {name}!".into()),
+            active: None,
+        };
+        messages::update(s, &t, reminder.id, &change).await.unwrap();
+        let bad = MessageChange {
+            template: Some("{when}".into()),
+            ..Default::default()
+        };
+        assert!(messages::update(s, &t, reminder.id, &bad).await.is_err());
+        messages::add(
+            s,
+            &t,
+            MessageKind::Reminder,
+            1440,
+            "Tomorrow {time} at {branch}",
+            now(),
+        )
+        .await
+        .unwrap();
+
+        // Confirmations at once, each only once.
+        assert_eq!(due(now()).await.unwrap(), 2);
+        assert_eq!(due(now() + 60).await.unwrap(), 0);
+        let confirmations = texts(s, &t, "booking_confirmation").await;
+        assert_eq!(confirmations[0].0, "+989121110001");
+        let c = &confirmations[0].1;
+        assert!(
+            c.contains("Vali-Asr") && c.contains("۱۹:۰۰") && c.contains("۱۵ آذر ۱۴۰۵"),
+            "{c}"
+        );
+        assert!(
+            c.contains(&format!("https://book.example/book/manage/{}", b1.token)),
+            "{c}"
+        );
+
+        // The day-before reminders, each at its time.
+        assert_eq!(due(yesterday(19) - 60).await.unwrap(), 0);
+        assert_eq!(due(yesterday(19)).await.unwrap(), 1);
+        assert_eq!(due(yesterday(21)).await.unwrap(), 1);
+        assert_eq!(
+            texts(s, &t, "booking_reminder").await[0].1,
+            "Tomorrow ۱۹:۰۰ at Vali-Asr"
+        );
+        // The edited reminder: 30 minutes before, the new text, not two hours before.
+        assert_eq!(due(local(17, 0)).await.unwrap(), 0);
+        assert_eq!(due(local(18, 29)).await.unwrap(), 0);
+        assert_eq!(due(local(18, 30)).await.unwrap(), 1);
+        assert_eq!(
+            texts(s, &t, "booking_reminder").await[2].1,
+            "See you at ۱۹:۰۰, Sara!"
+        );
+
+        // b1 comes and leaves at 20:00: thanked an hour later.
+        bookings::set_status(s, &t, b1.id, Status::Seated, local(19, 0))
+            .await
+            .unwrap();
+        bookings::set_status(s, &t, b1.id, Status::Finished, local(20, 0))
+            .await
+            .unwrap();
+        assert_eq!(
+            due(local(20, 30)).await.unwrap(),
+            1,
+            "b2's 30-minute reminder only"
+        );
+        assert_eq!(
+            texts(s, &t, "booking_reminder").await[3].1,
+            "See you at ۲۱:۰۰, Reza!"
+        );
+        assert_eq!(due(local(21, 0)).await.unwrap(), 1);
+        assert_eq!(
+            texts(s, &t, "booking_thank_you").await[0].0,
+            "+989121110001"
+        );
+
+        // b2 never came: the no-show follow-up is off until the tenant turns it on.
+        bookings::set_status(s, &t, b2.id, Status::NoShow, local(21, 30))
+            .await
+            .unwrap();
+        assert_eq!(due(local(23, 0)).await.unwrap(), 0);
+        let no_show = defaults
+            .iter()
+            .find(|m| m.kind == MessageKind::NoShow)
+            .unwrap();
+        let on = MessageChange {
+            active: Some(true),
+            ..Default::default()
+        };
+        messages::update(s, &t, no_show.id, &on).await.unwrap();
+        assert_eq!(due(local(23, 0)).await.unwrap(), 1);
+        assert!(
+            texts(s, &t, "booking_no_show").await[0]
+                .1
+                .starts_with("Reza عزیز")
+        );
+        // A day later nothing stale goes out.
+        assert_eq!(due(local(23, 0) + 2 * 86_400).await.unwrap(), 0);
+        db
+    })
+    .await;
+}

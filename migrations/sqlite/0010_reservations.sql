@@ -106,3 +106,27 @@ CREATE TABLE booking_guest_slots (
     PRIMARY KEY (customer_id, slot)
 );
 CREATE INDEX booking_guest_slots_booking ON booking_guest_slots (booking_id);
+
+-- The SMS sent around a booking, per tenant, all editable: which, when, and the text.
+CREATE TABLE booking_messages (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id       INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    -- confirmation: `offset_minutes` after booking; reminder: before the start;
+    -- thank_you: after the guest left (finished); no_show: after marked no-show.
+    kind            TEXT    NOT NULL CHECK (kind IN ('confirmation', 'reminder', 'thank_you', 'no_show')),
+    offset_minutes  INTEGER NOT NULL DEFAULT 0,
+    -- Text with {name} {date} {time} {party} {branch} {link}.
+    template        TEXT    NOT NULL,
+    active          INTEGER NOT NULL DEFAULT TRUE,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX booking_messages_tenant ON booking_messages (tenant_id);
+
+-- Which message went out for which booking (the key makes each one go out once).
+CREATE TABLE booking_messages_sent (
+    booking_id  INTEGER NOT NULL REFERENCES bookings(id) ON DELETE CASCADE,
+    message_id  INTEGER NOT NULL REFERENCES booking_messages(id) ON DELETE CASCADE,
+    outbox_id   INTEGER,
+    queued_at   INTEGER NOT NULL,
+    PRIMARY KEY (booking_id, message_id)
+);

@@ -79,6 +79,9 @@ pub enum BookingCommand {
     Cancel(IdArg),
     /// Show or change a branch's booking settings
     Settings(SettingsArgs),
+    /// The SMS sent around bookings: texts and schedule
+    #[command(subcommand)]
+    Sms(super::booking_sms::BookingSmsCommand),
     /// Take no bookings on a local date (or take them again with --open)
     Close {
         #[arg(long)]
@@ -334,6 +337,7 @@ impl BookingCommand {
                 println!("min notice:     {} min", st.min_notice);
                 println!("days ahead:     {}", st.max_days_ahead);
             }
+            BookingCommand::Sms(c) => c.run(s, t).await?,
             BookingCommand::Close { branch, date, open } => {
                 let branch = branches::by_name(s, t, &branch).await?;
                 let day = clock::parse_day(&date)?;

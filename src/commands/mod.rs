@@ -3,6 +3,7 @@
 pub mod account;
 pub mod bench;
 pub mod booking;
+pub mod booking_sms;
 pub mod branch;
 pub mod customer;
 pub mod group;

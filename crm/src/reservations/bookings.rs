@@ -388,6 +388,7 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
     }
     let customer = customers::ensure(store, tenant, &phone, name.as_deref(), now).await?;
     club::join(store, tenant, customer.id, JoinSource::Reservation).await?;
+    super::messages::ensure_defaults(store, tenant, now).await?;
 
     let held = held(store, tenant, &p.branch, start, start + stay + buffer, None).await?;
     let sets = candidates(&p, &new.tables, &held, start, new.party)?;
@@ -420,6 +421,7 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
         match occupy(&mut tx, id, customer.id, set, start, start + stay, buffer).await {
             Ok(()) => {
                 tx.commit().await?;
+                super::messages::wakeup().notify_one();
                 return get(store, tenant, id).await;
             }
             Err(Hold::TableTaken) => continue,

@@ -6,10 +6,12 @@
 //!   lifecycle;
 //! - `availability`: free start times, pure functions with an injected `now`;
 //! - `settings`, `resources`: what operators configure, as stored;
-//! - `bookings`: create / modify / lifecycle, and the slot rows that refuse overlaps.
+//! - `bookings`: create / modify / lifecycle, and the slot rows that refuse overlaps;
+//! - `messages`: the SMS around a booking (editable texts and schedule), queued by the worker.
 
 pub mod availability;
 pub mod bookings;
+pub mod messages;
 pub mod resources;
 pub mod rules;
 pub mod settings;
