@@ -252,3 +252,114 @@ fn a_guest_books_through_the_public_page() {
         db.cleanup();
     }
 }
+
+#[test]
+fn operators_run_the_book_from_the_cli() {
+    for db in Db::both() {
+        let l = db.label;
+        set_up(&db);
+        db.ok(&[
+            "table", "add", "--branch", "Vali-Asr", "--name", "8", "--max", "4", "--joins", "7",
+            "--zone", "terrace",
+        ]);
+        let tables = db.ok(&["table", "list", "--branch", "Vali-Asr"]);
+        assert!(
+            tables
+                .lines()
+                .nth(2)
+                .is_some_and(|r| r.contains("terrace") && r.contains(" 7 ")),
+            "[{l}] {tables}"
+        );
+        let err = db.fails(&[
+            "table", "add", "--branch", "Vali-Asr", "--name", "7", "--max", "2",
+        ]);
+        assert!(err.contains("already exists"), "[{l}] {err}");
+        let err = db.fails(&[
+            "table", "add", "--branch", "Nowhere", "--name", "1", "--max", "2",
+        ]);
+        assert!(err.contains("not found"), "[{l}] {err}");
+
+        let date = "2099-01-10"; // beyond the page's horizon: staff may book it anyway
+        let book = |phone: &str, party: &str, time: &str| {
+            db.run(&[
+                "booking", "create", "--branch", "Vali-Asr", "--phone", phone, "--party", party,
+                "--date", date, "--time", time,
+            ])
+        };
+        let made = book("09121234567", "6", "19:00");
+        let out = String::from_utf8_lossy(&made.stdout).to_string();
+        assert!(
+            made.status.success(),
+            "[{l}] {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        assert!(out.contains("tables 7+8: booked"), "[{l}] {out}");
+        let id = out
+            .split('#')
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+        // Both tables are held: nobody else gets 19:30.
+        let taken = book("09351112233", "2", "19:30");
+        assert!(
+            String::from_utf8_lossy(&taken.stderr).contains("no table is free"),
+            "[{l}]"
+        );
+        let waitlisted = db.ok(&[
+            "booking",
+            "create",
+            "--branch",
+            "Vali-Asr",
+            "--phone",
+            "09351112233",
+            "--party",
+            "2",
+            "--date",
+            date,
+            "--time",
+            "19:30",
+            "--waitlist",
+        ]);
+        assert!(waitlisted.contains("waitlisted"), "[{l}] {waitlisted}");
+
+        for (verb, status) in [
+            ("confirm", "confirmed"),
+            ("seat", "seated"),
+            ("finish", "finished"),
+        ] {
+            let out = db.ok(&["booking", verb, "--id", &id]);
+            assert!(out.ends_with(&format!("{status}\n")), "[{l}] {out}");
+        }
+        let err = db.fails(&["booking", "cancel", "--id", &id]);
+        assert!(
+            err.contains("finished booking cannot become cancelled"),
+            "[{l}] {err}"
+        );
+        // The tables are free again: the waitlisted guest is moved in.
+        let list = db.ok(&["booking", "list", "--branch", "Vali-Asr", "--date", date]);
+        let waiting_id = list
+            .lines()
+            .find(|r| r.contains("waitlisted"))
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+        let moved = db.ok(&["booking", "move", "--id", &waiting_id, "--time", "20:00"]);
+        assert!(
+            moved.contains("20:00") && moved.contains("booked"),
+            "[{l}] {moved}"
+        );
+        let out = db.ok(&["booking", "no-show", "--id", &waiting_id]);
+        assert!(out.contains("no_show"), "[{l}] {out}");
+        let list = db.ok(&["booking", "list", "--branch", "Vali-Asr", "--date", date]);
+        assert!(
+            list.contains("finished") && list.contains("no_show") && list.contains("staff"),
+            "[{l}] {list}"
+        );
+        db.cleanup();
+    }
+}

@@ -217,6 +217,37 @@ struct ChoosePage {
     error: Option<&'static str>,
 }
 
+/// The steps reached by a link (GET); each sets the CSRF cookie the forms after it need.
+#[derive(Clone, Copy)]
+enum Shown {
+    Choose,
+    Times,
+    Details,
+}
+
+async fn show(
+    state: BookingState,
+    branch: String,
+    headers: HeaderMap,
+    step: Step,
+    shown: Shown,
+) -> Response {
+    let v = match venue(&state, &branch, &step.lang).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    let token = csrf::token_from(&headers).unwrap_or_else(csrf::new_token);
+    let page = match shown {
+        Shown::Choose => choose_page(&state, &v, &step, None).await,
+        Shown::Times => times_page(&state, &v, &step, None).await,
+        Shown::Details => match still_free(&state, &v, &step).await {
+            Ok(slot) => details_page(&v, &slot, &step, &token, None),
+            Err(page) => page,
+        },
+    };
+    with_csrf(page, &token)
+}
+
 /// `GET /book/{branch}`: pick a day and a party size.
 pub async fn choose(
     State(state): State<BookingState>,
@@ -224,12 +255,27 @@ pub async fn choose(
     headers: HeaderMap,
     Query(step): Query<Step>,
 ) -> Response {
-    let v = match venue(&state, &branch, &step.lang).await {
-        Ok(v) => v,
-        Err(page) => return page,
-    };
-    let token = csrf::token_from(&headers).unwrap_or_else(csrf::new_token);
-    with_csrf(choose_page(&state, &v, &step, None).await, &token)
+    show(state, branch, headers, step, Shown::Choose).await
+}
+
+/// `GET /book/{branch}/times?date&party`: the free start times.
+pub async fn times(
+    State(state): State<BookingState>,
+    Path(branch): Path<String>,
+    headers: HeaderMap,
+    Query(step): Query<Step>,
+) -> Response {
+    show(state, branch, headers, step, Shown::Times).await
+}
+
+/// `GET /book/{branch}/details?date&party&start`: name and mobile number.
+pub async fn details(
+    State(state): State<BookingState>,
+    Path(branch): Path<String>,
+    headers: HeaderMap,
+    Query(step): Query<Step>,
+) -> Response {
+    show(state, branch, headers, step, Shown::Details).await
 }
 
 async fn choose_page(
@@ -275,21 +321,6 @@ struct TimesPage {
     times: Vec<TimeLink>,
     back_url: String,
     error: Option<&'static str>,
-}
-
-/// `GET /book/{branch}/times?date&party`: the free start times.
-pub async fn times(
-    State(state): State<BookingState>,
-    Path(branch): Path<String>,
-    headers: HeaderMap,
-    Query(step): Query<Step>,
-) -> Response {
-    let v = match venue(&state, &branch, &step.lang).await {
-        Ok(v) => v,
-        Err(page) => return page,
-    };
-    let token = csrf::token_from(&headers).unwrap_or_else(csrf::new_token);
-    with_csrf(times_page(&state, &v, &step, None).await, &token)
 }
 
 async fn times_page(
@@ -450,25 +481,6 @@ fn details_page(
         error,
     }
     .into_response()
-}
-
-/// `GET /book/{branch}/details?date&party&start`: name and mobile number.
-pub async fn details(
-    State(state): State<BookingState>,
-    Path(branch): Path<String>,
-    headers: HeaderMap,
-    Query(step): Query<Step>,
-) -> Response {
-    let v = match venue(&state, &branch, &step.lang).await {
-        Ok(v) => v,
-        Err(page) => return page,
-    };
-    let token = csrf::token_from(&headers).unwrap_or_else(csrf::new_token);
-    let page = match still_free(&state, &v, &step).await {
-        Ok(slot) => details_page(&v, &slot, &step, &token, None),
-        Err(page) => page,
-    };
-    with_csrf(page, &token)
 }
 
 /// The venue of a form post whose CSRF token matches its cookie.
