@@ -360,6 +360,21 @@ fn operators_run_the_book_from_the_cli() {
             list.contains("finished") && list.contains("no_show") && list.contains("staff"),
             "[{l}] {list}"
         );
+        let report = db.ok(&[
+            "booking", "report", "--branch", "Vali-Asr", "--from", date, "--to", date,
+        ]);
+        let row = report.lines().nth(1).unwrap_or_default();
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(
+            cells[2..],
+            ["2", "8", "1", "1", "50%", "0", "0"],
+            "[{l}] {report}"
+        );
+        let shown = db.ok(&["customer", "show", "--phone", "09121234567"]);
+        assert!(
+            shown.contains("bookings:   1") && shown.contains(": finished"),
+            "[{l}] {shown}"
+        );
         db.cleanup();
     }
 }

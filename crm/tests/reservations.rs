@@ -225,6 +225,21 @@ async fn lifecycle_and_the_customer_club() {
             vec![other.id, made.id]
         );
         assert_eq!(day[1].tables, vec!["1".to_string()]);
+
+        // The customer's bookings (newest first) and the day's report.
+        let mine = bookings::for_customer(s, &t, c.id, 10).await.unwrap();
+        assert_eq!(
+            mine.iter().map(|b| b.id).collect::<Vec<_>>(),
+            vec![made.id, other.id]
+        );
+        let report = bookings::report(s, &t, b.id, DAY, DAY).await.unwrap();
+        assert_eq!(report.len(), 1);
+        let d = &report[0];
+        assert_eq!(
+            (d.day, d.bookings, d.covers, d.finished, d.no_shows),
+            (DAY, 2, 4, 1, 1)
+        );
+        assert_eq!(d.no_show_percent(), 50);
         db
     })
     .await;

@@ -79,6 +79,17 @@ pub enum BookingCommand {
     Cancel(IdArg),
     /// Show or change a branch's booking settings
     Settings(SettingsArgs),
+    /// Per day: bookings, covers, finished, no-shows (rate), cancellations, waitlist
+    Report {
+        #[arg(long)]
+        branch: String,
+        /// First local date YYYY-MM-DD [default: 30 days ago]
+        #[arg(long)]
+        from: Option<String>,
+        /// Last local date [default: today]
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// The SMS sent around bookings: texts and schedule
     #[command(subcommand)]
     Sms(super::booking_sms::BookingSmsCommand),
@@ -143,6 +154,11 @@ fn day_of(zone: &Zone, date: Option<&str>) -> Result<i64> {
 }
 
 fn print_booking(verb: &str, b: &Booking) {
+    println!("{verb} {}", describe(b));
+}
+
+/// `booking #7 2026-12-06 (1405-09-15) 19:00 for 4 (+98912…), tables 1+2: booked`.
+pub(crate) fn describe(b: &Booking) -> String {
     let zone = Zone::named(&b.time_zone).ok();
     let when = zone.map_or_else(
         || clock::format_utc(b.starts_at),
@@ -154,14 +170,14 @@ fn print_booking(verb: &str, b: &Booking) {
             )
         },
     );
-    println!(
-        "{verb} booking #{} {when} for {} ({}), tables {}: {}",
+    format!(
+        "booking #{} {when} for {} ({}), tables {}: {}",
         b.id,
         b.party,
         b.phone,
         table::opt((!b.tables.is_empty()).then(|| b.tables.join("+"))),
         b.status
-    );
+    )
 }
 
 /// `2026-12-06 (1405-09-15)`: Gregorian for operators' scripts, Jalali for people.
@@ -338,6 +354,44 @@ impl BookingCommand {
                 println!("days ahead:     {}", st.max_days_ahead);
             }
             BookingCommand::Sms(c) => c.run(s, t).await?,
+            BookingCommand::Report { branch, from, to } => {
+                let branch = branches::by_name(s, t, &branch).await?;
+                let zone = zone_of(s, t, &branch).await?;
+                let to = day_of(&zone, to.as_deref())?;
+                let from = match from {
+                    Some(d) => clock::parse_day(&d)?,
+                    None => clock::add_days(to, -30)?,
+                };
+                let rows = bookings::report(s, t, branch.id, from, to)
+                    .await?
+                    .into_iter()
+                    .map(|d| {
+                        vec![
+                            fmt_day(d.day),
+                            d.bookings.to_string(),
+                            d.covers.to_string(),
+                            d.finished.to_string(),
+                            d.no_shows.to_string(),
+                            format!("{}%", d.no_show_percent()),
+                            d.cancelled.to_string(),
+                            d.waitlisted.to_string(),
+                        ]
+                    })
+                    .collect::<Vec<_>>();
+                table::print(
+                    &[
+                        "DAY",
+                        "BOOKINGS",
+                        "COVERS",
+                        "FINISHED",
+                        "NO-SHOWS",
+                        "NO-SHOW RATE",
+                        "CANCELLED",
+                        "WAITLISTED",
+                    ],
+                    &rows,
+                );
+            }
             BookingCommand::Close { branch, date, open } => {
                 let branch = branches::by_name(s, t, &branch).await?;
                 let day = clock::parse_day(&date)?;

@@ -654,3 +654,96 @@ pub async fn list(
     }
     Ok(bookings)
 }
+
+/// A customer's bookings, newest first (their page in the panel, `customer show`).
+pub async fn for_customer(
+    store: &Store,
+    tenant: &Tenant,
+    customer_id: i64,
+    limit: i64,
+) -> Result<Vec<Booking>> {
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM bookings b WHERE b.tenant_id = $1 AND b.customer_id = $2 \
+         ORDER BY b.starts_at DESC, b.id DESC LIMIT $3"
+    );
+    let ids: Vec<i64> = sqlx::query(sql)
+        .bind(tenant.id)
+        .bind(customer_id)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(|row| row.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(get(store, tenant, id).await?);
+    }
+    Ok(out)
+}
+
+/// One local day of a branch's book, as counted for reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayReport {
+    /// `YYYYMMDD` in the branch zone.
+    pub day: i64,
+    /// Bookings that held a table (booked, confirmed, seated, finished, no-show).
+    pub bookings: i64,
+    /// People in those bookings.
+    pub covers: i64,
+    pub finished: i64,
+    pub no_shows: i64,
+    pub cancelled: i64,
+    pub waitlisted: i64,
+}
+
+impl DayReport {
+    /// No-shows per booking that should have come, in percent (0 without any).
+    pub fn no_show_percent(&self) -> i64 {
+        let due = self.finished + self.no_shows;
+        if due == 0 {
+            0
+        } else {
+            self.no_shows * 100 / due
+        }
+    }
+}
+
+/// Per local day of `[from_day, to_day]`: bookings, covers, finished, no-shows,
+/// cancellations, waitlisted requests.
+pub async fn report(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    from_day: i64,
+    to_day: i64,
+) -> Result<Vec<DayReport>> {
+    let p = place(store, tenant, branch_id).await?;
+    let zone = &p.rules.zone;
+    let from = zone.start_of_day(from_day)?;
+    let to = zone.start_of_day(crate::clock::add_days(to_day, 1)?)?;
+    let mut days: Vec<DayReport> = Vec::new();
+    for b in list(store, tenant, branch_id, from, to).await? {
+        let day = zone.day_key(b.starts_at);
+        if days.last().is_none_or(|d| d.day != day) {
+            days.push(DayReport {
+                day,
+                ..Default::default()
+            });
+        }
+        let Some(d) = days.last_mut() else { continue };
+        match b.status {
+            Status::Cancelled => d.cancelled += 1,
+            Status::Waitlisted => d.waitlisted += 1,
+            held => {
+                d.bookings += 1;
+                d.covers += b.party;
+                d.finished += i64::from(held == Status::Finished);
+                d.no_shows += i64::from(held == Status::NoShow);
+            }
+        }
+    }
+    Ok(days)
+}
