@@ -240,6 +240,14 @@ fn a_guest_books_through_the_public_page() {
 
         // Unknown branches and tokens get a page, not a crash.
         assert_eq!(http_request(&http, "GET", "/book/999", &[], "").status, 404);
+        db.ok(&["branch", "add", "--name", "Tajrish"]);
+        let empty = http_request(&http, "GET", "/book/2?lang=en", &[], "");
+        assert_eq!(empty.status, 404, "[{l}] a branch without tables");
+        assert!(
+            empty.body.contains("does not take online bookings"),
+            "[{l}] {}",
+            empty.body
+        );
         assert_eq!(
             http_request(&http, "GET", "/book/abc/times", &[], "").status,
             404

@@ -51,6 +51,8 @@ pub(crate) struct Venue {
     pub branch: Branch,
     pub rules: BookingRules,
     pub locale: Locale,
+    /// The largest party its tables seat; 0 = no online booking.
+    pub largest: i64,
 }
 
 impl Venue {
@@ -167,11 +169,15 @@ pub(crate) async fn venue(
     let locale = asked
         .or_else(|| Locale::from_tag(&tenant.locale))
         .unwrap_or_default();
+    let largest = bookings::largest_party(&state.store, &tenant, branch.id)
+        .await
+        .map_err(|e| server_error(locale, e))?;
     Ok(Venue {
         tenant,
         branch,
         rules,
         locale,
+        largest,
     })
 }
 
@@ -193,11 +199,11 @@ struct Choice {
     party: i64,
 }
 
-fn parse_choice(v: &Venue, step: &Step, largest: i64, now: i64) -> Option<Choice> {
+fn parse_choice(v: &Venue, step: &Step, now: i64) -> Option<Choice> {
     let day: i64 = step.date.trim().parse().ok()?;
     let party: i64 = step.party.trim().parse().ok()?;
     let days = calendar::day_options(&v.rules, now, v.locale, None);
-    (days.iter().any(|d| d.key == day) && (1..=largest).contains(&party))
+    (days.iter().any(|d| d.key == day) && (1..=v.largest).contains(&party))
         .then_some(Choice { day, party })
 }
 
@@ -238,7 +244,7 @@ async fn show(
     };
     let token = csrf::token_from(&headers).unwrap_or_else(csrf::new_token);
     let page = match shown {
-        Shown::Choose => choose_page(&state, &v, &step, None).await,
+        Shown::Choose => choose_page(&v, &step, None),
         Shown::Times => times_page(&state, &v, &step, None).await,
         Shown::Details => match still_free(&state, &v, &step).await {
             Ok(slot) => details_page(&v, &slot, &step, &token, None),
@@ -278,16 +284,16 @@ pub async fn details(
     show(state, branch, headers, step, Shown::Details).await
 }
 
-async fn choose_page(
-    state: &BookingState,
-    v: &Venue,
-    step: &Step,
-    error: Option<&'static str>,
-) -> Response {
-    let largest = match bookings::largest_party(&state.store, &v.tenant, v.branch.id).await {
-        Ok(n) => n,
-        Err(e) => return server_error(v.locale, e),
-    };
+fn choose_page(v: &Venue, step: &Step, error: Option<&'static str>) -> Response {
+    if v.largest == 0 {
+        return error_page(
+            v.locale,
+            StatusCode::NOT_FOUND,
+            v.title(),
+            v.t().no_online_booking,
+            None,
+        );
+    }
     let selected_day = step.date.trim().parse().ok();
     let selected_party = step.party.trim().parse().unwrap_or(2);
     let id = v.branch.id;
@@ -295,7 +301,7 @@ async fn choose_page(
         f: Frame::new(v, Some(format!("/book/{id}?lang={}", other_lang(v)))),
         action: format!("/book/{id}/times"),
         days: calendar::day_options(&v.rules, crm::clock::now(), v.locale, selected_day),
-        parties: (1..=largest)
+        parties: (1..=v.largest)
             .map(|n| PartyOption {
                 value: n,
                 label: i18n::people(v.locale, n),
@@ -330,12 +336,8 @@ async fn times_page(
     error: Option<&'static str>,
 ) -> Response {
     let now = crm::clock::now();
-    let largest = match bookings::largest_party(&state.store, &v.tenant, v.branch.id).await {
-        Ok(n) => n,
-        Err(e) => return server_error(v.locale, e),
-    };
-    let Some(c) = parse_choice(v, step, largest, now) else {
-        return choose_page(state, v, step, Some(v.t().bad_choice)).await;
+    let Some(c) = parse_choice(v, step, now) else {
+        return choose_page(v, step, Some(v.t().bad_choice));
     };
     let offers =
         match bookings::availability(&state.store, &v.tenant, v.branch.id, c.day, c.party, now)
@@ -385,11 +387,8 @@ struct Slot {
 /// (the times with "just taken", or the first step).
 async fn still_free(state: &BookingState, v: &Venue, step: &Step) -> Result<Slot, Response> {
     let now = crm::clock::now();
-    let largest = bookings::largest_party(&state.store, &v.tenant, v.branch.id)
-        .await
-        .map_err(|e| server_error(v.locale, e))?;
-    let Some(c) = parse_choice(v, step, largest, now) else {
-        return Err(choose_page(state, v, step, Some(v.t().bad_choice)).await);
+    let Some(c) = parse_choice(v, step, now) else {
+        return Err(choose_page(v, step, Some(v.t().bad_choice)));
     };
     let start: i64 = step.start.trim().parse().unwrap_or(-1);
     let offers = bookings::availability(&state.store, &v.tenant, v.branch.id, c.day, c.party, now)
