@@ -346,16 +346,25 @@ fn operators_run_the_book_from_the_cli() {
             err.contains("finished booking cannot become cancelled"),
             "[{l}] {err}"
         );
-        // The tables are free again: the waitlisted guest is moved in.
-        let list = db.ok(&["booking", "list", "--branch", "Vali-Asr", "--date", date]);
-        let waiting_id = list
-            .lines()
-            .find(|r| r.contains("waitlisted"))
+        // The tables are free again: the waiting guest got them at once; staff then
+        // move them to 20:00.
+        let waiting_id = waitlisted
+            .split('#')
+            .nth(1)
             .unwrap()
             .split_whitespace()
             .next()
             .unwrap()
             .to_string();
+        let list = db.ok(&["booking", "list", "--branch", "Vali-Asr", "--date", date]);
+        let row = list
+            .lines()
+            .find(|r| r.starts_with(&format!("{waiting_id} ")))
+            .unwrap();
+        assert!(
+            row.contains("19:30") && row.contains("booked"),
+            "[{l}] {list}"
+        );
         let moved = db.ok(&["booking", "move", "--id", &waiting_id, "--time", "20:00"]);
         assert!(
             moved.contains("20:00") && moved.contains("booked"),

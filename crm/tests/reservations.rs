@@ -364,6 +364,19 @@ async fn no_double_booking_waitlist_and_moving() {
         .unwrap();
         assert_eq!(promoted.status, Status::Booked);
         assert_eq!(promoted.tables, vec!["1".to_string()]);
+        // Someone waits for 21:00; cancelling the 21:00 booking books them at once.
+        let mut late = booking(&b, "09121110003", 2, local(21, 0));
+        late.waitlist = true;
+        let late = bookings::create(s, &t, &late, now()).await.unwrap();
+        assert_eq!(late.status, Status::Waitlisted);
+        bookings::set_status(s, &t, moved.id, Status::Cancelled, now())
+            .await
+            .unwrap();
+        let late = bookings::get(s, &t, late.id).await.unwrap();
+        assert_eq!(
+            (late.status, late.tables.clone()),
+            (Status::Booked, vec!["1".to_string()])
+        );
         // Cancelling frees the slot rows.
         bookings::set_status(s, &t, promoted.id, Status::Cancelled, now())
             .await

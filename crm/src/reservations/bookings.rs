@@ -567,7 +567,54 @@ pub async fn set_status(
         release(&mut tx, id, false).await?;
     }
     tx.commit().await?;
+    if !next.holds() && old.status.holds() {
+        // Freed tables go to whoever waits for them; the cancellation stands either way.
+        if let Err(e) = promote_waitlist(store, tenant, old.branch_id, now).await {
+            tracing::warn!(error = %e, booking = id, "promoting the waitlist failed");
+        }
+    }
     get(store, tenant, id).await
+}
+
+/// Books waitlisted requests of a branch (future ones, oldest request first) into
+/// tables that have become free at their time; returns those now booked. Their
+/// confirmation SMS follows (if the request is less than a day old).
+pub async fn promote_waitlist(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    now: i64,
+) -> Result<Vec<Booking>> {
+    let waiting: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM bookings WHERE tenant_id = $1 AND branch_id = $2 AND status = 'waitlisted' \
+         AND starts_at > $3 ORDER BY created_at, id LIMIT 100",
+    )
+    .bind(tenant.id)
+    .bind(branch_id)
+    .bind(now)
+    .fetch_all(store.pool())
+    .await?;
+    let mut booked = Vec::new();
+    for id in waiting {
+        match modify(
+            store,
+            tenant,
+            id,
+            &BookingChange::default(),
+            Source::Staff,
+            now,
+        )
+        .await
+        {
+            Ok(b) => booked.push(b),
+            Err(Error::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if !booked.is_empty() {
+        super::messages::wakeup().notify_one();
+    }
+    Ok(booked)
 }
 
 pub async fn get(store: &Store, tenant: &Tenant, id: i64) -> Result<Booking> {
