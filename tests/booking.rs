@@ -256,6 +256,102 @@ fn a_guest_books_through_the_public_page() {
             http_request(&http, "GET", "/book/manage/nope", &[], "").status,
             404
         );
+
+        // A full evening: the page offers the waitlist; a cancellation books the guest.
+        db.ok(&["branch", "add", "--name", "Small"]);
+        db.ok(&[
+            "table", "add", "--branch", "Small", "--name", "1", "--max", "2",
+        ]);
+        db.ok(&[
+            "booking",
+            "settings",
+            "--branch",
+            "Small",
+            "--hours",
+            "18:00-20:00",
+            "--min-notice",
+            "0",
+        ]);
+        let staff = db.ok(&[
+            "booking",
+            "create",
+            "--branch",
+            "Small",
+            "--phone",
+            OTHER,
+            "--party",
+            "2",
+            "--date",
+            &iso(&tomorrow),
+            "--time",
+            "18:30",
+        ]);
+        let staff_id = staff
+            .split('#')
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+        let full = guest.get(&format!("/book/3/times?date={tomorrow}&party=2&lang=en"));
+        assert!(
+            full.body.contains("join the waitlist"),
+            "[{l}] {}",
+            full.body
+        );
+        let wait_links = attrs(&full.body, "href", "/book/3/details?");
+        assert_eq!(wait_links.len(), 3, "[{l}] 18:00 … 18:30 (90-minute stays)");
+        assert!(
+            wait_links.iter().all(|h| h.ends_with("&waitlist=1")),
+            "[{l}] {wait_links:?}"
+        );
+        let details = guest.get(&wait_links[2]); // 18:30
+        assert!(
+            details.body.contains("goes on the waitlist"),
+            "[{l}] {}",
+            details.body
+        );
+        let mut pairs = vec![
+            ("lang", "en".to_string()),
+            ("csrf", details.hidden("csrf").unwrap()),
+            ("date", tomorrow.clone()),
+            ("party", "2".to_string()),
+            ("start", details.hidden("start").unwrap()),
+            ("waitlist", "1".to_string()),
+            ("name", "Nima".to_string()),
+            ("phone", "09121112299".to_string()),
+        ];
+        let code_page = post("/book/3/otp", &pairs);
+        pairs[7].1 = "+989121112299".into();
+        pairs.push((
+            "challenge",
+            code_page.hidden("challenge").expect("code page"),
+        ));
+        pairs.push(("code", otp_from_inbox(&db, "09121112299")));
+        let waiting = post("/book/3/confirm", &pairs);
+        assert!(
+            waiting.body.contains("You are on the waitlist"),
+            "[{l}] {}",
+            waiting.body
+        );
+        db.ok(&["booking", "cancel", "--id", &staff_id]);
+        let list = db.ok(&[
+            "booking",
+            "list",
+            "--branch",
+            "Small",
+            "--date",
+            &iso(&tomorrow),
+        ]);
+        let row = list
+            .lines()
+            .find(|r| r.contains("Nima"))
+            .unwrap_or_default();
+        assert!(
+            row.contains("18:30") && row.contains(" booked "),
+            "[{l}] {list}"
+        );
         drop(server);
         db.cleanup();
     }

@@ -159,6 +159,47 @@ fn booking_page_in_a_phone_browser_fa_and_en() {
     let day = book(&browser, &db, &http, "fa", 76, "09121234567");
     book(&browser, &db, &http, "en", 80, "09351234567");
     let date = format!("{}-{}-{}", &day[..4], &day[4..6], &day[6..]);
+    // A full evening elsewhere: the times page offers the waitlist.
+    db.ok(&["branch", "add", "--name", "Small"]);
+    db.ok(&[
+        "table", "add", "--branch", "Small", "--name", "1", "--max", "2",
+    ]);
+    db.ok(&[
+        "booking",
+        "settings",
+        "--branch",
+        "Small",
+        "--hours",
+        "18:00-20:00",
+        "--min-notice",
+        "0",
+    ]);
+    db.ok(&[
+        "booking",
+        "create",
+        "--branch",
+        "Small",
+        "--phone",
+        "09120000000",
+        "--party",
+        "2",
+        "--date",
+        &date,
+        "--time",
+        "18:30",
+    ]);
+    for lang in ["fa", "en"] {
+        browser.goto(&format!(
+            "http://{http}/book/2/times?date={day}&party=2&lang={lang}"
+        ));
+        browser.wait_page("document.querySelector('.waitlist')", "the waitlist times");
+        check_layout(
+            &browser,
+            if lang == "fa" { "rtl" } else { "ltr" },
+            "waitlist times",
+        );
+        browser.screenshot(&format!("{lang}-8-waitlist.png"));
+    }
     let list = db.ok(&["booking", "list", "--branch", "Vali-Asr", "--date", &date]);
     let rows: Vec<&str> = list.lines().filter(|l| l.contains("confirmed")).collect();
     assert_eq!(rows.len(), 2, "{list}");

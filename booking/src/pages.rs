@@ -43,6 +43,15 @@ pub struct Step {
     challenge: String,
     #[serde(default)]
     code: String,
+    /// `1`: a waitlist request for a taken time.
+    #[serde(default)]
+    waitlist: String,
+}
+
+impl Step {
+    fn wants_waitlist(&self) -> bool {
+        self.waitlist.trim() == "1"
+    }
 }
 
 /// The branch, its tenant and rules, and the page language.
@@ -325,6 +334,7 @@ struct TimesPage {
     day: String,
     party: String,
     times: Vec<TimeLink>,
+    waitlist_times: Vec<TimeLink>,
     back_url: String,
     error: Option<&'static str>,
 }
@@ -346,8 +356,27 @@ async fn times_page(
             Ok(o) => o,
             Err(e) => return server_error(v.locale, e),
         };
+    // Nothing free: the taken times can be waited for.
+    let full = if offers.is_empty() {
+        match bookings::full_starts(&state.store, &v.tenant, v.branch.id, c.day, c.party, now).await
+        {
+            Ok(f) => f,
+            Err(e) => return server_error(v.locale, e),
+        }
+    } else {
+        Vec::new()
+    };
     let id = v.branch.id;
     let lang = v.locale.tag();
+    let link = |start: i64, waitlist: bool| TimeLink {
+        label: calendar::time_label(&v.rules.zone, start, v.locale),
+        href: format!(
+            "/book/{id}/details?date={}&party={}&start={start}&lang={lang}{}",
+            c.day,
+            c.party,
+            if waitlist { "&waitlist=1" } else { "" }
+        ),
+    };
     TimesPage {
         f: Frame::new(
             v,
@@ -360,16 +389,8 @@ async fn times_page(
         ),
         day: calendar::day_label(&v.rules.zone, c.day, v.locale),
         party: i18n::people(v.locale, c.party),
-        times: offers
-            .iter()
-            .map(|o| TimeLink {
-                label: calendar::time_label(&v.rules.zone, o.starts_at, v.locale),
-                href: format!(
-                    "/book/{id}/details?date={}&party={}&start={}&lang={lang}",
-                    c.day, c.party, o.starts_at
-                ),
-            })
-            .collect(),
+        times: offers.iter().map(|o| link(o.starts_at, false)).collect(),
+        waitlist_times: full.iter().map(|&start| link(start, true)).collect(),
         back_url: format!("/book/{id}?date={}&party={}&lang={lang}", c.day, c.party),
         error,
     }
@@ -381,6 +402,8 @@ struct Slot {
     day: i64,
     party: i64,
     start: i64,
+    /// A waitlist request: the time is taken.
+    waitlist: bool,
 }
 
 /// The slot a step names, if it is still offered; otherwise the page to show instead
@@ -391,15 +414,26 @@ async fn still_free(state: &BookingState, v: &Venue, step: &Step) -> Result<Slot
         return Err(choose_page(v, step, Some(v.t().bad_choice)));
     };
     let start: i64 = step.start.trim().parse().unwrap_or(-1);
-    let offers = bookings::availability(&state.store, &v.tenant, v.branch.id, c.day, c.party, now)
+    let store = &state.store;
+    let offers = bookings::availability(store, &v.tenant, v.branch.id, c.day, c.party, now)
         .await
         .map_err(|e| server_error(v.locale, e))?;
+    let slot = |waitlist| Slot {
+        day: c.day,
+        party: c.party,
+        start,
+        waitlist,
+    };
     if offers.iter().any(|o| o.starts_at == start) {
-        Ok(Slot {
-            day: c.day,
-            party: c.party,
-            start,
-        })
+        return Ok(slot(false));
+    }
+    let waitable = step.wants_waitlist()
+        && bookings::full_starts(store, &v.tenant, v.branch.id, c.day, c.party, now)
+            .await
+            .map_err(|e| server_error(v.locale, e))?
+            .contains(&start);
+    if waitable {
+        Ok(slot(true))
     } else {
         Err(times_page(state, v, step, Some(v.t().taken)).await)
     }
@@ -434,6 +468,7 @@ impl Summary {
 struct DetailsPage<'a> {
     f: Frame,
     s: Summary,
+    waitlist: bool,
     action: String,
     back_url: String,
     date: i64,
@@ -466,6 +501,7 @@ fn details_page(
             )),
         ),
         s: Summary::new(v, slot.start, slot.party),
+        waitlist: slot.waitlist,
         action: format!("/book/{id}/otp"),
         back_url: format!(
             "/book/{id}/times?date={}&party={}&lang={lang}",
@@ -509,6 +545,7 @@ async fn checked_venue(
 struct CodePage<'a> {
     f: Frame,
     s: Summary,
+    waitlist: bool,
     action: String,
     back_url: String,
     date: i64,
@@ -533,6 +570,7 @@ fn code_page(
     CodePage {
         f: Frame::new(v, None),
         s: Summary::new(v, slot.start, slot.party),
+        waitlist: slot.waitlist,
         action: format!("/book/{}/confirm", v.branch.id),
         back_url: format!(
             "/book/{}/details?date={}&party={}&start={}&lang={}",
@@ -608,6 +646,7 @@ pub async fn request_code(
 struct DonePage {
     f: Frame,
     s: Summary,
+    waitlisted: bool,
     manage_url: String,
 }
 
@@ -654,7 +693,7 @@ pub async fn confirm(
         starts_at: slot.start,
         source: Source::Web,
         tables: Vec::new(),
-        waitlist: false,
+        waitlist: slot.waitlist,
         note: None,
     };
     match bookings::create(&state.store, &v.tenant, &new, now).await {
@@ -663,6 +702,7 @@ pub async fn confirm(
             DonePage {
                 f: Frame::new(&v, None),
                 s: Summary::new(&v, b.starts_at, b.party).named(b.name.clone()),
+                waitlisted: b.status == crm::reservations::Status::Waitlisted,
                 manage_url: format!("/book/manage/{}?lang={}", b.token, v.locale.tag()),
             }
             .into_response()

@@ -143,15 +143,16 @@ pub fn check_start(rules: &BookingRules, start: i64, party: i64, now: i64) -> Re
     Ok(())
 }
 
-/// Every start time on local date `day` (`YYYYMMDD`) a party of `party` can book now.
-pub fn free_starts(
+/// Every start time on local date `day` (`YYYYMMDD`) the rules allow for a party of
+/// `party` now, with the tables it would get (`None`: all taken — a waitlist time).
+pub fn starts(
     rules: &BookingRules,
     tables: &[Table],
     held: &Held,
     day: i64,
     party: i64,
     now: i64,
-) -> Result<Vec<Offer>> {
+) -> Result<Vec<(i64, Option<Vec<i64>>)>> {
     if party < 1 {
         return Ok(Vec::new());
     }
@@ -162,12 +163,22 @@ pub fn free_starts(
     Ok((first..next)
         .step_by(step.max(1))
         .filter(|&start| check_start(rules, start, party, now).is_ok())
-        .filter_map(|start| {
-            pick(rules, tables, held, start, party).map(|tables| Offer {
-                starts_at: start,
-                tables,
-            })
-        })
+        .map(|start| (start, pick(rules, tables, held, start, party)))
+        .collect())
+}
+
+/// Every start time on local date `day` a party of `party` can book now.
+pub fn free_starts(
+    rules: &BookingRules,
+    tables: &[Table],
+    held: &Held,
+    day: i64,
+    party: i64,
+    now: i64,
+) -> Result<Vec<Offer>> {
+    Ok(starts(rules, tables, held, day, party, now)?
+        .into_iter()
+        .filter_map(|(starts_at, tables)| tables.map(|tables| Offer { starts_at, tables }))
         .collect())
 }
 
@@ -251,6 +262,17 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+        // Taken times are still allowed starts (for the waitlist), without tables.
+        let mut held = Held::new();
+        hold(&mut held, 1, at(18, 0), 120);
+        let all = starts(&rules(), &tables, &held, DAY, 2, now).unwrap();
+        let full: Vec<i64> = all
+            .iter()
+            .filter(|(_, t)| t.is_none())
+            .map(|(s, _)| *s)
+            .collect();
+        assert_eq!(full.first(), Some(&at(17, 0)));
+        assert_eq!(full.last(), Some(&at(19, 45)));
         // Beyond the booking horizon: nothing.
         let far = clock::add_days(DAY, 31).unwrap();
         assert!(

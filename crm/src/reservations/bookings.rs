@@ -194,6 +194,31 @@ pub async fn availability(
     availability::free_starts(&p.rules, &p.tables, &held, day, party, now)
 }
 
+/// Start times on `day` the rules allow but every table is taken: what a guest can
+/// join the waitlist for.
+pub async fn full_starts(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    day: i64,
+    party: i64,
+    now: i64,
+) -> Result<Vec<i64>> {
+    let p = place(store, tenant, branch_id).await?;
+    if availability::seatings(&p.tables, party).is_empty() {
+        return Ok(Vec::new());
+    }
+    let from = p.rules.zone.start_of_day(day)?;
+    let held = held(store, tenant, &p.branch, from, from + 2 * 86_400, None).await?;
+    Ok(
+        availability::starts(&p.rules, &p.tables, &held, day, party, now)?
+            .into_iter()
+            .filter(|(_, tables)| tables.is_none())
+            .map(|(start, _)| start)
+            .collect(),
+    )
+}
+
 /// The largest party the branch's tables (alone or joined) can seat, at most 100;
 /// 0 when it has none.
 pub async fn largest_party(store: &Store, tenant: &Tenant, branch_id: i64) -> Result<i64> {
