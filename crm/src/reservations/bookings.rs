@@ -369,6 +369,22 @@ async fn release(
     Ok(())
 }
 
+/// What a failed hold means to a loop over table sets: `None` = try the next set (the
+/// table was taken at save time: the slot rows did their job), else the error to return.
+fn after_failed_hold(failed: Hold) -> Option<Error> {
+    match failed {
+        Hold::TableTaken => {
+            metrics::counter!("booking_conflicts_total", "reason" => "table_taken").increment(1);
+            None
+        }
+        Hold::GuestBusy => {
+            metrics::counter!("booking_conflicts_total", "reason" => "guest_busy").increment(1);
+            Some(guest_busy())
+        }
+        Hold::Failed(e) => Some(e),
+    }
+}
+
 fn new_token() -> String {
     format!("{:032x}", rand::rng().random::<u128>())
 }
@@ -449,9 +465,11 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
                 super::messages::wakeup().notify_one();
                 return get(store, tenant, id).await;
             }
-            Err(Hold::TableTaken) => continue,
-            Err(Hold::GuestBusy) => return Err(guest_busy()),
-            Err(Hold::Failed(e)) => return Err(e),
+            Err(failed) => {
+                if let Some(e) = after_failed_hold(failed) {
+                    return Err(e);
+                }
+            }
         }
     }
     if new.waitlist {
@@ -548,9 +566,11 @@ pub async fn modify(
                 tx.commit().await?;
                 return get(store, tenant, id).await;
             }
-            Err(Hold::TableTaken) => continue,
-            Err(Hold::GuestBusy) => return Err(guest_busy()),
-            Err(Hold::Failed(e)) => return Err(e),
+            Err(failed) => {
+                if let Some(e) = after_failed_hold(failed) {
+                    return Err(e);
+                }
+            }
         }
     }
     Err(no_table(party))
