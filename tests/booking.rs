@@ -5,7 +5,14 @@
 
 mod common;
 
+use common::booking::{branch, full_evening, iso};
 use common::{Db, HttpResponse, form_encode, html_unescape, http_request};
+
+/// A branch open around the clock with one table for four: whatever the hour the test
+/// runs, tomorrow has free times.
+fn set_up(db: &Db) {
+    branch(db, "Vali-Asr", &[("7", "4", "")], "00:00-24:00");
+}
 
 const PHONE: &str = "09121234567";
 const OTHER: &str = "09351112233";
@@ -72,32 +79,6 @@ fn inbox_until(db: &Db, phone: &str, needle: &str) -> String {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     panic!("no SMS with {needle:?} reached {phone}");
-}
-
-/// `20261206` → `2026-12-06`.
-fn iso(day: &str) -> String {
-    format!("{}-{}-{}", &day[..4], &day[4..6], &day[6..])
-}
-
-/// A branch open around the clock with one table for four: whatever the hour the test
-/// runs, tomorrow has free times.
-fn set_up(db: &Db) {
-    db.ok(&["branch", "add", "--name", "Vali-Asr"]);
-    db.ok(&[
-        "table", "add", "--branch", "Vali-Asr", "--name", "7", "--max", "4",
-    ]);
-    db.ok(&[
-        "booking",
-        "settings",
-        "--branch",
-        "Vali-Asr",
-        "--hours",
-        "00:00-24:00",
-        "--min-notice",
-        "0",
-        "--days-ahead",
-        "7",
-    ]);
 }
 
 #[test]
@@ -258,42 +239,7 @@ fn a_guest_books_through_the_public_page() {
         );
 
         // A full evening: the page offers the waitlist; a cancellation books the guest.
-        db.ok(&["branch", "add", "--name", "Small"]);
-        db.ok(&[
-            "table", "add", "--branch", "Small", "--name", "1", "--max", "2",
-        ]);
-        db.ok(&[
-            "booking",
-            "settings",
-            "--branch",
-            "Small",
-            "--hours",
-            "18:00-20:00",
-            "--min-notice",
-            "0",
-        ]);
-        let staff = db.ok(&[
-            "booking",
-            "create",
-            "--branch",
-            "Small",
-            "--phone",
-            OTHER,
-            "--party",
-            "2",
-            "--date",
-            &iso(&tomorrow),
-            "--time",
-            "18:30",
-        ]);
-        let staff_id = staff
-            .split('#')
-            .nth(1)
-            .unwrap()
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .to_string();
+        let staff_id = full_evening(&db, &iso(&tomorrow));
         let full = guest.get(&format!("/book/3/times?date={tomorrow}&party=2&lang=en"));
         assert!(
             full.body.contains("join the waitlist"),

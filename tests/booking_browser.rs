@@ -8,6 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::Db;
+use common::booking::{branch, full_evening, iso};
 use common::browser::{Browser, output_dir};
 use serde_json::json;
 
@@ -131,63 +132,20 @@ fn book(
 #[test]
 fn booking_page_in_a_phone_browser_fa_and_en() {
     let db = Db::sqlite();
-    db.ok(&["branch", "add", "--name", "Vali-Asr"]);
-    for (name, max, joins) in [("1", "4", ""), ("2", "4", "1"), ("3", "8", "")] {
-        let mut args = vec![
-            "table", "add", "--branch", "Vali-Asr", "--name", name, "--max", max,
-        ];
-        if !joins.is_empty() {
-            args.extend(["--joins", joins]);
-        }
-        db.ok(&args);
-    }
-    db.ok(&[
-        "booking",
-        "settings",
-        "--branch",
+    branch(
+        &db,
         "Vali-Asr",
-        "--hours",
+        &[("1", "4", ""), ("2", "4", "1"), ("3", "8", "")],
         "00:00-24:00",
-        "--min-notice",
-        "0",
-        "--days-ahead",
-        "14",
-    ]);
+    );
     let server = db.serve(&[]);
     let http = server.http.clone().unwrap();
     let browser = Browser::start(&output_dir("booking"), 390, 844);
     let day = book(&browser, &db, &http, "fa", 76, "09121234567");
     book(&browser, &db, &http, "en", 80, "09351234567");
-    let date = format!("{}-{}-{}", &day[..4], &day[4..6], &day[6..]);
+    let date = iso(&day);
     // A full evening elsewhere: the times page offers the waitlist.
-    db.ok(&["branch", "add", "--name", "Small"]);
-    db.ok(&[
-        "table", "add", "--branch", "Small", "--name", "1", "--max", "2",
-    ]);
-    db.ok(&[
-        "booking",
-        "settings",
-        "--branch",
-        "Small",
-        "--hours",
-        "18:00-20:00",
-        "--min-notice",
-        "0",
-    ]);
-    db.ok(&[
-        "booking",
-        "create",
-        "--branch",
-        "Small",
-        "--phone",
-        "09120000000",
-        "--party",
-        "2",
-        "--date",
-        &date,
-        "--time",
-        "18:30",
-    ]);
+    full_evening(&db, &date);
     for lang in ["fa", "en"] {
         browser.goto(&format!(
             "http://{http}/book/2/times?date={day}&party=2&lang={lang}"

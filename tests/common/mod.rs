@@ -1,6 +1,7 @@
 //! Helpers for end-to-end tests that drive the real `smartx` binary.
 #![allow(dead_code)]
 
+pub mod booking;
 pub mod browser;
 pub mod radius;
 
