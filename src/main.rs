@@ -85,6 +85,15 @@ enum Command {
     Bench(commands::bench::BenchCommand),
     /// RouterOS script and hotspot login pages that point a MikroTik at smartx
     RouterConfig(commands::router_config::RouterConfigArgs),
+    /// Branches (places of the business)
+    #[command(subcommand)]
+    Branch(commands::branch::BranchCommand),
+    /// Tables and appointment resources of a branch
+    #[command(subcommand)]
+    Table(commands::table::TableCommand),
+    /// Reservations: bookings, free times, booking settings (see docs/reservations.md)
+    #[command(subcommand)]
+    Booking(commands::booking::BookingCommand),
     /// SMS: the development inbox, the outbox, queuing a message (see docs/sms.md)
     #[command(subcommand)]
     Sms(commands::sms::SmsCommand),
@@ -106,6 +115,9 @@ struct ServeArgs {
     http: Option<SocketAddr>,
     #[command(flatten)]
     sms: SmsArgs,
+    /// Public address of the web role, e.g. https://book.example.com (links in booking SMS)
+    #[arg(long, env = "SMARTX_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 /// SMS gateway settings; the API key and webhook key come only from the environment
@@ -187,6 +199,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     std::env::var("SMARTX_SMS_WEBHOOK_KEY").ok(),
                     &file,
                 )?;
+                serve.public_url = a.public_url.or_else(|| file.public_url.clone());
                 serve::run(&config, &serve).await
             }
             Command::Migrate => commands::migrate(&config).await,
@@ -200,6 +213,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Voucher(c) => c.run(&config).await,
             Command::RouterConfig(c) => c.run(&config).await,
             Command::Sms(c) => c.run(&config).await,
+            Command::Branch(c) => c.run(&config).await,
+            Command::Table(c) => c.run(&config).await,
+            Command::Booking(c) => c.run(&config).await,
         }
     })
 }

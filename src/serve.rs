@@ -59,6 +59,8 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> Result<()> {
         });
         let mut stop = stop_rx.clone();
         tasks.spawn(async move {
+            // The peer address feeds per-IP limits (booking codes on a public page).
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = stop.wait_for(|s| *s).await;
@@ -86,7 +88,12 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> Result<()> {
             _ => "",
         };
         println!("  sms          {}{note}", sms.name());
-        tasks.spawn(crate::worker::run(store.clone(), sms, stop_rx.clone()));
+        tasks.spawn(crate::worker::run(
+            store.clone(),
+            sms,
+            serve.public_url.clone(),
+            stop_rx.clone(),
+        ));
     }
 
     println!("smartx is ready (Ctrl-C to stop)");

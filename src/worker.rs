@@ -16,9 +16,15 @@ const SMS_DELIVERY_POLL: Duration = Duration::from_secs(60);
 const CONSOLE_INBOX_AGE: i64 = 86_400;
 
 /// Runs until `stop`; each job logs and carries on after a failure.
-pub async fn run(store: Store, sms: Provider, stop: watch::Receiver<bool>) -> Result<()> {
+pub async fn run(
+    store: Store,
+    sms: Provider,
+    public_url: Option<String>,
+    stop: watch::Receiver<bool>,
+) -> Result<()> {
     tokio::try_join!(
         housekeeping(store.clone(), stop.clone()),
+        booking_messages(store.clone(), public_url, stop.clone()),
         close_stale_sessions(store.clone(), stop.clone()),
         drain_sms(store, sms, stop),
     )?;
@@ -75,6 +81,30 @@ async fn close_stale_sessions(store: Store, mut stop: watch::Receiver<bool>) -> 
             Ok(0) => {}
             Ok(n) => tracing::info!(customers = n, "membership rules moved customers"),
             Err(e) => tracing::warn!(error = %e, "applying membership rules failed"),
+        }
+    }
+}
+
+/// Once a minute, and when a booking is made in this process: queues the booking SMS
+/// that are due (confirmations, reminders, thank-yous, no-show follow-ups; see
+/// `crm::reservations::messages`).
+async fn booking_messages(
+    store: Store,
+    public_url: Option<String>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<()> {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return Ok(()),
+            _ = tick.tick() => {}
+            _ = crm::reservations::messages::wakeup().notified() => {}
+        }
+        let now = crm::clock::now();
+        match crm::reservations::messages::queue_due(&store, now, public_url.as_deref()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(messages = n, "queued booking SMS"),
+            Err(e) => tracing::warn!(error = %e, "queuing booking SMS failed"),
         }
     }
 }

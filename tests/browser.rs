@@ -10,27 +10,16 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::browser::{Browser, FakeRouter, RouterHit, form_decode};
+use common::browser::{Browser, FakeRouter, RouterHit, form_decode, output_dir};
 use common::radius::SECRET;
-use common::{BIN, Db, form_encode};
+use common::{Db, form_encode};
 use serde_json::json;
 
 // What RouterOS puts in $(chap-id) / $(chap-challenge): octal escapes.
 const CHAP_ID: &str = r"\043";
 const CHAP_CHALLENGE: &str = r"\224\164\344\001\272\075\264\114\356\071\036\111\375\057\301\204";
-
-/// `<target dir>/test-output/browser` (the binary lives in `<target dir>/debug`).
-fn out_dir() -> PathBuf {
-    let bin = PathBuf::from(BIN);
-    let target = bin
-        .parent()
-        .and_then(|profile| profile.parent())
-        .expect("target dir");
-    target.join("test-output").join("browser")
-}
 
 /// The code in the newest console SMS to `phone` (the last run of digits in the text).
 fn otp_from_inbox(db: &Db, phone: &str) -> String {
@@ -263,7 +252,7 @@ fn a_guest_logs_in_on_a_phone_in_persian_and_in_english() {
         ]);
         format!("http://{http}/hotspot/start?{query}")
     };
-    let browser = Browser::start(&out_dir(), 390, 844);
+    let browser = Browser::start(&output_dir("browser"), 390, 844);
 
     // Persian first, the tenant's language.
     browser.goto(&start_url("AA:BB:CC:10:20:31"));

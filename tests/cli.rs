@@ -258,15 +258,21 @@ fn tenants_are_created_listed_and_configured() {
             "en",
             "--remember-days",
             "7",
+            "--month-start",
+            "jalali",
         ]);
         let list = db.ok(&["tenant", "list"]);
         let row = list.lines().find(|r| r.starts_with("Cafe Nader")).unwrap();
-        assert!(row.contains(" en ") && row.ends_with('6'), "[{l}] {row}");
+        assert!(
+            row.contains(" en ") && row.contains(" 6 ") && row.ends_with("jalali"),
+            "[{l}] {row}"
+        );
         for bad in [
             ["--otp-length", "9"],
             ["--time-zone", "Mars/Base"],
             ["--locale", "de"],
             ["--remember-days", "-1"],
+            ["--month-start", "lunar"],
         ] {
             let err = db.fails(&["tenant", "set", bad[0], bad[1]]);
             assert_eq!(err.trim().lines().count(), 1, "[{l}] {err}");

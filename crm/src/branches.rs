@@ -47,6 +47,29 @@ pub async fn by_name(store: &Store, tenant: &Tenant, name: &str) -> Result<Branc
     })
 }
 
+pub async fn by_id(store: &Store, tenant: &Tenant, id: i64) -> Result<Branch> {
+    let branch = lookup(store, id).await?;
+    if branch.tenant_id != tenant.id {
+        return Err(Error::NotFound(format!("branch #{id}")));
+    }
+    Ok(branch)
+}
+
+/// A branch by id alone, for public pages that learn the tenant from the branch
+/// (`/book/{branch_id}`); everything else goes through `by_id` with its tenant.
+pub async fn lookup(store: &Store, id: i64) -> Result<Branch> {
+    let row = sqlx::query("SELECT id, tenant_id, name FROM branches WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("branch #{id}")))?;
+    Ok(Branch {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        name: row.try_get("name")?,
+    })
+}
+
 pub async fn list(store: &Store, tenant: &Tenant) -> Result<Vec<Branch>> {
     let rows = sqlx::query("SELECT id, name FROM branches WHERE tenant_id = $1 ORDER BY id")
         .bind(tenant.id)

@@ -115,6 +115,67 @@ impl Zone {
     }
 }
 
+impl Zone {
+    /// The zone's IANA name (`Asia/Tehran`), as bookings store it beside UTC times.
+    pub fn name(&self) -> &str {
+        self.0.iana_name().unwrap_or("UTC")
+    }
+
+    /// The first second of a local date given as a day key (`YYYYMMDD`); local midnight
+    /// (or the first existing local time after it, on a DST jump).
+    pub fn start_of_day(&self, day_key: i64) -> crate::Result<i64> {
+        let date = date_of_key(day_key)?;
+        let start = date
+            .to_zoned(self.0.clone())
+            .map_err(|_| crate::Error::Invalid(format!("{day_key} is not a date")))?;
+        Ok(start.timestamp().as_second())
+    }
+
+    /// Local date (`YYYYMMDD`) and time `HH:MM` as unix seconds.
+    pub fn at(&self, day_key: i64, hh_mm: &str) -> crate::Result<i64> {
+        let bad = || crate::Error::Invalid(format!("{hh_mm:?} is not a time (HH:MM)"));
+        let (h, m) = hh_mm.trim().split_once(':').ok_or_else(bad)?;
+        let (h, m): (i8, i8) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        let time = jiff::civil::Time::new(h, m, 0, 0).map_err(|_| bad())?;
+        let local = date_of_key(day_key)?
+            .to_datetime(time)
+            .to_zoned(self.0.clone())
+            .map_err(|_| bad())?;
+        Ok(local.timestamp().as_second())
+    }
+
+    /// `HH:MM` local time of `unix`.
+    pub fn hh_mm(&self, unix: i64) -> String {
+        let (_, minute) = self.weekday_minute(unix);
+        format!("{:02}:{:02}", minute / 60, minute % 60)
+    }
+}
+
+/// A Gregorian date (`YYYY-MM-DD`) as a day key (`YYYYMMDD`).
+pub fn parse_day(text: &str) -> crate::Result<i64> {
+    let day: jiff::civil::Date = text
+        .trim()
+        .parse()
+        .map_err(|_| crate::Error::Invalid(format!("{text:?} is not a date (YYYY-MM-DD)")))?;
+    Ok(i64::from(day.year()) * 10_000 + i64::from(day.month()) * 100 + i64::from(day.day()))
+}
+
+/// The day key `days` after `day_key` (negative: before).
+pub fn add_days(day_key: i64, days: i64) -> crate::Result<i64> {
+    let date = date_of_key(day_key)?
+        .checked_add(jiff::Span::new().days(days))
+        .map_err(|_| crate::Error::Invalid(format!("{day_key} + {days} days is out of range")))?;
+    Ok(i64::from(date.year()) * 10_000 + i64::from(date.month()) * 100 + i64::from(date.day()))
+}
+
+fn date_of_key(day_key: i64) -> crate::Result<jiff::civil::Date> {
+    let bad = || crate::Error::Invalid(format!("{day_key} is not a date (YYYYMMDD)"));
+    let y = i16::try_from(day_key / 10_000).map_err(|_| bad())?;
+    let m = i8::try_from(day_key / 100 % 100).map_err(|_| bad())?;
+    let d = i8::try_from(day_key % 100).map_err(|_| bad())?;
+    jiff::civil::Date::new(y, m, d).map_err(|_| bad())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +198,14 @@ mod tests {
         // Friday 2026-12-04 23:59 in Tehran, then Saturday 00:00 (day 0 of the Persian week).
         assert_eq!(tehran.weekday_minute(before), (6, 23 * 60 + 59));
         assert_eq!(tehran.weekday_minute(before + 1), (0, 0));
+        assert_eq!(tehran.start_of_day(20261205).unwrap(), before + 1);
+        assert_eq!(tehran.hh_mm(before), "23:59");
+        assert_eq!(tehran.at(20261204, "23:59").unwrap(), before - 59);
+        assert!(tehran.at(20261204, "24:30").is_err());
+        assert_eq!(tehran.name(), "Asia/Tehran");
+        assert_eq!(parse_day("2026-12-04").unwrap(), 20261204);
+        assert_eq!(add_days(20261231, 1).unwrap(), 20270101);
+        assert_eq!(add_days(20260301, -1).unwrap(), 20260228);
+        assert!(tehran.start_of_day(20261340).is_err());
     }
 }

@@ -215,6 +215,31 @@ pub async fn record_visit(
     Ok((by_id(store, tenant, id).await?, true))
 }
 
+/// A phone given for a booking (not a login): creates the customer in the default guest
+/// group, or fills in a name the customer did not have yet. Counts no visit.
+pub async fn ensure(
+    store: &Store,
+    tenant: &Tenant,
+    phone: &Phone,
+    name: Option<&str>,
+    now: i64,
+) -> Result<Customer> {
+    let name = name.map(text::normalize_name).filter(|n| !n.is_empty());
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO customers (tenant_id, phone, name, group_id, created_at) \
+         VALUES ($1, $2, $3, (SELECT id FROM groups WHERE tenant_id = $1 AND is_default = TRUE ORDER BY id LIMIT 1), $4) \
+         ON CONFLICT (tenant_id, phone) DO UPDATE SET name = COALESCE(customers.name, excluded.name) \
+         RETURNING id",
+    )
+    .bind(tenant.id)
+    .bind(phone.e164())
+    .bind(name)
+    .bind(now)
+    .fetch_one(store.pool())
+    .await?;
+    by_id(store, tenant, id).await
+}
+
 /// Moves a customer to another group (manual membership: staff, managers…).
 pub async fn set_group(
     store: &Store,

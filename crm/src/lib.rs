@@ -21,6 +21,7 @@ pub mod nas;
 pub mod otp;
 pub mod phone;
 pub mod ratelimit;
+pub mod reservations;
 pub mod secret;
 pub mod sessions;
 pub mod sms;

@@ -1,5 +1,5 @@
-//! CSRF protection for the portal's forms: a random token in a SameSite cookie that
-//! every POST must echo (double submit), compared in constant time.
+//! CSRF protection for the portal's forms (and the booking pages'): a random token in a
+//! SameSite cookie that every POST must echo (double submit), compared in constant time.
 
 use axum::http::HeaderMap;
 use rand::Rng;
@@ -14,8 +14,9 @@ pub fn new_token() -> String {
         .collect()
 }
 
-pub fn cookie(token: &str) -> String {
-    format!("{COOKIE}={token}; Path=/hotspot; HttpOnly; SameSite=Lax; Max-Age=3600")
+/// The `Set-Cookie` value for `token`, sent back only to pages under `path`.
+pub fn cookie(token: &str, path: &str) -> String {
+    format!("{COOKIE}={token}; Path={path}; HttpOnly; SameSite=Lax; Max-Age=3600")
 }
 
 pub fn token_from(headers: &HeaderMap) -> Option<String> {

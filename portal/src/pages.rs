@@ -232,7 +232,7 @@ async fn start(state: PortalState, headers: HeaderMap, form: StartForm) -> Respo
     };
     let token = csrf::token_from(&headers).unwrap_or_else(csrf::new_token);
     let mut response = phone_page(&v, &form.h, &token, "", false, None);
-    if let Ok(cookie) = HeaderValue::from_str(&csrf::cookie(&token)) {
+    if let Ok(cookie) = HeaderValue::from_str(&csrf::cookie(&token, "/hotspot")) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response

@@ -204,6 +204,12 @@ impl CustomerCommand {
                     ),
                     None => println!("club:       not a member"),
                 }
+                let booked =
+                    crm::reservations::bookings::for_customer(&store, &tenant, c.id, 20).await?;
+                println!("bookings:   {}", booked.len());
+                for b in &booked {
+                    println!("  {}", super::booking::describe(b));
+                }
                 let devices = devices::for_customer(&store, c.id).await?;
                 println!("devices:    {}", devices.len());
                 for d in devices {

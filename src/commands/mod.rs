@@ -2,12 +2,16 @@
 
 pub mod account;
 pub mod bench;
+pub mod booking;
+pub mod booking_sms;
+pub mod branch;
 pub mod customer;
 pub mod group;
 pub mod nas;
 pub mod router_config;
 pub mod sessions;
 pub mod sms;
+pub mod table;
 pub mod tenant;
 pub mod voucher;
 

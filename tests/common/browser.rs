@@ -17,6 +17,17 @@ use serde_json::{Value, json};
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// `<target dir>/test-output/<name>` (the binary lives in `<target dir>/debug`): where
+/// a browser test leaves its screenshots.
+pub fn output_dir(name: &str) -> PathBuf {
+    let bin = PathBuf::from(super::BIN);
+    let target = bin
+        .parent()
+        .and_then(|profile| profile.parent())
+        .expect("target dir");
+    target.join("test-output").join(name)
+}
+
 /// W3C name of the key that holds an element reference.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 

@@ -1,6 +1,7 @@
 //! Helpers for end-to-end tests that drive the real `smartx` binary.
 #![allow(dead_code)]
 
+pub mod booking;
 pub mod browser;
 pub mod radius;
 
@@ -249,6 +250,7 @@ pub fn html_unescape(s: &str) -> String {
     s.replace("&quot;", "\"")
         .replace("&#x27;", "'")
         .replace("&#39;", "'")
+        .replace("&#38;", "&")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")

@@ -1,0 +1,20 @@
+//! Reservations and appointments: bookable resources per branch (tables; staff, chairs,
+//! rooms), each branch's booking rules, availability, and bookings whose slots the
+//! database keeps from ever overlapping. See docs/reservations.md.
+//!
+//! - `rules`: the rules as values (stay by party size, buffer, notice, hours), the status
+//!   lifecycle;
+//! - `availability`: free start times, pure functions with an injected `now`;
+//! - `settings`, `resources`: what operators configure, as stored;
+//! - `bookings`: create / modify / lifecycle, and the slot rows that refuse overlaps;
+//! - `messages`: the SMS around a booking (editable texts and schedule), queued by the worker.
+
+pub mod availability;
+pub mod bookings;
+pub mod messages;
+pub mod resources;
+pub mod rules;
+pub mod settings;
+
+pub use bookings::{Booking, BookingChange, NewBooking, Source};
+pub use rules::{BookingRules, Status};

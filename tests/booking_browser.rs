@@ -1,0 +1,175 @@
+//! The public booking page in headless Chromium on a phone-sized screen, in Persian and
+//! in English: day → party → time → name and phone → SMS code (console provider) →
+//! confirmation → the customer's link. Screenshots of every step go to
+//! `target/test-output/booking/`. Needs Debian's `chromium` and `chromium-driver`.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Db;
+use common::booking::{branch, full_evening, iso};
+use common::browser::{Browser, output_dir};
+use serde_json::json;
+
+fn otp_from_inbox(db: &Db, phone: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let inbox = db.ok(&["sms", "inbox", "--phone", phone, "--limit", "1"]);
+        if let Some(code) = inbox.lines().nth(1).and_then(|row| {
+            row.split(|c: char| !c.is_ascii_digit())
+                .rfind(|w| w.len() == 5)
+                .map(str::to_string)
+        }) {
+            return code;
+        }
+        assert!(Instant::now() < deadline, "no SMS for {phone}: {inbox}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// What every step must get right: the bundled font, no sideways scrolling, the page's
+/// direction, and controls big enough for a thumb.
+fn check_layout(browser: &Browser, dir: &str, what: &str) {
+    browser.wait_for(
+        "[...document.fonts].some(f => f.family.replace(/\"/g, '') === 'Vazirmatn' && f.status === 'loaded')",
+        Duration::from_secs(10),
+        &format!("the Vazirmatn font on the {what}"),
+    );
+    let report = browser.js(
+        r#"
+        const doc = document.documentElement;
+        const problems = [];
+        if (doc.scrollWidth > window.innerWidth) problems.push(`scrolls sideways: ${doc.scrollWidth}`);
+        if (doc.dir !== arguments[0]) problems.push(`dir is ${doc.dir}`);
+        for (const el of document.querySelectorAll('button, select, input:not([type=hidden]), .time')) {
+            const r = el.getBoundingClientRect();
+            if (r.height < 44) problems.push(`${el.tagName}#${el.id} is ${r.height}px high`);
+            if (r.right > window.innerWidth + 1 || r.left < -1) problems.push(`${el.tagName}#${el.id} leaves the screen`);
+        }
+        for (const el of document.querySelectorAll('h1, h2, p, label, button, a, select')) {
+            const font = getComputedStyle(el).fontFamily;
+            if (!font.replace(/"/g, '').startsWith('Vazirmatn')) problems.push(`${el.tagName} uses ${font}`);
+        }
+        return problems;
+        "#,
+        json!([dir]),
+    );
+    let problems = report.as_array().cloned().unwrap_or_default();
+    assert!(problems.is_empty(), "{what}: {problems:?}");
+}
+
+/// Books tomorrow for four at the `time_index`-th free time; returns tomorrow's day key.
+fn book(
+    browser: &Browser,
+    db: &Db,
+    http: &str,
+    lang: &str,
+    time_index: usize,
+    phone: &str,
+) -> String {
+    let dir = if lang == "fa" { "rtl" } else { "ltr" };
+    let shot = |n: &str| browser.screenshot(&format!("{lang}-{n}.png"));
+    browser.goto(&format!("http://{http}/book/1?lang={lang}"));
+    browser.wait_page("document.querySelector('#date')", "the first step");
+    check_layout(browser, dir, "day and party step");
+    // Tomorrow, four people.
+    let tomorrow = browser.js(
+        "return document.querySelector('#date').options[1].value;",
+        json!([]),
+    );
+    browser.js(
+        "document.querySelector('#date').selectedIndex = 1; document.querySelector('#party').value = '4';",
+        json!([]),
+    );
+    shot("1-choose");
+    browser.click("form button[type=submit]");
+    browser.wait_page("document.querySelector('.times')", "the free times");
+    check_layout(browser, dir, "times step");
+    shot("2-times");
+    browser.click(&format!(".times li:nth-child({}) a", time_index + 1));
+    browser.wait_page("document.querySelector('#phone')", "the details step");
+    browser.type_into(
+        "#name",
+        if lang == "fa" {
+            "سارا محمدی"
+        } else {
+            "Sara Mohammadi"
+        },
+    );
+    browser.type_into("#phone", "0912");
+    browser.click("form button[type=submit]");
+    browser.wait_page(
+        "document.querySelector('#phone-error')",
+        "the bad-number message",
+    );
+    check_layout(browser, dir, "details step with an error");
+    shot("3-details-error");
+    browser.type_into("#phone", phone);
+    shot("3-details");
+    browser.click("form button[type=submit]");
+    browser.wait_page("document.querySelector('#code')", "the code step");
+    check_layout(browser, dir, "code step");
+    shot("4-code");
+    browser.type_into("#code", &otp_from_inbox(db, phone));
+    browser.click("form button[type=submit]");
+    browser.wait_page("document.querySelector('.tick')", "the confirmation");
+    check_layout(browser, dir, "confirmation");
+    shot("5-done");
+    browser.click("#manage");
+    browser.wait_page(
+        "document.querySelector('#status')",
+        "the booking's own page",
+    );
+    check_layout(browser, dir, "manage page");
+    shot("6-manage");
+    browser.click("#confirm");
+    browser.wait_page("document.querySelector('.ok')", "the confirmed notice");
+    shot("7-confirmed");
+    tomorrow.as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn booking_page_in_a_phone_browser_fa_and_en() {
+    let db = Db::sqlite();
+    branch(
+        &db,
+        "Vali-Asr",
+        &[("1", "4", ""), ("2", "4", "1"), ("3", "8", "")],
+        "00:00-24:00",
+    );
+    let server = db.serve(&[]);
+    let http = server.http.clone().unwrap();
+    let browser = Browser::start(&output_dir("booking"), 390, 844);
+    let day = book(&browser, &db, &http, "fa", 76, "09121234567");
+    book(&browser, &db, &http, "en", 80, "09351234567");
+    let date = iso(&day);
+    // A full evening elsewhere: the times page offers the waitlist.
+    full_evening(&db, &date);
+    for lang in ["fa", "en"] {
+        browser.goto(&format!(
+            "http://{http}/book/2/times?date={day}&party=2&lang={lang}"
+        ));
+        browser.wait_page("document.querySelector('.waitlist')", "the waitlist times");
+        check_layout(
+            &browser,
+            if lang == "fa" { "rtl" } else { "ltr" },
+            "waitlist times",
+        );
+        browser.screenshot(&format!("{lang}-8-waitlist.png"));
+    }
+    let list = db.ok(&["booking", "list", "--branch", "Vali-Asr", "--date", &date]);
+    let rows: Vec<&str> = list.lines().filter(|l| l.contains("confirmed")).collect();
+    assert_eq!(rows.len(), 2, "{list}");
+    assert!(
+        rows[0].contains("19:00") && rows[0].contains("+989121234567"),
+        "{list}"
+    );
+    assert!(
+        rows[1].contains("20:00") && rows[1].contains("+989351234567"),
+        "{list}"
+    );
+    drop(browser);
+    drop(server);
+    db.cleanup();
+}
