@@ -28,7 +28,8 @@ pub fn router(state: AppState) -> Router {
             state.store.clone(),
             state.sms_webhook_key.clone(),
         ))
-        .merge(portal::router(state.store))
+        .merge(portal::router(state.store.clone()))
+        .merge(panel::router(state.store))
 }
 
 /// Ready = the database answers; load balancers stop sending traffic otherwise.

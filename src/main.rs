@@ -85,6 +85,9 @@ enum Command {
     Bench(commands::bench::BenchCommand),
     /// RouterOS script and hotspot login pages that point a MikroTik at smartx
     RouterConfig(commands::router_config::RouterConfigArgs),
+    /// People of the owners' panel: platform operators, signing users out
+    #[command(subcommand)]
+    Admin(commands::admin::AdminCommand),
     /// SMS: the development inbox, the outbox, queuing a message (see docs/sms.md)
     #[command(subcommand)]
     Sms(commands::sms::SmsCommand),
@@ -200,6 +203,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Voucher(c) => c.run(&config).await,
             Command::RouterConfig(c) => c.run(&config).await,
             Command::Sms(c) => c.run(&config).await,
+            Command::Admin(c) => c.run(&config).await,
         }
     })
 }

@@ -1,5 +1,5 @@
-//! CSRF protection for the portal's forms: a random token in a SameSite cookie that
-//! every POST must echo (double submit), compared in constant time.
+//! CSRF protection for the portal's (and the owners' panel's) forms: a random token in
+//! a SameSite cookie that every POST must echo (double submit), compared in constant time.
 
 use axum::http::HeaderMap;
 use rand::Rng;
@@ -15,7 +15,12 @@ pub fn new_token() -> String {
 }
 
 pub fn cookie(token: &str) -> String {
-    format!("{COOKIE}={token}; Path=/hotspot; HttpOnly; SameSite=Lax; Max-Age=3600")
+    cookie_at(token, "/hotspot", 3600)
+}
+
+/// The token's cookie for the pages under `path`, kept `max_age` seconds.
+pub fn cookie_at(token: &str, path: &str, max_age: i64) -> String {
+    format!("{COOKIE}={token}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age}")
 }
 
 pub fn token_from(headers: &HeaderMap) -> Option<String> {

@@ -7,9 +7,9 @@
 //! `/hotspot/verify` → a page that posts `username`/`password` to the router's
 //! `link-login-only` (CHAP computed here) → the router asks `radiusd`.
 
-mod csrf;
+pub mod csrf;
 pub mod handoff;
-mod i18n;
+pub mod i18n;
 mod pages;
 
 use axum::Router;
