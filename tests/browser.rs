@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use common::browser::{Browser, FakeRouter, RouterHit, form_decode};
 use common::radius::SECRET;
-use common::{BIN, Db, form_encode};
+use common::{BIN, Db, form_encode, otp_from_inbox};
 use serde_json::json;
 
 // What RouterOS puts in $(chap-id) / $(chap-challenge): octal escapes.
@@ -30,28 +30,6 @@ fn out_dir() -> PathBuf {
         .and_then(|profile| profile.parent())
         .expect("target dir");
     target.join("test-output").join("browser")
-}
-
-/// The code in the newest console SMS to `phone` (the last run of digits in the text).
-fn otp_from_inbox(db: &Db, phone: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let inbox = db.ok(&["sms", "inbox", "--phone", phone, "--limit", "1"]);
-        let code = inbox.lines().nth(1).and_then(|row| {
-            row.split(|c: char| !c.is_ascii_digit())
-                .rfind(|w| !w.is_empty())
-                .filter(|w| (4..=10).contains(&w.len()))
-                .map(str::to_string)
-        });
-        if let Some(code) = code {
-            return code;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no SMS reached the console inbox of {phone}: {inbox}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 /// What a polished phone page must get right, whatever the language: the bundled font

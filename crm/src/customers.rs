@@ -237,6 +237,9 @@ pub async fn set_group_of(
     actor: Actor,
 ) -> Result<Customer> {
     let before = by_id(store, tenant, id).await?;
+    if before.group_id == Some(group_id) {
+        return Ok(before);
+    }
     let mut tx = store.pool().begin().await?;
     let done = sqlx::query(
         "UPDATE customers SET group_id = $3 WHERE id = $1 AND tenant_id = $2 \
@@ -284,6 +287,9 @@ pub async fn set_disabled_of(
     actor: Actor,
 ) -> Result<Customer> {
     let before = by_id(store, tenant, id).await?;
+    if before.disabled == disabled {
+        return Ok(before);
+    }
     let mut tx = store.pool().begin().await?;
     sqlx::query("UPDATE customers SET disabled = $3 WHERE id = $1 AND tenant_id = $2")
         .bind(id)

@@ -36,11 +36,11 @@ pub struct PanelState {
     pub store: Store,
 }
 
-/// The panel's routes, nested under [`BASE`].
+/// The panel's routes, all under [`BASE`].
 pub fn router(store: Store) -> Router {
     let state = PanelState { store };
     let pages = routes::build(state.clone()).route(
-        "/assets/panel.css",
+        "/panel/assets/panel.css",
         get(|| async {
             (
                 [
@@ -52,5 +52,5 @@ pub fn router(store: Store) -> Router {
                 .into_response()
         }),
     );
-    Router::new().nest(BASE, pages.with_state(state))
+    pages.with_state(state)
 }

@@ -8,7 +8,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
-use crate::{PanelState, audit_page, customers, dashboard, guard, login, people};
+use crate::{BASE, PanelState, audit_page, customers, dashboard, guard, login, people};
 
 /// What a route requires before its handler runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,10 +108,13 @@ pub fn table() -> Vec<RouteInfo> {
     rows().into_iter().map(|r| r.info).collect()
 }
 
-/// The router: each row wrapped in the guard with its need.
+/// The router: each row under [`BASE`], wrapped in the guard with its need.
 pub(crate) fn build(state: PanelState) -> Router<PanelState> {
     rows().into_iter().fold(Router::new(), |router, row| {
         let layer = from_fn_with_state((state.clone(), row.info.need), guard::guard);
-        router.route(row.info.path, row.handler.layer(layer))
+        router.route(
+            &format!("{BASE}{}", row.info.path),
+            row.handler.layer(layer),
+        )
     })
 }

@@ -316,3 +316,25 @@ pub fn http_request(
         body: body.to_string(),
     }
 }
+
+/// The code in the newest console SMS to `phone` (the last run of digits in the text).
+pub fn otp_from_inbox(db: &Db, phone: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let inbox = db.ok(&["sms", "inbox", "--phone", phone, "--limit", "1"]);
+        let code = inbox.lines().nth(1).and_then(|row| {
+            row.split(|c: char| !c.is_ascii_digit())
+                .rfind(|w| !w.is_empty())
+                .filter(|w| (4..=10).contains(&w.len()))
+                .map(str::to_string)
+        });
+        if let Some(code) = code {
+            return code;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no SMS reached the console inbox of {phone}: {inbox}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
