@@ -315,6 +315,43 @@ pub async fn set_disabled_of(
     by_id(store, tenant, id).await
 }
 
+/// A customer for [`insert_many`] (imports, benchmarks).
+#[derive(Debug, Clone)]
+pub struct NewCustomer {
+    pub phone: Phone,
+    pub name: Option<String>,
+    pub created_at: i64,
+}
+
+/// Inserts customers in the tenant's default group, many rows per statement, all in
+/// one transaction; phones already there are skipped. Returns how many were added.
+pub async fn insert_many(store: &Store, tenant: &Tenant, rows: &[NewCustomer]) -> Result<u64> {
+    let group = groups::default_group(store, tenant).await?;
+    let mut added = 0;
+    let mut tx = store.pool().begin().await?;
+    // 5 parameters a row stays far below SQLite's (32,766) and PostgreSQL's (65,535) limits.
+    for chunk in rows.chunks(500) {
+        let mut sql = String::from(
+            "INSERT INTO customers (tenant_id, phone, name, group_id, created_at) VALUES ",
+        );
+        crate::accounting::Params::new(store.backend()).push_rows(&mut sql, chunk.len(), 5);
+        sql.push_str(" ON CONFLICT (tenant_id, phone) DO NOTHING");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for row in chunk {
+            query = query
+                .bind(tenant.id)
+                .bind(row.phone.e164().to_string())
+                .bind(row.name.as_deref().map(text::normalize_name))
+                .bind(group.id)
+                .bind(row.created_at);
+        }
+        added += query.execute(&mut *tx).await?.rows_affected();
+    }
+    generations::bump(&mut *tx, Generation::Subscribers).await?;
+    tx.commit().await?;
+    Ok(added)
+}
+
 /// One page of the panel's customer list. Without a search: newest first, pages by id.
 /// With one: a number searches phones by prefix (ordered by phone), anything else names
 /// by prefix (ordered by name). Each walks an index range and stops after `limit` rows,
@@ -424,7 +461,8 @@ pub async fn page(store: &Store, tenant: &Tenant, query: &PageQuery) -> Result<P
                 .await?
         }
         Search::Name(prefix) => {
-            // The cursor is "name<TAB>id": names repeat, ids break the tie.
+            // The cursor is "name<TAB>id": names repeat, ids break the tie. A row-value
+            // comparison keeps SQLite walking the index (an OR made it scan the range).
             let (after_name, after_id) = after
                 .and_then(|a| a.split_once('\t'))
                 .and_then(|(n, i)| Some((n.to_string(), i.parse::<i64>().ok()?)))
@@ -433,13 +471,13 @@ pub async fn page(store: &Store, tenant: &Tenant, query: &PageQuery) -> Result<P
                 Backend::Sqlite => concat!(
                     select!(),
                     " WHERE c.tenant_id = $1 AND c.name >= $2 AND c.name < $3 \
-                     AND (c.name > $4 OR (c.name = $4 AND c.id > $5)) \
+                     AND (c.name, c.id) > ($4, $5) \
                      ORDER BY c.name, c.id LIMIT $6"
                 ),
                 Backend::Postgres => concat!(
                     select!(),
                     " WHERE c.tenant_id = $1 AND c.name LIKE $2 || '%' AND $3 <> '' \
-                     AND (c.name > $4 OR (c.name = $4 AND c.id > $5)) \
+                     AND (c.name, c.id) > ($4, $5) \
                      ORDER BY c.name, c.id LIMIT $6"
                 ),
             };

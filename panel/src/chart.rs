@@ -31,7 +31,7 @@ pub fn bars(title: &str, bars: &[Bar], value_text: impl Fn(i64) -> String) -> St
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{}" preserveAspectRatio="none">"#,
+        r#"<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{}">"#,
         escape(title)
     );
     let _ = write!(
