@@ -7,6 +7,7 @@ mod common;
 
 use std::collections::HashMap;
 
+use common::radius::{SECRET, radclient};
 use common::{Db, HttpResponse, form_encode, http_request, otp_from_inbox};
 use crm::roles::{BuiltinRole, Permission};
 use panel::{Need, RouteInfo};
@@ -160,18 +161,25 @@ fn select_tenant(c: &mut Client, name: &str) {
     assert_eq!(r.status, 303, "{}", r.body);
 }
 
+/// The ids a walk puts in paths.
+struct Ids<'a> {
+    customer: &'a str,
+    membership: &'a str,
+    session: &'a str,
+    group: &'a str,
+}
+
 /// Fills a route's `{id}` and gives the form fields its handler needs to succeed.
-fn request(
-    route: &RouteInfo,
-    customer: &str,
-    membership: &str,
-    group: &str,
-) -> (String, Vec<(String, String)>) {
-    let path = if route.path.starts_with("/customers/") {
-        route.path.replace("{id}", customer)
+fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
+    let id = if route.path.starts_with("/customers/") {
+        ids.customer
+    } else if route.path.starts_with("/sessions/") {
+        ids.session
     } else {
-        route.path.replace("{id}", membership)
+        ids.membership
     };
+    let path = route.path.replace("{id}", id);
+    let group = ids.group;
     let fields = match route.path {
         "/customers/{id}/group" => vec![("group".to_string(), group.to_string())],
         "/people" => vec![
@@ -218,14 +226,61 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
             "--phone",
             "09129990001",
         ]);
+        // A router whose incoming (CoA) port nobody listens on, and one guest online.
+        let closed = std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        db.ok(&[
+            "nas",
+            "add",
+            "--name",
+            "hq",
+            "--address",
+            "127.0.0.1",
+            "--secret",
+            SECRET,
+            "--coa-port",
+            &closed.to_string(),
+        ]);
+        db.ok(&[
+            "account",
+            "add",
+            "--username",
+            "staff1",
+            "--password",
+            "pw-1",
+            "--group",
+            "staff",
+        ]);
         let server = db.serve(&[]);
         let http = server.http.clone().unwrap();
+        let acct = server.radius_acct.clone().unwrap();
+        let start = "Acct-Status-Type=Start,User-Name=staff1,Acct-Session-Id=9100001,Framed-IP-Address=10.5.50.9";
+        assert!(
+            radclient(&acct, "acct", start).received("Accounting-Response"),
+            "[{l}]"
+        );
+        let session = db
+            .ok(&["sessions", "list", "--online"])
+            .lines()
+            .find(|row| row.contains("9100001"))
+            .and_then(|row| row.split_whitespace().next())
+            .expect("the session is listed")
+            .to_string();
 
         // Nobody signed in: every non-public route sends to the login page.
         let mut anon = Client::new(&http);
         anon.get("/panel/login");
         for route in table.iter().filter(|r| r.need != Need::Public) {
-            let (path, fields) = request(route, "1", "1", "1");
+            let ones = Ids {
+                customer: "1",
+                membership: "1",
+                session: "1",
+                group: "1",
+            };
+            let (path, fields) = request(route, &ones);
             let r = call(&mut anon, route, &path, &fields);
             assert_eq!(r.status, 303, "[{l}] {} {path}", route.method);
             assert_eq!(location(&r), "/panel/login", "[{l}] {path}");
@@ -324,7 +379,13 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                     // Signing out or in again is not a permission question.
                     Need::Signed | Need::Public => continue,
                 };
-                let (path, fields) = request(route, &customer, &spare_id, &group);
+                let ids = Ids {
+                    customer: &customer,
+                    membership: &spare_id,
+                    session: &session,
+                    group: &group,
+                };
+                let (path, fields) = request(route, &ids);
                 let r = call(&mut c, route, &path, &fields);
                 if expect_allowed {
                     assert!(
@@ -352,9 +413,17 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
             }
             if *role == BuiltinRole::Owner {
                 // Another tenant's ids are not found, on every route that takes one.
-                for route in table.iter().filter(|r| r.path.contains("{id}")) {
-                    let (path, fields) =
-                        request(route, &rival_customers[0], &rival_members[0], &group);
+                for route in table
+                    .iter()
+                    .filter(|r| r.path.contains("{id}") && !r.path.starts_with("/sessions/"))
+                {
+                    let ids = Ids {
+                        customer: &rival_customers[0],
+                        membership: &rival_members[0],
+                        session: &session,
+                        group: &group,
+                    };
+                    let (path, fields) = request(route, &ids);
                     let r = call(&mut c, route, &path, &fields);
                     assert_eq!(r.status, 404, "[{l}] {} {path}: {}", route.method, r.body);
                 }
@@ -405,6 +474,32 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                 assert_eq!(location(&c.get("/panel/")), "/panel/login", "[{l}] revoked");
             }
         }
+
+        // Sessions of the default tenant, from the rival tenant: not found.
+        select_tenant(&mut op, "rival");
+        for route in table
+            .iter()
+            .filter(|r| r.path.starts_with("/sessions/{id}"))
+        {
+            let path = format!("/panel{}", route.path.replace("{id}", &session));
+            let r = call(&mut op, route, &path, &[]);
+            assert_eq!(r.status, 404, "[{l}] {} {path}", route.method);
+        }
+        assert!(!op.get("/panel/sessions").body.contains("staff1"), "[{l}]");
+        select_tenant(&mut op, "default");
+        let online = op.get("/panel/sessions?lang=en");
+        assert!(online.body.contains("staff1"), "[{l}] {}", online.body);
+        let r = op.post(&format!("/panel/sessions/{session}/disconnect"), &[]);
+        assert!(
+            location(&r).starts_with("/panel/sessions?done="),
+            "[{l}] {}",
+            location(&r)
+        );
+        assert!(
+            op.get("/panel/audit?lang=en")
+                .body
+                .contains("Session disconnected")
+        );
 
         // Revocation from the host signs a person out everywhere.
         let staff_phone = &phones[3].1;

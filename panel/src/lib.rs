@@ -17,6 +17,7 @@ mod i18n;
 mod login;
 mod people;
 mod routes;
+mod sessions;
 mod view;
 
 use axum::Router;

@@ -8,7 +8,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
-use crate::{BASE, PanelState, audit_page, customers, dashboard, guard, login, people};
+use crate::{BASE, PanelState, audit_page, customers, dashboard, guard, login, people, sessions};
 
 /// What a route requires before its handler runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +95,12 @@ fn rows() -> Vec<Row> {
             "/customers/{id}/group",
             Tenant(EditCustomers),
             customers::set_group,
+        ),
+        get("/sessions", Tenant(ViewSessions), sessions::list),
+        post(
+            "/sessions/{id}/disconnect",
+            Tenant(DisconnectSessions),
+            sessions::disconnect,
         ),
         get("/people", Tenant(ManagePeople), people::list),
         post("/people", Tenant(ManagePeople), people::add),

@@ -61,6 +61,7 @@ impl Frame {
         let entries = [
             (t.nav_dashboard, "/", Permission::ViewDashboard),
             (t.nav_customers, "/customers", Permission::ViewCustomers),
+            (t.nav_sessions, "/sessions", Permission::ViewSessions),
             (t.nav_people, "/people", Permission::ManagePeople),
             (t.nav_audit, "/audit", Permission::ViewAudit),
         ];
