@@ -166,6 +166,7 @@ struct Ids<'a> {
     customer: &'a str,
     membership: &'a str,
     session: &'a str,
+    router: &'a str,
     group: &'a str,
 }
 
@@ -175,11 +176,19 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ids.customer
     } else if route.path.starts_with("/sessions/") {
         ids.session
+    } else if route.path.starts_with("/routers/") {
+        ids.router
     } else {
         ids.membership
     };
-    let path = route.path.replace("{id}", id);
+    let mut path = route.path.replace("{id}", id);
+    if route.path.ends_with("/script") {
+        path.push_str("?portal=http%3A%2F%2F192.0.2.5%3A8080&radius=192.0.2.5");
+    }
     let group = ids.group;
+    // Each allowed add is a new router.
+    static ROUTERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(10);
+    let n = ROUTERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let fields = match route.path {
         "/customers/{id}/group" => vec![("group".to_string(), group.to_string())],
         "/people" => vec![
@@ -187,6 +196,10 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("role".to_string(), "builtin:viewer".to_string()),
         ],
         "/tenants" => vec![("name".to_string(), "made-by-walk".to_string())],
+        "/routers" => vec![
+            ("name".to_string(), format!("walk-{n}")),
+            ("address".to_string(), format!("10.9.0.{n}")),
+        ],
         _ => vec![],
     };
     (format!("/panel{path}"), fields)
@@ -278,6 +291,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                 customer: "1",
                 membership: "1",
                 session: "1",
+                router: "1",
                 group: "1",
             };
             let (path, fields) = request(route, &ones);
@@ -341,6 +355,15 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         );
         assert_eq!(r.status, 200);
         assert!(r.body.contains("value=\"12345\""), "[{l}]");
+        let router = ids_in(&op.get("/panel/routers").body, "routers")[0].clone();
+        let script = op.get(&format!(
+            "/panel/routers/{router}/script?portal=http%3A%2F%2F192.0.2.5%3A8080&radius=192.0.2.5"
+        ));
+        assert_eq!(script.status, 200, "[{l}] {}", script.body);
+        assert!(
+            script.body.contains("/radius") && script.body.contains(SECRET),
+            "[{l}]"
+        );
         let customers_page = op.get("/panel/customers");
         let ours = ids_in(&customers_page.body, "customers");
         assert_eq!(ours.len(), 2, "[{l}] only this tenant's customers");
@@ -383,6 +406,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                     customer: &customer,
                     membership: &spare_id,
                     session: &session,
+                    router: &router,
                     group: &group,
                 };
                 let (path, fields) = request(route, &ids);
@@ -413,14 +437,16 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
             }
             if *role == BuiltinRole::Owner {
                 // Another tenant's ids are not found, on every route that takes one.
-                for route in table
-                    .iter()
-                    .filter(|r| r.path.contains("{id}") && !r.path.starts_with("/sessions/"))
-                {
+                for route in table.iter().filter(|r| {
+                    r.path.contains("{id}")
+                        && !r.path.starts_with("/sessions/")
+                        && !r.path.starts_with("/routers/")
+                }) {
                     let ids = Ids {
                         customer: &rival_customers[0],
                         membership: &rival_members[0],
                         session: &session,
+                        router: &router,
                         group: &group,
                     };
                     let (path, fields) = request(route, &ids);

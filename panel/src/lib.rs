@@ -16,6 +16,7 @@ mod guard;
 mod i18n;
 mod login;
 mod people;
+mod routers;
 mod routes;
 mod sessions;
 mod view;

@@ -8,7 +8,9 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
-use crate::{BASE, PanelState, audit_page, customers, dashboard, guard, login, people, sessions};
+use crate::{
+    BASE, PanelState, audit_page, customers, dashboard, guard, login, people, routers, sessions,
+};
 
 /// What a route requires before its handler runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +104,9 @@ fn rows() -> Vec<Row> {
             Tenant(DisconnectSessions),
             sessions::disconnect,
         ),
+        get("/routers", Tenant(ViewRouters), routers::list),
+        post("/routers", Tenant(EditRouters), routers::add),
+        get("/routers/{id}/script", Tenant(EditRouters), routers::script),
         get("/people", Tenant(ManagePeople), people::list),
         post("/people", Tenant(ManagePeople), people::add),
         post("/people/{id}/remove", Tenant(ManagePeople), people::remove),

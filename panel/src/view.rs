@@ -62,6 +62,7 @@ impl Frame {
             (t.nav_dashboard, "/", Permission::ViewDashboard),
             (t.nav_customers, "/customers", Permission::ViewCustomers),
             (t.nav_sessions, "/sessions", Permission::ViewSessions),
+            (t.nav_routers, "/routers", Permission::ViewRouters),
             (t.nav_people, "/people", Permission::ManagePeople),
             (t.nav_audit, "/audit", Permission::ViewAudit),
         ];
