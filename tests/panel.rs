@@ -167,6 +167,7 @@ struct Ids<'a> {
     membership: &'a str,
     session: &'a str,
     router: &'a str,
+    batch: &'a str,
     group: &'a str,
 }
 
@@ -178,6 +179,8 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ids.session
     } else if route.path.starts_with("/routers/") {
         ids.router
+    } else if route.path.starts_with("/vouchers/") {
+        ids.batch
     } else {
         ids.membership
     };
@@ -196,6 +199,10 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("role".to_string(), "builtin:viewer".to_string()),
         ],
         "/tenants" => vec![("name".to_string(), "made-by-walk".to_string())],
+        "/vouchers" => vec![
+            ("group".to_string(), "guests".to_string()),
+            ("count".to_string(), "1".to_string()),
+        ],
         "/routers" => vec![
             ("name".to_string(), format!("walk-{n}")),
             ("address".to_string(), format!("10.9.0.{n}")),
@@ -292,6 +299,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                 membership: "1",
                 session: "1",
                 router: "1",
+                batch: "1",
                 group: "1",
             };
             let (path, fields) = request(route, &ones);
@@ -356,6 +364,11 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         assert_eq!(r.status, 200);
         assert!(r.body.contains("value=\"12345\""), "[{l}]");
         let router = ids_in(&op.get("/panel/routers").body, "routers")[0].clone();
+        let r = op.post("/panel/vouchers", &[("group", "guests"), ("count", "3")]);
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let batch = ids_in(&op.get("/panel/vouchers").body, "vouchers")[0].clone();
+        let cards = op.get(&format!("/panel/vouchers/{batch}/print"));
+        assert_eq!(cards.status, 200, "[{l}]");
         let script = op.get(&format!(
             "/panel/routers/{router}/script?portal=http%3A%2F%2F192.0.2.5%3A8080&radius=192.0.2.5"
         ));
@@ -407,6 +420,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                     membership: &spare_id,
                     session: &session,
                     router: &router,
+                    batch: &batch,
                     group: &group,
                 };
                 let (path, fields) = request(route, &ids);
@@ -439,14 +453,16 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                 // Another tenant's ids are not found, on every route that takes one.
                 for route in table.iter().filter(|r| {
                     r.path.contains("{id}")
-                        && !r.path.starts_with("/sessions/")
-                        && !r.path.starts_with("/routers/")
+                        && !["/sessions/", "/routers/", "/vouchers/"]
+                            .iter()
+                            .any(|p| r.path.starts_with(p))
                 }) {
                     let ids = Ids {
                         customer: &rival_customers[0],
                         membership: &rival_members[0],
                         session: &session,
                         router: &router,
+                        batch: &batch,
                         group: &group,
                     };
                     let (path, fields) = request(route, &ids);
@@ -501,13 +517,23 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
             }
         }
 
-        // Sessions of the default tenant, from the rival tenant: not found.
+        // Sessions, routers and vouchers exist only in the default tenant: from the
+        // rival tenant their ids are not found.
         select_tenant(&mut op, "rival");
+        let ours_only = ["/sessions/", "/routers/", "/vouchers/"];
         for route in table
             .iter()
-            .filter(|r| r.path.starts_with("/sessions/{id}"))
+            .filter(|r| ours_only.iter().any(|p| r.path.starts_with(p)))
         {
-            let path = format!("/panel{}", route.path.replace("{id}", &session));
+            let id = match route.path.split('/').nth(1) {
+                Some("sessions") => &session,
+                Some("routers") => &router,
+                _ => &batch,
+            };
+            let mut path = format!("/panel{}", route.path.replace("{id}", id));
+            if route.path.ends_with("/script") {
+                path.push_str("?portal=http%3A%2F%2F192.0.2.5%3A8080&radius=192.0.2.5");
+            }
             let r = call(&mut op, route, &path, &[]);
             assert_eq!(r.status, 404, "[{l}] {} {path}", route.method);
         }

@@ -80,6 +80,14 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
     browser.click(".choice");
     browser.wait_page("document.querySelector('svg.chart')", "the dashboard");
 
+    // A router, through the form.
+    browser.goto(&format!("{base}/routers"));
+    browser.wait_page("document.getElementById('address')", "the routers page");
+    browser.type_into("#name", "کافه مرکزی");
+    browser.type_into("#address", "192.0.2.10");
+    submit(&browser, "/panel/routers");
+    browser.wait_page("document.querySelector('form.script')", "the new router");
+
     // A change, so the audit log has something to show.
     browser.goto(&format!("{base}/customers?q=0912"));
     browser.wait_page(
@@ -100,6 +108,8 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             ("dashboard", format!("{base}/?lang={lang}")),
             ("customers", format!("{base}/customers")),
             ("customer", customer.clone()),
+            ("sessions", format!("{base}/sessions")),
+            ("routers", format!("{base}/routers")),
             ("people", format!("{base}/people")),
             ("audit", format!("{base}/audit")),
         ];

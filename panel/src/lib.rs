@@ -20,6 +20,7 @@ mod routers;
 mod routes;
 mod sessions;
 mod view;
+mod vouchers;
 
 use axum::Router;
 use axum::http::header;

@@ -10,6 +10,7 @@ use crm::roles::Permission;
 
 use crate::{
     BASE, PanelState, audit_page, customers, dashboard, guard, login, people, routers, sessions,
+    vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -107,6 +108,13 @@ fn rows() -> Vec<Row> {
         get("/routers", Tenant(ViewRouters), routers::list),
         post("/routers", Tenant(EditRouters), routers::add),
         get("/routers/{id}/script", Tenant(EditRouters), routers::script),
+        get("/vouchers", Tenant(ViewVouchers), vouchers::list),
+        post("/vouchers", Tenant(CreateVouchers), vouchers::create),
+        get(
+            "/vouchers/{id}/print",
+            Tenant(CreateVouchers),
+            vouchers::print,
+        ),
         get("/people", Tenant(ManagePeople), people::list),
         post("/people", Tenant(ManagePeople), people::add),
         post("/people/{id}/remove", Tenant(ManagePeople), people::remove),
