@@ -181,6 +181,8 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ids.router
     } else if route.path.starts_with("/vouchers/") {
         ids.batch
+    } else if route.path.starts_with("/groups/") {
+        ids.group
     } else {
         ids.membership
     };
@@ -199,6 +201,7 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("role".to_string(), "builtin:viewer".to_string()),
         ],
         "/tenants" => vec![("name".to_string(), "made-by-walk".to_string())],
+        "/groups/{id}" => vec![("rate_limit".to_string(), "2M/8M".to_string())],
         "/vouchers" => vec![
             ("group".to_string(), "guests".to_string()),
             ("count".to_string(), "1".to_string()),
@@ -337,6 +340,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         );
         assert_eq!(r.status, 303, "[{l}] {}", r.body);
         let rival_members = ids_in(&op.get("/panel/people").body, "people");
+        let rival_group = ids_in(&op.get("/panel/groups").body, "groups")[0].clone();
         assert_eq!(rival_members.len(), 1, "[{l}]");
 
         // The operator adds one person per built-in role to the default tenant.
@@ -396,6 +400,20 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         };
 
         let mut staff_client = None;
+        // Group limits: a bad value is refused on the form, a good one shows in the list.
+        let r = op.post(&format!("/panel/groups/{group}"), &[("rate_limit", "2M/8M"), ("daily_data", "lots")]);
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(
+            r.body.contains("role=\"alert\"") && r.body.contains("value=\"lots\""),
+            "[{l}]"
+        );
+        let r = op.post(
+            &format!("/panel/groups/{group}"),
+            &[("rate_limit", "2M/8M"), ("daily_data", "1G"), ("devices", "2")],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        assert!(op.get("/panel/groups").body.contains(">1G<"), "[{l}]");
+
         // Each role against every tenant route: allowed exactly where its permissions say.
         for (role, phone) in &phones {
             let mut c = sign_in(&db, &http, phone);
@@ -463,7 +481,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                         session: &session,
                         router: &router,
                         batch: &batch,
-                        group: &group,
+                        group: &rival_group,
                     };
                     let (path, fields) = request(route, &ids);
                     let r = call(&mut c, route, &path, &fields);

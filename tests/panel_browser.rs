@@ -88,6 +88,14 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
     submit(&browser, "/panel/routers");
     browser.wait_page("document.querySelector('form.script')", "the new router");
 
+    // A batch of vouchers: straight to its printable cards.
+    browser.goto(&format!("{base}/vouchers"));
+    browser.wait_page("document.getElementById('count')", "the vouchers page");
+    browser.type_into("#count", "۶");
+    submit(&browser, "/panel/vouchers");
+    browser.wait_page("document.title.includes('guests')", "the voucher cards");
+    browser.screenshot("voucher-cards.png");
+
     // A change, so the audit log has something to show.
     browser.goto(&format!("{base}/customers?q=0912"));
     browser.wait_page(
@@ -110,6 +118,8 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             ("customer", customer.clone()),
             ("sessions", format!("{base}/sessions")),
             ("routers", format!("{base}/routers")),
+            ("groups", format!("{base}/groups")),
+            ("vouchers", format!("{base}/vouchers")),
             ("people", format!("{base}/people")),
             ("audit", format!("{base}/audit")),
         ];

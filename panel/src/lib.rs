@@ -12,6 +12,7 @@ mod audit_page;
 mod chart;
 mod customers;
 mod dashboard;
+mod groups;
 mod guard;
 mod i18n;
 mod login;

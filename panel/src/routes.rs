@@ -9,8 +9,8 @@ use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
 use crate::{
-    BASE, PanelState, audit_page, customers, dashboard, guard, login, people, routers, sessions,
-    vouchers,
+    BASE, PanelState, audit_page, customers, dashboard, groups, guard, login, people, routers,
+    sessions, vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -108,6 +108,9 @@ fn rows() -> Vec<Row> {
         get("/routers", Tenant(ViewRouters), routers::list),
         post("/routers", Tenant(EditRouters), routers::add),
         get("/routers/{id}/script", Tenant(EditRouters), routers::script),
+        get("/groups", Tenant(ViewGroups), groups::list),
+        get("/groups/{id}", Tenant(EditGroups), groups::edit),
+        post("/groups/{id}", Tenant(EditGroups), groups::save),
         get("/vouchers", Tenant(ViewVouchers), vouchers::list),
         post("/vouchers", Tenant(CreateVouchers), vouchers::create),
         get(

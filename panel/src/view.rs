@@ -63,6 +63,7 @@ impl Frame {
             (t.nav_customers, "/customers", Permission::ViewCustomers),
             (t.nav_sessions, "/sessions", Permission::ViewSessions),
             (t.nav_routers, "/routers", Permission::ViewRouters),
+            (t.nav_groups, "/groups", Permission::ViewGroups),
             (t.nav_vouchers, "/vouchers", Permission::ViewVouchers),
             (t.nav_people, "/people", Permission::ManagePeople),
             (t.nav_audit, "/audit", Permission::ViewAudit),
