@@ -401,7 +401,10 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
 
         let mut staff_client = None;
         // Group limits: a bad value is refused on the form, a good one shows in the list.
-        let r = op.post(&format!("/panel/groups/{group}"), &[("rate_limit", "2M/8M"), ("daily_data", "lots")]);
+        let r = op.post(
+            &format!("/panel/groups/{group}"),
+            &[("rate_limit", "2M/8M"), ("daily_data", "lots")],
+        );
         assert_eq!(r.status, 200, "[{l}]");
         assert!(
             r.body.contains("role=\"alert\"") && r.body.contains("value=\"lots\""),
@@ -409,7 +412,11 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         );
         let r = op.post(
             &format!("/panel/groups/{group}"),
-            &[("rate_limit", "2M/8M"), ("daily_data", "1G"), ("devices", "2")],
+            &[
+                ("rate_limit", "2M/8M"),
+                ("daily_data", "1G"),
+                ("devices", "2"),
+            ],
         );
         assert_eq!(r.status, 303, "[{l}] {}", r.body);
         assert!(op.get("/panel/groups").body.contains(">1G<"), "[{l}]");

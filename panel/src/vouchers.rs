@@ -52,7 +52,7 @@ pub struct CreateForm {
 async fn render(
     state: &PanelState,
     ctx: &Ctx,
-    form: CreateForm,
+    mut form: CreateForm,
     error: Option<String>,
 ) -> PageResult {
     let locale = ctx.locale();
@@ -70,11 +70,14 @@ async fn render(
             created: view::moment(locale, &zone, b.created_at),
         })
         .collect();
-    let groups = groups::list(&state.store, &ctx.tenant)
-        .await?
-        .into_iter()
-        .map(|g| g.name)
-        .collect();
+    let all = groups::list(&state.store, &ctx.tenant).await?;
+    if form.group.is_empty() {
+        // New guests' group first: what most vouchers are for.
+        if let Some(g) = all.iter().find(|g| g.is_default) {
+            form.group = g.name.clone();
+        }
+    }
+    let groups = all.into_iter().map(|g| g.name).collect();
     Ok(VouchersPage {
         f: Frame::tenant(ctx, t.vouchers_title, "/vouchers"),
         rows,
