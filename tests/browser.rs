@@ -15,21 +15,15 @@ use std::time::{Duration, Instant};
 
 use common::browser::{Browser, FakeRouter, RouterHit, form_decode};
 use common::radius::SECRET;
-use common::{BIN, Db, form_encode, otp_from_inbox};
+use common::{Db, form_encode, otp_from_inbox};
 use serde_json::json;
 
 // What RouterOS puts in $(chap-id) / $(chap-challenge): octal escapes.
 const CHAP_ID: &str = r"\043";
 const CHAP_CHALLENGE: &str = r"\224\164\344\001\272\075\264\114\356\071\036\111\375\057\301\204";
 
-/// `<target dir>/test-output/browser` (the binary lives in `<target dir>/debug`).
 fn out_dir() -> PathBuf {
-    let bin = PathBuf::from(BIN);
-    let target = bin
-        .parent()
-        .and_then(|profile| profile.parent())
-        .expect("target dir");
-    target.join("test-output").join("browser")
+    common::target_path(&["test-output", "browser"])
 }
 
 /// What a polished phone page must get right, whatever the language: the bundled font

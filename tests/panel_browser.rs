@@ -11,18 +11,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::browser::Browser;
-use common::{BIN, Db, otp_from_inbox};
+use common::{Db, otp_from_inbox};
 use serde_json::json;
 
 const OPERATOR: &str = "09120000001";
 
 fn out_dir() -> PathBuf {
-    let bin = PathBuf::from(BIN);
-    let target = bin
-        .parent()
-        .and_then(|profile| profile.parent())
-        .expect("target dir");
-    target.join("screenshots").join("panel")
+    common::target_path(&["screenshots", "panel"])
 }
 
 /// The bundled font is used and nothing but a table scrolls sideways.

@@ -254,26 +254,31 @@ pub async fn add_member(
         RoleRef::Custom(id) => ("custom", Some(id)),
     };
     let mut tx = store.pool().begin().await?;
-    if let Some(id) = custom_id {
-        let ours: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM panel_roles WHERE id = $1 AND tenant_id = $2")
-                .bind(id)
-                .bind(tenant.id)
-                .fetch_optional(&mut *tx)
-                .await?;
+    // Another tenant's role or branch is "not found", like any foreign id.
+    let checks = custom_id
+        .map(|id| {
+            (
+                "SELECT id FROM panel_roles WHERE id = $1 AND tenant_id = $2",
+                id,
+                "role",
+            )
+        })
+        .into_iter()
+        .chain(new.branch_ids.iter().map(|&id| {
+            (
+                "SELECT id FROM branches WHERE id = $1 AND tenant_id = $2",
+                id,
+                "branch",
+            )
+        }));
+    for (sql, id, what) in checks {
+        let ours: Option<i64> = sqlx::query_scalar(sql)
+            .bind(id)
+            .bind(tenant.id)
+            .fetch_optional(&mut *tx)
+            .await?;
         if ours.is_none() {
-            return Err(Error::NotFound(format!("role #{id}")));
-        }
-    }
-    for branch in new.branch_ids {
-        let ours: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM branches WHERE id = $1 AND tenant_id = $2")
-                .bind(branch)
-                .bind(tenant.id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if ours.is_none() {
-            return Err(Error::NotFound(format!("branch #{branch}")));
+            return Err(Error::NotFound(format!("{what} #{id}")));
         }
     }
     let now = clock::now();

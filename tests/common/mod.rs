@@ -13,6 +13,19 @@ use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_smartx");
 
+/// `<target dir>/<parts…>` (the binary lives in `<target dir>/debug`): where tests
+/// leave screenshots and other output for people to look at.
+pub fn target_path(parts: &[&str]) -> PathBuf {
+    let bin = PathBuf::from(BIN);
+    let mut path = bin
+        .parent()
+        .and_then(|profile| profile.parent())
+        .expect("target dir")
+        .to_path_buf();
+    path.extend(parts);
+    path
+}
+
 /// A database for one test, as the binary's flags name it.
 pub struct Db {
     pub args: Vec<String>,
