@@ -201,6 +201,10 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("role".to_string(), "builtin:viewer".to_string()),
         ],
         "/tenants" => vec![("name".to_string(), "made-by-walk".to_string())],
+        "/roles" => vec![
+            ("name".to_string(), format!("role-{n}")),
+            ("permission".to_string(), "view_customers".to_string()),
+        ],
         "/groups/{id}" => vec![("rate_limit".to_string(), "2M/8M".to_string())],
         "/vouchers" => vec![
             ("group".to_string(), "guests".to_string()),
@@ -584,6 +588,45 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         assert_eq!(staff.get("/panel/").status, 200);
         db.ok(&["admin", "revoke", "--phone", staff_phone]);
         assert_eq!(location(&staff.get("/panel/")), "/panel/login", "[{l}]");
+
+        // A custom role: exactly its permissions.
+        let r = op.post(
+            "/panel/roles",
+            &[
+                ("name", "counter"),
+                ("permission", "view_dashboard"),
+                ("permission", "view_customers"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let people = op.get("/panel/people?lang=en");
+        assert!(
+            people.body.contains("See customers"),
+            "[{l}] permissions listed"
+        );
+        let marker = "value=\"custom:";
+        let at = people
+            .body
+            .find(marker)
+            .expect("the custom role is offered")
+            + marker.len();
+        let role_id: String = people.body[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let r = op.post(
+            "/panel/people",
+            &[
+                ("phone", "09120000777"),
+                ("role", &format!("custom:{role_id}")),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let mut counter = sign_in(&db, &http, "09120000777");
+        assert_eq!(counter.get("/panel/customers").status, 200, "[{l}]");
+        assert_eq!(counter.get("/panel/").status, 200, "[{l}]");
+        assert_eq!(counter.get("/panel/sessions").status, 403, "[{l}]");
+        assert_eq!(counter.get("/panel/groups").status, 403, "[{l}]");
 
         // Secure cookies when the request came over TLS through a proxy.
         op.post(

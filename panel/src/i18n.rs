@@ -1,6 +1,6 @@
 //! Every word the panel shows, in Persian and English. Templates hold no text.
 
-use crm::roles::BuiltinRole;
+use crm::roles::{BuiltinRole, Permission};
 use crm::ui::Locale;
 
 pub struct Texts {
@@ -148,6 +148,12 @@ pub struct Texts {
     pub already_member: &'static str,
     pub last_owner: &'static str,
     pub role_operator: &'static str,
+    pub custom_roles: &'static str,
+    pub custom_roles_intro: &'static str,
+    pub role_name_label: &'static str,
+    pub permissions: &'static str,
+    pub create_role: &'static str,
+    pub role_invalid: &'static str,
     // Audit
     pub audit_title: &'static str,
     pub col_when: &'static str,
@@ -301,6 +307,12 @@ pub static FA: Texts = Texts {
     already_member: "این شماره از قبل عضو این مجموعه است.",
     last_owner: "آخرین مالک مجموعه را نمی‌توان حذف کرد.",
     role_operator: "اپراتور سامانه",
+    custom_roles: "نقش‌های ویژه",
+    custom_roles_intro: "اگر هیچ نقش آماده‌ای مناسب نیست، نقشی با همان اجازه‌هایی که لازم است بسازید.",
+    role_name_label: "نام نقش",
+    permissions: "اجازه‌ها",
+    create_role: "ساخت نقش",
+    role_invalid: "نام نقش باید ۱ تا ۶۰ نویسه و غیر از نام نقش‌های آماده باشد.",
     audit_title: "گزارش تغییرات",
     col_when: "زمان",
     col_who: "انجام‌دهنده",
@@ -452,6 +464,12 @@ pub static EN: Texts = Texts {
     already_member: "This number is already a member of this business.",
     last_owner: "The last owner cannot be removed.",
     role_operator: "Platform operator",
+    custom_roles: "Custom roles",
+    custom_roles_intro: "When no built-in role fits, make one with exactly the permissions needed.",
+    role_name_label: "Role name",
+    permissions: "Permissions",
+    create_role: "Create role",
+    role_invalid: "A role name must be 1 to 60 characters and not a built-in role's.",
     audit_title: "Audit log",
     col_when: "When",
     col_who: "Who",
@@ -491,6 +509,41 @@ pub fn role_name(locale: Locale, role: BuiltinRole) -> &'static str {
     }
 }
 
+/// What a permission lets a person do.
+pub fn permission_name(locale: Locale, p: Permission) -> &'static str {
+    use Permission::*;
+    match (locale, p) {
+        (Locale::Fa, ViewDashboard) => "دیدن داشبورد",
+        (Locale::Fa, ViewCustomers) => "دیدن مشتریان",
+        (Locale::Fa, EditCustomers) => "مسدود کردن و تغییر گروه مشتری",
+        (Locale::Fa, ViewSessions) => "دیدن کاربران آنلاین",
+        (Locale::Fa, DisconnectSessions) => "قطع اتصال کاربران",
+        (Locale::Fa, ViewRouters) => "دیدن روترها",
+        (Locale::Fa, EditRouters) => "افزودن روتر و گرفتن اسکریپت",
+        (Locale::Fa, ViewGroups) => "دیدن گروه‌ها",
+        (Locale::Fa, EditGroups) => "تغییر محدودیت‌های گروه",
+        (Locale::Fa, ViewVouchers) => "دیدن کارت‌های اینترنت",
+        (Locale::Fa, CreateVouchers) => "ساخت و چاپ کارت اینترنت",
+        (Locale::Fa, ManagePeople) => "مدیریت همکاران و نقش‌ها",
+        (Locale::Fa, ViewAudit) => "دیدن گزارش تغییرات",
+        (Locale::Fa, ManageTenants) => "ساخت مجموعه",
+        (Locale::En, ViewDashboard) => "See the dashboard",
+        (Locale::En, ViewCustomers) => "See customers",
+        (Locale::En, EditCustomers) => "Block customers, change their group",
+        (Locale::En, ViewSessions) => "See who is online",
+        (Locale::En, DisconnectSessions) => "Disconnect sessions",
+        (Locale::En, ViewRouters) => "See routers",
+        (Locale::En, EditRouters) => "Add routers, get their script",
+        (Locale::En, ViewGroups) => "See groups",
+        (Locale::En, EditGroups) => "Change group limits",
+        (Locale::En, ViewVouchers) => "See vouchers",
+        (Locale::En, CreateVouchers) => "Create and print vouchers",
+        (Locale::En, ManagePeople) => "Manage people and roles",
+        (Locale::En, ViewAudit) => "Read the audit log",
+        (Locale::En, ManageTenants) => "Create businesses",
+    }
+}
+
 /// What an audit action means, for people; unknown actions show as stored.
 pub fn action_name(locale: Locale, action: &str) -> String {
     let known = match (locale, action) {
@@ -499,7 +552,7 @@ pub fn action_name(locale: Locale, action: &str) -> String {
         (Locale::Fa, "customer.group") => "تغییر گروه مشتری",
         (Locale::Fa, "member.add") => "افزودن همکار",
         (Locale::Fa, "member.remove") => "حذف همکار",
-        (Locale::Fa, "role.create") => "ساخت نقش",
+        (Locale::Fa, "role.create") => "ساخت نقش ویژه",
         (Locale::Fa, "tenant.create") => "ساخت مجموعه",
         (Locale::Fa, "session.disconnect") => "قطع اتصال کاربر",
         (Locale::Fa, "nas.add") => "افزودن روتر",

@@ -5,7 +5,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
-use crm::roles::BuiltinRole;
+use std::collections::BTreeSet;
+
+use crm::roles::{BuiltinRole, Permission};
 use crm::staff::{self, NewMember, RoleRef};
 use crm::{branches, roles};
 use serde::Deserialize;
@@ -22,11 +24,20 @@ pub struct Person {
     branches: String,
 }
 
+pub struct CustomRoleRow {
+    name: String,
+    permissions: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "people.html")]
 struct PeoplePage {
     f: Frame,
     people: Vec<Person>,
+    custom_roles: Vec<CustomRoleRow>,
+    /// Form value and label of every permission a tenant may grant.
+    permissions: Vec<(&'static str, &'static str)>,
+    role_error: Option<String>,
     /// Form values: `builtin:owner` / `custom:7`, and the label.
     roles: Vec<(String, String)>,
     branches: Vec<(i64, String)>,
@@ -54,6 +65,16 @@ async fn render(
     ctx: &Ctx,
     form: &AddForm,
     error: Option<String>,
+) -> PageResult {
+    render_with(state, ctx, form, error, None).await
+}
+
+async fn render_with(
+    state: &PanelState,
+    ctx: &Ctx,
+    form: &AddForm,
+    error: Option<String>,
+    role_error: Option<String>,
 ) -> PageResult {
     let store = &state.store;
     let locale = ctx.locale();
@@ -97,12 +118,32 @@ async fn render(
             )
         })
         .collect();
-    for custom in roles::custom_roles(store, &ctx.tenant).await? {
+    let customs = roles::custom_roles(store, &ctx.tenant).await?;
+    let custom_roles = customs
+        .iter()
+        .map(|r| CustomRoleRow {
+            name: r.name.clone(),
+            permissions: r
+                .permissions
+                .iter()
+                .map(|p| i18n::permission_name(locale, *p))
+                .collect::<Vec<_>>()
+                .join("، "),
+        })
+        .collect();
+    for custom in customs {
         role_choices.push((format!("custom:{}", custom.id), custom.name));
     }
     Ok(PeoplePage {
         f: Frame::tenant(ctx, t.people_title, "/people"),
         people,
+        custom_roles,
+        permissions: Permission::ALL
+            .into_iter()
+            .filter(|p| *p != Permission::ManageTenants)
+            .map(|p| (p.name(), i18n::permission_name(locale, p)))
+            .collect(),
+        role_error,
         roles: role_choices,
         branches: all_branches.into_iter().map(|b| (b.id, b.name)).collect(),
         phone: form.phone.clone(),
@@ -171,6 +212,34 @@ pub async fn add(State(state): State<PanelState>, ctx: Ctx, body: axum::body::By
         }
         Err(crm::Error::Conflict(_)) => {
             render(&state, &ctx, &form, Some(t.already_member.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /panel/roles`: a custom role from a name and ticked permissions.
+pub async fn create_role(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let name = pairs
+        .iter()
+        .find(|(k, _)| k == "name")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let permissions: BTreeSet<Permission> = pairs
+        .iter()
+        .filter(|(k, _)| k == "permission")
+        .filter_map(|(_, v)| Permission::from_name(v))
+        .collect();
+    match roles::create_custom(&state.store, &ctx.tenant, name, &permissions, ctx.actor()).await {
+        Ok(_) => Ok(Redirect::to(&format!("{BASE}/people")).into_response()),
+        Err(crm::Error::Invalid(_) | crm::Error::Conflict(_)) => {
+            let t = i18n::texts(ctx.locale());
+            let message = Some(t.role_invalid.to_string());
+            render_with(&state, &ctx, &AddForm::default(), None, message).await
         }
         Err(e) => Err(e.into()),
     }

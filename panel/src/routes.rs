@@ -121,6 +121,7 @@ fn rows() -> Vec<Row> {
         get("/people", Tenant(ManagePeople), people::list),
         post("/people", Tenant(ManagePeople), people::add),
         post("/people/{id}/remove", Tenant(ManagePeople), people::remove),
+        post("/roles", Tenant(ManagePeople), people::create_role),
         get("/audit", Tenant(ViewAudit), audit_page::list),
     ]
 }
