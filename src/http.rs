@@ -29,7 +29,8 @@ pub fn router(state: AppState) -> Router {
             state.sms_webhook_key.clone(),
         ))
         .merge(portal::router(state.store.clone()))
-        .merge(booking::router(state.store))
+        .merge(booking::router(state.store.clone()))
+        .merge(panel::router(state.store))
 }
 
 /// Ready = the database answers; load balancers stop sending traffic otherwise.

@@ -94,6 +94,9 @@ enum Command {
     /// Reservations: bookings, free times, booking settings (see docs/reservations.md)
     #[command(subcommand)]
     Booking(commands::booking::BookingCommand),
+    /// People of the owners' panel: platform operators, signing users out
+    #[command(subcommand)]
+    Admin(commands::admin::AdminCommand),
     /// SMS: the development inbox, the outbox, queuing a message (see docs/sms.md)
     #[command(subcommand)]
     Sms(commands::sms::SmsCommand),
@@ -216,6 +219,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Branch(c) => c.run(&config).await,
             Command::Table(c) => c.run(&config).await,
             Command::Booking(c) => c.run(&config).await,
+            Command::Admin(c) => c.run(&config).await,
         }
     })
 }

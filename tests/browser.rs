@@ -14,34 +14,12 @@ use std::time::{Duration, Instant};
 
 use common::browser::{Browser, FakeRouter, RouterHit, form_decode, output_dir};
 use common::radius::SECRET;
-use common::{Db, form_encode};
+use common::{Db, form_encode, otp_from_inbox};
 use serde_json::json;
 
 // What RouterOS puts in $(chap-id) / $(chap-challenge): octal escapes.
 const CHAP_ID: &str = r"\043";
 const CHAP_CHALLENGE: &str = r"\224\164\344\001\272\075\264\114\356\071\036\111\375\057\301\204";
-
-/// The code in the newest console SMS to `phone` (the last run of digits in the text).
-fn otp_from_inbox(db: &Db, phone: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let inbox = db.ok(&["sms", "inbox", "--phone", phone, "--limit", "1"]);
-        let code = inbox.lines().nth(1).and_then(|row| {
-            row.split(|c: char| !c.is_ascii_digit())
-                .rfind(|w| !w.is_empty())
-                .filter(|w| (4..=10).contains(&w.len()))
-                .map(str::to_string)
-        });
-        if let Some(code) = code {
-            return code;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no SMS reached the console inbox of {phone}: {inbox}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 /// What a polished phone page must get right, whatever the language: the bundled font
 /// is in use, nothing scrolls sideways, numbers are typed left to right, and every

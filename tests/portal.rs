@@ -5,7 +5,7 @@
 mod common;
 
 use common::radius::{SECRET, exchange, radclient, socket};
-use common::{Db, HttpResponse, form_encode, http_request};
+use common::{Db, HttpResponse, form_encode, http_request, otp_from_inbox};
 use radiusd::packet::dictionary::{self as attr, mikrotik};
 use radiusd::packet::{Code, Packet, PacketBuilder};
 
@@ -95,20 +95,6 @@ fn arrive<'a>(db: &Db, http: &'a str) -> Guest<'a> {
     guest.cookie = set_cookie.split(';').next().unwrap().to_string();
     guest.csrf = page.hidden("csrf").expect("csrf field");
     guest
-}
-
-fn otp_from_inbox(db: &Db, phone: &str) -> String {
-    for _ in 0..50 {
-        let inbox = db.ok(&["sms", "inbox", "--phone", phone, "--limit", "1"]);
-        if let Some(code) = inbox
-            .split(|c: char| !c.is_ascii_digit())
-            .find(|w| w.len() == 5)
-        {
-            return code.to_string();
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("no SMS reached the console inbox of {phone}");
 }
 
 #[test]

@@ -86,6 +86,13 @@ impl Zone {
         let date = ts.to_zoned(self.0.clone()).date();
         i64::from(date.year()) * 10_000 + i64::from(date.month()) * 100 + i64::from(date.day())
     }
+
+    /// Seconds east of UTC at `unix` (Tehran: 12 600), for bucketing by local day in SQL.
+    pub fn offset_seconds(&self, unix: i64) -> i64 {
+        jiff::Timestamp::from_second(unix)
+            .map(|ts| i64::from(self.0.to_offset(ts).seconds()))
+            .unwrap_or(0)
+    }
 }
 
 impl Zone {

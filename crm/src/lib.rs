@@ -7,6 +7,7 @@
 
 pub mod accounting;
 pub mod accounts;
+pub mod audit;
 pub mod branches;
 pub mod clock;
 pub mod club;
@@ -22,9 +23,12 @@ pub mod otp;
 pub mod phone;
 pub mod ratelimit;
 pub mod reservations;
+pub mod roles;
 pub mod secret;
 pub mod sessions;
 pub mod sms;
+pub mod staff;
+pub mod stats;
 pub mod store;
 pub mod tenants;
 #[cfg(feature = "testing")]
@@ -34,6 +38,7 @@ pub mod ui;
 pub mod units;
 pub mod usage;
 pub mod vouchers;
+pub mod web_sessions;
 
 pub use error::{Error, Result};
 pub use store::{Backend, Store, StoreConfig};

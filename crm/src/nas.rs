@@ -7,6 +7,7 @@ use ipnetwork::IpNetwork;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::audit::{self, Actor, Change};
 use crate::error::{Error, Result, conflict_if_unique};
 use crate::generations::{self, Generation};
 use crate::secret::Secret;
@@ -78,6 +79,15 @@ pub fn parse_address(text: &str) -> Result<IpNetwork> {
 }
 
 pub async fn add(store: &Store, tenant: &Tenant, new: NewNas) -> Result<Nas> {
+    add_by(store, tenant, new, None).await
+}
+
+/// [`add`], recording in the audit log who did it.
+pub async fn add_audited(store: &Store, tenant: &Tenant, new: NewNas, actor: Actor) -> Result<Nas> {
+    add_by(store, tenant, new, Some(actor)).await
+}
+
+async fn add_by(store: &Store, tenant: &Tenant, new: NewNas, actor: Option<Actor>) -> Result<Nas> {
     let name = new.name.trim();
     if name.is_empty() || name.len() > 64 {
         return Err(Error::invalid("NAS name must be 1 to 64 characters"));
@@ -119,7 +129,41 @@ pub async fn add(store: &Store, tenant: &Tenant, new: NewNas) -> Result<Nas> {
             })
         })?;
     generations::bump(&mut *tx, Generation::Nas).await?;
+    let nas = Nas::from_row(&row)?;
+    if let Some(actor) = actor {
+        // The secret stays out of the log.
+        let change = Change {
+            tenant_id: Some(tenant.id),
+            action: "nas.add",
+            entity: "nas",
+            entity_id: Some(nas.id),
+            before: None,
+            after: Some(serde_json::json!({
+                "name": nas.name,
+                "address": nas.address.to_string(),
+                "coa_port": nas.coa_port,
+                "require_message_authenticator": nas.require_message_authenticator,
+            })),
+        };
+        audit::record(&mut *tx, actor, &change).await?;
+    }
     tx.commit().await?;
+    Ok(nas)
+}
+
+/// One of this tenant's routers by id (another tenant's is not found).
+pub async fn in_tenant(store: &Store, tenant: &Tenant, id: i64) -> Result<Nas> {
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM nas WHERE tenant_id = $1 AND id = $2"
+    );
+    let row = sqlx::query(sql)
+        .bind(tenant.id)
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("NAS #{id}")))?;
     Nas::from_row(&row)
 }
 

@@ -11,6 +11,19 @@ impl Secret {
         Secret(s.into())
     }
 
+    /// A fresh random secret: 24 characters of [A-Za-z0-9] (about 143 bits), what a
+    /// router's RADIUS shared secret should be when nobody picked one.
+    pub fn generate() -> Self {
+        use rand::Rng;
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut rng = rand::rng();
+        Secret(
+            (0..24)
+                .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+                .collect(),
+        )
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }

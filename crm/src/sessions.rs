@@ -147,3 +147,47 @@ pub async fn open_with_hours(store: &Store) -> Result<Vec<(i64, i64, String, Str
     .fetch_all(store.pool())
     .await?)
 }
+
+/// A session as a customer's page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub id: i64,
+    pub mac: Option<String>,
+    pub framed_ip: Option<String>,
+    pub started_at: i64,
+    pub stopped_at: Option<i64>,
+    pub session_time: i64,
+    pub octets: i64,
+}
+
+/// A customer's latest sessions, newest first.
+pub async fn recent_for_customer(
+    store: &Store,
+    tenant: &Tenant,
+    customer_id: i64,
+    limit: i64,
+) -> Result<Vec<SessionSummary>> {
+    let rows = sqlx::query(
+        "SELECT id, mac, framed_ip, started_at, stopped_at, session_time, \
+         CAST(input_octets + output_octets AS BIGINT) AS octets FROM sessions \
+         WHERE tenant_id = $1 AND customer_id = $2 ORDER BY started_at DESC LIMIT $3",
+    )
+    .bind(tenant.id)
+    .bind(customer_id)
+    .bind(limit.clamp(1, 200))
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SessionSummary {
+                id: r.try_get("id")?,
+                mac: r.try_get("mac")?,
+                framed_ip: r.try_get("framed_ip")?,
+                started_at: r.try_get("started_at")?,
+                stopped_at: r.try_get("stopped_at")?,
+                session_time: r.try_get("session_time")?,
+                octets: r.try_get("octets")?,
+            })
+        })
+        .collect()
+}

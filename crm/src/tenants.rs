@@ -4,6 +4,7 @@ use rand::Rng;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::audit::{self, Actor, Change};
 use crate::error::{Error, Result, conflict_if_unique};
 use crate::{clock, groups, store::Store};
 
@@ -53,6 +54,15 @@ impl Tenant {
 
 /// Creates a tenant with a fresh club code and the default groups, all or nothing.
 pub async fn create(store: &Store, name: &str) -> Result<Tenant> {
+    create_by(store, name, None).await
+}
+
+/// [`create`], recording in the audit log who did it (a panel operator).
+pub async fn create_audited(store: &Store, name: &str, actor: Actor) -> Result<Tenant> {
+    create_by(store, name, Some(actor)).await
+}
+
+async fn create_by(store: &Store, name: &str, actor: Option<Actor>) -> Result<Tenant> {
     let name = name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(Error::invalid("tenant name must be 1 to 100 characters"));
@@ -77,6 +87,17 @@ pub async fn create(store: &Store, name: &str) -> Result<Tenant> {
         let Some(row) = row else { continue };
         let tenant = Tenant::from_row(&row)?;
         groups::insert_defaults(&mut tx, tenant.id).await?;
+        if let Some(actor) = actor {
+            let change = Change {
+                tenant_id: None,
+                action: "tenant.create",
+                entity: "tenant",
+                entity_id: Some(tenant.id),
+                before: None,
+                after: Some(serde_json::json!({ "name": tenant.name })),
+            };
+            audit::record(&mut *tx, actor, &change).await?;
+        }
         tx.commit().await?;
         return Ok(tenant);
     }

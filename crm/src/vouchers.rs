@@ -5,6 +5,7 @@
 use rand::Rng;
 use sqlx::Row;
 
+use crate::audit::{self, Actor, Change};
 use crate::error::{Error, Result};
 use crate::generations::{self, Generation};
 use crate::hotspot::Subject;
@@ -84,6 +85,25 @@ pub async fn create(
     tenant: &Tenant,
     new: &NewBatch,
 ) -> Result<(Batch, Vec<Voucher>)> {
+    create_by(store, tenant, new, None).await
+}
+
+/// [`create`], recording in the audit log who did it.
+pub async fn create_audited(
+    store: &Store,
+    tenant: &Tenant,
+    new: &NewBatch,
+    actor: Actor,
+) -> Result<(Batch, Vec<Voucher>)> {
+    create_by(store, tenant, new, Some(actor)).await
+}
+
+async fn create_by(
+    store: &Store,
+    tenant: &Tenant,
+    new: &NewBatch,
+    actor: Option<Actor>,
+) -> Result<(Batch, Vec<Voucher>)> {
     let name = new.name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(Error::invalid("batch name must be 1 to 100 characters"));
@@ -151,6 +171,24 @@ pub async fn create(
         }
     }
     generations::bump(&mut *tx, Generation::Subscribers).await?;
+    if let Some(actor) = actor {
+        // The codes stay out of the log.
+        let change = Change {
+            tenant_id: Some(tenant.id),
+            action: "vouchers.create",
+            entity: "voucher_batch",
+            entity_id: Some(batch_id),
+            before: None,
+            after: Some(serde_json::json!({
+                "name": name,
+                "group": group.name,
+                "count": new.count,
+                "valid_for": new.valid_for,
+                "expires_at": new.expires_at,
+            })),
+        };
+        audit::record(&mut *tx, actor, &change).await?;
+    }
     tx.commit().await?;
     let batch = Batch {
         id: batch_id,

@@ -1,5 +1,6 @@
-//! CSRF protection for the portal's forms (and the booking pages'): a random token in a
-//! SameSite cookie that every POST must echo (double submit), compared in constant time.
+//! CSRF protection for the forms of the portal, the booking pages and the owners' panel:
+//! a random token in a SameSite cookie that every POST must echo (double submit),
+//! compared in constant time.
 
 use axum::http::HeaderMap;
 use rand::Rng;
@@ -16,7 +17,12 @@ pub fn new_token() -> String {
 
 /// The `Set-Cookie` value for `token`, sent back only to pages under `path`.
 pub fn cookie(token: &str, path: &str) -> String {
-    format!("{COOKIE}={token}; Path={path}; HttpOnly; SameSite=Lax; Max-Age=3600")
+    cookie_at(token, path, 3600)
+}
+
+/// The token's cookie for the pages under `path`, kept `max_age` seconds.
+pub fn cookie_at(token: &str, path: &str, max_age: i64) -> String {
+    format!("{COOKIE}={token}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age}")
 }
 
 pub fn token_from(headers: &HeaderMap) -> Option<String> {

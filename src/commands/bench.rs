@@ -14,6 +14,8 @@ use crm::nas::{self, NewNas};
 use crm::secret::Secret;
 use radiusd::bench::{AcctBench, AuthBench, Load, Report, Users, account_class};
 
+mod customers;
+
 use super::open_tenant;
 use crate::config::Config;
 
@@ -64,6 +66,18 @@ pub enum BenchCommand {
         /// Seeded accounts whose names start with this own the sessions
         #[arg(long, default_value = "bench-user-")]
         user_prefix: String,
+    },
+    /// Seed --count customers in the tenant (in batches; what is there counts) and measure
+    /// the panel's customer list and search: p50/p95/p99 per kind of query
+    Customers {
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+        /// Customers per transaction while seeding
+        #[arg(long, default_value_t = 20_000)]
+        batch: usize,
+        /// Queries of each kind
+        #[arg(long, default_value_t = 300)]
+        queries: usize,
     },
     /// Create the bench accounts (<prefix>1…N), their group and the NAS in one go
     Seed {
@@ -223,6 +237,11 @@ impl BenchCommand {
                 nas_name,
                 user_prefix,
             } => store_records(config, records, batch, interims, &nas_name, &user_prefix).await?,
+            BenchCommand::Customers {
+                count,
+                batch,
+                queries,
+            } => customers::run(config, count, batch.max(1), queries.max(1)).await?,
             BenchCommand::Seed {
                 users,
                 secret,

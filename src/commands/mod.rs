@@ -1,6 +1,7 @@
 //! The operator commands: thin wrappers that parse flags, call `crm`, and print.
 
 pub mod account;
+pub mod admin;
 pub mod bench;
 pub mod booking;
 pub mod booking_sms;

@@ -20,12 +20,7 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// `<target dir>/test-output/<name>` (the binary lives in `<target dir>/debug`): where
 /// a browser test leaves its screenshots.
 pub fn output_dir(name: &str) -> PathBuf {
-    let bin = PathBuf::from(super::BIN);
-    let target = bin
-        .parent()
-        .and_then(|profile| profile.parent())
-        .expect("target dir");
-    target.join("test-output").join(name)
+    super::target_path(&["test-output", name])
 }
 
 /// W3C name of the key that holds an element reference.

@@ -14,6 +14,19 @@ use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_smartx");
 
+/// `<target dir>/<parts…>` (the binary lives in `<target dir>/debug`): where tests
+/// leave screenshots and other output for people to look at.
+pub fn target_path(parts: &[&str]) -> PathBuf {
+    let bin = PathBuf::from(BIN);
+    let mut path = bin
+        .parent()
+        .and_then(|profile| profile.parent())
+        .expect("target dir")
+        .to_path_buf();
+    path.extend(parts);
+    path
+}
+
 /// A database for one test, as the binary's flags name it.
 pub struct Db {
     pub args: Vec<String>,
@@ -316,5 +329,27 @@ pub fn http_request(
         status,
         headers,
         body: body.to_string(),
+    }
+}
+
+/// The code in the newest console SMS to `phone` (the last run of digits in the text).
+pub fn otp_from_inbox(db: &Db, phone: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let inbox = db.ok(&["sms", "inbox", "--phone", phone, "--limit", "1"]);
+        let code = inbox.lines().nth(1).and_then(|row| {
+            row.split(|c: char| !c.is_ascii_digit())
+                .rfind(|w| !w.is_empty())
+                .filter(|w| (4..=10).contains(&w.len()))
+                .map(str::to_string)
+        });
+        if let Some(code) = code {
+            return code;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no SMS reached the console inbox of {phone}: {inbox}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
     }
 }

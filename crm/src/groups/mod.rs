@@ -11,6 +11,7 @@ pub use rule::{MembershipRule, Moved, apply_rules};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::audit::{self, Actor, Change};
 use crate::error::{Error, Result, conflict_if_unique};
 use crate::generations::{self, Generation};
 use crate::store::{Store, flag};
@@ -262,7 +263,51 @@ pub async fn set_policy(
     name: &str,
     policy: GroupPolicy,
 ) -> Result<Group> {
+    set_policy_by(store, tenant, name, policy, None).await
+}
+
+/// [`set_policy`], recording in the audit log who did it, with the limits before and after.
+pub async fn set_policy_audited(
+    store: &Store,
+    tenant: &Tenant,
+    name: &str,
+    policy: GroupPolicy,
+    actor: Actor,
+) -> Result<Group> {
+    set_policy_by(store, tenant, name, policy, Some(actor)).await
+}
+
+fn policy_json(p: &GroupPolicy) -> serde_json::Value {
+    serde_json::json!({
+        "rate_limit": p.rate_limit,
+        "burst_limit": p.burst_limit,
+        "burst_threshold": p.burst_threshold,
+        "burst_time": p.burst_time,
+        "priority": p.priority,
+        "session_timeout": p.session_timeout,
+        "idle_timeout": p.idle_timeout,
+        "daily_time_quota": p.daily_time_quota,
+        "daily_data_quota": p.daily_data_quota,
+        "monthly_data_quota": p.monthly_data_quota,
+        "simultaneous_devices": p.simultaneous_devices,
+        "allowed_hours": p.allowed_hours,
+        "interim_interval": p.interim_interval,
+        "address_list": p.address_list,
+    })
+}
+
+async fn set_policy_by(
+    store: &Store,
+    tenant: &Tenant,
+    name: &str,
+    policy: GroupPolicy,
+    actor: Option<Actor>,
+) -> Result<Group> {
     let policy = policy.validate()?;
+    let before = match actor {
+        Some(_) => Some(by_name(store, tenant, name).await?),
+        None => None,
+    };
     let sql = concat!(
         "UPDATE groups SET rate_limit = $3, burst_limit = $4, burst_threshold = $5, \
          burst_time = $6, priority = $7, session_timeout = $8, idle_timeout = $9, \
@@ -279,8 +324,29 @@ pub async fn set_policy(
         .await?
         .ok_or_else(|| Error::NotFound(format!("group {:?}", name.trim())))?;
     generations::bump(&mut *tx, Generation::Subscribers).await?;
+    let group = Group::from_row(&row)?;
+    if let (Some(actor), Some(before)) = (actor, before) {
+        let change = Change {
+            tenant_id: Some(tenant.id),
+            action: "group.limits",
+            entity: "group",
+            entity_id: Some(group.id),
+            before: Some(policy_json(&before.policy)),
+            after: Some(policy_json(&group.policy)),
+        };
+        audit::record(&mut *tx, actor, &change).await?;
+    }
     tx.commit().await?;
-    Ok(Group::from_row(&row)?)
+    Ok(group)
+}
+
+/// One of this tenant's groups by id (another tenant's is not found).
+pub async fn in_tenant(store: &Store, tenant: &Tenant, id: i64) -> Result<Group> {
+    list(store, tenant)
+        .await?
+        .into_iter()
+        .find(|g| g.id == id)
+        .ok_or_else(|| Error::NotFound(format!("group #{id}")))
 }
 
 /// Makes `name` the group new portal guests join.

@@ -1,0 +1,297 @@
+//! Roles of the owners' panel: what a member of a tenant may do.
+//!
+//! A [`Permission`] is one thing a page lets you do; a role is a set of them. The
+//! built-in roles are fixed in code (so every tenant has them and they cannot drift);
+//! a tenant may add custom roles, stored as rows of permission names.
+
+use std::collections::BTreeSet;
+
+use sqlx::Row;
+
+use crate::audit::{self, Actor, Change};
+use crate::error::{Error, Result, conflict_if_unique};
+use crate::{clock, store::Store, tenants::Tenant, text};
+
+/// One thing a panel page lets a person do. The string names are what the database
+/// stores for custom roles; never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Permission {
+    ViewDashboard,
+    ViewCustomers,
+    EditCustomers,
+    ViewSessions,
+    DisconnectSessions,
+    ViewRouters,
+    EditRouters,
+    ViewGroups,
+    EditGroups,
+    ViewVouchers,
+    CreateVouchers,
+    ManagePeople,
+    ViewAudit,
+    /// Platform operators only: create tenants. No role grants it.
+    ManageTenants,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 14] = [
+        Permission::ViewDashboard,
+        Permission::ViewCustomers,
+        Permission::EditCustomers,
+        Permission::ViewSessions,
+        Permission::DisconnectSessions,
+        Permission::ViewRouters,
+        Permission::EditRouters,
+        Permission::ViewGroups,
+        Permission::EditGroups,
+        Permission::ViewVouchers,
+        Permission::CreateVouchers,
+        Permission::ManagePeople,
+        Permission::ViewAudit,
+        Permission::ManageTenants,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Permission::ViewDashboard => "view_dashboard",
+            Permission::ViewCustomers => "view_customers",
+            Permission::EditCustomers => "edit_customers",
+            Permission::ViewSessions => "view_sessions",
+            Permission::DisconnectSessions => "disconnect_sessions",
+            Permission::ViewRouters => "view_routers",
+            Permission::EditRouters => "edit_routers",
+            Permission::ViewGroups => "view_groups",
+            Permission::EditGroups => "edit_groups",
+            Permission::ViewVouchers => "view_vouchers",
+            Permission::CreateVouchers => "create_vouchers",
+            Permission::ManagePeople => "manage_people",
+            Permission::ViewAudit => "view_audit",
+            Permission::ManageTenants => "manage_tenants",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// The roles every tenant has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuiltinRole {
+    Owner,
+    SeniorManager,
+    BranchManager,
+    /// The cashier at the counter.
+    Staff,
+    Viewer,
+}
+
+impl BuiltinRole {
+    pub const ALL: [BuiltinRole; 5] = [
+        BuiltinRole::Owner,
+        BuiltinRole::SeniorManager,
+        BuiltinRole::BranchManager,
+        BuiltinRole::Staff,
+        BuiltinRole::Viewer,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BuiltinRole::Owner => "owner",
+            BuiltinRole::SeniorManager => "senior_manager",
+            BuiltinRole::BranchManager => "branch_manager",
+            BuiltinRole::Staff => "staff",
+            BuiltinRole::Viewer => "viewer",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<BuiltinRole> {
+        BuiltinRole::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    pub fn permissions(self) -> BTreeSet<Permission> {
+        use Permission::*;
+        let list: &[Permission] = match self {
+            // Everything a tenant has; tenants themselves are the platform's.
+            BuiltinRole::Owner => &Permission::ALL[..Permission::ALL.len() - 1],
+            BuiltinRole::SeniorManager => &[
+                ViewDashboard,
+                ViewCustomers,
+                EditCustomers,
+                ViewSessions,
+                DisconnectSessions,
+                ViewRouters,
+                EditRouters,
+                ViewGroups,
+                EditGroups,
+                ViewVouchers,
+                CreateVouchers,
+            ],
+            BuiltinRole::BranchManager => &[
+                ViewDashboard,
+                ViewCustomers,
+                EditCustomers,
+                ViewSessions,
+                DisconnectSessions,
+                ViewRouters,
+                ViewGroups,
+                ViewVouchers,
+                CreateVouchers,
+            ],
+            BuiltinRole::Staff => &[
+                ViewDashboard,
+                ViewCustomers,
+                ViewSessions,
+                ViewVouchers,
+                CreateVouchers,
+            ],
+            BuiltinRole::Viewer => &[
+                ViewDashboard,
+                ViewCustomers,
+                ViewSessions,
+                ViewRouters,
+                ViewGroups,
+                ViewVouchers,
+            ],
+        };
+        list.iter().copied().collect()
+    }
+}
+
+/// A tenant's own role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomRole {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub name: String,
+    pub permissions: BTreeSet<Permission>,
+}
+
+/// Creates a custom role; `ManageTenants` cannot be granted by a tenant.
+pub async fn create_custom(
+    store: &Store,
+    tenant: &Tenant,
+    name: &str,
+    permissions: &BTreeSet<Permission>,
+    actor: Actor,
+) -> Result<CustomRole> {
+    let name = text::normalize_name(name);
+    if name.is_empty() || name.len() > 60 || BuiltinRole::from_name(&name).is_some() {
+        return Err(Error::invalid(
+            "a role name must be 1 to 60 characters and not a built-in role's",
+        ));
+    }
+    if permissions.contains(&Permission::ManageTenants) {
+        return Err(Error::invalid("only platform operators manage tenants"));
+    }
+    let mut tx = store.pool().begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO panel_roles (tenant_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(tenant.id)
+    .bind(&name)
+    .bind(clock::now())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| conflict_if_unique(e, || format!("role {name:?} already exists")))?;
+    for p in permissions {
+        sqlx::query("INSERT INTO panel_role_permissions (role_id, permission) VALUES ($1, $2)")
+            .bind(id)
+            .bind(p.name())
+            .execute(&mut *tx)
+            .await?;
+    }
+    let names: Vec<&str> = permissions.iter().map(|p| p.name()).collect();
+    audit::record(
+        &mut *tx,
+        actor,
+        &Change {
+            tenant_id: Some(tenant.id),
+            action: "role.create",
+            entity: "role",
+            entity_id: Some(id),
+            before: None,
+            after: Some(serde_json::json!({ "name": name, "permissions": names })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CustomRole {
+        id,
+        tenant_id: tenant.id,
+        name,
+        permissions: permissions.clone(),
+    })
+}
+
+/// A tenant's custom roles, by name.
+pub async fn custom_roles(store: &Store, tenant: &Tenant) -> Result<Vec<CustomRole>> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.name, p.permission FROM panel_roles r \
+         LEFT JOIN panel_role_permissions p ON p.role_id = r.id \
+         WHERE r.tenant_id = $1 ORDER BY r.name, r.id",
+    )
+    .bind(tenant.id)
+    .fetch_all(store.pool())
+    .await?;
+    let mut roles: Vec<CustomRole> = Vec::new();
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        if roles.last().map(|r| r.id) != Some(id) {
+            roles.push(CustomRole {
+                id,
+                tenant_id: tenant.id,
+                name: row.try_get("name")?,
+                permissions: BTreeSet::new(),
+            });
+        }
+        let permission: Option<String> = row.try_get("permission")?;
+        if let (Some(role), Some(p)) = (
+            roles.last_mut(),
+            permission.as_deref().and_then(Permission::from_name),
+        ) {
+            role.permissions.insert(p);
+        }
+    }
+    Ok(roles)
+}
+
+/// The permissions of a stored custom role (unknown names are skipped).
+pub(crate) async fn custom_permissions(
+    store: &Store,
+    role_id: i64,
+) -> Result<BTreeSet<Permission>> {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT permission FROM panel_role_permissions WHERE role_id = $1")
+            .bind(role_id)
+            .fetch_all(store.pool())
+            .await?;
+    Ok(names
+        .iter()
+        .filter_map(|n| Permission::from_name(n))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_roles_nest() {
+        for p in Permission::ALL {
+            assert_eq!(Permission::from_name(p.name()), Some(p));
+        }
+        let owner = BuiltinRole::Owner.permissions();
+        assert!(!owner.contains(&Permission::ManageTenants));
+        assert!(owner.contains(&Permission::ViewAudit));
+        for role in BuiltinRole::ALL {
+            assert!(role.permissions().is_subset(&owner), "{role:?}");
+            assert_eq!(BuiltinRole::from_name(role.name()), Some(role));
+        }
+        assert!(
+            !BuiltinRole::SeniorManager
+                .permissions()
+                .contains(&Permission::ViewAudit)
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! The route table: every panel page is one row saying what it needs. Nothing is
+//! routed any other way, so a new page cannot skip the guard, and tests walk the table.
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{MethodRouter, get as get_route, post as post_route};
+use crm::roles::Permission;
+
+use crate::{
+    BASE, PanelState, audit_page, customers, dashboard, groups, guard, login, people, routers,
+    sessions, vouchers,
+};
+
+/// What a route requires before its handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Anyone (the sign-in pages).
+    Public,
+    /// A signed-in person, no tenant yet (picking one, signing out).
+    Signed,
+    /// A platform operator.
+    Operator,
+    /// A signed-in person working in a tenant, with this permission there.
+    Tenant(Permission),
+}
+
+/// One row of the table, as tests see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteInfo {
+    pub method: &'static str,
+    /// Under `/panel`; `{id}` marks an entity id of the current tenant.
+    pub path: &'static str,
+    pub need: Need,
+}
+
+struct Row {
+    info: RouteInfo,
+    handler: MethodRouter<PanelState>,
+}
+
+fn get<H, T>(path: &'static str, need: Need, handler: H) -> Row
+where
+    H: Handler<T, PanelState>,
+    T: 'static,
+{
+    Row {
+        info: RouteInfo {
+            method: Method::GET.as_str(),
+            path,
+            need,
+        },
+        handler: get_route(handler),
+    }
+}
+
+fn post<H, T>(path: &'static str, need: Need, handler: H) -> Row
+where
+    H: Handler<T, PanelState>,
+    T: 'static,
+{
+    Row {
+        info: RouteInfo {
+            method: Method::POST.as_str(),
+            path,
+            need,
+        },
+        handler: post_route(handler),
+    }
+}
+
+fn rows() -> Vec<Row> {
+    use Need::{Operator, Public, Signed, Tenant};
+    use Permission::*;
+    vec![
+        get("/login", Public, login::phone_page),
+        post("/login", Public, login::request_code),
+        post("/login/verify", Public, login::verify),
+        post("/logout", Signed, login::logout),
+        get("/tenants", Signed, login::tenants),
+        post("/tenants/select", Signed, login::select_tenant),
+        post("/tenants", Operator, login::create_tenant),
+        get("/", Tenant(ViewDashboard), dashboard::page),
+        get("/customers", Tenant(ViewCustomers), customers::list),
+        get("/customers/{id}", Tenant(ViewCustomers), customers::show),
+        post(
+            "/customers/{id}/block",
+            Tenant(EditCustomers),
+            customers::block,
+        ),
+        post(
+            "/customers/{id}/unblock",
+            Tenant(EditCustomers),
+            customers::unblock,
+        ),
+        post(
+            "/customers/{id}/group",
+            Tenant(EditCustomers),
+            customers::set_group,
+        ),
+        get("/sessions", Tenant(ViewSessions), sessions::list),
+        post(
+            "/sessions/{id}/disconnect",
+            Tenant(DisconnectSessions),
+            sessions::disconnect,
+        ),
+        get("/routers", Tenant(ViewRouters), routers::list),
+        post("/routers", Tenant(EditRouters), routers::add),
+        get("/routers/{id}/script", Tenant(EditRouters), routers::script),
+        get("/groups", Tenant(ViewGroups), groups::list),
+        get("/groups/{id}", Tenant(EditGroups), groups::edit),
+        post("/groups/{id}", Tenant(EditGroups), groups::save),
+        get("/vouchers", Tenant(ViewVouchers), vouchers::list),
+        post("/vouchers", Tenant(CreateVouchers), vouchers::create),
+        get(
+            "/vouchers/{id}/print",
+            Tenant(CreateVouchers),
+            vouchers::print,
+        ),
+        get("/people", Tenant(ManagePeople), people::list),
+        post("/people", Tenant(ManagePeople), people::add),
+        post("/people/{id}/remove", Tenant(ManagePeople), people::remove),
+        post("/roles", Tenant(ManagePeople), people::create_role),
+        get("/audit", Tenant(ViewAudit), audit_page::list),
+    ]
+}
+
+/// Every route of the panel and what it needs.
+pub fn table() -> Vec<RouteInfo> {
+    rows().into_iter().map(|r| r.info).collect()
+}
+
+/// The router: each row under [`BASE`], wrapped in the guard with its need.
+pub(crate) fn build(state: PanelState) -> Router<PanelState> {
+    rows().into_iter().fold(Router::new(), |router, row| {
+        let layer = from_fn_with_state((state.clone(), row.info.need), guard::guard);
+        router.route(
+            &format!("{BASE}{}", row.info.path),
+            row.handler.layer(layer),
+        )
+    })
+}

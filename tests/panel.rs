@@ -1,0 +1,667 @@
+//! The owners' panel end to end against the real binary, on SQLite and PostgreSQL:
+//! SMS-code sign-in (console provider), every built-in role against every route of
+//! the route table, another tenant's ids on every route, CSRF, the audit log, sign-out
+//! and revocation.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::radius::{SECRET, radclient};
+use common::{Db, HttpResponse, form_encode, http_request, otp_from_inbox};
+use crm::roles::{BuiltinRole, Permission};
+use panel::{Need, RouteInfo};
+
+const OPERATOR: &str = "09120000001";
+
+/// A browser: keeps cookies, echoes the CSRF cookie in forms.
+struct Client {
+    http: String,
+    cookies: HashMap<String, String>,
+    /// Says the request came over TLS, as a reverse proxy would.
+    tls: bool,
+}
+
+impl Client {
+    fn new(http: &str) -> Client {
+        Client {
+            http: http.to_string(),
+            cookies: HashMap::new(),
+            tls: false,
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, response: &HttpResponse) {
+        for (k, v) in &response.headers {
+            if !k.eq_ignore_ascii_case("set-cookie") {
+                continue;
+            }
+            let Some((name, value)) = v.split(';').next().and_then(|p| p.split_once('=')) else {
+                continue;
+            };
+            if value.is_empty() || v.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+    }
+
+    fn headers<'a>(&self, cookie: &'a str) -> Vec<(&'a str, &'a str)> {
+        let mut headers = vec![("Cookie", cookie)];
+        if self.tls {
+            headers.push(("X-Forwarded-Proto", "https"));
+        }
+        headers
+    }
+
+    fn get(&mut self, path: &str) -> HttpResponse {
+        let cookie = self.cookie_header();
+        let r = http_request(&self.http, "GET", path, &self.headers(&cookie), "");
+        self.keep(&r);
+        r
+    }
+
+    fn csrf(&self) -> String {
+        self.cookies
+            .get("sx_portal_csrf")
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// A form post carrying the CSRF token, as the panel's forms do.
+    fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> HttpResponse {
+        let csrf = self.csrf();
+        let mut pairs = vec![("csrf", csrf.as_str())];
+        pairs.extend_from_slice(fields);
+        self.post_raw(path, &form_encode(&pairs))
+    }
+
+    fn post_raw(&mut self, path: &str, body: &str) -> HttpResponse {
+        let cookie = self.cookie_header();
+        let mut headers = self.headers(&cookie);
+        headers.push(("Content-Type", "application/x-www-form-urlencoded"));
+        let r = http_request(&self.http, "POST", path, &headers, body);
+        self.keep(&r);
+        r
+    }
+}
+
+fn location(r: &HttpResponse) -> &str {
+    r.header("location").unwrap_or("")
+}
+
+/// Signs in with the code the console provider delivered.
+fn sign_in(db: &Db, http: &str, phone: &str) -> Client {
+    sign_in_over(db, http, phone, false)
+}
+
+fn sign_in_over(db: &Db, http: &str, phone: &str, tls: bool) -> Client {
+    let mut c = Client::new(http);
+    c.tls = tls;
+    let page = c.get("/panel/login");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("dir=\"rtl\""), "Persian first");
+    let code_page = c.post("/panel/login", &[("phone", phone)]);
+    assert_eq!(code_page.status, 200, "{}", code_page.body);
+    let challenge = code_page.hidden("challenge").expect("code page");
+    let e164 = code_page.hidden("phone").unwrap();
+    let code = otp_from_inbox(db, phone);
+    let done = c.post(
+        "/panel/login/verify",
+        &[("phone", &e164), ("challenge", &challenge), ("code", &code)],
+    );
+    assert_eq!(done.status, 303, "[{}] {}", db.label, done.body);
+    let cookie = done.header("set-cookie").unwrap_or("");
+    assert!(
+        done.headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("set-cookie")
+                && v.starts_with("sx_panel=")
+                && v.contains("HttpOnly")
+                && v.contains("SameSite=Lax")
+                && v.contains("Secure") == tls),
+        "session cookie: {cookie}"
+    );
+    c
+}
+
+/// Ids named in the page's links or forms: `/panel/{what}/{id}`.
+fn ids_in(body: &str, what: &str) -> Vec<String> {
+    let marker = format!("/panel/{what}/");
+    body.match_indices(&marker)
+        .filter_map(|(i, _)| {
+            let rest = &body[i + marker.len()..];
+            let id: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            (!id.is_empty()).then_some(id)
+        })
+        .collect()
+}
+
+fn select_tenant(c: &mut Client, name: &str) {
+    let page = c.get("/panel/tenants");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let at = page.body.find(&format!("<span>{name}</span>")).expect(name);
+    let before = &page.body[..at];
+    let marker = "name=\"tenant\" value=\"";
+    let start = before.rfind(marker).unwrap() + marker.len();
+    let id: String = before[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let r = c.post("/panel/tenants/select", &[("tenant", &id)]);
+    assert_eq!(r.status, 303, "{}", r.body);
+}
+
+/// The ids a walk puts in paths.
+struct Ids<'a> {
+    customer: &'a str,
+    membership: &'a str,
+    session: &'a str,
+    router: &'a str,
+    batch: &'a str,
+    group: &'a str,
+}
+
+/// Fills a route's `{id}` and gives the form fields its handler needs to succeed.
+fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
+    let id = if route.path.starts_with("/customers/") {
+        ids.customer
+    } else if route.path.starts_with("/sessions/") {
+        ids.session
+    } else if route.path.starts_with("/routers/") {
+        ids.router
+    } else if route.path.starts_with("/vouchers/") {
+        ids.batch
+    } else if route.path.starts_with("/groups/") {
+        ids.group
+    } else {
+        ids.membership
+    };
+    let mut path = route.path.replace("{id}", id);
+    if route.path.ends_with("/script") {
+        path.push_str("?portal=http%3A%2F%2F192.0.2.5%3A8080&radius=192.0.2.5");
+    }
+    let group = ids.group;
+    // Each allowed add is a new router.
+    static ROUTERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(10);
+    let n = ROUTERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let fields = match route.path {
+        "/customers/{id}/group" => vec![("group".to_string(), group.to_string())],
+        "/people" => vec![
+            ("phone".to_string(), "09127770000".to_string()),
+            ("role".to_string(), "builtin:viewer".to_string()),
+        ],
+        "/tenants" => vec![("name".to_string(), "made-by-walk".to_string())],
+        "/roles" => vec![
+            ("name".to_string(), format!("role-{n}")),
+            ("permission".to_string(), "view_customers".to_string()),
+        ],
+        "/groups/{id}" => vec![("rate_limit".to_string(), "2M/8M".to_string())],
+        "/vouchers" => vec![
+            ("group".to_string(), "guests".to_string()),
+            ("count".to_string(), "1".to_string()),
+        ],
+        "/routers" => vec![
+            ("name".to_string(), format!("walk-{n}")),
+            ("address".to_string(), format!("10.9.0.{n}")),
+        ],
+        _ => vec![],
+    };
+    (format!("/panel{path}"), fields)
+}
+
+fn call(
+    c: &mut Client,
+    route: &RouteInfo,
+    path: &str,
+    fields: &[(String, String)],
+) -> HttpResponse {
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    match route.method {
+        "GET" => c.get(path),
+        _ => c.post(path, &fields),
+    }
+}
+
+#[test]
+fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
+    let table = panel::table();
+    assert!(table.len() >= 15, "the route table lists the panel");
+    for db in Db::both() {
+        let l = db.label;
+        db.ok(&["admin", "create", "--phone", OPERATOR, "--name", "Ops"]);
+        db.ok(&["tenant", "add", "--name", "rival"]);
+        db.ok(&["customer", "add", "--phone", "09121110001", "--name", "Ali"]);
+        db.ok(&["customer", "add", "--phone", "09121110002"]);
+        db.ok(&[
+            "--tenant",
+            "rival",
+            "customer",
+            "add",
+            "--phone",
+            "09129990001",
+        ]);
+        // A router whose incoming (CoA) port nobody listens on, and one guest online.
+        let closed = std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        db.ok(&[
+            "nas",
+            "add",
+            "--name",
+            "hq",
+            "--address",
+            "127.0.0.1",
+            "--secret",
+            SECRET,
+            "--coa-port",
+            &closed.to_string(),
+        ]);
+        db.ok(&[
+            "account",
+            "add",
+            "--username",
+            "staff1",
+            "--password",
+            "pw-1",
+            "--group",
+            "staff",
+        ]);
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        let acct = server.radius_acct.clone().unwrap();
+        let start = "Acct-Status-Type=Start,User-Name=staff1,Acct-Session-Id=9100001,Framed-IP-Address=10.5.50.9";
+        assert!(
+            radclient(&acct, "acct", start).received("Accounting-Response"),
+            "[{l}]"
+        );
+        let session = db
+            .ok(&["sessions", "list", "--online"])
+            .lines()
+            .find(|row| row.contains("9100001"))
+            .and_then(|row| row.split_whitespace().next())
+            .expect("the session is listed")
+            .to_string();
+
+        // Nobody signed in: every non-public route sends to the login page.
+        let mut anon = Client::new(&http);
+        anon.get("/panel/login");
+        for route in table.iter().filter(|r| r.need != Need::Public) {
+            let ones = Ids {
+                customer: "1",
+                membership: "1",
+                session: "1",
+                router: "1",
+                batch: "1",
+                group: "1",
+            };
+            let (path, fields) = request(route, &ones);
+            let r = call(&mut anon, route, &path, &fields);
+            assert_eq!(r.status, 303, "[{l}] {} {path}", route.method);
+            assert_eq!(location(&r), "/panel/login", "[{l}] {path}");
+        }
+
+        // An unknown number sees the code page, but no SMS goes out.
+        let r = anon.post("/panel/login", &[("phone", "09125550000")]);
+        assert_eq!(r.status, 200);
+        assert!(r.hidden("challenge").is_some());
+        assert!(
+            db.ok(&["sms", "inbox", "--phone", "09125550000"])
+                .lines()
+                .count()
+                <= 1,
+            "[{l}] no code for strangers"
+        );
+
+        // The operator: signs in, sees both tenants, collects the rival's ids.
+        let mut op = sign_in(&db, &http, OPERATOR);
+        let r = op.get("/panel/");
+        assert_eq!(
+            location(&r),
+            "/panel/tenants",
+            "[{l}] operators pick a tenant"
+        );
+        select_tenant(&mut op, "rival");
+        let rival_customers = ids_in(&op.get("/panel/customers").body, "customers");
+        assert_eq!(rival_customers.len(), 1, "[{l}]");
+        let r = op.post(
+            "/panel/people",
+            &[("phone", "09128880000"), ("role", "builtin:owner")],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let rival_members = ids_in(&op.get("/panel/people").body, "people");
+        let rival_group = ids_in(&op.get("/panel/groups").body, "groups")[0].clone();
+        assert_eq!(rival_members.len(), 1, "[{l}]");
+
+        // The operator adds one person per built-in role to the default tenant.
+        select_tenant(&mut op, "default");
+        let phones: Vec<(BuiltinRole, String)> = BuiltinRole::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (*r, format!("0912000010{i}")))
+            .collect();
+        for (role, phone) in &phones {
+            let r = op.post(
+                "/panel/people",
+                &[
+                    ("phone", phone),
+                    ("role", &format!("builtin:{}", role.name())),
+                ],
+            );
+            assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        }
+        // A refused form keeps what was typed and says why, next to the field.
+        let r = op.post(
+            "/panel/people",
+            &[("phone", "12345"), ("role", "builtin:staff")],
+        );
+        assert_eq!(r.status, 200);
+        assert!(r.body.contains("value=\"12345\""), "[{l}]");
+        let router = ids_in(&op.get("/panel/routers").body, "routers")[0].clone();
+        let r = op.post("/panel/vouchers", &[("group", "guests"), ("count", "3")]);
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let batch = ids_in(&op.get("/panel/vouchers").body, "vouchers")[0].clone();
+        let cards = op.get(&format!("/panel/vouchers/{batch}/print"));
+        assert_eq!(cards.status, 200, "[{l}]");
+        let script = op.get(&format!(
+            "/panel/routers/{router}/script?portal=http%3A%2F%2F192.0.2.5%3A8080&radius=192.0.2.5"
+        ));
+        assert_eq!(script.status, 200, "[{l}] {}", script.body);
+        assert!(
+            script.body.contains("/radius") && script.body.contains(SECRET),
+            "[{l}]"
+        );
+        let customers_page = op.get("/panel/customers");
+        let ours = ids_in(&customers_page.body, "customers");
+        assert_eq!(ours.len(), 2, "[{l}] only this tenant's customers");
+        assert!(
+            !customers_page.body.contains("09129990001")
+                && !customers_page.body.contains("۰۹۱۲۹۹۹۰۰۰۱")
+        );
+        let customer = ours[0].clone();
+        let group = {
+            let page = op.get(&format!("/panel/customers/{customer}"));
+            let marker = "<option value=\"";
+            let i = page.body.find(marker).expect("groups") + marker.len();
+            page.body[i..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        };
+
+        let mut staff_client = None;
+        // Group limits: a bad value is refused on the form, a good one shows in the list.
+        let r = op.post(
+            &format!("/panel/groups/{group}"),
+            &[("rate_limit", "2M/8M"), ("daily_data", "lots")],
+        );
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(
+            r.body.contains("role=\"alert\"") && r.body.contains("value=\"lots\""),
+            "[{l}]"
+        );
+        let r = op.post(
+            &format!("/panel/groups/{group}"),
+            &[
+                ("rate_limit", "2M/8M"),
+                ("daily_data", "1G"),
+                ("devices", "2"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        assert!(op.get("/panel/groups").body.contains(">1G<"), "[{l}]");
+
+        // Each role against every tenant route: allowed exactly where its permissions say.
+        for (role, phone) in &phones {
+            let mut c = sign_in(&db, &http, phone);
+            let allowed = role.permissions();
+            // A throwaway membership for the routes that remove one.
+            let spare = format!("091277700{:02}", *role as u8);
+            op.post(
+                "/panel/people",
+                &[("phone", &spare), ("role", "builtin:viewer")],
+            );
+            let members = ids_in(&op.get("/panel/people").body, "people");
+            let spare_id = members.last().unwrap().clone();
+            for route in &table {
+                let expect_allowed = match route.need {
+                    Need::Tenant(p) => allowed.contains(&p),
+                    Need::Operator => false,
+                    // Signing out or in again is not a permission question.
+                    Need::Signed | Need::Public => continue,
+                };
+                let ids = Ids {
+                    customer: &customer,
+                    membership: &spare_id,
+                    session: &session,
+                    router: &router,
+                    batch: &batch,
+                    group: &group,
+                };
+                let (path, fields) = request(route, &ids);
+                let r = call(&mut c, route, &path, &fields);
+                if expect_allowed {
+                    assert!(
+                        r.status == 200 || r.status == 303,
+                        "[{l}] {role:?} may {} {path}: {} {}",
+                        route.method,
+                        r.status,
+                        r.body
+                    );
+                    assert_ne!(location(&r), "/panel/login", "[{l}] {role:?} {path}");
+                } else {
+                    assert_eq!(
+                        r.status, 403,
+                        "[{l}] {role:?} must not {} {path}",
+                        route.method
+                    );
+                    assert!(r.body.contains("role=\"alert\""), "[{l}] a clear 403 page");
+                }
+            }
+            // Unblock what the walk may have blocked, so the next role starts alike.
+            op.post(&format!("/panel/customers/{customer}/unblock"), &[]);
+            if *role == BuiltinRole::Staff {
+                staff_client = Some(c);
+                continue;
+            }
+            if *role == BuiltinRole::Owner {
+                // Another tenant's ids are not found, on every route that takes one.
+                for route in table.iter().filter(|r| {
+                    r.path.contains("{id}")
+                        && !["/sessions/", "/routers/", "/vouchers/"]
+                            .iter()
+                            .any(|p| r.path.starts_with(p))
+                }) {
+                    let ids = Ids {
+                        customer: &rival_customers[0],
+                        membership: &rival_members[0],
+                        session: &session,
+                        router: &router,
+                        batch: &batch,
+                        group: &rival_group,
+                    };
+                    let (path, fields) = request(route, &ids);
+                    let r = call(&mut c, route, &path, &fields);
+                    assert_eq!(r.status, 404, "[{l}] {} {path}: {}", route.method, r.body);
+                }
+                // The rival's customer was not touched.
+                let r = op.get("/panel/tenants");
+                assert_eq!(r.status, 200);
+
+                // CSRF: no token, or another one, and nothing happens.
+                let path = format!("/panel/customers/{customer}/block");
+                let r = c.post_raw(&path, "");
+                assert_eq!(r.status, 403, "[{l}] no token");
+                let r = c.post_raw(
+                    &path,
+                    &form_encode(&[("csrf", "0123456789abcdef0123456789abcdef")]),
+                );
+                assert_eq!(r.status, 403, "[{l}] wrong token");
+                let page = c.get(&format!("/panel/customers/{customer}?lang=en"));
+                assert!(
+                    !page.body.contains(">Blocked<"),
+                    "[{l}] not blocked by a forged form"
+                );
+
+                // A change writes an audit entry, with before and after.
+                let r = c.post(&path, &[]);
+                assert_eq!(r.status, 303);
+                let audit = c.get("/panel/audit?lang=en");
+                assert_eq!(audit.status, 200);
+                assert!(
+                    audit.body.contains("Customer blocked"),
+                    "[{l}] {}",
+                    audit.body
+                );
+                assert!(
+                    audit.body.contains("{&#34;disabled&#34;:false}")
+                        && audit.body.contains("{&#34;disabled&#34;:true}"),
+                    "[{l}] before/after: {}",
+                    audit.body
+                );
+                assert!(audit.body.contains("Person added"), "[{l}]");
+                c.post(&format!("/panel/customers/{customer}/unblock"), &[]);
+
+                // Sign-out ends the session on the server too.
+                let stolen = c.cookies.clone();
+                let r = c.post("/panel/logout", &[]);
+                assert_eq!(location(&r), "/panel/login");
+                assert_eq!(location(&c.get("/panel/")), "/panel/login");
+                c.cookies = stolen;
+                assert_eq!(location(&c.get("/panel/")), "/panel/login", "[{l}] revoked");
+            }
+        }
+
+        // Sessions, routers and vouchers exist only in the default tenant: from the
+        // rival tenant their ids are not found.
+        select_tenant(&mut op, "rival");
+        let ours_only = ["/sessions/", "/routers/", "/vouchers/"];
+        for route in table
+            .iter()
+            .filter(|r| ours_only.iter().any(|p| r.path.starts_with(p)))
+        {
+            let id = match route.path.split('/').nth(1) {
+                Some("sessions") => &session,
+                Some("routers") => &router,
+                _ => &batch,
+            };
+            let mut path = format!("/panel{}", route.path.replace("{id}", id));
+            if route.path.ends_with("/script") {
+                path.push_str("?portal=http%3A%2F%2F192.0.2.5%3A8080&radius=192.0.2.5");
+            }
+            let r = call(&mut op, route, &path, &[]);
+            assert_eq!(r.status, 404, "[{l}] {} {path}", route.method);
+        }
+        assert!(!op.get("/panel/sessions").body.contains("staff1"), "[{l}]");
+        select_tenant(&mut op, "default");
+        let online = op.get("/panel/sessions?lang=en");
+        assert!(online.body.contains("staff1"), "[{l}] {}", online.body);
+        let r = op.post(&format!("/panel/sessions/{session}/disconnect"), &[]);
+        assert!(
+            location(&r).starts_with("/panel/sessions?done="),
+            "[{l}] {}",
+            location(&r)
+        );
+        assert!(
+            op.get("/panel/audit?lang=en")
+                .body
+                .contains("Session disconnected")
+        );
+
+        // Revocation from the host signs a person out everywhere.
+        let staff_phone = &phones[3].1;
+        let mut staff = staff_client.expect("the staff member signed in");
+        assert_eq!(staff.get("/panel/").status, 200);
+        db.ok(&["admin", "revoke", "--phone", staff_phone]);
+        assert_eq!(location(&staff.get("/panel/")), "/panel/login", "[{l}]");
+
+        // A custom role: exactly its permissions.
+        let r = op.post(
+            "/panel/roles",
+            &[
+                ("name", "counter"),
+                ("permission", "view_dashboard"),
+                ("permission", "view_customers"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let people = op.get("/panel/people?lang=en");
+        assert!(
+            people.body.contains("See customers"),
+            "[{l}] permissions listed"
+        );
+        let marker = "value=\"custom:";
+        let at = people
+            .body
+            .find(marker)
+            .expect("the custom role is offered")
+            + marker.len();
+        let role_id: String = people.body[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let r = op.post(
+            "/panel/people",
+            &[
+                ("phone", "09120000777"),
+                ("role", &format!("custom:{role_id}")),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let mut counter = sign_in(&db, &http, "09120000777");
+        assert_eq!(counter.get("/panel/customers").status, 200, "[{l}]");
+        assert_eq!(counter.get("/panel/").status, 200, "[{l}]");
+        assert_eq!(counter.get("/panel/sessions").status, 403, "[{l}]");
+        assert_eq!(counter.get("/panel/groups").status, 403, "[{l}]");
+
+        // Secure cookies when the request came over TLS through a proxy.
+        op.post(
+            "/panel/people",
+            &[("phone", "09120000999"), ("role", "builtin:viewer")],
+        );
+        let mut tls = sign_in_over(&db, &http, "09120000999", true);
+        assert_eq!(tls.get("/panel/").status, 200, "[{l}]");
+        drop(server);
+        db.cleanup();
+    }
+}
+
+#[test]
+fn route_table_names_a_permission_for_every_tenant_page() {
+    let table = panel::table();
+    let mut seen = std::collections::HashSet::new();
+    for route in &table {
+        assert!(
+            seen.insert((route.method, route.path)),
+            "duplicate {route:?}"
+        );
+        if route.path.contains("{id}") {
+            assert!(
+                matches!(route.need, Need::Tenant(_)),
+                "{route:?} takes an id outside a tenant"
+            );
+        }
+    }
+    // Owners reach every tenant page; nobody but operators creates tenants.
+    let owner = BuiltinRole::Owner.permissions();
+    for route in &table {
+        if let Need::Tenant(p) = route.need {
+            assert!(owner.contains(&p), "{route:?}");
+        }
+    }
+    assert!(!owner.contains(&Permission::ManageTenants));
+}

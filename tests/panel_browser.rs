@@ -1,0 +1,176 @@
+//! The owners' panel in headless Chromium: an operator signs in with the SMS code from
+//! the console provider, picks the business, and visits every main page in Persian and
+//! English, on a laptop and on a phone screen. Screenshots go to
+//! `target/screenshots/panel/` (look at them when the pages change).
+//!
+//! Needs Debian's `chromium` and `chromium-driver`, like tests/browser.rs.
+
+mod common;
+
+use std::time::Duration;
+
+use common::browser::{Browser, output_dir};
+use common::{Db, otp_from_inbox};
+use serde_json::json;
+
+const OPERATOR: &str = "09120000001";
+
+/// The bundled font is used and nothing but a table scrolls sideways.
+fn check_layout(browser: &Browser, what: &str) {
+    browser.wait_for(
+        "[...document.fonts].some(f => f.family.replace(/\"/g, '') === 'Vazirmatn' && f.status === 'loaded')",
+        Duration::from_secs(10),
+        &format!("the Vazirmatn font on the {what}"),
+    );
+    let wide = browser.js(
+        "return document.documentElement.scrollWidth - window.innerWidth;",
+        json!([]),
+    );
+    assert!(
+        wide.as_i64().unwrap_or(1) <= 0,
+        "the {what} scrolls sideways by {wide}px"
+    );
+}
+
+fn submit(browser: &Browser, action: &str) {
+    browser.click(&format!("form[action='{action}'] button[type=submit]"));
+}
+
+#[test]
+fn operator_signs_in_and_visits_every_page_in_both_languages() {
+    let db = Db::sqlite();
+    db.ok(&["admin", "create", "--phone", OPERATOR, "--name", "Ops"]);
+    for (phone, name) in [
+        ("09121110001", "علی رضایی"),
+        ("09121110002", "Sara Karimi"),
+        ("09351110003", "مریم احمدی"),
+    ] {
+        db.ok(&["customer", "add", "--phone", phone, "--name", name]);
+    }
+    let server = db.serve(&[]);
+    let http = server.http.clone().unwrap();
+    let base = format!("http://{http}/panel");
+    let browser = Browser::start(&output_dir("panel"), 1280, 860);
+
+    browser.goto(&format!("{base}/login"));
+    browser.wait_page("document.getElementById('phone')", "the login page");
+    assert!(browser.exists("html[dir=rtl][lang=fa]"), "Persian first");
+    check_layout(&browser, "login page");
+    browser.screenshot("login-fa.png");
+    browser.type_into("#phone", "۰۹۱۲ ۰۰۰ ۰۰۰۱");
+    submit(&browser, "/panel/login");
+    browser.wait_page("document.getElementById('code')", "the code page");
+    browser.screenshot("code-fa.png");
+    let code = otp_from_inbox(&db, OPERATOR);
+    browser.type_into("#code", &code);
+    submit(&browser, "/panel/login/verify");
+    browser.wait_page("document.querySelector('.choice')", "the tenant picker");
+    check_layout(&browser, "tenant picker");
+    browser.screenshot("tenants-fa.png");
+    browser.click(".choice");
+    browser.wait_page("document.querySelector('svg.chart')", "the dashboard");
+
+    // A router, through the form.
+    browser.goto(&format!("{base}/routers"));
+    browser.wait_page("document.getElementById('address')", "the routers page");
+    browser.type_into("#name", "کافه مرکزی");
+    browser.type_into("#address", "192.0.2.10");
+    submit(&browser, "/panel/routers");
+    browser.wait_page("document.querySelector('form.script')", "the new router");
+
+    // A batch of vouchers: straight to its printable cards.
+    browser.goto(&format!("{base}/vouchers"));
+    browser.wait_page("document.getElementById('count')", "the vouchers page");
+    browser.type_into("#count", "۶");
+    submit(&browser, "/panel/vouchers");
+    browser.wait_page("location.pathname.endsWith('/print')", "the voucher cards");
+    browser.screenshot("voucher-cards.png");
+
+    // A change, so the audit log has something to show.
+    browser.goto(&format!("{base}/customers?q=0912"));
+    browser.wait_page(
+        "document.querySelector('table.list a')",
+        "the customer list",
+    );
+    browser.click("table.list a");
+    browser.wait_page("document.querySelector('button.danger')", "a customer page");
+    browser.click("button.danger");
+    browser.wait_page(
+        "document.querySelector('h1 .badge.bad')",
+        "the blocked customer",
+    );
+    let customer = browser.url();
+
+    for lang in ["fa", "en"] {
+        let pages = [
+            ("dashboard", format!("{base}/?lang={lang}")),
+            ("customers", format!("{base}/customers")),
+            ("customer", customer.clone()),
+            ("sessions", format!("{base}/sessions")),
+            ("routers", format!("{base}/routers")),
+            ("groups", format!("{base}/groups")),
+            ("vouchers", format!("{base}/vouchers")),
+            ("people", format!("{base}/people")),
+            ("audit", format!("{base}/audit")),
+        ];
+        for (name, url) in pages {
+            browser.goto(&url);
+            browser.wait_page("document.querySelector('main h1')", name);
+            let html = browser.js(
+                "return [document.documentElement.lang, document.documentElement.dir];",
+                json!([]),
+            );
+            let dir = if lang == "fa" { "rtl" } else { "ltr" };
+            assert_eq!(html, json!([lang, dir]), "{name} in {lang}");
+            check_layout(&browser, &format!("{name} page ({lang})"));
+            browser.screenshot(&format!("{name}-{lang}.png"));
+        }
+    }
+
+    // The operator makes someone the owner; the owner uses a phone.
+    browser.goto(&format!("{base}/people?lang=fa"));
+    browser.wait_page("document.getElementById('role')", "the people page");
+    browser.type_into("#phone", "09121230000");
+    browser.type_into("#name", "مالک کافه");
+    submit(&browser, "/panel/people");
+    browser.wait_page(
+        "document.body.textContent.includes('۰۹۱۲۱۲۳۰۰۰۰')",
+        "the new owner",
+    );
+    drop(browser);
+    let phone = Browser::start(&output_dir("panel"), 390, 844);
+    phone.goto(&format!("{base}/login"));
+    phone.wait_page(
+        "document.getElementById('phone')",
+        "the login page on a phone",
+    );
+    check_layout(&phone, "login page on a phone");
+    phone.screenshot("login-phone-fa.png");
+    phone.type_into("#phone", "09121230000");
+    submit(&phone, "/panel/login");
+    phone.wait_page(
+        "document.getElementById('code')",
+        "the code page on a phone",
+    );
+    phone.type_into("#code", &otp_from_inbox(&db, "09121230000"));
+    submit(&phone, "/panel/login/verify");
+    // One business: straight to its dashboard.
+    phone.wait_page(
+        "document.querySelector('svg.chart')",
+        "the dashboard on a phone",
+    );
+    for (name, url) in [
+        ("dashboard", format!("{base}/")),
+        ("customers", format!("{base}/customers")),
+        ("customer", customer.clone()),
+        ("people", format!("{base}/people")),
+    ] {
+        phone.goto(&url);
+        phone.wait_page("document.querySelector('main h1')", name);
+        check_layout(&phone, &format!("{name} page on a phone"));
+        phone.screenshot(&format!("{name}-phone-fa.png"));
+    }
+    drop(phone);
+    server.stop();
+    db.cleanup();
+}
