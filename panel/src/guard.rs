@@ -211,13 +211,13 @@ pub async fn guard(
         }
         Checked::Tenant(ctx) => {
             parts.extensions.insert(ctx.signed.clone());
-            parts.extensions.insert(ctx.clone());
+            parts.extensions.insert((**ctx).clone());
         }
     }
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if let Some(fail) = response.extensions().get::<Fail>().copied() {
         let tenant_ctx = match &ctx {
-            Checked::Tenant(ctx) => Some(ctx),
+            Checked::Tenant(ctx) => Some(&**ctx),
             _ => None,
         };
         response = view::failure(&visitor, tenant_ctx, fail);
@@ -243,7 +243,7 @@ pub async fn guard(
 enum Checked {
     Nobody,
     Signed(Signed),
-    Tenant(Ctx),
+    Tenant(Box<Ctx>),
 }
 
 async fn check(
@@ -305,5 +305,5 @@ async fn check(
     if !ctx.can(permission) {
         return Err(view::failure(visitor, Some(&ctx), Fail::Forbidden));
     }
-    Ok(Checked::Tenant(ctx))
+    Ok(Checked::Tenant(Box::new(ctx)))
 }
