@@ -18,14 +18,34 @@ pub struct JalaliDate {
 
 /// Persian month names, Farvardin first.
 pub const MONTHS_FA: [&str; 12] = [
-    "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی",
-    "بهمن", "اسفند",
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تیر",
+    "مرداد",
+    "شهریور",
+    "مهر",
+    "آبان",
+    "آذر",
+    "دی",
+    "بهمن",
+    "اسفند",
 ];
 
 /// The same names transliterated, for the English interface.
 pub const MONTHS_EN: [&str; 12] = [
-    "Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar", "Mehr", "Aban", "Azar",
-    "Dey", "Bahman", "Esfand",
+    "Farvardin",
+    "Ordibehesht",
+    "Khordad",
+    "Tir",
+    "Mordad",
+    "Shahrivar",
+    "Mehr",
+    "Aban",
+    "Azar",
+    "Dey",
+    "Bahman",
+    "Esfand",
 ];
 
 impl JalaliDate {
@@ -110,7 +130,18 @@ mod tests {
     #[test]
     fn invalid_dates_are_refused() {
         assert_eq!(JalaliDate::from_day_key(20260230), None);
-        assert_eq!(JalaliDate { year: 1405, month: 12, day: 30 }.day_key(), None);
-        assert_eq!(JalaliDate::from_day_key(20261204).unwrap().long(true), "13 آذر 1405");
+        assert_eq!(
+            JalaliDate {
+                year: 1405,
+                month: 12,
+                day: 30
+            }
+            .day_key(),
+            None
+        );
+        assert_eq!(
+            JalaliDate::from_day_key(20261204).unwrap().long(true),
+            "13 آذر 1405"
+        );
     }
 }

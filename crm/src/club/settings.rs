@@ -1,0 +1,252 @@
+//! The club's stored settings: the earning formula, credit expiry and pending window per
+//! tenant, optionally overridden per branch; tier rules per tenant.
+
+use std::collections::BTreeMap;
+
+use sqlx::{AnyConnection, Row};
+
+use super::formula::{Formula, Tier, TierMetric, TierRules};
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::tenants::Tenant;
+use crate::{branches, clock};
+
+/// Everything the club needs to award and redeem credit at one branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClubSettings {
+    pub formula: Formula,
+    /// Days an award stays valid.
+    pub expiry_days: i64,
+    /// Seconds new earned credit waits before it can be spent (e.g. the return window).
+    pub pending_seconds: i64,
+    /// Tier rules; only the tenant's row counts (a branch override keeps them).
+    pub tiers: TierRules,
+}
+
+impl Default for ClubSettings {
+    fn default() -> Self {
+        ClubSettings {
+            formula: Formula::default(),
+            expiry_days: 180,
+            pending_seconds: 0,
+            tiers: TierRules::default(),
+        }
+    }
+}
+
+const MAX_BP: i64 = 100 * super::formula::FULL_BP;
+
+impl ClubSettings {
+    /// Checks every rule; the error names the first broken one.
+    pub fn validate(&self) -> Result<()> {
+        let f = &self.formula;
+        let bp = |v: i64, what: &str, max: i64| {
+            if (0..=max).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::invalid(format!(
+                    "{what} must be between 0 and {max} basis points"
+                )))
+            }
+        };
+        bp(f.earn_bp, "the earning rate", MAX_BP)?;
+        bp(
+            f.max_redeem_bp,
+            "the share payable with credit",
+            super::formula::FULL_BP,
+        )?;
+        for (category, rate) in &f.category_rates {
+            if category.trim().is_empty() || category.len() > 50 {
+                return Err(Error::invalid("item categories must be 1 to 50 characters"));
+            }
+            bp(*rate, &format!("the rate of category {category:?}"), MAX_BP)?;
+        }
+        for (v, what) in [
+            (f.min_purchase, "the minimum purchase"),
+            (f.cap_per_invoice, "the cap per invoice"),
+            (f.cap_per_day, "the cap per day"),
+        ] {
+            if !(0..=crate::ledger::MAX_AMOUNT).contains(&v) {
+                return Err(Error::invalid(format!("{what} must be 0 or more rials")));
+            }
+        }
+        if !(1..=3650).contains(&self.expiry_days) {
+            return Err(Error::invalid("credit must expire after 1 to 3650 days"));
+        }
+        if self.pending_seconds < 0 || self.pending_seconds >= self.expiry_days * 86_400 {
+            return Err(Error::invalid(
+                "the pending window must be 0 or more seconds and shorter than the expiry",
+            ));
+        }
+        let t = &self.tiers;
+        if !(1..=3650).contains(&t.window_days) {
+            return Err(Error::invalid("the tier window must be 1 to 3650 days"));
+        }
+        if !(0..=3650).contains(&t.demote_after_days) {
+            return Err(Error::invalid("demotion must come after 0 to 3650 days"));
+        }
+        let mut names = std::collections::HashSet::new();
+        for tier in &t.tiers {
+            if tier.name.trim().is_empty() || tier.name.len() > 50 {
+                return Err(Error::invalid("tier names must be 1 to 50 characters"));
+            }
+            if !names.insert(tier.name.trim()) {
+                return Err(Error::invalid(format!(
+                    "tier {:?} is listed twice",
+                    tier.name
+                )));
+            }
+            if tier.threshold < 0 {
+                return Err(Error::invalid("tier thresholds must be 0 or more"));
+            }
+            bp(
+                tier.multiplier_bp,
+                &format!("the multiplier of tier {:?}", tier.name),
+                MAX_BP,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The settings in force at `branch_id` (the tenant's when `None` or not overridden;
+/// defaults when nothing is stored). Tier rules always come from the tenant.
+pub async fn get(store: &Store, tenant: &Tenant, branch_id: Option<i64>) -> Result<ClubSettings> {
+    let mut conn = store.pool().acquire().await?;
+    get_in(&mut conn, tenant.id, branch_id).await
+}
+
+async fn row(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+    branch_id: i64,
+) -> Result<Option<ClubSettings>> {
+    let row = sqlx::query(
+        "SELECT earn_bp, min_purchase, cap_per_invoice, cap_per_day, max_redeem_bp, expiry_days, \
+                pending_seconds, category_rates, tier_metric, tier_window_days, demote_after_days, tiers \
+         FROM club_settings WHERE tenant_id = $1 AND branch_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(branch_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let bad =
+        |e: serde_json::Error| Error::invalid(format!("stored club settings are unreadable: {e}"));
+    let category_rates: BTreeMap<String, i64> =
+        serde_json::from_str(&r.try_get::<String, _>("category_rates")?).map_err(bad)?;
+    let tiers: Vec<Tier> = serde_json::from_str(&r.try_get::<String, _>("tiers")?).map_err(bad)?;
+    Ok(Some(ClubSettings {
+        formula: Formula {
+            earn_bp: r.try_get("earn_bp")?,
+            min_purchase: r.try_get("min_purchase")?,
+            cap_per_invoice: r.try_get("cap_per_invoice")?,
+            cap_per_day: r.try_get("cap_per_day")?,
+            max_redeem_bp: r.try_get("max_redeem_bp")?,
+            category_rates,
+        },
+        expiry_days: r.try_get("expiry_days")?,
+        pending_seconds: r.try_get("pending_seconds")?,
+        tiers: TierRules {
+            metric: TierMetric::parse(&r.try_get::<String, _>("tier_metric")?)?,
+            window_days: r.try_get("tier_window_days")?,
+            demote_after_days: r.try_get("demote_after_days")?,
+            tiers,
+        },
+    }))
+}
+
+pub(crate) async fn get_in(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+    branch_id: Option<i64>,
+) -> Result<ClubSettings> {
+    let tenant_row = row(conn, tenant_id, 0).await?.unwrap_or_default();
+    let Some(branch_id) = branch_id else {
+        return Ok(tenant_row);
+    };
+    Ok(match row(conn, tenant_id, branch_id).await? {
+        Some(branch) => ClubSettings {
+            tiers: tenant_row.tiers,
+            ..branch
+        },
+        None => tenant_row,
+    })
+}
+
+/// Stores the tenant's settings (`branch` = `None`) or a branch's override.
+pub async fn set(
+    store: &Store,
+    tenant: &Tenant,
+    branch: Option<&str>,
+    settings: &ClubSettings,
+) -> Result<()> {
+    settings.validate()?;
+    let branch_id = match branch {
+        Some(name) => branches::by_name(store, tenant, name).await?.id,
+        None => 0,
+    };
+    let mut tiers = settings.tiers.tiers.clone();
+    tiers.sort_by_key(|t| t.threshold);
+    let rates = serde_json::to_string(&settings.formula.category_rates)
+        .map_err(|e| Error::invalid(e.to_string()))?;
+    let tiers = serde_json::to_string(&tiers).map_err(|e| Error::invalid(e.to_string()))?;
+    let f = &settings.formula;
+    sqlx::query(
+        "INSERT INTO club_settings (tenant_id, branch_id, earn_bp, min_purchase, cap_per_invoice, cap_per_day, \
+             max_redeem_bp, expiry_days, pending_seconds, category_rates, tier_metric, tier_window_days, \
+             demote_after_days, tiers, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         ON CONFLICT (tenant_id, branch_id) DO UPDATE SET earn_bp = excluded.earn_bp, \
+             min_purchase = excluded.min_purchase, cap_per_invoice = excluded.cap_per_invoice, \
+             cap_per_day = excluded.cap_per_day, max_redeem_bp = excluded.max_redeem_bp, \
+             expiry_days = excluded.expiry_days, pending_seconds = excluded.pending_seconds, \
+             category_rates = excluded.category_rates, tier_metric = excluded.tier_metric, \
+             tier_window_days = excluded.tier_window_days, demote_after_days = excluded.demote_after_days, \
+             tiers = excluded.tiers, updated_at = excluded.updated_at",
+    )
+    .bind(tenant.id)
+    .bind(branch_id)
+    .bind(f.earn_bp)
+    .bind(f.min_purchase)
+    .bind(f.cap_per_invoice)
+    .bind(f.cap_per_day)
+    .bind(f.max_redeem_bp)
+    .bind(settings.expiry_days)
+    .bind(settings.pending_seconds)
+    .bind(rates)
+    .bind(settings.tiers.metric.as_str())
+    .bind(settings.tiers.window_days)
+    .bind(settings.tiers.demote_after_days)
+    .bind(tiers)
+    .bind(clock::now())
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bad_values_are_named() {
+        ClubSettings::default().validate().unwrap();
+        let mut s = ClubSettings::default();
+        s.pending_seconds = s.expiry_days * 86_400;
+        assert!(s.validate().unwrap_err().to_string().contains("pending"));
+        let mut s = ClubSettings::default();
+        s.formula.max_redeem_bp = 10_001;
+        assert!(s.validate().unwrap_err().to_string().contains("share"));
+        let mut s = ClubSettings::default();
+        s.tiers.tiers = vec![
+            Tier {
+                name: "gold".into(),
+                threshold: 1,
+                multiplier_bp: 1,
+            };
+            2
+        ];
+        assert!(s.validate().unwrap_err().to_string().contains("twice"));
+    }
+}

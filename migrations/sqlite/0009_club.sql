@@ -1,0 +1,136 @@
+-- Customer club: earning settings, the credit ledger (append-only entries, lots with
+-- their own expiry, which entry used which lot), POS keys and invoices, idempotent API
+-- replies, and the marketing opt-out on memberships.
+-- Keep in step with migrations/postgres/0009_club.sql.
+
+ALTER TABLE club_members ADD COLUMN marketing_opt_out INTEGER NOT NULL DEFAULT FALSE;
+ALTER TABLE club_members ADD COLUMN opted_out_at INTEGER;
+
+-- The earning formula of a tenant (branch_id 0) and optional per-branch overrides.
+-- Rates are basis points (1/100 of a percent); amounts are rials; 0 caps mean "no cap".
+CREATE TABLE club_settings (
+    tenant_id          INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    branch_id          INTEGER NOT NULL DEFAULT 0,
+    earn_bp            INTEGER NOT NULL,
+    min_purchase       INTEGER NOT NULL,
+    cap_per_invoice    INTEGER NOT NULL,
+    cap_per_day        INTEGER NOT NULL,
+    max_redeem_bp      INTEGER NOT NULL,
+    expiry_days        INTEGER NOT NULL,
+    pending_seconds    INTEGER NOT NULL,
+    -- JSON object: item category → basis points, e.g. {"drinks": 1000}.
+    category_rates     TEXT    NOT NULL,
+    tier_metric        TEXT    NOT NULL CHECK (tier_metric IN ('earned', 'spend', 'visits')),
+    tier_window_days   INTEGER NOT NULL,
+    demote_after_days  INTEGER NOT NULL,
+    -- JSON list of {"name", "threshold", "multiplier_bp"}, lowest threshold first.
+    tiers              TEXT    NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, branch_id)
+);
+
+-- One row per customer who ever had credit: every ledger transaction updates it first,
+-- which serialises a member's ledger writes on PostgreSQL (row lock) as on SQLite.
+CREATE TABLE credit_accounts (
+    tenant_id    INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    customer_id  INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    version      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, customer_id)
+);
+
+-- Append-only: never updated or deleted. amount > 0 adds credit, < 0 takes it away.
+-- invoice_id has no foreign key on purpose: the ledger is history and invoices are
+-- never deleted, only cancelled.
+CREATE TABLE credit_entries (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id    INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    customer_id  INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    kind         TEXT    NOT NULL CHECK (kind IN ('earn', 'redeem', 'manual', 'coupon', 'expire', 'reverse')),
+    amount       INTEGER NOT NULL CHECK (amount <> 0),
+    invoice_id   INTEGER,
+    reason       TEXT    NOT NULL,
+    -- Who or what caused it: `staff:<id>`, `pos:<key id>`, `system`.
+    actor        TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX credit_entries_customer ON credit_entries (tenant_id, customer_id, id);
+CREATE INDEX credit_entries_invoice ON credit_entries (invoice_id);
+
+-- Every award is a lot with its own pending window and expiry; `remaining` is what is
+-- left after the uses below (kept in step in the same transaction).
+CREATE TABLE credit_lots (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id     INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    customer_id   INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    entry_id      INTEGER NOT NULL REFERENCES credit_entries(id) ON DELETE CASCADE,
+    amount        INTEGER NOT NULL CHECK (amount > 0),
+    remaining     INTEGER NOT NULL CHECK (remaining >= 0 AND remaining <= amount),
+    spendable_at  INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX credit_lots_customer ON credit_lots (tenant_id, customer_id, expires_at);
+CREATE INDEX credit_lots_due ON credit_lots (expires_at, remaining);
+
+-- Which lots a taking entry (redeem, expire, reverse) consumed, and how much of each.
+CREATE TABLE credit_lot_uses (
+    entry_id  INTEGER NOT NULL REFERENCES credit_entries(id) ON DELETE CASCADE,
+    lot_id    INTEGER NOT NULL REFERENCES credit_lots(id) ON DELETE CASCADE,
+    amount    INTEGER NOT NULL CHECK (amount > 0),
+    PRIMARY KEY (entry_id, lot_id)
+);
+CREATE INDEX credit_lot_uses_lot ON credit_lot_uses (lot_id);
+
+-- POS API keys: one branch each; only the SHA-256 of the key is stored.
+CREATE TABLE pos_keys (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id   INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    branch_id   INTEGER NOT NULL REFERENCES branches(id) ON DELETE CASCADE,
+    key_hash    TEXT    NOT NULL UNIQUE,
+    -- The key's first characters, to tell keys apart in listings.
+    prefix      TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+);
+
+CREATE TABLE invoices (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id           INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    branch_id           INTEGER NOT NULL REFERENCES branches(id),
+    customer_id         INTEGER NOT NULL REFERENCES customers(id),
+    amount              INTEGER NOT NULL CHECK (amount >= 0),
+    -- Credit this invoice earned and credit paid with on it (both reversed on cancel).
+    earned              INTEGER NOT NULL DEFAULT 0,
+    redeemed            INTEGER NOT NULL DEFAULT 0,
+    pos_transaction_id  TEXT,
+    reservation_id      INTEGER,
+    pos_key_id          INTEGER REFERENCES pos_keys(id) ON DELETE SET NULL,
+    status              TEXT    NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'cancelled')),
+    created_at          INTEGER NOT NULL,
+    cancelled_at        INTEGER,
+    UNIQUE (tenant_id, branch_id, pos_transaction_id)
+);
+CREATE INDEX invoices_customer ON invoices (tenant_id, customer_id, created_at);
+
+CREATE TABLE invoice_items (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    invoice_id  INTEGER NOT NULL REFERENCES invoices(id) ON DELETE CASCADE,
+    name        TEXT    NOT NULL,
+    category    TEXT,
+    qty         INTEGER NOT NULL,
+    unit_price  INTEGER NOT NULL
+);
+CREATE INDEX invoice_items_invoice ON invoice_items (invoice_id);
+
+-- The stored reply to a POST with an Idempotency-Key, written in the same transaction
+-- as what the POST did, so a retry gets the same answer and never a second invoice.
+CREATE TABLE api_idempotency (
+    scope        TEXT    NOT NULL,
+    key          TEXT    NOT NULL,
+    -- SHA-256 of method, path and body: the same key with another request is refused.
+    fingerprint  TEXT    NOT NULL,
+    status       INTEGER NOT NULL,
+    body         TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+);
