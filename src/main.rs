@@ -85,6 +85,15 @@ enum Command {
     Bench(commands::bench::BenchCommand),
     /// RouterOS script and hotspot login pages that point a MikroTik at smartx
     RouterConfig(commands::router_config::RouterConfigArgs),
+    /// Branches (places) of the tenant
+    #[command(subcommand)]
+    Branch(commands::branch::BranchCommand),
+    /// Customer club: earning settings, balances, ledgers (see docs/club.md)
+    #[command(subcommand)]
+    Club(commands::club::ClubCommand),
+    /// POS API keys, one branch each (see docs/api.md)
+    #[command(subcommand)]
+    PosKey(commands::pos_key::PosKeyCommand),
     /// SMS: the development inbox, the outbox, queuing a message (see docs/sms.md)
     #[command(subcommand)]
     Sms(commands::sms::SmsCommand),
@@ -200,6 +209,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Voucher(c) => c.run(&config).await,
             Command::RouterConfig(c) => c.run(&config).await,
             Command::Sms(c) => c.run(&config).await,
+            Command::Branch(c) => c.run(&config).await,
+            Command::Club(c) => c.run(&config).await,
+            Command::PosKey(c) => c.run(&config).await,
         }
     })
 }

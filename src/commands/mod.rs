@@ -2,9 +2,12 @@
 
 pub mod account;
 pub mod bench;
+pub mod branch;
+pub mod club;
 pub mod customer;
 pub mod group;
 pub mod nas;
+pub mod pos_key;
 pub mod router_config;
 pub mod sessions;
 pub mod sms;

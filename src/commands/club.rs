@@ -1,0 +1,221 @@
+//! `smartx club`: the earning settings, a member's balance and ledger (docs/club.md).
+
+use anyhow::{Result, anyhow};
+use clap::{Args, Subcommand};
+use crm::clock::{self, format_utc};
+use crm::club::formula::{Tier, TierMetric};
+use crm::club::{self, settings};
+use crm::phone::Phone;
+use crm::{customers, ledger};
+
+use super::open_tenant;
+use crate::{config::Config, table};
+
+#[derive(Subcommand)]
+pub enum ClubCommand {
+    /// Show the earning settings, or change the given ones (tenant-wide, or one branch)
+    Settings(SettingsArgs),
+    /// A member's spendable and pending credit, next expiry and tier
+    Balance {
+        /// The phone, in any Iranian spelling
+        phone: String,
+    },
+    /// A member's ledger entries, newest first
+    Ledger {
+        phone: String,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Args)]
+pub struct SettingsArgs {
+    /// Override for this branch (name) instead of the tenant-wide settings
+    #[arg(long)]
+    branch: Option<String>,
+    /// Credit earned, in basis points of the amount (500 = 5 %)
+    #[arg(long)]
+    earn_bp: Option<i64>,
+    /// Invoices below this (rials) earn nothing
+    #[arg(long)]
+    min_purchase: Option<i64>,
+    /// Most credit per invoice (rials, 0 = no cap)
+    #[arg(long)]
+    cap_per_invoice: Option<i64>,
+    /// Most credit per member per local day (rials, 0 = no cap)
+    #[arg(long)]
+    cap_per_day: Option<i64>,
+    /// Largest share of an invoice payable with credit (basis points)
+    #[arg(long)]
+    max_redeem_bp: Option<i64>,
+    /// Days an award stays valid
+    #[arg(long)]
+    expiry_days: Option<i64>,
+    /// Seconds earned credit waits before it can be spent (the return window)
+    #[arg(long)]
+    pending_seconds: Option<i64>,
+    /// A category's own rate, CATEGORY=BP (repeat; BP "-" removes it)
+    #[arg(long = "category-rate")]
+    category_rates: Vec<String>,
+    /// Tiers by: earned, spend or visits
+    #[arg(long)]
+    tier_metric: Option<String>,
+    /// The rolling window tiers are measured over (days)
+    #[arg(long)]
+    tier_window_days: Option<i64>,
+    /// Days without a purchase after which a member falls to the entry tier (0 = never)
+    #[arg(long)]
+    demote_after_days: Option<i64>,
+    /// Replace the tiers: NAME:THRESHOLD:MULTIPLIER_BP (repeat), e.g. gold:5000000:15000
+    #[arg(long = "tier")]
+    tiers: Vec<String>,
+}
+
+fn parse_tier(s: &str) -> Result<Tier> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let [name, threshold, multiplier] = parts.as_slice() else {
+        return Err(anyhow!("tier {s:?}: expected NAME:THRESHOLD:MULTIPLIER_BP"));
+    };
+    Ok(Tier {
+        name: name.trim().to_string(),
+        threshold: threshold
+            .trim()
+            .parse()
+            .map_err(|_| anyhow!("tier {s:?}: threshold is not a number"))?,
+        multiplier_bp: multiplier
+            .trim()
+            .parse()
+            .map_err(|_| anyhow!("tier {s:?}: multiplier is not a number"))?,
+    })
+}
+
+impl ClubCommand {
+    pub async fn run(self, config: &Config) -> Result<()> {
+        let (store, tenant) = open_tenant(config).await?;
+        let now = clock::now();
+        match self {
+            ClubCommand::Settings(a) => {
+                let branch_id = match &a.branch {
+                    Some(name) => Some(crm::branches::by_name(&store, &tenant, name).await?.id),
+                    None => None,
+                };
+                let mut s = settings::get(&store, &tenant, branch_id).await?;
+                let before = s.clone();
+                let f = &mut s.formula;
+                for (field, value) in [
+                    (&mut f.earn_bp, a.earn_bp),
+                    (&mut f.min_purchase, a.min_purchase),
+                    (&mut f.cap_per_invoice, a.cap_per_invoice),
+                    (&mut f.cap_per_day, a.cap_per_day),
+                    (&mut f.max_redeem_bp, a.max_redeem_bp),
+                    (&mut s.expiry_days, a.expiry_days),
+                    (&mut s.pending_seconds, a.pending_seconds),
+                    (&mut s.tiers.window_days, a.tier_window_days),
+                    (&mut s.tiers.demote_after_days, a.demote_after_days),
+                ] {
+                    if let Some(v) = value {
+                        *field = v;
+                    }
+                }
+                for rate in &a.category_rates {
+                    let (category, bp) = rate
+                        .split_once('=')
+                        .ok_or_else(|| anyhow!("category rate {rate:?}: expected CATEGORY=BP"))?;
+                    if bp.trim() == "-" {
+                        s.formula.category_rates.remove(category.trim());
+                    } else {
+                        let bp = bp
+                            .trim()
+                            .parse()
+                            .map_err(|_| anyhow!("category rate {rate:?}: BP is not a number"))?;
+                        s.formula
+                            .category_rates
+                            .insert(category.trim().to_string(), bp);
+                    }
+                }
+                if let Some(m) = &a.tier_metric {
+                    s.tiers.metric = TierMetric::parse(m)?;
+                }
+                if !a.tiers.is_empty() {
+                    s.tiers.tiers = a
+                        .tiers
+                        .iter()
+                        .map(|t| parse_tier(t))
+                        .collect::<Result<_>>()?;
+                }
+                if s != before || a.branch.is_some() && branch_id.is_some() {
+                    settings::set(&store, &tenant, a.branch.as_deref(), &s).await?;
+                }
+                let f = &s.formula;
+                println!("earn: {} bp of the amount", f.earn_bp);
+                println!("minimum purchase: {}", f.min_purchase);
+                println!("cap per invoice: {}", f.cap_per_invoice);
+                println!("cap per day: {}", f.cap_per_day);
+                println!("max share paid with credit: {} bp", f.max_redeem_bp);
+                println!("expiry: {} days", s.expiry_days);
+                println!("pending: {} s", s.pending_seconds);
+                for (c, bp) in &f.category_rates {
+                    println!("category {c}: {bp} bp");
+                }
+                println!(
+                    "tiers by {} over {} days, demotion after {} days without a purchase",
+                    s.tiers.metric.as_str(),
+                    s.tiers.window_days,
+                    s.tiers.demote_after_days
+                );
+                for t in &s.tiers.tiers {
+                    println!(
+                        "tier {}: from {} ×{} bp",
+                        t.name, t.threshold, t.multiplier_bp
+                    );
+                }
+            }
+            ClubCommand::Balance { phone } => {
+                let phone = Phone::parse(&phone)?;
+                let m = club::summary(&store, &tenant, &phone, now).await?;
+                println!("spendable: {}", m.balance.spendable);
+                println!("pending: {}", m.balance.pending);
+                match m.balance.next_expiry {
+                    Some((at, amount)) => {
+                        println!("next expiry: {amount} on {} UTC", format_utc(at))
+                    }
+                    None => println!("next expiry: -"),
+                }
+                println!("tier: {}", table::opt(m.tier));
+                println!(
+                    "marketing SMS: {}",
+                    if m.marketing_opt_out {
+                        "opted out"
+                    } else {
+                        "yes"
+                    }
+                );
+            }
+            ClubCommand::Ledger { phone, limit } => {
+                let customer = customers::by_phone(&store, &tenant, &phone).await?;
+                let rows: Vec<Vec<String>> = ledger::entries(&store, &tenant, customer.id, limit)
+                    .await?
+                    .into_iter()
+                    .map(|e| {
+                        vec![
+                            e.id.to_string(),
+                            format_utc(e.created_at),
+                            e.kind.to_string(),
+                            e.amount.to_string(),
+                            table::opt(e.invoice_id),
+                            e.actor,
+                            e.reason,
+                        ]
+                    })
+                    .collect();
+                table::print(
+                    &[
+                        "ID", "AT (UTC)", "KIND", "AMOUNT", "INVOICE", "BY", "REASON",
+                    ],
+                    &rows,
+                );
+            }
+        }
+        Ok(())
+    }
+}
