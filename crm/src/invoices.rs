@@ -272,17 +272,7 @@ where
     let phone = new.validate()?;
     let tenant = tenants::by_id(store, key.tenant_id).await?;
     let work = async |conn: &mut AnyConnection| -> Result<Receipt> {
-        let customer_id: i64 = sqlx::query_scalar(
-            "INSERT INTO customers (tenant_id, phone, group_id, created_at, last_seen_at) \
-             VALUES ($1, $2, (SELECT id FROM groups WHERE tenant_id = $1 AND is_default = TRUE ORDER BY id LIMIT 1), $3, $3) \
-             ON CONFLICT (tenant_id, phone) DO UPDATE SET last_seen_at = excluded.last_seen_at \
-             RETURNING id",
-        )
-        .bind(tenant.id)
-        .bind(phone.e164())
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?;
+        let customer_id = crate::customers::upsert_in(conn, tenant.id, &phone, now).await?;
         club::join_in(conn, tenant.id, customer_id, JoinSource::Pos, now).await?;
         let txn = new.pos_transaction_id.as_deref().map(str::trim);
         if let Some(txn) = txn {

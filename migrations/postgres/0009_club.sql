@@ -134,3 +134,19 @@ CREATE TABLE api_idempotency (
     created_at   BIGINT  NOT NULL,
     PRIMARY KEY (scope, key)
 );
+
+-- Inbound SMS (self-join, balance, STOP), one row per provider message: a provider
+-- retrying its callback does not join or reply twice.
+CREATE TABLE sms_inbound (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    provider     TEXT    NOT NULL,
+    message_id   TEXT    NOT NULL,
+    phone        TEXT    NOT NULL,
+    line         TEXT,
+    body         TEXT    NOT NULL,
+    -- What it was taken for: join, member, unknown_code, balance, opt_out, not_member.
+    outcome      TEXT    NOT NULL,
+    tenant_id    BIGINT  REFERENCES tenants(id) ON DELETE SET NULL,
+    created_at   BIGINT  NOT NULL,
+    UNIQUE (provider, message_id)
+);

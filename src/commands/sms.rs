@@ -36,6 +36,9 @@ pub enum SmsCommand {
         /// What the message is for (a-z, 0-9, _ and -)
         #[arg(long, default_value = "manual")]
         purpose: String,
+        /// A marketing text: only to club members who have not opted out (STOP)
+        #[arg(long)]
+        marketing: bool,
     },
 }
 
@@ -116,11 +119,22 @@ impl SmsCommand {
                 phone,
                 text,
                 purpose,
+                marketing,
             } => {
                 let phone = Phone::parse(&phone)?;
                 let (store, tenant) = open_tenant(config).await?;
-                let id = sms::enqueue_text(&store, &tenant, &phone, &text, &purpose).await?;
-                println!("queued SMS #{id} to {}", phone.national());
+                let id = if marketing {
+                    sms::enqueue_marketing(&store, &tenant, &phone, &text, &purpose).await?
+                } else {
+                    Some(sms::enqueue_text(&store, &tenant, &phone, &text, &purpose).await?)
+                };
+                match id {
+                    Some(id) => println!("queued SMS #{id} to {}", phone.national()),
+                    None => println!(
+                        "skipped {}: not a club member or opted out of marketing SMS",
+                        phone.national()
+                    ),
+                }
             }
         }
         Ok(())

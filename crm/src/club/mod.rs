@@ -3,6 +3,7 @@
 //! stored settings (`settings`). Credit itself lives in `crate::ledger`.
 
 pub mod formula;
+pub mod inbound;
 pub mod settings;
 
 use sqlx::AnyConnection;
