@@ -169,6 +169,8 @@ pub struct Receipt {
     pub tier: Option<String>,
     /// Set by `cancel`.
     pub reversal: Option<Reversal>,
+    /// Why this invoice earned nothing despite the formula (the fraud detector).
+    pub withheld: Option<String>,
 }
 
 async fn by_id_in(conn: &mut AnyConnection, key: &PosKey, id: i64) -> Result<Invoice> {
@@ -302,9 +304,22 @@ where
                 total: i.qty.saturating_mul(i.unit_price),
             })
             .collect();
-        let earned = settings
-            .formula
-            .earn(new.amount, &lines, multiplier, earned_today);
+        let withheld = club::fraud::screen_invoice_in(
+            conn,
+            tenant.id,
+            customer_id,
+            &settings.fraud,
+            Actor::PosKey(key.id),
+            now,
+        )
+        .await?;
+        let earned = if withheld.is_some() {
+            0
+        } else {
+            settings
+                .formula
+                .earn(new.amount, &lines, multiplier, earned_today)
+        };
         let invoice_id: i64 = sqlx::query_scalar(
             "INSERT INTO invoices (tenant_id, branch_id, customer_id, amount, earned, redeemed, \
                  pos_transaction_id, reservation_id, pos_key_id, status, created_at) \
@@ -365,6 +380,7 @@ where
             earned_spendable_at,
             tier,
             reversal: None,
+            withheld,
         })
     };
     transact(store, idem, work, render).await
@@ -386,6 +402,16 @@ where
     R: FnOnce(&Receipt) -> (u16, String),
 {
     ledger::check_amount(amount, "amount")?;
+    // A blocked customer cannot pay with credit; the refusal is logged on its own.
+    let invoice = get(store, key, invoice_id).await?;
+    club::fraud::refuse_if_blocked(
+        store,
+        key.tenant_id,
+        invoice.customer_id,
+        Actor::PosKey(key.id),
+        now,
+    )
+    .await?;
     let work = async |conn: &mut AnyConnection| -> Result<Receipt> {
         let invoice = by_id_in(conn, key, invoice_id).await?;
         if invoice.status == InvoiceStatus::Cancelled {
@@ -424,6 +450,7 @@ where
             earned_spendable_at: None,
             tier: None,
             reversal: None,
+            withheld: None,
         })
     };
     transact(store, idem, work, render).await
@@ -470,6 +497,7 @@ where
             earned_spendable_at: None,
             tier: None,
             reversal: Some(reversal),
+            withheld: None,
         })
     };
     transact(store, idem, work, render).await

@@ -415,6 +415,7 @@ async fn consume(
 
 /// Pays `amount` of spendable credit, earliest-expiring lots first, inside the caller's
 /// transaction (the member must be locked). `Conflict` if not enough is spendable.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn redeem_in(
     conn: &mut AnyConnection,
     tenant_id: i64,

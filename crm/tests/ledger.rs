@@ -232,16 +232,25 @@ fn ledger_matches_the_model_on_both_backends() {
 
 /// Reversal is exact: with no other spending in between, cancelling an invoice leaves
 /// the member with exactly the credit they had before it.
-fn run_reversal(
-    rt: &tokio::runtime::Runtime,
-    store: &Store,
-    tenant: &Tenant,
-    prior: &[(i64, i64)],
+struct Purchase {
+    /// Credit held before: (amount, expiry in ticks).
+    prior: Vec<(i64, i64)>,
     earn: i64,
     pending: i64,
+    /// Percent of the spendable credit paid on the invoice.
     redeem_share: i64,
     invoice: i64,
-) {
+}
+
+fn run_reversal(rt: &tokio::runtime::Runtime, store: &Store, tenant: &Tenant, p: &Purchase) {
+    let Purchase {
+        prior,
+        earn,
+        pending,
+        redeem_share,
+        invoice,
+    } = p;
+    let (earn, pending, invoice) = (*earn, *pending, *invoice);
     let customer = new_customer(rt, store, tenant);
     let now = T0;
     for &(amount, expiry) in prior {
@@ -336,7 +345,14 @@ fn reversal_is_exact_on_both_backends() {
         runner
             .run(&strategy, |(prior, earn, pending, share)| {
                 let id = invoice.fetch_add(1, Ordering::Relaxed) as i64;
-                run_reversal(&rt, &db.store, &tenant, &prior, earn, pending, share, id);
+                let purchase = Purchase {
+                    prior,
+                    earn,
+                    pending,
+                    redeem_share: share,
+                    invoice: id,
+                };
+                run_reversal(&rt, &db.store, &tenant, &purchase);
                 Ok(())
             })
             .unwrap();

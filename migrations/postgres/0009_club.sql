@@ -25,6 +25,16 @@ CREATE TABLE club_settings (
     demote_after_days  BIGINT  NOT NULL,
     -- JSON list of {"name", "threshold", "multiplier_bp"}, lowest threshold first.
     tiers              TEXT    NOT NULL,
+    -- Most manual credit one staff member may add per local day (0 = no cap).
+    manual_daily_cap   BIGINT  NOT NULL DEFAULT 0,
+    -- Fraud thresholds (0 = rule off): invoices or manual credits for one phone within
+    -- fraud_window_seconds; one staff member's manual credits per local day; a single
+    -- manual credit above fraud_manual_amount.
+    fraud_window_seconds  BIGINT  NOT NULL DEFAULT 3600,
+    fraud_max_invoices    BIGINT  NOT NULL DEFAULT 0,
+    fraud_max_manual      BIGINT  NOT NULL DEFAULT 0,
+    fraud_staff_daily     BIGINT  NOT NULL DEFAULT 0,
+    fraud_manual_amount   BIGINT  NOT NULL DEFAULT 0,
     updated_at         BIGINT  NOT NULL,
     PRIMARY KEY (tenant_id, branch_id)
 );
@@ -150,3 +160,33 @@ CREATE TABLE sms_inbound (
     created_at   BIGINT  NOT NULL,
     UNIQUE (provider, message_id)
 );
+
+-- Fraud detector: a suspicious pattern raises a flag on its subject (a customer, or a
+-- staff member's manual-credit right); a repeat while flagged blocks it until a manager
+-- clears it. Every decision is logged with its reason.
+CREATE TABLE fraud_flags (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id     BIGINT  NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    subject_kind  TEXT    NOT NULL CHECK (subject_kind IN ('customer', 'staff')),
+    subject_id    BIGINT  NOT NULL,
+    rule          TEXT    NOT NULL,
+    state         TEXT    NOT NULL CHECK (state IN ('flagged', 'blocked', 'cleared')),
+    reason        TEXT    NOT NULL,
+    created_at    BIGINT  NOT NULL,
+    updated_at    BIGINT  NOT NULL,
+    cleared_by    TEXT
+);
+CREATE INDEX fraud_flags_subject ON fraud_flags (tenant_id, subject_kind, subject_id, state);
+
+CREATE TABLE fraud_decisions (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id     BIGINT  NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    flag_id       BIGINT  REFERENCES fraud_flags(id) ON DELETE CASCADE,
+    subject_kind  TEXT    NOT NULL,
+    subject_id    BIGINT  NOT NULL,
+    decision      TEXT    NOT NULL CHECK (decision IN ('flag', 'block', 'refuse', 'clear')),
+    reason        TEXT    NOT NULL,
+    actor         TEXT    NOT NULL,
+    created_at    BIGINT  NOT NULL
+);
+CREATE INDEX fraud_decisions_tenant ON fraud_decisions (tenant_id, id);

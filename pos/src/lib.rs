@@ -43,12 +43,21 @@ pub fn router(store: Store) -> Router {
         .with_state(Api { store })
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, axum::Json(json!({ "error": message.into() }))).into_response()
+/// A refusal: its status and the reason, answered as `{"error": reason}`.
+struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, axum::Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> ApiError {
+    ApiError(status, message.into())
 }
 
 /// The HTTP answer to a domain error; storage failures are logged, not shown.
-fn from_crm(e: Error) -> Response {
+fn from_crm(e: Error) -> ApiError {
     match e {
         Error::Invalid(m) => error(StatusCode::UNPROCESSABLE_ENTITY, m),
         Error::Phone(p) => error(StatusCode::UNPROCESSABLE_ENTITY, p.to_string()),
@@ -76,7 +85,7 @@ fn reply(r: Reply) -> Response {
 }
 
 /// The key in `Authorization: Bearer …`, or the 401 to answer.
-async fn authenticate(api: &Api, headers: &HeaderMap) -> Result<PosKey, Response> {
+async fn authenticate(api: &Api, headers: &HeaderMap) -> Result<PosKey, ApiError> {
     let unauthorized = |m: &str| error(StatusCode::UNAUTHORIZED, m);
     let Some(value) = headers.get("authorization") else {
         return Err(unauthorized("missing Authorization: Bearer <POS key>"));
@@ -103,7 +112,7 @@ fn idempotency(
     headers: &HeaderMap,
     path: &str,
     body: &[u8],
-) -> Result<Option<IdempotentRequest>, Response> {
+) -> Result<Option<IdempotentRequest>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -121,7 +130,7 @@ fn idempotency(
     .map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Response> {
+fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
         error(
             StatusCode::BAD_REQUEST,
@@ -156,6 +165,7 @@ fn receipt_json(r: &Receipt) -> String {
         },
         "earned_spendable_at": r.earned_spendable_at,
         "tier": r.tier,
+        "fraud": r.withheld,
         "balance": balance_json(&r.balance),
         "reversal": r.reversal.map(|v| json!({
             "refunded": v.refunded,
@@ -187,7 +197,7 @@ struct InvoiceBody {
 async fn create_invoice(State(api): State<Api>, headers: HeaderMap, body: Bytes) -> Response {
     let key = match authenticate(&api, &headers).await {
         Ok(key) => key,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let result = async {
         let idem = idempotency(&key, &headers, "/api/v1/invoices", &body)?;
@@ -215,7 +225,7 @@ async fn create_invoice(State(api): State<Api>, headers: HeaderMap, body: Bytes)
         .map_err(from_crm)
     }
     .await;
-    result.map_or_else(|r| r, reply)
+    result.map_or_else(IntoResponse::into_response, reply)
 }
 
 #[derive(Deserialize)]
@@ -223,7 +233,7 @@ struct RedeemBody {
     amount: i64,
 }
 
-fn invoice_id(raw: &str) -> Result<i64, Response> {
+fn invoice_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
@@ -238,7 +248,7 @@ async fn redeem(
 ) -> Response {
     let key = match authenticate(&api, &headers).await {
         Ok(key) => key,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let result = async {
         let id = invoice_id(&id)?;
@@ -262,7 +272,7 @@ async fn redeem(
         .map_err(from_crm)
     }
     .await;
-    result.map_or_else(|r| r, reply)
+    result.map_or_else(IntoResponse::into_response, reply)
 }
 
 async fn cancel(
@@ -273,7 +283,7 @@ async fn cancel(
 ) -> Response {
     let key = match authenticate(&api, &headers).await {
         Ok(key) => key,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let result = async {
         let id = invoice_id(&id)?;
@@ -290,13 +300,13 @@ async fn cancel(
         .map_err(from_crm)
     }
     .await;
-    result.map_or_else(|r| r, reply)
+    result.map_or_else(IntoResponse::into_response, reply)
 }
 
 async fn member(State(api): State<Api>, Path(phone): Path<String>, headers: HeaderMap) -> Response {
     let key = match authenticate(&api, &headers).await {
         Ok(key) => key,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let result = async {
         let phone = Phone::parse(&phone).map_err(|e| from_crm(e.into()))?;
@@ -306,7 +316,7 @@ async fn member(State(api): State<Api>, Path(phone): Path<String>, headers: Head
         let m = club::summary(&api.store, &tenant, &phone, clock::now())
             .await
             .map_err(from_crm)?;
-        Ok::<_, Response>(
+        Ok::<_, ApiError>(
             axum::Json(json!({
                 "phone": m.phone,
                 "member_since": m.joined_at,
@@ -318,5 +328,5 @@ async fn member(State(api): State<Api>, Path(phone): Path<String>, headers: Head
         )
     }
     .await;
-    result.unwrap_or_else(|r| r)
+    result.unwrap_or_else(IntoResponse::into_response)
 }

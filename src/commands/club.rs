@@ -14,12 +14,45 @@ use crate::{config::Config, table};
 #[derive(Subcommand)]
 pub enum ClubCommand {
     /// Show the earning settings, or change the given ones (tenant-wide, or one branch)
-    Settings(SettingsArgs),
+    Settings(Box<SettingsArgs>),
     /// A member's spendable and pending credit, next expiry and tier
     Balance {
         /// The phone, in any Iranian spelling
         phone: String,
     },
+    /// Add credit by hand (spendable at once), with a reason
+    Credit {
+        /// The phone, in any Iranian spelling (made a member if new)
+        phone: String,
+        /// Rials
+        amount: i64,
+        #[arg(long)]
+        reason: String,
+        /// The staff member acting (their daily cap applies) [default: the operator]
+        #[arg(long)]
+        staff: Option<i64>,
+    },
+    /// Fraud flags, newest first (open ones unless --all)
+    Flags {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Clear a fraud flag (and its block), with a reason
+    ClearFlag {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+        /// The manager acting [default: the operator]
+        #[arg(long)]
+        staff: Option<i64>,
+    },
+    /// The fraud detector's decision log, newest first
+    Decisions {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Expire credit whose time has come now (the worker does this every minute)
+    Expire,
     /// A member's ledger entries, newest first
     Ledger {
         phone: String,
@@ -69,6 +102,24 @@ pub struct SettingsArgs {
     /// Replace the tiers: NAME:THRESHOLD:MULTIPLIER_BP (repeat), e.g. gold:5000000:15000
     #[arg(long = "tier")]
     tiers: Vec<String>,
+    /// Most manual credit one staff member may add per local day (rials, 0 = no cap)
+    #[arg(long)]
+    manual_daily_cap: Option<i64>,
+    /// Fraud: the window the per-phone rules count in (seconds)
+    #[arg(long)]
+    fraud_window_seconds: Option<i64>,
+    /// Fraud: more invoices than this for one phone in the window raise a flag (0 = off)
+    #[arg(long)]
+    fraud_max_invoices: Option<i64>,
+    /// Fraud: more manual credits than this for one phone in the window (0 = off)
+    #[arg(long)]
+    fraud_max_manual: Option<i64>,
+    /// Fraud: more manual credits than this by one staff member per day (0 = off)
+    #[arg(long)]
+    fraud_staff_daily: Option<i64>,
+    /// Fraud: one manual credit above this many rials (0 = off)
+    #[arg(long)]
+    fraud_manual_amount: Option<i64>,
 }
 
 fn parse_tier(s: &str) -> Result<Tier> {
@@ -112,6 +163,12 @@ impl ClubCommand {
                     (&mut s.pending_seconds, a.pending_seconds),
                     (&mut s.tiers.window_days, a.tier_window_days),
                     (&mut s.tiers.demote_after_days, a.demote_after_days),
+                    (&mut s.manual_daily_cap, a.manual_daily_cap),
+                    (&mut s.fraud.window_seconds, a.fraud_window_seconds),
+                    (&mut s.fraud.max_invoices, a.fraud_max_invoices),
+                    (&mut s.fraud.max_manual, a.fraud_max_manual),
+                    (&mut s.fraud.staff_daily, a.fraud_staff_daily),
+                    (&mut s.fraud.manual_amount, a.fraud_manual_amount),
                 ] {
                     if let Some(v) = value {
                         *field = v;
@@ -163,6 +220,19 @@ impl ClubCommand {
                     s.tiers.window_days,
                     s.tiers.demote_after_days
                 );
+                println!(
+                    "manual credit cap per staff per day: {}",
+                    s.manual_daily_cap
+                );
+                let fr = &s.fraud;
+                println!(
+                    "fraud: window {} s, invoices {}, manual credits {}, staff per day {}, manual amount {}",
+                    fr.window_seconds,
+                    fr.max_invoices,
+                    fr.max_manual,
+                    fr.staff_daily,
+                    fr.manual_amount
+                );
                 for t in &s.tiers.tiers {
                     println!(
                         "tier {}: from {} ×{} bp",
@@ -190,6 +260,69 @@ impl ClubCommand {
                         "yes"
                     }
                 );
+            }
+            ClubCommand::Credit {
+                phone,
+                amount,
+                reason,
+                staff,
+            } => {
+                let phone = Phone::parse(&phone)?;
+                let actor = staff.map_or(ledger::Actor::System, ledger::Actor::Staff);
+                let done =
+                    club::manual::credit(&store, &tenant, &phone, amount, &reason, actor, now)
+                        .await?;
+                println!(
+                    "credited {amount} to {} (entry #{}); spendable now {}",
+                    phone.national(),
+                    done.entry_id,
+                    done.balance.spendable
+                );
+            }
+            ClubCommand::Flags { all } => {
+                let rows: Vec<Vec<String>> = club::fraud::flags(&store, &tenant, !all)
+                    .await?
+                    .into_iter()
+                    .map(|f| {
+                        vec![
+                            f.id.to_string(),
+                            format!("{} {}", f.subject_kind, f.subject_id),
+                            f.rule,
+                            f.state,
+                            format_utc(f.updated_at),
+                            f.reason,
+                        ]
+                    })
+                    .collect();
+                table::print(
+                    &["ID", "SUBJECT", "RULE", "STATE", "SINCE (UTC)", "REASON"],
+                    &rows,
+                );
+            }
+            ClubCommand::ClearFlag { id, reason, staff } => {
+                let actor = staff.map_or(ledger::Actor::System, ledger::Actor::Staff);
+                club::fraud::clear(&store, &tenant, id, actor, &reason, now).await?;
+                println!("cleared fraud flag #{id}");
+            }
+            ClubCommand::Decisions { limit } => {
+                let rows: Vec<Vec<String>> = club::fraud::decisions(&store, &tenant, limit)
+                    .await?
+                    .into_iter()
+                    .map(|d| {
+                        vec![
+                            format_utc(d.created_at),
+                            format!("{} {}", d.subject_kind, d.subject_id),
+                            d.decision,
+                            d.actor,
+                            d.reason,
+                        ]
+                    })
+                    .collect();
+                table::print(&["AT (UTC)", "SUBJECT", "DECISION", "BY", "REASON"], &rows);
+            }
+            ClubCommand::Expire => {
+                let n = ledger::expire_due(&store, now).await?;
+                println!("expired {n} credit lot(s)");
             }
             ClubCommand::Ledger { phone, limit } => {
                 let customer = customers::by_phone(&store, &tenant, &phone).await?;

@@ -3,7 +3,9 @@
 //! stored settings (`settings`). Credit itself lives in `crate::ledger`.
 
 pub mod formula;
+pub mod fraud;
 pub mod inbound;
+pub mod manual;
 pub mod settings;
 
 use sqlx::AnyConnection;

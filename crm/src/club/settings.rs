@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use sqlx::{AnyConnection, Row};
 
 use super::formula::{Formula, Tier, TierMetric, TierRules};
+use super::fraud::FraudRules;
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::tenants::Tenant;
@@ -21,6 +22,10 @@ pub struct ClubSettings {
     pub pending_seconds: i64,
     /// Tier rules; only the tenant's row counts (a branch override keeps them).
     pub tiers: TierRules,
+    /// Most manual credit one staff member may add per local day (0 = no cap).
+    pub manual_daily_cap: i64,
+    /// Fraud-detector thresholds (tenant only).
+    pub fraud: FraudRules,
 }
 
 impl Default for ClubSettings {
@@ -30,6 +35,8 @@ impl Default for ClubSettings {
             expiry_days: 180,
             pending_seconds: 0,
             tiers: TierRules::default(),
+            manual_daily_cap: 0,
+            fraud: FraudRules::default(),
         }
     }
 }
@@ -65,6 +72,11 @@ impl ClubSettings {
             (f.min_purchase, "the minimum purchase"),
             (f.cap_per_invoice, "the cap per invoice"),
             (f.cap_per_day, "the cap per day"),
+            (self.manual_daily_cap, "the daily cap on manual credit"),
+            (
+                self.fraud.manual_amount,
+                "the fraud threshold for one manual credit",
+            ),
         ] {
             if !(0..=crate::ledger::MAX_AMOUNT).contains(&v) {
                 return Err(Error::invalid(format!("{what} must be 0 or more rials")));
@@ -78,6 +90,7 @@ impl ClubSettings {
                 "the pending window must be 0 or more seconds and shorter than the expiry",
             ));
         }
+        self.fraud.validate()?;
         let t = &self.tiers;
         if !(1..=3650).contains(&t.window_days) {
             return Err(Error::invalid("the tier window must be 1 to 3650 days"));
@@ -110,7 +123,8 @@ impl ClubSettings {
 }
 
 /// The settings in force at `branch_id` (the tenant's when `None` or not overridden;
-/// defaults when nothing is stored). Tier rules always come from the tenant.
+/// defaults when nothing is stored). Tier rules, the manual-credit cap and
+/// fraud thresholds always come from the tenant.
 pub async fn get(store: &Store, tenant: &Tenant, branch_id: Option<i64>) -> Result<ClubSettings> {
     let mut conn = store.pool().acquire().await?;
     get_in(&mut conn, tenant.id, branch_id).await
@@ -123,7 +137,9 @@ async fn row(
 ) -> Result<Option<ClubSettings>> {
     let row = sqlx::query(
         "SELECT earn_bp, min_purchase, cap_per_invoice, cap_per_day, max_redeem_bp, expiry_days, \
-                pending_seconds, category_rates, tier_metric, tier_window_days, demote_after_days, tiers \
+                pending_seconds, category_rates, tier_metric, tier_window_days, demote_after_days, tiers, \
+                manual_daily_cap, fraud_window_seconds, fraud_max_invoices, fraud_max_manual, \
+                fraud_staff_daily, fraud_manual_amount \
          FROM club_settings WHERE tenant_id = $1 AND branch_id = $2",
     )
     .bind(tenant_id)
@@ -153,6 +169,14 @@ async fn row(
             demote_after_days: r.try_get("demote_after_days")?,
             tiers,
         },
+        manual_daily_cap: r.try_get("manual_daily_cap")?,
+        fraud: FraudRules {
+            window_seconds: r.try_get("fraud_window_seconds")?,
+            max_invoices: r.try_get("fraud_max_invoices")?,
+            max_manual: r.try_get("fraud_max_manual")?,
+            staff_daily: r.try_get("fraud_staff_daily")?,
+            manual_amount: r.try_get("fraud_manual_amount")?,
+        },
     }))
 }
 
@@ -168,6 +192,8 @@ pub(crate) async fn get_in(
     Ok(match row(conn, tenant_id, branch_id).await? {
         Some(branch) => ClubSettings {
             tiers: tenant_row.tiers,
+            manual_daily_cap: tenant_row.manual_daily_cap,
+            fraud: tenant_row.fraud,
             ..branch
         },
         None => tenant_row,
@@ -195,15 +221,19 @@ pub async fn set(
     sqlx::query(
         "INSERT INTO club_settings (tenant_id, branch_id, earn_bp, min_purchase, cap_per_invoice, cap_per_day, \
              max_redeem_bp, expiry_days, pending_seconds, category_rates, tier_metric, tier_window_days, \
-             demote_after_days, tiers, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             demote_after_days, tiers, manual_daily_cap, fraud_window_seconds, fraud_max_invoices, \
+             fraud_max_manual, fraud_staff_daily, fraud_manual_amount, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
          ON CONFLICT (tenant_id, branch_id) DO UPDATE SET earn_bp = excluded.earn_bp, \
              min_purchase = excluded.min_purchase, cap_per_invoice = excluded.cap_per_invoice, \
              cap_per_day = excluded.cap_per_day, max_redeem_bp = excluded.max_redeem_bp, \
              expiry_days = excluded.expiry_days, pending_seconds = excluded.pending_seconds, \
              category_rates = excluded.category_rates, tier_metric = excluded.tier_metric, \
              tier_window_days = excluded.tier_window_days, demote_after_days = excluded.demote_after_days, \
-             tiers = excluded.tiers, updated_at = excluded.updated_at",
+             tiers = excluded.tiers, manual_daily_cap = excluded.manual_daily_cap, \
+             fraud_window_seconds = excluded.fraud_window_seconds, fraud_max_invoices = excluded.fraud_max_invoices, \
+             fraud_max_manual = excluded.fraud_max_manual, fraud_staff_daily = excluded.fraud_staff_daily, \
+             fraud_manual_amount = excluded.fraud_manual_amount, updated_at = excluded.updated_at",
     )
     .bind(tenant.id)
     .bind(branch_id)
@@ -219,6 +249,12 @@ pub async fn set(
     .bind(settings.tiers.window_days)
     .bind(settings.tiers.demote_after_days)
     .bind(tiers)
+    .bind(settings.manual_daily_cap)
+    .bind(settings.fraud.window_seconds)
+    .bind(settings.fraud.max_invoices)
+    .bind(settings.fraud.max_manual)
+    .bind(settings.fraud.staff_daily)
+    .bind(settings.fraud.manual_amount)
     .bind(clock::now())
     .execute(store.pool())
     .await?;

@@ -1,0 +1,234 @@
+//! Club settings, manual credit and invoices earning by the stored formula, on SQLite
+//! and PostgreSQL.
+
+use crm::club::formula::{Tier, TierMetric};
+use crm::club::{manual, settings};
+use crm::invoices::{self, NewInvoice, NewItem};
+use crm::ledger::Actor;
+use crm::phone::Phone;
+use crm::testing::on_both;
+use crm::{Error, branches, pos_keys, tenants};
+
+const NOW: i64 = 1_800_000_000;
+
+#[tokio::test]
+async fn settings_round_trip_and_branch_overrides_keep_tenant_tiers() {
+    on_both(|db| async move {
+        let t = tenants::ensure_default(&db.store).await.unwrap();
+        let b = branches::add(&db.store, &t, "Center").await.unwrap();
+        assert_eq!(
+            settings::get(&db.store, &t, None).await.unwrap(),
+            settings::ClubSettings::default()
+        );
+        let mut s = settings::ClubSettings::default();
+        s.formula.earn_bp = 300;
+        s.formula.category_rates.insert("drinks".into(), 900);
+        s.tiers.metric = TierMetric::Visits;
+        s.tiers.tiers = vec![Tier {
+            name: "gold".into(),
+            threshold: 3,
+            multiplier_bp: 20_000,
+        }];
+        s.manual_daily_cap = 50_000;
+        settings::set(&db.store, &t, None, &s).await.unwrap();
+        assert_eq!(settings::get(&db.store, &t, None).await.unwrap(), s);
+
+        let mut branch = settings::ClubSettings::default();
+        branch.formula.earn_bp = 1_000;
+        settings::set(&db.store, &t, Some("Center"), &branch)
+            .await
+            .unwrap();
+        let seen = settings::get(&db.store, &t, Some(b.id)).await.unwrap();
+        assert_eq!(seen.formula.earn_bp, 1_000);
+        assert_eq!(seen.tiers, s.tiers, "tiers are the tenant's");
+        assert_eq!(seen.manual_daily_cap, 50_000);
+
+        let mut bad = s.clone();
+        bad.expiry_days = 0;
+        assert!(matches!(
+            settings::set(&db.store, &t, None, &bad).await,
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            settings::set(&db.store, &t, Some("Nowhere"), &s).await,
+            Err(Error::NotFound(_))
+        ));
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn manual_credit_is_capped_per_staff_member_per_day() {
+    on_both(|db| async move {
+        let t = tenants::ensure_default(&db.store).await.unwrap();
+        let s = settings::ClubSettings {
+            manual_daily_cap: 100_000,
+            ..Default::default()
+        };
+        settings::set(&db.store, &t, None, &s).await.unwrap();
+        let phone = Phone::parse("09120001111").unwrap();
+
+        let done = manual::credit(
+            &db.store,
+            &t,
+            &phone,
+            60_000,
+            "broken cup",
+            Actor::Staff(7),
+            NOW,
+        )
+        .await
+        .unwrap();
+        assert_eq!(done.balance.spendable, 60_000, "spendable at once");
+        let over = manual::credit(
+            &db.store,
+            &t,
+            &phone,
+            40_001,
+            "again",
+            Actor::Staff(7),
+            NOW + 60,
+        )
+        .await;
+        match over {
+            Err(Error::Conflict(m)) => assert!(m.contains("40000 are left"), "{m}"),
+            other => panic!("expected the cap to refuse: {other:?}"),
+        }
+        // Another staff member has their own cap; the operator has none.
+        manual::credit(
+            &db.store,
+            &t,
+            &phone,
+            100_000,
+            "birthday",
+            Actor::Staff(8),
+            NOW,
+        )
+        .await
+        .unwrap();
+        manual::credit(
+            &db.store,
+            &t,
+            &phone,
+            500_000,
+            "apology",
+            Actor::System,
+            NOW,
+        )
+        .await
+        .unwrap();
+        // The next local day the cap starts again.
+        manual::credit(
+            &db.store,
+            &t,
+            &phone,
+            100_000,
+            "next day",
+            Actor::Staff(7),
+            NOW + 86_400,
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            manual::credit(&db.store, &t, &phone, 5, "  ", Actor::Staff(7), NOW).await,
+            Err(Error::Invalid(_))
+        ));
+        let m = crm::club::summary(&db.store, &t, &phone, NOW + 86_400)
+            .await
+            .unwrap();
+        assert_eq!(m.source, "manual");
+        assert_eq!(m.balance.spendable, 760_000);
+        db
+    })
+    .await;
+}
+
+fn invoice(phone: &str, amount: i64, items: Vec<NewItem>) -> NewInvoice {
+    NewInvoice {
+        phone: phone.into(),
+        amount,
+        items,
+        reservation_id: None,
+        pos_transaction_id: None,
+    }
+}
+
+#[tokio::test]
+async fn invoices_earn_by_category_tier_and_daily_cap() {
+    on_both(|db| async move {
+        let t = tenants::ensure_default(&db.store).await.unwrap();
+        branches::add(&db.store, &t, "Center").await.unwrap();
+        let (key, _) = pos_keys::create(&db.store, &t, "Center").await.unwrap();
+        let mut s = settings::ClubSettings::default(); // 5 %
+        s.formula.category_rates.insert("drinks".into(), 1_000);
+        s.formula.cap_per_day = 30_000;
+        s.tiers.metric = TierMetric::Visits;
+        s.tiers.tiers = vec![Tier {
+            name: "gold".into(),
+            threshold: 2,
+            multiplier_bp: 20_000,
+        }];
+        settings::set(&db.store, &t, None, &s).await.unwrap();
+        let earned = |r: &crm::idempotency::Reply| {
+            let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            v["earned"].as_i64().unwrap()
+        };
+        let render = |r: &invoices::Receipt| (201, format!("{{\"earned\": {}}}", r.invoice.earned));
+
+        // 100k of drinks at 10 % + 100k at 5 %.
+        let drinks = NewItem {
+            name: "tea".into(),
+            category: Some("drinks".into()),
+            qty: 2,
+            unit_price: 50_000,
+        };
+        let r = invoices::create(
+            &db.store,
+            &key,
+            &invoice("09120002222", 200_000, vec![drinks]),
+            None,
+            NOW,
+            render,
+        )
+        .await
+        .unwrap();
+        assert_eq!(earned(&r), 15_000);
+        // Second visit: not gold yet (tier is measured before the purchase): 5 %.
+        let r = invoices::create(
+            &db.store,
+            &key,
+            &invoice("09120002222", 100_000, vec![]),
+            None,
+            NOW + 60,
+            render,
+        )
+        .await
+        .unwrap();
+        assert_eq!(earned(&r), 5_000);
+        // Third: gold ×2 = 20k, but only 10k are left of the day's 30k cap.
+        let r = invoices::create(
+            &db.store,
+            &key,
+            &invoice("09120002222", 200_000, vec![]),
+            None,
+            NOW + 120,
+            render,
+        )
+        .await
+        .unwrap();
+        assert_eq!(earned(&r), 10_000);
+        let m = crm::club::summary(
+            &db.store,
+            &t,
+            &Phone::parse("09120002222").unwrap(),
+            NOW + 180,
+        )
+        .await
+        .unwrap();
+        assert_eq!(m.tier.as_deref(), Some("gold"));
+        assert_eq!(m.balance.spendable, 30_000);
+        db
+    })
+    .await;
+}
