@@ -5,31 +5,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::{Db, form_encode, http_request};
+use crm::clock;
 use crm::ledger::{self, Actor, Award, EntryKind};
-use crm::{Store, StoreConfig, clock};
-
-fn store(db: &Db, rt: &tokio::runtime::Runtime) -> Store {
-    let config = match db.args[0].as_str() {
-        "--data-dir" => StoreConfig::new(&db.args[1], None),
-        _ => StoreConfig::new(std::env::temp_dir(), Some(db.args[1].clone())),
-    };
-    rt.block_on(Store::open(&config))
-        .expect("open the test database")
-}
-
-fn wait_for_inbox(db: &Db, phone: &str, wanted: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let inbox = db.ok(&["sms", "inbox", "--phone", phone]);
-        if inbox.contains(wanted) || Instant::now() > deadline {
-            return inbox;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 #[test]
 fn texting_the_club_code_joins_and_keywords_answer() {
@@ -43,7 +21,7 @@ fn texting_the_club_code_joins_and_keywords_answer() {
         std::fs::write(&config, "sms-webhook-key = \"hook\"\n").unwrap();
         let server = db.serve(&["--config", config.to_str().unwrap()]);
         let http = server.http.clone().unwrap();
-        let s = store(&db, &rt);
+        let s = db.store(&rt);
         let tenant = rt.block_on(crm::tenants::ensure_default(&s)).unwrap();
         let form = [("Content-Type", "application/x-www-form-urlencoded")];
         let kavenegar = |pairs: &[(&str, &str)]| {
@@ -70,7 +48,7 @@ fn texting_the_club_code_joins_and_keywords_answer() {
         ];
         let r = kavenegar(&join);
         assert_eq!((r.status, r.body.trim()), (200, "join"), "[{l}]");
-        let inbox = wait_for_inbox(&db, "09121112222", "خوش آمدید");
+        let inbox = db.wait_for_inbox("09121112222", "خوش آمدید");
         assert!(inbox.contains("خوش آمدید"), "[{l}] {inbox}");
         let r = kavenegar(&join);
         assert_eq!(
@@ -97,7 +75,7 @@ fn texting_the_club_code_joins_and_keywords_answer() {
             ("messageid", "9002"),
         ]);
         assert_eq!(r.body.trim(), "unknown_code", "[{l}]");
-        let inbox = wait_for_inbox(&db, "09125550000", "متعلق به هیچ باشگاهی نیست");
+        let inbox = db.wait_for_inbox("09125550000", "متعلق به هیچ باشگاهی نیست");
         assert!(inbox.contains("متعلق به هیچ باشگاهی نیست"), "[{l}] {inbox}");
 
         // Balance by sms.ir's callback shape: spendable, pending and the next expiry.
@@ -123,7 +101,7 @@ fn texting_the_club_code_joins_and_keywords_answer() {
             r#"{"mobile": "989121112222", "messageText": "موجودی", "number": "30004505", "receivedDateTime": "2026-12-04T10:00:00"}"#,
         );
         assert_eq!((r.status, r.body.trim()), (200, "balance"), "[{l}]");
-        let inbox = wait_for_inbox(&db, "09121112222", "اعتبار قابل استفاده");
+        let inbox = db.wait_for_inbox("09121112222", "اعتبار قابل استفاده");
         assert!(
             inbox.contains("اعتبار قابل استفاده ۲۵۰۰۰ ریال"),
             "[{l}] {inbox}"

@@ -386,6 +386,25 @@ where
     transact(store, idem, work, render).await
 }
 
+/// The receipt after a redemption or cancellation of an existing invoice.
+async fn after(
+    conn: &mut AnyConnection,
+    key: &PosKey,
+    invoice_id: i64,
+    customer_id: i64,
+    now: i64,
+    reversal: Option<Reversal>,
+) -> Result<Receipt> {
+    Ok(Receipt {
+        invoice: by_id_in(conn, key, invoice_id).await?,
+        balance: ledger::balance_in(conn, key.tenant_id, customer_id, now).await?,
+        earned_spendable_at: None,
+        tier: None,
+        reversal,
+        withheld: None,
+    })
+}
+
 /// Pays `amount` of an invoice with the member's spendable credit. `Conflict` (with the
 /// reason) if the invoice is cancelled, the amount is above the share of the invoice
 /// credit may pay, or above the member's spendable credit.
@@ -444,14 +463,7 @@ where
             .bind(amount)
             .execute(&mut *conn)
             .await?;
-        Ok(Receipt {
-            invoice: by_id_in(conn, key, invoice_id).await?,
-            balance: ledger::balance_in(conn, key.tenant_id, invoice.customer_id, now).await?,
-            earned_spendable_at: None,
-            tier: None,
-            reversal: None,
-            withheld: None,
-        })
+        after(conn, key, invoice_id, invoice.customer_id, now, None).await
     };
     transact(store, idem, work, render).await
 }
@@ -491,14 +503,15 @@ where
             .bind(now)
             .execute(&mut *conn)
             .await?;
-        Ok(Receipt {
-            invoice: by_id_in(conn, key, invoice_id).await?,
-            balance: ledger::balance_in(conn, key.tenant_id, invoice.customer_id, now).await?,
-            earned_spendable_at: None,
-            tier: None,
-            reversal: Some(reversal),
-            withheld: None,
-        })
+        after(
+            conn,
+            key,
+            invoice_id,
+            invoice.customer_id,
+            now,
+            Some(reversal),
+        )
+        .await
     };
     transact(store, idem, work, render).await
 }

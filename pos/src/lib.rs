@@ -195,11 +195,8 @@ struct InvoiceBody {
 }
 
 async fn create_invoice(State(api): State<Api>, headers: HeaderMap, body: Bytes) -> Response {
-    let key = match authenticate(&api, &headers).await {
-        Ok(key) => key,
-        Err(r) => return r.into_response(),
-    };
     let result = async {
+        let key = authenticate(&api, &headers).await?;
         let idem = idempotency(&key, &headers, "/api/v1/invoices", &body)?;
         let b: InvoiceBody = parse(&body)?;
         let new = NewInvoice {
@@ -246,33 +243,7 @@ async fn redeem(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let key = match authenticate(&api, &headers).await {
-        Ok(key) => key,
-        Err(r) => return r.into_response(),
-    };
-    let result = async {
-        let id = invoice_id(&id)?;
-        let idem = idempotency(
-            &key,
-            &headers,
-            &format!("/api/v1/invoices/{id}/redeem"),
-            &body,
-        )?;
-        let b: RedeemBody = parse(&body)?;
-        invoices::redeem(
-            &api.store,
-            &key,
-            id,
-            b.amount,
-            idem.as_ref(),
-            clock::now(),
-            |r| (200, receipt_json(r)),
-        )
-        .await
-        .map_err(from_crm)
-    }
-    .await;
-    result.map_or_else(IntoResponse::into_response, reply)
+    invoice_action(api, id, headers, body, Action::Redeem).await
 }
 
 async fn cancel(
@@ -281,22 +252,42 @@ async fn cancel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let key = match authenticate(&api, &headers).await {
-        Ok(key) => key,
-        Err(r) => return r.into_response(),
-    };
+    invoice_action(api, id, headers, body, Action::Cancel).await
+}
+
+#[derive(Clone, Copy)]
+enum Action {
+    Redeem,
+    Cancel,
+}
+
+/// `POST /api/v1/invoices/{id}/redeem|cancel`.
+async fn invoice_action(
+    api: Api,
+    id: String,
+    headers: HeaderMap,
+    body: Bytes,
+    action: Action,
+) -> Response {
     let result = async {
+        let key = authenticate(&api, &headers).await?;
         let id = invoice_id(&id)?;
-        let idem = idempotency(
-            &key,
-            &headers,
-            &format!("/api/v1/invoices/{id}/cancel"),
-            &body,
-        )?;
-        invoices::cancel(&api.store, &key, id, idem.as_ref(), clock::now(), |r| {
-            (200, receipt_json(r))
-        })
-        .await
+        let verb = match action {
+            Action::Redeem => "redeem",
+            Action::Cancel => "cancel",
+        };
+        let path = format!("/api/v1/invoices/{id}/{verb}");
+        let idem = idempotency(&key, &headers, &path, &body)?;
+        let (now, render) = (clock::now(), |r: &Receipt| (200, receipt_json(r)));
+        match action {
+            Action::Redeem => {
+                let b: RedeemBody = parse(&body)?;
+                invoices::redeem(&api.store, &key, id, b.amount, idem.as_ref(), now, render).await
+            }
+            Action::Cancel => {
+                invoices::cancel(&api.store, &key, id, idem.as_ref(), now, render).await
+            }
+        }
         .map_err(from_crm)
     }
     .await;
@@ -304,11 +295,8 @@ async fn cancel(
 }
 
 async fn member(State(api): State<Api>, Path(phone): Path<String>, headers: HeaderMap) -> Response {
-    let key = match authenticate(&api, &headers).await {
-        Ok(key) => key,
-        Err(r) => return r.into_response(),
-    };
     let result = async {
+        let key = authenticate(&api, &headers).await?;
         let phone = Phone::parse(&phone).map_err(|e| from_crm(e.into()))?;
         let tenant = tenants::by_id(&api.store, key.tenant_id)
             .await
