@@ -91,6 +91,9 @@ enum Command {
     /// Customer club: earning settings, balances, ledgers (see docs/club.md)
     #[command(subcommand)]
     Club(commands::club::ClubCommand),
+    /// Coupon batches (codes or phone lists) and their report
+    #[command(subcommand)]
+    Coupon(commands::coupon::CouponCommand),
     /// POS API keys, one branch each (see docs/api.md)
     #[command(subcommand)]
     PosKey(commands::pos_key::PosKeyCommand),
@@ -212,6 +215,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Branch(c) => c.run(&config).await,
             Command::Club(c) => c.run(&config).await,
             Command::PosKey(c) => c.run(&config).await,
+            Command::Coupon(c) => c.run(&config).await,
         }
     })
 }

@@ -255,3 +255,60 @@ fn bad_requests_get_a_reason_and_change_nothing() {
         db.cleanup();
     }
 }
+
+#[test]
+fn coupons_are_redeemed_through_the_api() {
+    for db in Db::both() {
+        let l = db.label;
+        let key = setup(&db);
+        let out = db.ok(&[
+            "coupon", "create", "--name", "launch", "--value", "25000", "--count", "1",
+        ]);
+        let code = out
+            .lines()
+            .nth(1)
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap()
+            .to_string();
+        let server = db.serve(&[]);
+        let pos = Pos {
+            server: &server,
+            key,
+        };
+
+        let body = format!(r#"{{"code": "{code}", "phone": "09126660000"}}"#);
+        let (status, first) = pos.post("/api/v1/coupons/redeem", Some("c-1"), &body);
+        assert_eq!(status, 200, "[{l}] {first}");
+        assert_eq!(first["coupon"]["amount"], 25_000);
+        assert_eq!(first["balance"]["spendable"], 25_000);
+        assert_eq!(
+            pos.post("/api/v1/coupons/redeem", Some("c-1"), &body),
+            (200, first),
+            "[{l}] replay"
+        );
+        let (status, e) = pos.post(
+            "/api/v1/coupons/redeem",
+            None,
+            &format!(r#"{{"code": "{code}", "phone": "09126660001"}}"#),
+        );
+        assert_eq!(status, 409, "[{l}] {e}");
+        let (status, _) = pos.post(
+            "/api/v1/coupons/redeem",
+            None,
+            r#"{"code": "XXXX", "phone": "09126660001"}"#,
+        );
+        assert_eq!(status, 404, "[{l}]");
+        assert_eq!(
+            pos.member("09126660000").1["balance"]["spendable"],
+            25_000,
+            "[{l}] credited once"
+        );
+        let report = db.ok(&["coupon", "report"]);
+        assert!(
+            report.contains("launch") && report.contains("25000"),
+            "[{l}] {report}"
+        );
+        server.stop();
+        db.cleanup();
+    }
+}

@@ -173,7 +173,7 @@ pub struct Receipt {
     pub withheld: Option<String>,
 }
 
-async fn by_id_in(conn: &mut AnyConnection, key: &PosKey, id: i64) -> Result<Invoice> {
+pub(crate) async fn by_id_in(conn: &mut AnyConnection, key: &PosKey, id: i64) -> Result<Invoice> {
     let sql = concat!(
         select!(),
         " WHERE i.tenant_id = $1 AND i.branch_id = $2 AND i.id = $3"
@@ -195,15 +195,15 @@ pub async fn get(store: &Store, key: &PosKey, id: i64) -> Result<Invoice> {
 }
 
 /// Runs `work` in one transaction; with `idem`, a retry gets the stored reply instead.
-async fn transact<W, R>(
+pub(crate) async fn transact<T, W, R>(
     store: &Store,
     idem: Option<&IdempotentRequest>,
     work: W,
     render: R,
 ) -> Result<Reply>
 where
-    W: AsyncFnOnce(&mut AnyConnection) -> Result<Receipt>,
-    R: FnOnce(&Receipt) -> (u16, String),
+    W: AsyncFnOnce(&mut AnyConnection) -> Result<T>,
+    R: FnOnce(&T) -> (u16, String),
 {
     let mut tx = store.pool().begin().await?;
     if let Some(req) = idem {

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod branches;
 pub mod clock;
 pub mod club;
+pub mod coupons;
 pub mod customers;
 pub mod devices;
 pub mod error;

@@ -190,3 +190,42 @@ CREATE TABLE fraud_decisions (
     created_at    INTEGER NOT NULL
 );
 CREATE INDEX fraud_decisions_tenant ON fraud_decisions (tenant_id, id);
+
+-- Coupons: batches of codes (or one code per listed phone) carrying credit or a
+-- discount, valid for a period, each code usable max_uses times, once per phone.
+CREATE TABLE coupon_batches (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id    INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    name         TEXT    NOT NULL,
+    kind         TEXT    NOT NULL CHECK (kind IN ('credit', 'discount')),
+    -- Rials of credit, or rials off the invoice.
+    value        INTEGER NOT NULL CHECK (value > 0),
+    valid_from   INTEGER,
+    valid_until  INTEGER,
+    max_uses     INTEGER NOT NULL CHECK (max_uses > 0),
+    created_at   INTEGER NOT NULL,
+    UNIQUE (tenant_id, name)
+);
+
+CREATE TABLE coupons (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id   INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    batch_id    INTEGER NOT NULL REFERENCES coupon_batches(id) ON DELETE CASCADE,
+    code        TEXT    NOT NULL,
+    -- Set for a phone-list batch: only this phone (+989…) may use the code.
+    phone       TEXT,
+    uses        INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (tenant_id, code)
+);
+CREATE INDEX coupons_batch ON coupons (batch_id);
+
+CREATE TABLE coupon_redemptions (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id    INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    coupon_id    INTEGER NOT NULL REFERENCES coupons(id) ON DELETE CASCADE,
+    customer_id  INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    invoice_id   INTEGER,
+    amount       INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    UNIQUE (coupon_id, customer_id)
+);

@@ -20,7 +20,7 @@ use crm::invoices::{self, NewInvoice, NewItem, Receipt};
 use crm::ledger::Balance;
 use crm::phone::Phone;
 use crm::pos_keys::{self, PosKey};
-use crm::{Error, Store, clock, club, tenants};
+use crm::{Error, Store, clock, club, coupons, tenants};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -39,6 +39,7 @@ pub fn router(store: Store) -> Router {
         .route("/api/v1/invoices/{id}/redeem", post(redeem))
         .route("/api/v1/invoices/{id}/cancel", post(cancel))
         .route("/api/v1/members/{phone}", get(member))
+        .route("/api/v1/coupons/redeem", post(redeem_coupon))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such API route") })
         .with_state(Api { store })
 }
@@ -288,6 +289,46 @@ async fn invoice_action(
                 invoices::cancel(&api.store, &key, id, idem.as_ref(), now, render).await
             }
         }
+        .map_err(from_crm)
+    }
+    .await;
+    result.map_or_else(IntoResponse::into_response, reply)
+}
+
+#[derive(Deserialize)]
+struct CouponBody {
+    code: String,
+    phone: String,
+    invoice_id: Option<i64>,
+}
+
+async fn redeem_coupon(State(api): State<Api>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        let key = authenticate(&api, &headers).await?;
+        let idem = idempotency(&key, &headers, "/api/v1/coupons/redeem", &body)?;
+        let b: CouponBody = parse(&body)?;
+        coupons::redeem(
+            &api.store,
+            &key,
+            &b.code,
+            &b.phone,
+            b.invoice_id,
+            idem.as_ref(),
+            clock::now(),
+            |u| {
+                let body = json!({
+                    "coupon": {
+                        "code": u.code,
+                        "kind": u.kind.as_str(),
+                        "amount": u.amount,
+                        "invoice_id": u.invoice_id,
+                    },
+                    "balance": balance_json(&u.balance),
+                });
+                (200, body.to_string())
+            },
+        )
+        .await
         .map_err(from_crm)
     }
     .await;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod bench;
 pub mod branch;
 pub mod club;
+pub mod coupon;
 pub mod customer;
 pub mod group;
 pub mod nas;
