@@ -374,16 +374,23 @@ where
             .await?;
             earned_spendable_at = Some(spendable_at);
         }
+        let balance = ledger::balance_in(conn, tenant.id, customer_id, now).await?;
+        if settings.notify_earned && earned > 0 {
+            club::notices::credit_earned_in(conn, &tenant, &phone, earned, balance.spendable)
+                .await?;
+        }
         Ok(Receipt {
             invoice: by_id_in(conn, key, invoice_id).await?,
-            balance: ledger::balance_in(conn, tenant.id, customer_id, now).await?,
+            balance,
             earned_spendable_at,
             tier,
             reversal: None,
             withheld,
         })
     };
-    transact(store, idem, work, render).await
+    let reply = transact(store, idem, work, render).await?;
+    crate::sms::wakeup().notify_one();
+    Ok(reply)
 }
 
 /// The receipt after a redemption or cancellation of an existing invoice.

@@ -35,6 +35,10 @@ CREATE TABLE club_settings (
     fraud_max_manual      INTEGER NOT NULL DEFAULT 0,
     fraud_staff_daily     INTEGER NOT NULL DEFAULT 0,
     fraud_manual_amount   INTEGER NOT NULL DEFAULT 0,
+    -- Member notifications: an SMS when a purchase earns credit; one before credit
+    -- expires (days ahead, 0 = off).
+    notify_earned         INTEGER NOT NULL DEFAULT FALSE,
+    expiry_notice_days    INTEGER NOT NULL DEFAULT 0,
     updated_at         INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, branch_id)
 );
@@ -228,4 +232,40 @@ CREATE TABLE coupon_redemptions (
     amount       INTEGER NOT NULL,
     created_at   INTEGER NOT NULL,
     UNIQUE (coupon_id, customer_id)
+);
+
+-- The tenant's SMS wallet: member SMS (notifications) are paid from it.
+CREATE TABLE sms_wallets (
+    tenant_id      INTEGER PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
+    balance        INTEGER NOT NULL DEFAULT 0 CHECK (balance >= 0),
+    -- Rials debited per member SMS queued.
+    price_per_sms  INTEGER NOT NULL DEFAULT 0
+);
+
+-- Every top-up and debit, append-only.
+CREATE TABLE sms_wallet_entries (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id   INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    kind        TEXT    NOT NULL CHECK (kind IN ('topup', 'debit')),
+    amount      INTEGER NOT NULL,
+    outbox_id   INTEGER,
+    reason      TEXT    NOT NULL,
+    actor       TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX sms_wallet_entries_tenant ON sms_wallet_entries (tenant_id, id);
+
+-- Editable member-notification texts; without a row the Persian default is used.
+CREATE TABLE club_templates (
+    tenant_id   INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    kind        TEXT    NOT NULL CHECK (kind IN ('credit_earned', 'credit_expiring')),
+    body        TEXT    NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, kind)
+);
+
+-- Lots whose "about to expire" notice went out (once per lot).
+CREATE TABLE credit_expiry_notices (
+    lot_id      INTEGER PRIMARY KEY REFERENCES credit_lots(id) ON DELETE CASCADE,
+    created_at  INTEGER NOT NULL
 );

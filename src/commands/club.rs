@@ -4,7 +4,7 @@ use anyhow::{Result, anyhow};
 use clap::{Args, Subcommand};
 use crm::clock::{self, format_utc};
 use crm::club::formula::{Tier, TierMetric};
-use crm::club::{self, settings};
+use crm::club::{self, notices, settings};
 use crm::phone::Phone;
 use crm::{customers, ledger};
 
@@ -51,6 +51,30 @@ pub enum ClubCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// The SMS wallet that pays member notifications: show, top up, set the price
+    Wallet {
+        /// Add this many rials (a manual/admin top-up)
+        #[arg(long)]
+        top_up: Option<i64>,
+        /// Why (e.g. the payment reference); required with --top-up
+        #[arg(long)]
+        reason: Option<String>,
+        /// Rials per member SMS
+        #[arg(long)]
+        price: Option<i64>,
+    },
+    /// Show or edit a notification text: credit_earned or credit_expiring
+    Template {
+        kind: String,
+        /// The new text; placeholders {tenant} {amount} {spendable} {date}
+        #[arg(long)]
+        text: Option<String>,
+        /// Go back to the Persian default
+        #[arg(long)]
+        default: bool,
+    },
+    /// Queue the "credit about to expire" SMS now (the worker does this every 10 minutes)
+    Notify,
     /// Expire credit whose time has come now (the worker does this every minute)
     Expire,
     /// A member's ledger entries, newest first
@@ -120,6 +144,12 @@ pub struct SettingsArgs {
     /// Fraud: one manual credit above this many rials (0 = off)
     #[arg(long)]
     fraud_manual_amount: Option<i64>,
+    /// Text members when a purchase earns credit (true/false)
+    #[arg(long)]
+    notify_earned: Option<bool>,
+    /// Text members this many days before credit expires (0 = off)
+    #[arg(long)]
+    expiry_notice_days: Option<i64>,
 }
 
 fn parse_tier(s: &str) -> Result<Tier> {
@@ -169,6 +199,7 @@ impl ClubCommand {
                     (&mut s.fraud.max_manual, a.fraud_max_manual),
                     (&mut s.fraud.staff_daily, a.fraud_staff_daily),
                     (&mut s.fraud.manual_amount, a.fraud_manual_amount),
+                    (&mut s.expiry_notice_days, a.expiry_notice_days),
                 ] {
                     if let Some(v) = value {
                         *field = v;
@@ -189,6 +220,9 @@ impl ClubCommand {
                             .category_rates
                             .insert(category.trim().to_string(), bp);
                     }
+                }
+                if let Some(on) = a.notify_earned {
+                    s.notify_earned = on;
                 }
                 if let Some(m) = &a.tier_metric {
                     s.tiers.metric = TierMetric::parse(m)?;
@@ -232,6 +266,11 @@ impl ClubCommand {
                     fr.max_manual,
                     fr.staff_daily,
                     fr.manual_amount
+                );
+                println!(
+                    "notifications: credit earned {}, expiry notice {} days ahead",
+                    if s.notify_earned { "on" } else { "off" },
+                    s.expiry_notice_days
                 );
                 for t in &s.tiers.tiers {
                     println!(
@@ -319,6 +358,40 @@ impl ClubCommand {
                     })
                     .collect();
                 table::print(&["AT (UTC)", "SUBJECT", "DECISION", "BY", "REASON"], &rows);
+            }
+            ClubCommand::Wallet {
+                top_up,
+                reason,
+                price,
+            } => {
+                if let Some(price) = price {
+                    notices::set_price(&store, &tenant, price).await?;
+                }
+                if let Some(amount) = top_up {
+                    let reason = reason.ok_or_else(|| anyhow!("--top-up needs --reason"))?;
+                    notices::top_up(&store, &tenant, amount, &reason, ledger::Actor::System)
+                        .await?;
+                }
+                let w = notices::wallet(&store, &tenant).await?;
+                println!("balance: {}", w.balance);
+                println!("price per member SMS: {}", w.price_per_sms);
+            }
+            ClubCommand::Template {
+                kind,
+                text,
+                default,
+            } => {
+                let notice = notices::Notice::parse(&kind)?;
+                if default {
+                    notices::set_template(&store, &tenant, notice, None).await?;
+                } else if let Some(text) = &text {
+                    notices::set_template(&store, &tenant, notice, Some(text)).await?;
+                }
+                println!("{}", notices::template(&store, &tenant, notice).await?);
+            }
+            ClubCommand::Notify => {
+                let n = notices::expiring_due(&store, now).await?;
+                println!("queued {n} expiry notice(s)");
             }
             ClubCommand::Expire => {
                 let n = ledger::expire_due(&store, now).await?;

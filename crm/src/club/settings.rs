@@ -26,6 +26,10 @@ pub struct ClubSettings {
     pub manual_daily_cap: i64,
     /// Fraud-detector thresholds (tenant only).
     pub fraud: FraudRules,
+    /// Text members when a purchase earns credit (tenant only).
+    pub notify_earned: bool,
+    /// Text members this many days before credit expires (0 = off; tenant only).
+    pub expiry_notice_days: i64,
 }
 
 impl Default for ClubSettings {
@@ -37,6 +41,8 @@ impl Default for ClubSettings {
             tiers: TierRules::default(),
             manual_daily_cap: 0,
             fraud: FraudRules::default(),
+            notify_earned: false,
+            expiry_notice_days: 0,
         }
     }
 }
@@ -91,6 +97,11 @@ impl ClubSettings {
             ));
         }
         self.fraud.validate()?;
+        if !(0..=90).contains(&self.expiry_notice_days) {
+            return Err(Error::invalid(
+                "the expiry notice must come 0 to 90 days ahead",
+            ));
+        }
         let t = &self.tiers;
         if !(1..=3650).contains(&t.window_days) {
             return Err(Error::invalid("the tier window must be 1 to 3650 days"));
@@ -123,8 +134,8 @@ impl ClubSettings {
 }
 
 /// The settings in force at `branch_id` (the tenant's when `None` or not overridden;
-/// defaults when nothing is stored). Tier rules, the manual-credit cap and
-/// fraud thresholds always come from the tenant.
+/// defaults when nothing is stored). Tier rules, the manual-credit cap,
+/// fraud thresholds and notifications always come from the tenant.
 pub async fn get(store: &Store, tenant: &Tenant, branch_id: Option<i64>) -> Result<ClubSettings> {
     let mut conn = store.pool().acquire().await?;
     get_in(&mut conn, tenant.id, branch_id).await
@@ -139,7 +150,7 @@ async fn row(
         "SELECT earn_bp, min_purchase, cap_per_invoice, cap_per_day, max_redeem_bp, expiry_days, \
                 pending_seconds, category_rates, tier_metric, tier_window_days, demote_after_days, tiers, \
                 manual_daily_cap, fraud_window_seconds, fraud_max_invoices, fraud_max_manual, \
-                fraud_staff_daily, fraud_manual_amount \
+                fraud_staff_daily, fraud_manual_amount, notify_earned, expiry_notice_days \
          FROM club_settings WHERE tenant_id = $1 AND branch_id = $2",
     )
     .bind(tenant_id)
@@ -177,6 +188,8 @@ async fn row(
             staff_daily: r.try_get("fraud_staff_daily")?,
             manual_amount: r.try_get("fraud_manual_amount")?,
         },
+        notify_earned: crate::store::flag(&r, "notify_earned")?,
+        expiry_notice_days: r.try_get("expiry_notice_days")?,
     }))
 }
 
@@ -194,6 +207,8 @@ pub(crate) async fn get_in(
             tiers: tenant_row.tiers,
             manual_daily_cap: tenant_row.manual_daily_cap,
             fraud: tenant_row.fraud,
+            notify_earned: tenant_row.notify_earned,
+            expiry_notice_days: tenant_row.expiry_notice_days,
             ..branch
         },
         None => tenant_row,
@@ -222,8 +237,8 @@ pub async fn set(
         "INSERT INTO club_settings (tenant_id, branch_id, earn_bp, min_purchase, cap_per_invoice, cap_per_day, \
              max_redeem_bp, expiry_days, pending_seconds, category_rates, tier_metric, tier_window_days, \
              demote_after_days, tiers, manual_daily_cap, fraud_window_seconds, fraud_max_invoices, \
-             fraud_max_manual, fraud_staff_daily, fraud_manual_amount, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+             fraud_max_manual, fraud_staff_daily, fraud_manual_amount, notify_earned, expiry_notice_days, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
          ON CONFLICT (tenant_id, branch_id) DO UPDATE SET earn_bp = excluded.earn_bp, \
              min_purchase = excluded.min_purchase, cap_per_invoice = excluded.cap_per_invoice, \
              cap_per_day = excluded.cap_per_day, max_redeem_bp = excluded.max_redeem_bp, \
@@ -233,7 +248,8 @@ pub async fn set(
              tiers = excluded.tiers, manual_daily_cap = excluded.manual_daily_cap, \
              fraud_window_seconds = excluded.fraud_window_seconds, fraud_max_invoices = excluded.fraud_max_invoices, \
              fraud_max_manual = excluded.fraud_max_manual, fraud_staff_daily = excluded.fraud_staff_daily, \
-             fraud_manual_amount = excluded.fraud_manual_amount, updated_at = excluded.updated_at",
+             fraud_manual_amount = excluded.fraud_manual_amount, notify_earned = excluded.notify_earned, \
+             expiry_notice_days = excluded.expiry_notice_days, updated_at = excluded.updated_at",
     )
     .bind(tenant.id)
     .bind(branch_id)
@@ -255,6 +271,8 @@ pub async fn set(
     .bind(settings.fraud.max_manual)
     .bind(settings.fraud.staff_daily)
     .bind(settings.fraud.manual_amount)
+    .bind(settings.notify_earned)
+    .bind(settings.expiry_notice_days)
     .bind(clock::now())
     .execute(store.pool())
     .await?;
