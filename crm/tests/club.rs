@@ -232,3 +232,58 @@ async fn invoices_earn_by_category_tier_and_daily_cap() {
     })
     .await;
 }
+
+/// Two copies of one POST racing with the same Idempotency-Key: one invoice, one reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_retries_with_one_key_make_one_invoice() {
+    for db in crm::testing::both().await {
+        eprintln!("-- backend: {}", db.label());
+        let t = tenants::ensure_default(&db.store).await.unwrap();
+        branches::add(&db.store, &t, "Center").await.unwrap();
+        let (key, _) = pos_keys::create(&db.store, &t, "Center").await.unwrap();
+        let body = br#"{"phone":"09128880000","amount":100000}"#;
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let (store, key) = (db.store.clone(), key.clone());
+                tokio::spawn(async move {
+                    let idem = crm::idempotency::IdempotentRequest::new(
+                        "pos-branch:1".into(),
+                        "same-key",
+                        "POST",
+                        "/api/v1/invoices",
+                        body,
+                    )
+                    .unwrap();
+                    invoices::create(
+                        &store,
+                        &key,
+                        &invoice("09128880000", 100_000, vec![]),
+                        Some(&idem),
+                        NOW,
+                        |r| (201, format!("{{\"id\": {}}}", r.invoice.id)),
+                    )
+                    .await
+                    .unwrap()
+                })
+            })
+            .collect();
+        let mut bodies = Vec::new();
+        for t in tasks {
+            bodies.push(t.await.unwrap());
+        }
+        assert!(
+            bodies.iter().all(|r| r.body == bodies[0].body),
+            "{bodies:?}"
+        );
+        assert_eq!(
+            bodies.iter().filter(|r| !r.replayed).count(),
+            1,
+            "{bodies:?}"
+        );
+        let m = crm::club::summary(&db.store, &t, &Phone::parse("09128880000").unwrap(), NOW)
+            .await
+            .unwrap();
+        assert_eq!(m.balance.spendable, 5_000, "credited once");
+        db.cleanup().await;
+    }
+}
