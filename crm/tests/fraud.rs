@@ -20,6 +20,7 @@ async fn unusual_manual_credit_flags_then_blocks_the_staff_member_until_cleared(
         let t = tenants::ensure_default(&db.store).await.unwrap();
         let mut s = settings::ClubSettings::default();
         s.fraud.manual_amount = 100_000;
+        s.fraud.alert_phones = vec!["09190000009".into()];
         settings::set(&db.store, &t, None, &s).await.unwrap();
         let a = Phone::parse("09121000001").unwrap();
         let b = Phone::parse("09121000002").unwrap();
@@ -121,6 +122,19 @@ async fn unusual_manual_credit_flags_then_blocks_the_staff_member_until_cleared(
 
         let log = fraud::decisions(&db.store, &t, 100).await.unwrap();
         assert_eq!(decisions_of(&log), ["flag", "block", "refuse", "clear"]);
+        // The manager was texted on the flag and on the block.
+        let alerts: Vec<_> = crm::sms::outbox(&db.store, &t, None, 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.purpose == "fraud_alert")
+            .collect();
+        assert_eq!(alerts.len(), 2, "{alerts:?}");
+        assert!(
+            alerts
+                .iter()
+                .all(|m| m.phone == "+989190000009" && m.body.contains("کارمند #7"))
+        );
         assert!(log.iter().all(|d| !d.reason.is_empty()));
         assert!(log[0].reason.contains("checked the receipt") && log[0].actor == "staff:1");
         db

@@ -35,6 +35,8 @@ CREATE TABLE club_settings (
     fraud_max_manual      INTEGER NOT NULL DEFAULT 0,
     fraud_staff_daily     INTEGER NOT NULL DEFAULT 0,
     fraud_manual_amount   INTEGER NOT NULL DEFAULT 0,
+    -- Phones (+989…, comma-separated) that get an alert SMS on every flag and block.
+    fraud_alert_phones    TEXT    NOT NULL DEFAULT '',
     -- Member notifications: an SMS when a purchase earns credit; one before credit
     -- expires (days ahead, 0 = off).
     notify_earned         INTEGER NOT NULL DEFAULT FALSE,

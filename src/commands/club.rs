@@ -144,6 +144,10 @@ pub struct SettingsArgs {
     /// Fraud: one manual credit above this many rials (0 = off)
     #[arg(long)]
     fraud_manual_amount: Option<i64>,
+    /// Fraud: a manager's phone texted on every flag and block (repeat; replaces the list;
+    /// "-" empties it)
+    #[arg(long = "fraud-alert-phone")]
+    fraud_alert_phones: Vec<String>,
     /// Text members when a purchase earns credit (true/false)
     #[arg(long)]
     notify_earned: Option<bool>,
@@ -221,6 +225,14 @@ impl ClubCommand {
                             .insert(category.trim().to_string(), bp);
                     }
                 }
+                if !a.fraud_alert_phones.is_empty() {
+                    s.fraud.alert_phones = a
+                        .fraud_alert_phones
+                        .iter()
+                        .filter(|p| p.as_str() != "-")
+                        .cloned()
+                        .collect();
+                }
                 if let Some(on) = a.notify_earned {
                     s.notify_earned = on;
                 }
@@ -266,6 +278,11 @@ impl ClubCommand {
                     fr.max_manual,
                     fr.staff_daily,
                     fr.manual_amount
+                );
+                let alerts = fr.alert_phones.join(", ");
+                println!(
+                    "fraud alerts to: {}",
+                    if alerts.is_empty() { "-" } else { &alerts }
                 );
                 println!(
                     "notifications: credit earned {}, expiry notice {} days ahead",

@@ -19,17 +19,20 @@ use sqlx::{AnyConnection, Row};
 
 use crate::error::{Error, Result};
 use crate::ledger::Actor;
+use crate::phone::Phone;
 use crate::store::Store;
 use crate::tenants::Tenant;
 
 /// Thresholds; 0 turns a rule off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FraudRules {
     pub window_seconds: i64,
     pub max_invoices: i64,
     pub max_manual: i64,
     pub staff_daily: i64,
     pub manual_amount: i64,
+    /// Managers' phones (`+989…`) texted on every flag and block.
+    pub alert_phones: Vec<String>,
 }
 
 impl Default for FraudRules {
@@ -40,6 +43,7 @@ impl Default for FraudRules {
             max_manual: 0,
             staff_daily: 0,
             manual_amount: 0,
+            alert_phones: Vec::new(),
         }
     }
 }
@@ -60,8 +64,39 @@ impl FraudRules {
                 )));
             }
         }
+        if self.alert_phones.len() > 10 {
+            return Err(Error::invalid("at most 10 fraud alert phones"));
+        }
+        for p in &self.alert_phones {
+            Phone::parse(p)?;
+        }
         Ok(())
     }
+}
+
+/// Texts the tenant's alert phones about a flag or block (service SMS, not debited),
+/// inside the deciding transaction.
+async fn alert_in(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+    rules: &FraudRules,
+    subject: Subject,
+    why: &str,
+) -> Result<()> {
+    if rules.alert_phones.is_empty() {
+        return Ok(());
+    }
+    let tenant = crate::tenants::by_id_in(conn, tenant_id).await?;
+    let who = match subject {
+        Subject::Customer(id) => format!("مشتری #{id}"),
+        Subject::Staff(id) => format!("کارمند #{id}"),
+    };
+    let text = format!("هشدار تقلب در باشگاه {}: {who} — {why}", tenant.name);
+    for phone in &rules.alert_phones {
+        let phone = Phone::parse(phone)?;
+        crate::sms::enqueue_text_in(conn, &tenant, &phone, &text, "fraud_alert").await?;
+    }
+    Ok(())
 }
 
 /// Who a flag is about.
@@ -191,9 +226,11 @@ pub(crate) async fn log_in(
 }
 
 /// A rule fired for `subject`: flags it, or blocks it if it was already flagged.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn suspicious_in(
     conn: &mut AnyConnection,
     tenant_id: i64,
+    rules: &FraudRules,
     subject: Subject,
     rule: &str,
     reason: &str,
@@ -220,6 +257,7 @@ pub(crate) async fn suspicious_in(
                 now,
             )
             .await?;
+            alert_in(conn, tenant_id, rules, subject, &why).await?;
             Ok(Verdict::Blocked(why))
         }
         None => {
@@ -237,6 +275,7 @@ pub(crate) async fn suspicious_in(
             .await?;
             let why = format!("{rule}: {reason}");
             log_in(conn, tenant_id, Some(id), subject, "flag", &why, actor, now).await?;
+            alert_in(conn, tenant_id, rules, subject, &why).await?;
             Ok(Verdict::Flagged(why))
         }
     }
@@ -279,7 +318,11 @@ pub(crate) async fn screen_invoice_in(
         rules.max_invoices
     );
     Ok(
-        match suspicious_in(conn, tenant_id, subject, "invoices", &reason, actor, now).await? {
+        match suspicious_in(
+            conn, tenant_id, rules, subject, "invoices", &reason, actor, now,
+        )
+        .await?
+        {
             Verdict::Flagged(_) => None,
             Verdict::Blocked(why) => Some(why),
         },
@@ -382,7 +425,7 @@ pub(crate) async fn screen_manual_in(
             continue;
         }
         if let Verdict::Blocked(why) =
-            suspicious_in(conn, tenant_id, subject, rule, &reason, actor, now).await?
+            suspicious_in(conn, tenant_id, rules, subject, rule, &reason, actor, now).await?
         {
             return Ok(Err(why));
         }

@@ -150,7 +150,7 @@ async fn row(
         "SELECT earn_bp, min_purchase, cap_per_invoice, cap_per_day, max_redeem_bp, expiry_days, \
                 pending_seconds, category_rates, tier_metric, tier_window_days, demote_after_days, tiers, \
                 manual_daily_cap, fraud_window_seconds, fraud_max_invoices, fraud_max_manual, \
-                fraud_staff_daily, fraud_manual_amount, notify_earned, expiry_notice_days \
+                fraud_staff_daily, fraud_manual_amount, fraud_alert_phones, notify_earned, expiry_notice_days \
          FROM club_settings WHERE tenant_id = $1 AND branch_id = $2",
     )
     .bind(tenant_id)
@@ -187,6 +187,12 @@ async fn row(
             max_manual: r.try_get("fraud_max_manual")?,
             staff_daily: r.try_get("fraud_staff_daily")?,
             manual_amount: r.try_get("fraud_manual_amount")?,
+            alert_phones: r
+                .try_get::<String, _>("fraud_alert_phones")?
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect(),
         },
         notify_earned: crate::store::flag(&r, "notify_earned")?,
         expiry_notice_days: r.try_get("expiry_notice_days")?,
@@ -232,13 +238,22 @@ pub async fn set(
     let rates = serde_json::to_string(&settings.formula.category_rates)
         .map_err(|e| Error::invalid(e.to_string()))?;
     let tiers = serde_json::to_string(&tiers).map_err(|e| Error::invalid(e.to_string()))?;
+    // Stored normalised (+989…), so the alert sends need no second parse to agree.
+    let alert_phones = settings
+        .fraud
+        .alert_phones
+        .iter()
+        .map(|p| crate::phone::Phone::parse(p).map(|p| p.e164().to_string()))
+        .collect::<Result<Vec<_>, _>>()?
+        .join(",");
     let f = &settings.formula;
     sqlx::query(
         "INSERT INTO club_settings (tenant_id, branch_id, earn_bp, min_purchase, cap_per_invoice, cap_per_day, \
              max_redeem_bp, expiry_days, pending_seconds, category_rates, tier_metric, tier_window_days, \
              demote_after_days, tiers, manual_daily_cap, fraud_window_seconds, fraud_max_invoices, \
-             fraud_max_manual, fraud_staff_daily, fraud_manual_amount, notify_earned, expiry_notice_days, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
+             fraud_max_manual, fraud_staff_daily, fraud_manual_amount, fraud_alert_phones, notify_earned, \
+             expiry_notice_days, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
          ON CONFLICT (tenant_id, branch_id) DO UPDATE SET earn_bp = excluded.earn_bp, \
              min_purchase = excluded.min_purchase, cap_per_invoice = excluded.cap_per_invoice, \
              cap_per_day = excluded.cap_per_day, max_redeem_bp = excluded.max_redeem_bp, \
@@ -248,7 +263,8 @@ pub async fn set(
              tiers = excluded.tiers, manual_daily_cap = excluded.manual_daily_cap, \
              fraud_window_seconds = excluded.fraud_window_seconds, fraud_max_invoices = excluded.fraud_max_invoices, \
              fraud_max_manual = excluded.fraud_max_manual, fraud_staff_daily = excluded.fraud_staff_daily, \
-             fraud_manual_amount = excluded.fraud_manual_amount, notify_earned = excluded.notify_earned, \
+             fraud_manual_amount = excluded.fraud_manual_amount, fraud_alert_phones = excluded.fraud_alert_phones, \
+             notify_earned = excluded.notify_earned, \
              expiry_notice_days = excluded.expiry_notice_days, updated_at = excluded.updated_at",
     )
     .bind(tenant.id)
@@ -271,6 +287,7 @@ pub async fn set(
     .bind(settings.fraud.max_manual)
     .bind(settings.fraud.staff_daily)
     .bind(settings.fraud.manual_amount)
+    .bind(alert_phones)
     .bind(settings.notify_earned)
     .bind(settings.expiry_notice_days)
     .bind(clock::now())
