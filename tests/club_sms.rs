@@ -109,7 +109,20 @@ fn texting_the_club_code_joins_and_keywords_answer() {
         assert!(inbox.contains("در انتظار ۷۰۰۰ ریال"), "[{l}] {inbox}");
         assert!(inbox.contains("منقضی می‌شود"), "[{l}] {inbox}");
 
-        // Marketing reaches the member until STOP; then it is skipped.
+        // Marketing reaches the member (paid from the wallet) until STOP; then it is skipped.
+        let out = db.ok(&[
+            "sms",
+            "send",
+            "--marketing",
+            "--phone",
+            "09121112222",
+            "--text",
+            "تخفیف",
+        ]);
+        assert!(out.contains("wallet is empty"), "[{l}] {out}");
+        db.ok(&[
+            "club", "wallet", "--price", "100", "--top-up", "1000", "--reason", "test",
+        ]);
         let out = db.ok(&[
             "sms",
             "send",
@@ -120,6 +133,8 @@ fn texting_the_club_code_joins_and_keywords_answer() {
             "تخفیف",
         ]);
         assert!(out.starts_with("queued"), "[{l}] {out}");
+        let wallet = db.ok(&["club", "wallet"]);
+        assert!(wallet.contains("balance: 900"), "[{l}] debited once: {wallet}");
         let out = db.ok(&[
             "sms",
             "send",
@@ -129,7 +144,7 @@ fn texting_the_club_code_joins_and_keywords_answer() {
             "--text",
             "تخفیف",
         ]);
-        assert!(out.starts_with("skipped"), "[{l}] not a member: {out}");
+        assert!(out.contains("not a club member"), "[{l}] not a member: {out}");
         let r = http_get_stop(&http);
         assert_eq!((r.status, r.body.trim()), (200, "opt_out"), "[{l}]");
         let out = db.ok(&[
@@ -141,7 +156,7 @@ fn texting_the_club_code_joins_and_keywords_answer() {
             "--text",
             "تخفیف",
         ]);
-        assert!(out.starts_with("skipped"), "[{l}] opted out: {out}");
+        assert!(out.contains("opted out"), "[{l}] opted out: {out}");
         assert!(
             db.ok(&["club", "balance", "09121112222"])
                 .contains("opted out"),

@@ -36,7 +36,8 @@ pub enum SmsCommand {
         /// What the message is for (a-z, 0-9, _ and -)
         #[arg(long, default_value = "manual")]
         purpose: String,
-        /// A marketing text: only to club members who have not opted out (STOP)
+        /// A marketing text: only to club members who have not opted out (STOP), paid
+        /// from the SMS wallet (smartx club wallet)
         #[arg(long)]
         marketing: bool,
     },
@@ -123,17 +124,20 @@ impl SmsCommand {
             } => {
                 let phone = Phone::parse(&phone)?;
                 let (store, tenant) = open_tenant(config).await?;
-                let id = if marketing {
-                    sms::enqueue_marketing(&store, &tenant, &phone, &text, &purpose).await?
+                use crm::club::notices::{self, Marketing};
+                let outcome = if marketing {
+                    notices::send_marketing(&store, &tenant, &phone, &text, &purpose).await?
                 } else {
-                    Some(sms::enqueue_text(&store, &tenant, &phone, &text, &purpose).await?)
+                    Marketing::Queued(
+                        sms::enqueue_text(&store, &tenant, &phone, &text, &purpose).await?,
+                    )
                 };
-                match id {
-                    Some(id) => println!("queued SMS #{id} to {}", phone.national()),
-                    None => println!(
-                        "skipped {}: not a club member or opted out of marketing SMS",
-                        phone.national()
-                    ),
+                let to = phone.national();
+                match outcome {
+                    Marketing::Queued(id) => println!("queued SMS #{id} to {to}"),
+                    Marketing::NotMember => println!("skipped {to}: not a club member"),
+                    Marketing::OptedOut => println!("skipped {to}: opted out of marketing SMS"),
+                    Marketing::WalletEmpty => println!("skipped {to}: the SMS wallet is empty"),
                 }
             }
         }

@@ -121,7 +121,8 @@ pub async fn set_marketing_opt_out(
     Ok(())
 }
 
-/// Whether marketing SMS may go to this phone: only to members who did not opt out.
+/// Whether marketing SMS may go to this phone: only to members who did not opt out
+/// (`notices::send_marketing` sends them, paid from the wallet).
 pub async fn accepts_marketing(store: &Store, tenant: &Tenant, phone: &Phone) -> Result<bool> {
     let row = sqlx::query(
         "SELECT m.marketing_opt_out FROM club_members m JOIN customers c ON c.id = m.customer_id \

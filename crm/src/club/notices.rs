@@ -249,6 +249,53 @@ pub(crate) async fn send_paid_in(
     Ok(Some(id))
 }
 
+/// What became of a marketing text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marketing {
+    /// Queued (outbox id) and paid from the wallet.
+    Queued(i64),
+    /// Not a member of the tenant's club: marketing goes to members only.
+    NotMember,
+    /// The member texted STOP.
+    OptedOut,
+    /// The SMS wallet cannot pay for it.
+    WalletEmpty,
+}
+
+/// Queues a marketing text to a club member who has not opted out, paid from the
+/// wallet; anyone else is skipped, and so is everyone when the wallet is empty.
+/// Service texts (codes, replies) go through `sms::enqueue_text`.
+pub async fn send_marketing(
+    store: &Store,
+    tenant: &Tenant,
+    phone: &Phone,
+    body: &str,
+    purpose: &str,
+) -> Result<Marketing> {
+    let mut tx = store.pool().begin().await?;
+    let row = sqlx::query(
+        "SELECT m.marketing_opt_out FROM club_members m JOIN customers c ON c.id = m.customer_id \
+         WHERE m.tenant_id = $1 AND c.phone = $2",
+    )
+    .bind(tenant.id)
+    .bind(phone.e164())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let outcome = match row {
+        None => Marketing::NotMember,
+        Some(row) if crate::store::flag(&row, "marketing_opt_out")? => Marketing::OptedOut,
+        Some(_) => match send_paid_in(&mut tx, tenant, phone, body, purpose).await? {
+            Some(id) => Marketing::Queued(id),
+            None => Marketing::WalletEmpty,
+        },
+    };
+    tx.commit().await?;
+    if matches!(outcome, Marketing::Queued(_)) {
+        sms::wakeup().notify_one();
+    }
+    Ok(outcome)
+}
+
 /// The "credit earned" SMS for an invoice, inside its transaction, if the tenant wants it.
 pub(crate) async fn credit_earned_in(
     conn: &mut AnyConnection,

@@ -205,28 +205,6 @@ fn check_text(body: &str) -> Result<&str> {
     Ok(body)
 }
 
-/// Queues a marketing text, but only to a club member who has not opted out (STOP);
-/// `None` when the phone is skipped. Service texts go through [`enqueue_text`].
-pub async fn enqueue_marketing(
-    store: &Store,
-    tenant: &Tenant,
-    phone: &Phone,
-    body: &str,
-    purpose: &str,
-) -> Result<Option<i64>> {
-    if !crate::club::accepts_marketing(store, tenant, phone).await? {
-        tracing::debug!(
-            tenant = tenant.id,
-            purpose,
-            "marketing SMS skipped: not a member or opted out"
-        );
-        return Ok(None);
-    }
-    enqueue_text(store, tenant, phone, body, purpose)
-        .await
-        .map(Some)
-}
-
 fn check_purpose(purpose: &str) -> Result<()> {
     let ok = !purpose.is_empty()
         && purpose.len() <= 50
