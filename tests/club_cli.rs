@@ -27,6 +27,25 @@ fn club_commands_credit_audit_and_refuse_with_reasons() {
         assert!(out.contains("earn: 700 bp"), "[{l}] {out}");
         assert!(out.contains("category drinks: 1200 bp"), "[{l}] {out}");
         assert!(out.contains("tier gold: from 5000000"), "[{l}] {out}");
+        db.ok(&["branch", "add", "--name", "Mall"]);
+        let out = db.ok(&["club", "settings", "--branch", "Mall", "--earn-bp", "1000"]);
+        assert!(
+            out.contains("earn: 1000 bp") && out.contains("tier gold"),
+            "[{l}] {out}"
+        );
+        assert!(
+            db.ok(&["club", "settings"]).contains("earn: 700 bp"),
+            "[{l}] tenant kept"
+        );
+        let e = db.fails(&[
+            "club",
+            "settings",
+            "--branch",
+            "Mall",
+            "--manual-daily-cap",
+            "5",
+        ]);
+        assert!(e.contains("tenant-wide"), "[{l}] {e}");
         let e = db.fails(&["club", "settings", "--max-redeem-bp", "20000"]);
         assert!(e.contains("share payable with credit"), "[{l}] {e}");
 

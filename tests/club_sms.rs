@@ -134,7 +134,10 @@ fn texting_the_club_code_joins_and_keywords_answer() {
         ]);
         assert!(out.starts_with("queued"), "[{l}] {out}");
         let wallet = db.ok(&["club", "wallet"]);
-        assert!(wallet.contains("balance: 900"), "[{l}] debited once: {wallet}");
+        assert!(
+            wallet.contains("balance: 900"),
+            "[{l}] debited once: {wallet}"
+        );
         let out = db.ok(&[
             "sms",
             "send",
@@ -144,7 +147,10 @@ fn texting_the_club_code_joins_and_keywords_answer() {
             "--text",
             "تخفیف",
         ]);
-        assert!(out.contains("not a club member"), "[{l}] not a member: {out}");
+        assert!(
+            out.contains("not a club member"),
+            "[{l}] not a member: {out}"
+        );
         let r = http_get_stop(&http);
         assert_eq!((r.status, r.body.trim()), (200, "opt_out"), "[{l}]");
         let out = db.ok(&[

@@ -246,7 +246,17 @@ impl ClubCommand {
                         .map(|t| parse_tier(t))
                         .collect::<Result<_>>()?;
                 }
-                if s != before || a.branch.is_some() && branch_id.is_some() {
+                let tenant_wide = s.tiers != before.tiers
+                    || s.manual_daily_cap != before.manual_daily_cap
+                    || s.fraud != before.fraud
+                    || s.notify_earned != before.notify_earned
+                    || s.expiry_notice_days != before.expiry_notice_days;
+                if a.branch.is_some() && tenant_wide {
+                    anyhow::bail!(
+                        "tiers, the manual-credit cap, fraud rules and notifications are tenant-wide: drop --branch"
+                    );
+                }
+                if s != before {
                     settings::set(&store, &tenant, a.branch.as_deref(), &s).await?;
                 }
                 let f = &s.formula;
