@@ -374,6 +374,7 @@ where
             .await?;
             earned_spendable_at = Some(spendable_at);
         }
+        club::tier_groups::sync_in(conn, tenant.id, customer_id, &settings.tiers, now).await?;
         let balance = ledger::balance_in(conn, tenant.id, customer_id, now).await?;
         if settings.notify_earned && earned > 0 {
             club::notices::credit_earned_in(conn, &tenant, &phone, earned, balance.spendable)
@@ -510,6 +511,9 @@ where
             .bind(now)
             .execute(&mut *conn)
             .await?;
+        // A return can take the member below their tier.
+        let rules = settings::get_in(conn, key.tenant_id, None).await?.tiers;
+        club::tier_groups::sync_in(conn, key.tenant_id, invoice.customer_id, &rules, now).await?;
         after(
             conn,
             key,

@@ -2,7 +2,7 @@
 //! and PostgreSQL.
 
 use crm::club::formula::{Tier, TierMetric};
-use crm::club::{manual, settings};
+use crm::club::{self, manual, settings};
 use crm::invoices::{self, NewInvoice, NewItem};
 use crm::ledger::Actor;
 use crm::phone::Phone;
@@ -28,6 +28,7 @@ async fn settings_round_trip_and_branch_overrides_keep_tenant_tiers() {
             name: "gold".into(),
             threshold: 3,
             multiplier_bp: 20_000,
+            group: None,
         }];
         s.manual_daily_cap = 50_000;
         settings::set(&db.store, &t, None, &s).await.unwrap();
@@ -168,6 +169,7 @@ async fn invoices_earn_by_category_tier_and_daily_cap() {
             name: "gold".into(),
             threshold: 2,
             multiplier_bp: 20_000,
+            group: None,
         }];
         settings::set(&db.store, &t, None, &s).await.unwrap();
         let earned = |r: &crm::idempotency::Reply| {
@@ -286,4 +288,90 @@ async fn concurrent_retries_with_one_key_make_one_invoice() {
         assert_eq!(m.balance.spendable, 5_000, "credited once");
         db.cleanup().await;
     }
+}
+
+#[tokio::test]
+async fn tiers_move_members_between_wifi_groups_but_not_staff() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let t = &tenants::ensure_default(s).await.unwrap();
+        branches::add(s, t, "Center").await.unwrap();
+        let (key, _) = pos_keys::create(s, t, "Center").await.unwrap();
+        let mut club = settings::ClubSettings::default();
+        club.tiers.metric = TierMetric::Spend;
+        club.tiers.demote_after_days = 30;
+        club.tiers.tiers = vec![Tier {
+            name: "gold".into(),
+            threshold: 1_000_000,
+            multiplier_bp: 10_000,
+            group: Some("loyal".into()),
+        }];
+        settings::set(s, t, None, &club).await.unwrap();
+        let mut bad = club.clone();
+        bad.tiers.tiers[0].group = Some("nowhere".into());
+        assert!(matches!(
+            settings::set(s, t, None, &bad).await,
+            Err(Error::NotFound(_))
+        ));
+        let group = |phone: &'static str| async move {
+            crm::customers::by_phone(s, t, phone)
+                .await
+                .unwrap()
+                .group_name
+                .unwrap()
+        };
+        let buy = |phone: &'static str, amount: i64, at: i64| {
+            let key = key.clone();
+            async move {
+                let mut id = 0;
+                invoices::create(s, &key, &invoice(phone, amount, vec![]), None, at, |r| {
+                    id = r.invoice.id;
+                    (201, String::new())
+                })
+                .await
+                .unwrap();
+                id
+            }
+        };
+
+        buy("09129990001", 600_000, NOW).await;
+        assert_eq!(group("09129990001").await, "guests");
+        let second = buy("09129990001", 600_000, NOW + 60).await;
+        assert_eq!(group("09129990001").await, "loyal", "gold → loyal");
+        // A return takes them back below gold.
+        let mut cancelled = false;
+        invoices::cancel(s, &key, second, None, NOW + 120, |_| {
+            cancelled = true;
+            (200, String::new())
+        })
+        .await
+        .unwrap();
+        assert!(cancelled);
+        assert_eq!(group("09129990001").await, "guests");
+        buy("09129990001", 600_000, NOW + 180).await;
+        assert_eq!(group("09129990001").await, "loyal");
+        // Inactivity demotes, through the worker's sweep.
+        assert_eq!(
+            club::tier_groups::sync_all(s, NOW + 29 * 86_400)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            club::tier_groups::sync_all(s, NOW + 31 * 86_400)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(group("09129990001").await, "guests");
+
+        // Staff stay staff, whatever they buy.
+        crm::customers::add(s, t, "09129990002", None, Some("staff"))
+            .await
+            .unwrap();
+        buy("09129990002", 5_000_000, NOW).await;
+        assert_eq!(group("09129990002").await, "staff");
+        db
+    })
+    .await;
 }

@@ -123,7 +123,8 @@ pub struct SettingsArgs {
     /// Days without a purchase after which a member falls to the entry tier (0 = never)
     #[arg(long)]
     demote_after_days: Option<i64>,
-    /// Replace the tiers: NAME:THRESHOLD:MULTIPLIER_BP (repeat), e.g. gold:5000000:15000
+    /// Replace the tiers: NAME:THRESHOLD:MULTIPLIER_BP[:WIFI_GROUP] (repeat),
+    /// e.g. gold:5000000:15000:loyal
     #[arg(long = "tier")]
     tiers: Vec<String>,
     /// Most manual credit one staff member may add per local day (rials, 0 = no cap)
@@ -158,8 +159,14 @@ pub struct SettingsArgs {
 
 fn parse_tier(s: &str) -> Result<Tier> {
     let parts: Vec<&str> = s.split(':').collect();
-    let [name, threshold, multiplier] = parts.as_slice() else {
-        return Err(anyhow!("tier {s:?}: expected NAME:THRESHOLD:MULTIPLIER_BP"));
+    let (name, threshold, multiplier, group) = match parts.as_slice() {
+        [n, t, m] => (n, t, m, None),
+        [n, t, m, g] => (n, t, m, Some(g.trim().to_string())),
+        _ => {
+            return Err(anyhow!(
+                "tier {s:?}: expected NAME:THRESHOLD:MULTIPLIER_BP[:WIFI_GROUP]"
+            ));
+        }
     };
     Ok(Tier {
         name: name.trim().to_string(),
@@ -171,6 +178,7 @@ fn parse_tier(s: &str) -> Result<Tier> {
             .trim()
             .parse()
             .map_err(|_| anyhow!("tier {s:?}: multiplier is not a number"))?,
+        group,
     })
 }
 
@@ -300,9 +308,13 @@ impl ClubCommand {
                     s.expiry_notice_days
                 );
                 for t in &s.tiers.tiers {
+                    let group = t.group.as_ref().map(|g| format!(", WiFi group {g}"));
                     println!(
-                        "tier {}: from {} ×{} bp",
-                        t.name, t.threshold, t.multiplier_bp
+                        "tier {}: from {} ×{} bp{}",
+                        t.name,
+                        t.threshold,
+                        t.multiplier_bp,
+                        group.unwrap_or_default()
                     );
                 }
             }

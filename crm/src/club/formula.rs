@@ -129,12 +129,15 @@ impl TierMetric {
     }
 }
 
-/// One tier: reached at `threshold` of the metric; multiplies earning by `multiplier_bp`.
+/// One tier: reached at `threshold` of the metric; multiplies earning by `multiplier_bp`;
+/// may put its members in a WiFi group (e.g. gold → `loyal`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tier {
     pub name: String,
     pub threshold: i64,
     pub multiplier_bp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// How members are placed in tiers.
@@ -293,16 +296,19 @@ mod tests {
                     name: "bronze".into(),
                     threshold: 0,
                     multiplier_bp: FULL_BP,
+                    group: None,
                 },
                 Tier {
                     name: "silver".into(),
                     threshold: 5,
                     multiplier_bp: 12_000,
+                    group: None,
                 },
                 Tier {
                     name: "gold".into(),
                     threshold: 10,
                     multiplier_bp: 15_000,
+                    group: None,
                 },
             ],
         }

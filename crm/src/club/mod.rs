@@ -8,6 +8,7 @@ pub mod inbound;
 pub mod manual;
 pub mod notices;
 pub mod settings;
+pub mod tier_groups;
 
 use sqlx::AnyConnection;
 

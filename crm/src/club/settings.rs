@@ -229,6 +229,14 @@ pub async fn set(
     settings: &ClubSettings,
 ) -> Result<()> {
     settings.validate()?;
+    for group in settings
+        .tiers
+        .tiers
+        .iter()
+        .filter_map(|t| t.group.as_deref())
+    {
+        crate::groups::by_name(store, tenant, group).await?;
+    }
     let branch_id = match branch {
         Some(name) => branches::by_name(store, tenant, name).await?.id,
         None => 0,
@@ -315,6 +323,7 @@ mod tests {
                 name: "gold".into(),
                 threshold: 1,
                 multiplier_bp: 1,
+                group: None,
             };
             2
         ];
