@@ -49,6 +49,11 @@ async fn housekeeping(store: Store, mut stop: watch::Receiver<bool>) -> Result<(
             Ok(n) => tracing::info!(messages = n, "purged old console SMS inbox entries"),
             Err(e) => tracing::warn!(error = %e, "purging the console SMS inbox failed"),
         }
+        match crm::club::rewards::due(&store, crm::clock::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(gifts = n, "gave birthday and anniversary credit"),
+            Err(e) => tracing::warn!(error = %e, "giving birthday and anniversary credit failed"),
+        }
         match crm::club::tier_groups::sync_all(&store, crm::clock::now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(members = n, "club tiers moved members' WiFi groups"),

@@ -127,6 +127,14 @@ fn club_commands_credit_audit_and_refuse_with_reasons() {
         let e = db.fails(&["club", "balance", "09130000000"]);
         assert!(e.contains("not found"), "[{l}] {e}");
 
+        db.ok(&["club", "birthday", "09131112222", "۰۹/۱۳"]);
+        let e = db.fails(&["club", "birthday", "09131112222", "07-31"]);
+        assert!(e.contains("Jalali month-day"), "[{l}] {e}");
+        assert!(
+            db.ok(&["club", "gifts"]).contains("gave 0"),
+            "[{l}] gifts are off"
+        );
+
         // Coupons for a phone list, and the report.
         let out = db.ok(&[
             "coupon",

@@ -375,3 +375,81 @@ async fn tiers_move_members_between_wifi_groups_but_not_staff() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn birthday_and_anniversary_gifts_come_once_a_year() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let t = tenants::ensure_default(s).await.unwrap();
+        let club = settings::ClubSettings {
+            birthday_credit: 20_000,
+            anniversary_credit: 10_000,
+            ..Default::default()
+        };
+        settings::set(s, &t, None, &club).await.unwrap();
+        let phone = Phone::parse("09127770001").unwrap();
+        let other = Phone::parse("09127770002").unwrap();
+        manual::credit(s, &t, &phone, 1, "join", Actor::System, NOW)
+            .await
+            .unwrap();
+        manual::credit(s, &t, &other, 1, "join", Actor::System, NOW)
+            .await
+            .unwrap();
+        assert!(matches!(
+            club::rewards::set_birthday(
+                s,
+                &t,
+                &Phone::parse("09127770009").unwrap(),
+                Some("01-01")
+            )
+            .await,
+            Err(Error::NotFound(_))
+        ));
+
+        // A year (Jalali) after joining, on the member's birthday too.
+        let joined = club::summary(s, &t, &phone, NOW).await.unwrap().joined_at;
+        let zone = crm::clock::Zone::named(&t.time_zone).unwrap();
+        let day = crm::jalali::JalaliDate::from_day_key(zone.day_key(joined)).unwrap();
+        let next = crm::jalali::JalaliDate {
+            year: day.year + 1,
+            ..day
+        };
+        let key = next.day_key().unwrap();
+        let noon = zone
+            .end_of_day(&format!(
+                "{}-{:02}-{:02}",
+                key / 10_000,
+                key / 100 % 100,
+                key % 100
+            ))
+            .unwrap()
+            - 12 * 3_600;
+        let md = format!("{:02}-{:02}", day.month, day.day);
+        club::rewards::set_birthday(s, &t, &phone, Some(&md))
+            .await
+            .unwrap();
+
+        // Both joined that day: both get the anniversary; one also the birthday.
+        assert_eq!(club::rewards::due(s, noon).await.unwrap(), 3);
+        assert_eq!(
+            club::rewards::due(s, noon + 600).await.unwrap(),
+            0,
+            "once a year"
+        );
+        // (The 1-rial joining credit has expired by then.)
+        let b = club::summary(s, &t, &phone, noon).await.unwrap().balance;
+        assert_eq!(b.spendable, 20_000 + 10_000);
+        assert_eq!(
+            club::summary(s, &t, &other, noon)
+                .await
+                .unwrap()
+                .balance
+                .spendable,
+            10_000
+        );
+        // The day before: nothing.
+        assert_eq!(club::rewards::due(s, noon - 86_400).await.unwrap(), 0);
+        db
+    })
+    .await;
+}

@@ -5,6 +5,8 @@
 
 ALTER TABLE club_members ADD COLUMN marketing_opt_out BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE club_members ADD COLUMN opted_out_at BIGINT;
+-- The member's birthday as a Jalali month-day (`09-13`), for birthday gifts.
+ALTER TABLE club_members ADD COLUMN birthday TEXT;
 
 -- The earning formula of a tenant (branch_id 0) and optional per-branch overrides.
 -- Rates are basis points (1/100 of a percent); amounts are rials; 0 caps mean "no cap".
@@ -41,6 +43,9 @@ CREATE TABLE club_settings (
     -- expires (days ahead, 0 = off).
     notify_earned         BOOLEAN NOT NULL DEFAULT FALSE,
     expiry_notice_days    BIGINT  NOT NULL DEFAULT 0,
+    -- Credit given on a member's (Jalali) birthday and on each anniversary of joining.
+    birthday_credit       BIGINT  NOT NULL DEFAULT 0,
+    anniversary_credit    BIGINT  NOT NULL DEFAULT 0,
     updated_at         BIGINT  NOT NULL,
     PRIMARY KEY (tenant_id, branch_id)
 );
@@ -270,4 +275,14 @@ CREATE TABLE club_templates (
 CREATE TABLE credit_expiry_notices (
     lot_id      BIGINT PRIMARY KEY REFERENCES credit_lots(id) ON DELETE CASCADE,
     created_at  BIGINT  NOT NULL
+);
+
+-- Birthday and anniversary gifts given, one per member, kind and Jalali year.
+CREATE TABLE club_rewards (
+    tenant_id    BIGINT  NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    customer_id  BIGINT  NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    kind         TEXT    NOT NULL CHECK (kind IN ('birthday', 'anniversary')),
+    year         BIGINT  NOT NULL,
+    created_at   BIGINT  NOT NULL,
+    PRIMARY KEY (tenant_id, customer_id, kind, year)
 );

@@ -75,6 +75,10 @@ pub enum ClubCommand {
     },
     /// Queue the "credit about to expire" SMS now (the worker does this every 10 minutes)
     Notify,
+    /// Set a member's birthday (Jalali month-day, e.g. 09-13; "-" clears it)
+    Birthday { phone: String, day: String },
+    /// Give today's birthday and anniversary credit now (the worker does this every 10 minutes)
+    Gifts,
     /// Expire credit whose time has come now (the worker does this every minute)
     Expire,
     /// A member's ledger entries, newest first
@@ -155,6 +159,12 @@ pub struct SettingsArgs {
     /// Text members this many days before credit expires (0 = off)
     #[arg(long)]
     expiry_notice_days: Option<i64>,
+    /// Credit given on a member's birthday (rials, 0 = off)
+    #[arg(long)]
+    birthday_credit: Option<i64>,
+    /// Credit given on each anniversary of joining (rials, 0 = off)
+    #[arg(long)]
+    anniversary_credit: Option<i64>,
 }
 
 fn parse_tier(s: &str) -> Result<Tier> {
@@ -212,6 +222,8 @@ impl ClubCommand {
                     (&mut s.fraud.staff_daily, a.fraud_staff_daily),
                     (&mut s.fraud.manual_amount, a.fraud_manual_amount),
                     (&mut s.expiry_notice_days, a.expiry_notice_days),
+                    (&mut s.birthday_credit, a.birthday_credit),
+                    (&mut s.anniversary_credit, a.anniversary_credit),
                 ] {
                     if let Some(v) = value {
                         *field = v;
@@ -258,7 +270,9 @@ impl ClubCommand {
                     || s.manual_daily_cap != before.manual_daily_cap
                     || s.fraud != before.fraud
                     || s.notify_earned != before.notify_earned
-                    || s.expiry_notice_days != before.expiry_notice_days;
+                    || s.expiry_notice_days != before.expiry_notice_days
+                    || s.birthday_credit != before.birthday_credit
+                    || s.anniversary_credit != before.anniversary_credit;
                 if a.branch.is_some() && tenant_wide {
                     anyhow::bail!(
                         "tiers, the manual-credit cap, fraud rules and notifications are tenant-wide: drop --branch"
@@ -296,6 +310,10 @@ impl ClubCommand {
                     fr.max_manual,
                     fr.staff_daily,
                     fr.manual_amount
+                );
+                println!(
+                    "gifts: birthday {}, anniversary {}",
+                    s.birthday_credit, s.anniversary_credit
                 );
                 let alerts = fr.alert_phones.join(", ");
                 println!(
@@ -431,6 +449,16 @@ impl ClubCommand {
             ClubCommand::Notify => {
                 let n = notices::expiring_due(&store, now).await?;
                 println!("queued {n} expiry notice(s)");
+            }
+            ClubCommand::Birthday { phone, day } => {
+                let phone = Phone::parse(&phone)?;
+                let day = (day.trim() != "-").then_some(day.as_str());
+                club::rewards::set_birthday(&store, &tenant, &phone, day).await?;
+                println!("birthday of {}: {}", phone.national(), day.unwrap_or("-"));
+            }
+            ClubCommand::Gifts => {
+                let n = club::rewards::due(&store, now).await?;
+                println!("gave {n} birthday/anniversary gift(s)");
             }
             ClubCommand::Expire => {
                 let n = ledger::expire_due(&store, now).await?;

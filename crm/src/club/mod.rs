@@ -7,6 +7,7 @@ pub mod fraud;
 pub mod inbound;
 pub mod manual;
 pub mod notices;
+pub mod rewards;
 pub mod settings;
 pub mod tier_groups;
 

@@ -30,6 +30,9 @@ pub struct ClubSettings {
     pub notify_earned: bool,
     /// Text members this many days before credit expires (0 = off; tenant only).
     pub expiry_notice_days: i64,
+    /// Credit on a member's birthday and on each anniversary of joining (0 = off; tenant only).
+    pub birthday_credit: i64,
+    pub anniversary_credit: i64,
 }
 
 impl Default for ClubSettings {
@@ -43,6 +46,8 @@ impl Default for ClubSettings {
             fraud: FraudRules::default(),
             notify_earned: false,
             expiry_notice_days: 0,
+            birthday_credit: 0,
+            anniversary_credit: 0,
         }
     }
 }
@@ -83,6 +88,8 @@ impl ClubSettings {
                 self.fraud.manual_amount,
                 "the fraud threshold for one manual credit",
             ),
+            (self.birthday_credit, "the birthday credit"),
+            (self.anniversary_credit, "the anniversary credit"),
         ] {
             if !(0..=crate::ledger::MAX_AMOUNT).contains(&v) {
                 return Err(Error::invalid(format!("{what} must be 0 or more rials")));
@@ -150,7 +157,8 @@ async fn row(
         "SELECT earn_bp, min_purchase, cap_per_invoice, cap_per_day, max_redeem_bp, expiry_days, \
                 pending_seconds, category_rates, tier_metric, tier_window_days, demote_after_days, tiers, \
                 manual_daily_cap, fraud_window_seconds, fraud_max_invoices, fraud_max_manual, \
-                fraud_staff_daily, fraud_manual_amount, fraud_alert_phones, notify_earned, expiry_notice_days \
+                fraud_staff_daily, fraud_manual_amount, fraud_alert_phones, notify_earned, expiry_notice_days, \
+                birthday_credit, anniversary_credit \
          FROM club_settings WHERE tenant_id = $1 AND branch_id = $2",
     )
     .bind(tenant_id)
@@ -196,6 +204,8 @@ async fn row(
         },
         notify_earned: crate::store::flag(&r, "notify_earned")?,
         expiry_notice_days: r.try_get("expiry_notice_days")?,
+        birthday_credit: r.try_get("birthday_credit")?,
+        anniversary_credit: r.try_get("anniversary_credit")?,
     }))
 }
 
@@ -215,6 +225,8 @@ pub(crate) async fn get_in(
             fraud: tenant_row.fraud,
             notify_earned: tenant_row.notify_earned,
             expiry_notice_days: tenant_row.expiry_notice_days,
+            birthday_credit: tenant_row.birthday_credit,
+            anniversary_credit: tenant_row.anniversary_credit,
             ..branch
         },
         None => tenant_row,
@@ -260,8 +272,9 @@ pub async fn set(
              max_redeem_bp, expiry_days, pending_seconds, category_rates, tier_metric, tier_window_days, \
              demote_after_days, tiers, manual_daily_cap, fraud_window_seconds, fraud_max_invoices, \
              fraud_max_manual, fraud_staff_daily, fraud_manual_amount, fraud_alert_phones, notify_earned, \
-             expiry_notice_days, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
+             expiry_notice_days, birthday_credit, anniversary_credit, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+                 $21, $22, $23, $24, $25, $26) \
          ON CONFLICT (tenant_id, branch_id) DO UPDATE SET earn_bp = excluded.earn_bp, \
              min_purchase = excluded.min_purchase, cap_per_invoice = excluded.cap_per_invoice, \
              cap_per_day = excluded.cap_per_day, max_redeem_bp = excluded.max_redeem_bp, \
@@ -273,7 +286,8 @@ pub async fn set(
              fraud_max_manual = excluded.fraud_max_manual, fraud_staff_daily = excluded.fraud_staff_daily, \
              fraud_manual_amount = excluded.fraud_manual_amount, fraud_alert_phones = excluded.fraud_alert_phones, \
              notify_earned = excluded.notify_earned, \
-             expiry_notice_days = excluded.expiry_notice_days, updated_at = excluded.updated_at",
+             expiry_notice_days = excluded.expiry_notice_days, birthday_credit = excluded.birthday_credit, \
+             anniversary_credit = excluded.anniversary_credit, updated_at = excluded.updated_at",
     )
     .bind(tenant.id)
     .bind(branch_id)
@@ -298,6 +312,8 @@ pub async fn set(
     .bind(alert_phones)
     .bind(settings.notify_earned)
     .bind(settings.expiry_notice_days)
+    .bind(settings.birthday_credit)
+    .bind(settings.anniversary_credit)
     .bind(clock::now())
     .execute(store.pool())
     .await?;
