@@ -211,6 +211,13 @@ fn bad_requests_get_a_reason_and_change_nothing() {
         assert!(r.body.contains("\"error\""), "[{l}] {}", r.body);
         let (status, _) = pos.post("/api/v1/invoices/999/redeem", None, r#"{"amount": 1}"#);
         assert_eq!(status, 404, "[{l}]");
+        let (status, e) = pos.post("/api/v1/nothing/here", None, "");
+        assert_eq!(status, 404, "[{l}] {e}");
+        assert_eq!(
+            server.http_get("/nothing").0,
+            404,
+            "[{l}] outside the API: not JSON's business"
+        );
 
         // Pending credit shows but cannot be spent yet; the cap share is enforced first.
         let (status, inv) = pos.post(

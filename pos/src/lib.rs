@@ -14,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use crm::idempotency::{IdempotentRequest, Reply};
 use crm::invoices::{self, NewInvoice, NewItem, Receipt};
 use crm::ledger::Balance;
@@ -40,7 +40,11 @@ pub fn router(store: Store) -> Router {
         .route("/api/v1/invoices/{id}/cancel", post(cancel))
         .route("/api/v1/members/{phone}", get(member))
         .route("/api/v1/coupons/redeem", post(redeem_coupon))
-        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such API route") })
+        // Unknown API paths answer JSON too; paths outside /api/v1 are not ours.
+        .route(
+            "/api/v1/{*rest}",
+            any(|| async { error(StatusCode::NOT_FOUND, "no such API route") }),
+        )
         .with_state(Api { store })
 }
 
