@@ -74,6 +74,19 @@ fn answer(status: StatusCode, text: impl Into<String>) -> Response {
         .into_response()
 }
 
+/// A JSON body of one object or a list of 1 to `max` objects, as a list; the error
+/// says why it is refused (answered with 400).
+fn json_items(body: &[u8], max: usize) -> Result<Vec<Value>, String> {
+    match serde_json::from_slice(body) {
+        Err(e) => Err(format!("the body is not JSON: {e}")),
+        Ok(Value::Array(items)) if !items.is_empty() && items.len() <= max => Ok(items),
+        Ok(object @ Value::Object(_)) => Ok(vec![object]),
+        Ok(_) => Err(format!(
+            "expected a JSON object or a list of 1 to {max} of them"
+        )),
+    }
+}
+
 /// Checks `?key=`; the error is why the caller is refused (answered with 401).
 fn authorize(hooks: &Hooks, query: &HashMap<String, String>) -> Result<(), &'static str> {
     let Some(expected) = &hooks.key else {
@@ -151,30 +164,9 @@ async fn smsir_status(
     if let Err(why) = authorize(&hooks, &query) {
         return answer(StatusCode::UNAUTHORIZED, why);
     }
-    let json: Value = match serde_json::from_slice(&body) {
-        Ok(json) => json,
-        Err(e) => {
-            return answer(
-                StatusCode::BAD_REQUEST,
-                format!("the body is not JSON: {e}"),
-            );
-        }
-    };
-    let reports = match json {
-        Value::Array(items) if !items.is_empty() && items.len() <= 1000 => items,
-        Value::Array(_) => {
-            return answer(
-                StatusCode::BAD_REQUEST,
-                "expected 1 to 1000 reports in the list",
-            );
-        }
-        object @ Value::Object(_) => vec![object],
-        _ => {
-            return answer(
-                StatusCode::BAD_REQUEST,
-                "expected a JSON object or a list of them",
-            );
-        }
+    let reports = match json_items(&body, 1000) {
+        Ok(items) => items,
+        Err(why) => return answer(StatusCode::BAD_REQUEST, why),
     };
     let mut parsed = Vec::with_capacity(reports.len());
     for (i, report) in reports.iter().enumerate() {
@@ -302,24 +294,9 @@ async fn smsir_inbound(
     if let Err(why) = authorize(&hooks, &query) {
         return answer(StatusCode::UNAUTHORIZED, why);
     }
-    let json: Value = match serde_json::from_slice(&body) {
-        Ok(json) => json,
-        Err(e) => {
-            return answer(
-                StatusCode::BAD_REQUEST,
-                format!("the body is not JSON: {e}"),
-            );
-        }
-    };
-    let items = match json {
-        Value::Array(items) if !items.is_empty() && items.len() <= 100 => items,
-        object @ Value::Object(_) => vec![object],
-        _ => {
-            return answer(
-                StatusCode::BAD_REQUEST,
-                "expected a JSON object or a list of 1 to 100 of them",
-            );
-        }
+    let items = match json_items(&body, 100) {
+        Ok(items) => items,
+        Err(why) => return answer(StatusCode::BAD_REQUEST, why),
     };
     let mut last = answer(StatusCode::OK, "nothing");
     for (i, item) in items.iter().enumerate() {
