@@ -169,6 +169,39 @@ fn texting_the_club_code_joins_and_keywords_answer() {
             "[{l}]"
         );
 
+        // A club with its own line: keywords sent there concern that club only.
+        let out = db.ok(&["tenant", "add", "--name", "Cafe2"]);
+        let code2 = out
+            .rsplit("club code ")
+            .next()
+            .unwrap()
+            .trim_end_matches([')', '\n'])
+            .to_string();
+        db.ok(&["--tenant", "Cafe2", "club", "line", "3000 1234"]);
+        let e = db.fails(&["club", "line", "30001234"]);
+        assert!(e.contains("already belongs"), "[{l}] {e}");
+        let r = kavenegar(&[
+            ("from", "09121112222"),
+            ("to", "30001234"),
+            ("message", &code2),
+            ("messageid", "9101"),
+        ]);
+        assert_eq!(r.body.trim(), "join", "[{l}]");
+        let r = kavenegar(&[
+            ("from", "09121112222"),
+            ("to", "30001234"),
+            ("message", "1"),
+            ("messageid", "9102"),
+        ]);
+        assert_eq!(r.body.trim(), "balance", "[{l}]");
+        let inbox = db.wait_for_inbox("09121112222", "Cafe2: اعتبار");
+        assert_eq!(inbox.matches("Cafe2: اعتبار").count(), 1, "[{l}] {inbox}");
+        assert_eq!(
+            inbox.matches("default: اعتبار").count(),
+            1,
+            "[{l}] only the earlier shared-line reply: {inbox}"
+        );
+
         // Wrong key: refused.
         let r = http_request(
             &http,

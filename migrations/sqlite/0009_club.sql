@@ -286,3 +286,10 @@ CREATE TABLE club_rewards (
     created_at   INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, customer_id, kind, year)
 );
+
+-- A tenant's own SMS line: texts to it belong to that club (keywords, replies).
+CREATE TABLE club_lines (
+    line        TEXT    PRIMARY KEY,
+    tenant_id   INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    created_at  INTEGER NOT NULL
+);

@@ -77,6 +77,9 @@ pub enum ClubCommand {
     Notify,
     /// Set a member's birthday (Jalali month-day, e.g. 09-13; "-" clears it)
     Birthday { phone: String, day: String },
+    /// Make a number the club's own SMS line (keywords sent to it concern this club; "-"
+    /// removes the club's lines)
+    Line { number: String },
     /// Give today's birthday and anniversary credit now (the worker does this every 10 minutes)
     Gifts,
     /// Expire credit whose time has come now (the worker does this every minute)
@@ -455,6 +458,11 @@ impl ClubCommand {
                 let day = (day.trim() != "-").then_some(day.as_str());
                 club::rewards::set_birthday(&store, &tenant, &phone, day).await?;
                 println!("birthday of {}: {}", phone.national(), day.unwrap_or("-"));
+            }
+            ClubCommand::Line { number } => {
+                let line = (number.trim() != "-").then_some(number.as_str());
+                club::inbound::set_line(&store, &tenant, line).await?;
+                println!("club line: {}", line.unwrap_or("-"));
             }
             ClubCommand::Gifts => {
                 let n = club::rewards::due(&store, now).await?;

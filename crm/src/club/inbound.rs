@@ -9,6 +9,9 @@
 //! - `STOP` or `لغو` → opts out of marketing SMS (of every club, or the one whose code
 //!   follows).
 //!
+//! On a tenant's own line (`set_line`), keywords concern that club only and replies come
+//! from it; on the shared platform line they concern every club of the sender.
+//!
 //! Digits may be Persian or Arabic-Indic. Each provider message is handled once (a
 //! provider retrying its callback gets the same outcome and no second reply). Replies
 //! are queued on the outbox; one to a sender who belongs to no club goes out under the
@@ -161,7 +164,7 @@ pub async fn handle(store: &Store, msg: &InboundSms, now: i64) -> Result<Outcome
     if claimed.rows_affected() == 0 {
         return Ok(Outcome::Duplicate);
     }
-    let (outcome, tenant_id) = match act(store, &phone, &msg.body, now).await {
+    let (outcome, tenant_id) = match act(store, &phone, msg.line.as_deref(), &msg.body, now).await {
         Ok(done) => done,
         Err(e) => {
             // Let the provider's retry try again rather than be taken for a duplicate.
@@ -191,13 +194,83 @@ pub async fn handle(store: &Store, msg: &InboundSms, now: i64) -> Result<Outcome
 const HOW_TO_JOIN: &str =
     "برای عضویت در باشگاه مشتریان، کد ۵ رقمی باشگاه را به همین شماره بفرستید.";
 
-async fn reply_from_platform(store: &Store, phone: &Phone, text: &str) -> Result<()> {
-    let platform = tenants::ensure_default(store).await?;
-    sms::enqueue_text(store, &platform, phone, text, "club_reply").await?;
+/// A line number as stored: its digits (Persian ones too), nothing else.
+fn line_key(line: &str) -> String {
+    ascii_digits(line)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
+/// Makes `line` the tenant's own SMS line (or with `None` removes the tenant's lines).
+pub async fn set_line(store: &Store, tenant: &Tenant, line: Option<&str>) -> Result<()> {
+    let Some(line) = line else {
+        sqlx::query("DELETE FROM club_lines WHERE tenant_id = $1")
+            .bind(tenant.id)
+            .execute(store.pool())
+            .await?;
+        return Ok(());
+    };
+    let key = line_key(line);
+    if !(3..=20).contains(&key.len()) {
+        return Err(crate::Error::Invalid(format!(
+            "SMS line {line:?}: expected 3 to 20 digits"
+        )));
+    }
+    sqlx::query("INSERT INTO club_lines (line, tenant_id, created_at) VALUES ($1, $2, $3)")
+        .bind(&key)
+        .bind(tenant.id)
+        .bind(clock::now())
+        .execute(store.pool())
+        .await
+        .map_err(|e| {
+            crate::error::conflict_if_unique(e, || {
+                format!("SMS line {key} already belongs to a club")
+            })
+        })?;
     Ok(())
 }
 
-async fn act(store: &Store, phone: &Phone, body: &str, now: i64) -> Result<(Outcome, Option<i64>)> {
+/// The club whose own line `line` is, if any.
+async fn line_tenant(store: &Store, line: Option<&str>) -> Result<Option<Tenant>> {
+    let Some(key) = line.map(line_key).filter(|k| !k.is_empty()) else {
+        return Ok(None);
+    };
+    let id: Option<i64> = sqlx::query_scalar("SELECT tenant_id FROM club_lines WHERE line = $1")
+        .bind(key)
+        .fetch_optional(store.pool())
+        .await?;
+    match id {
+        Some(id) => Ok(Some(tenants::by_id(store, id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A reply that belongs to no club in particular: from the line's club, or the platform.
+async fn reply_general(
+    store: &Store,
+    own: Option<&Tenant>,
+    phone: &Phone,
+    text: &str,
+) -> Result<()> {
+    let tenant = match own {
+        Some(t) => t.clone(),
+        None => tenants::ensure_default(store).await?,
+    };
+    sms::enqueue_text(store, &tenant, phone, text, "club_reply").await?;
+    Ok(())
+}
+
+async fn act(
+    store: &Store,
+    phone: &Phone,
+    line: Option<&str>,
+    body: &str,
+    now: i64,
+) -> Result<(Outcome, Option<i64>)> {
+    let own = line_tenant(store, line).await?;
+    // On a club's own line, a keyword without a code means that club.
+    let scope = |code: Option<String>| code.or_else(|| own.as_ref().map(|t| t.club_code.clone()));
     match parse(body) {
         Command::Code(code) => {
             let Some(tenant) = tenant_by_code(store, &code).await? else {
@@ -205,7 +278,7 @@ async fn act(store: &Store, phone: &Phone, body: &str, now: i64) -> Result<(Outc
                     "کد {} متعلق به هیچ باشگاهی نیست. {HOW_TO_JOIN}",
                     ui::persian_digits(&code)
                 );
-                reply_from_platform(store, phone, &text).await?;
+                reply_general(store, own.as_ref(), phone, &text).await?;
                 return Ok((Outcome::UnknownCode, None));
             };
             let mut tx = store.pool().begin().await?;
@@ -242,14 +315,10 @@ async fn act(store: &Store, phone: &Phone, body: &str, now: i64) -> Result<(Outc
             Ok((outcome, Some(tenant.id)))
         }
         Command::Balance(code) => {
-            let clubs = memberships(store, phone, code.as_deref()).await?;
+            let clubs = memberships(store, phone, scope(code).as_deref()).await?;
             if clubs.is_empty() {
-                reply_from_platform(
-                    store,
-                    phone,
-                    &format!("شما عضو این باشگاه نیستید. {HOW_TO_JOIN}"),
-                )
-                .await?;
+                let text = format!("شما عضو این باشگاه نیستید. {HOW_TO_JOIN}");
+                reply_general(store, own.as_ref(), phone, &text).await?;
                 return Ok((Outcome::NotMember, None));
             }
             for (tenant, customer) in &clubs {
@@ -275,7 +344,7 @@ async fn act(store: &Store, phone: &Phone, body: &str, now: i64) -> Result<(Outc
             Ok((Outcome::Balance, clubs.first().map(|(t, _)| t.id)))
         }
         Command::Stop(code) => {
-            let clubs = memberships(store, phone, code.as_deref()).await?;
+            let clubs = memberships(store, phone, scope(code).as_deref()).await?;
             if clubs.is_empty() {
                 return Ok((Outcome::NotMember, None));
             }
@@ -291,7 +360,15 @@ async fn act(store: &Store, phone: &Phone, body: &str, now: i64) -> Result<(Outc
             Ok((Outcome::OptedOut, clubs.first().map(|(t, _)| t.id)))
         }
         Command::Other => {
-            reply_from_platform(store, phone, HOW_TO_JOIN).await?;
+            let text = match &own {
+                Some(t) => format!(
+                    "برای عضویت در باشگاه مشتریان {}، کد {} را به همین شماره بفرستید.",
+                    t.name,
+                    ui::persian_digits(&t.club_code)
+                ),
+                None => HOW_TO_JOIN.to_string(),
+            };
+            reply_general(store, own.as_ref(), phone, &text).await?;
             Ok((Outcome::UnknownCode, None))
         }
     }
