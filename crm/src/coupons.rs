@@ -24,6 +24,8 @@ pub enum CouponKind {
     Credit,
     /// Rials off the invoice it is used on.
     Discount,
+    /// Basis points of the invoice off it (1000 = 10 %).
+    Percent,
 }
 
 impl CouponKind {
@@ -31,6 +33,7 @@ impl CouponKind {
         match self {
             CouponKind::Credit => "credit",
             CouponKind::Discount => "discount",
+            CouponKind::Percent => "percent",
         }
     }
 
@@ -38,8 +41,9 @@ impl CouponKind {
         match s.trim() {
             "credit" => Ok(CouponKind::Credit),
             "discount" => Ok(CouponKind::Discount),
+            "percent" => Ok(CouponKind::Percent),
             other => Err(Error::invalid(format!(
-                "coupon kind {other:?}: expected credit or discount"
+                "coupon kind {other:?}: expected credit, discount or percent"
             ))),
         }
     }
@@ -88,6 +92,11 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBatch) -> Result<(i
         return Err(Error::invalid("batch name must be 1 to 100 characters"));
     }
     ledger::check_amount(new.value, "the coupon value")?;
+    if new.kind == CouponKind::Percent && new.value > crate::club::formula::FULL_BP {
+        return Err(Error::invalid(
+            "a percent coupon takes 1 to 10000 basis points off",
+        ));
+    }
     if !(1..=1_000_000).contains(&new.max_uses) {
         return Err(Error::invalid("max uses must be 1 to 1000000"));
     }
@@ -257,7 +266,7 @@ where
                 }
                 Some(invoice)
             }
-            None if kind == CouponKind::Discount => {
+            None if kind != CouponKind::Credit => {
                 return Err(Error::invalid(
                     "a discount coupon is redeemed on an invoice: give invoice_id",
                 ));
@@ -268,6 +277,9 @@ where
         join_in(conn, key.tenant_id, customer, JoinSource::Pos, now).await?;
         let amount = match (&invoice, kind) {
             (Some(i), CouponKind::Discount) => value.min(i.amount),
+            (Some(i), CouponKind::Percent) => {
+                i64::try_from(i128::from(i.amount) * i128::from(value) / 10_000).unwrap_or(i.amount)
+            }
             _ => value,
         };
         sqlx::query(

@@ -146,6 +146,40 @@ async fn coupons_credit_discount_and_respect_their_limits() {
             "never more than the invoice"
         );
 
+        // A percent coupon: 15 % of the invoice.
+        let (_, pct) = coupons::create(
+            s,
+            &t,
+            &batch(
+                "autumn",
+                CouponKind::Percent,
+                1_500,
+                1,
+                Recipients::Codes(1),
+            ),
+        )
+        .await
+        .unwrap();
+        let p = use_coupon(s, &key, &pct[0].code, "09124000001", Some(invoice))
+            .await
+            .unwrap();
+        assert_eq!((p.kind, p.amount), (CouponKind::Percent, 3_000));
+        assert!(
+            coupons::create(
+                s,
+                &t,
+                &batch(
+                    "too much",
+                    CouponKind::Percent,
+                    10_001,
+                    1,
+                    Recipients::Codes(1)
+                )
+            )
+            .await
+            .is_err()
+        );
+
         // Expired batches refuse; bad batches are refused up front.
         let mut old = batch("old", CouponKind::Credit, 1_000, 1, Recipients::Codes(1));
         old.valid_until = Some(NOW - 1);

@@ -208,8 +208,8 @@ CREATE TABLE coupon_batches (
     id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     tenant_id    BIGINT  NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     name         TEXT    NOT NULL,
-    kind         TEXT    NOT NULL CHECK (kind IN ('credit', 'discount')),
-    -- Rials of credit, or rials off the invoice.
+    kind         TEXT    NOT NULL CHECK (kind IN ('credit', 'discount', 'percent')),
+    -- Rials of credit, rials off the invoice, or basis points off it (percent).
     value        BIGINT  NOT NULL CHECK (value > 0),
     valid_from   BIGINT,
     valid_until  BIGINT,

@@ -208,8 +208,8 @@ CREATE TABLE coupon_batches (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id    INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     name         TEXT    NOT NULL,
-    kind         TEXT    NOT NULL CHECK (kind IN ('credit', 'discount')),
-    -- Rials of credit, or rials off the invoice.
+    kind         TEXT    NOT NULL CHECK (kind IN ('credit', 'discount', 'percent')),
+    -- Rials of credit, rials off the invoice, or basis points off it (percent).
     value        INTEGER NOT NULL CHECK (value > 0),
     valid_from   INTEGER,
     valid_until  INTEGER,

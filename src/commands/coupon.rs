@@ -14,7 +14,8 @@ pub enum CouponCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// credit (club credit for the member) or discount (rials off an invoice)
+        /// credit (club credit for the member), discount (rials off an invoice) or
+        /// percent (basis points off an invoice: 1500 = 15 %)
         #[arg(long, default_value = "credit")]
         kind: String,
         /// Rials
