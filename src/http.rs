@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
             state.store.clone(),
             state.sms_webhook_key.clone(),
         ))
+        .merge(pos::router(state.store.clone()))
         .merge(portal::router(state.store.clone()))
         .merge(booking::router(state.store.clone()))
         .merge(panel::router(state.store))

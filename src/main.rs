@@ -97,6 +97,15 @@ enum Command {
     /// People of the owners' panel: platform operators, signing users out
     #[command(subcommand)]
     Admin(commands::admin::AdminCommand),
+    /// Customer club: earning settings, balances, ledgers (see docs/club.md)
+    #[command(subcommand)]
+    Club(commands::club::ClubCommand),
+    /// Coupon batches (codes or phone lists) and their report
+    #[command(subcommand)]
+    Coupon(commands::coupon::CouponCommand),
+    /// POS API keys, one branch each (see docs/api.md)
+    #[command(subcommand)]
+    PosKey(commands::pos_key::PosKeyCommand),
     /// SMS: the development inbox, the outbox, queuing a message (see docs/sms.md)
     #[command(subcommand)]
     Sms(commands::sms::SmsCommand),
@@ -220,6 +229,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Table(c) => c.run(&config).await,
             Command::Booking(c) => c.run(&config).await,
             Command::Admin(c) => c.run(&config).await,
+            Command::Club(c) => c.run(&config).await,
+            Command::PosKey(c) => c.run(&config).await,
+            Command::Coupon(c) => c.run(&config).await,
         }
     })
 }

@@ -14,6 +14,8 @@ const SMS_POLL: Duration = Duration::from_secs(1);
 const SMS_DELIVERY_POLL: Duration = Duration::from_secs(60);
 /// How long the console provider's inbox keeps messages (they hold codes in clear).
 const CONSOLE_INBOX_AGE: i64 = 86_400;
+/// How long a POS retry with the same Idempotency-Key gets the stored reply.
+const IDEMPOTENCY_AGE: i64 = 7 * 86_400;
 
 /// Runs until `stop`; each job logs and carries on after a failure.
 pub async fn run(
@@ -53,10 +55,30 @@ async fn housekeeping(store: Store, mut stop: watch::Receiver<bool>) -> Result<(
             Ok(n) => tracing::info!(messages = n, "purged old console SMS inbox entries"),
             Err(e) => tracing::warn!(error = %e, "purging the console SMS inbox failed"),
         }
+        match crm::club::rewards::due(&store, crm::clock::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(gifts = n, "gave birthday and anniversary credit"),
+            Err(e) => tracing::warn!(error = %e, "giving birthday and anniversary credit failed"),
+        }
+        match crm::club::tier_groups::sync_all(&store, crm::clock::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(members = n, "club tiers moved members' WiFi groups"),
+            Err(e) => tracing::warn!(error = %e, "syncing tier groups failed"),
+        }
+        match crm::club::notices::expiring_due(&store, crm::clock::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(messages = n, "queued credit-expiry notices"),
+            Err(e) => tracing::warn!(error = %e, "queuing credit-expiry notices failed"),
+        }
+        match crm::idempotency::purge(&store, IDEMPOTENCY_AGE).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(replies = n, "purged old idempotent API replies"),
+            Err(e) => tracing::warn!(error = %e, "purging idempotent API replies failed"),
+        }
     }
 }
 
-/// Once a minute: closes sessions whose router stopped sending accounting (rebooted
+/// Once a minute: expires club credit whose time has come; closes sessions whose router stopped sending accounting (rebooted
 /// without Accounting-On, lost Stop), so they stop counting against simultaneous-device
 /// limits; ends sessions whose group's allowed hours are over; moves customers by
 /// their groups' membership rules.
@@ -66,6 +88,11 @@ async fn close_stale_sessions(store: Store, mut stop: watch::Receiver<bool>) -> 
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return Ok(()),
             _ = tick.tick() => {}
+        }
+        match crm::ledger::expire_due(&store, crm::clock::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(lots = n, "expired club credit"),
+            Err(e) => tracing::warn!(error = %e, "expiring club credit failed"),
         }
         match crm::sessions::close_stale(&store, crm::clock::now()).await {
             Ok(0) => {}

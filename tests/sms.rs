@@ -7,29 +7,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Db, http_request};
-use crm::{Store, StoreConfig};
-
-/// The same database the binary uses, opened from this test.
-fn store(db: &Db, rt: &tokio::runtime::Runtime) -> Store {
-    let config = match db.args[0].as_str() {
-        "--data-dir" => StoreConfig::new(&db.args[1], None),
-        _ => StoreConfig::new(std::env::temp_dir(), Some(db.args[1].clone())),
-    };
-    rt.block_on(Store::open(&config))
-        .expect("open the test database")
-}
-
-/// Polls `smartx sms inbox` until `wanted` shows up (or 10 s pass).
-fn wait_for_inbox(db: &Db, phone: &str, wanted: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let inbox = db.ok(&["sms", "inbox", "--phone", phone]);
-        if inbox.contains(wanted) || Instant::now() > deadline {
-            return inbox;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 #[test]
 fn serve_sends_queued_sms_to_the_console_inbox_and_redacts_codes() {
@@ -53,7 +30,7 @@ fn serve_sends_queued_sms_to_the_console_inbox_and_redacts_codes() {
         ]);
         assert!(out.starts_with("queued SMS #"), "[{l}] {out}");
         assert!(out.contains("09121112233"), "[{l}] {out}");
-        let inbox = wait_for_inbox(&db, "+989121112233", "میز شما آماده است");
+        let inbox = db.wait_for_inbox("+989121112233", "میز شما آماده است");
         assert!(
             inbox.contains("میز شما آماده است"),
             "[{l}] never arrived: {inbox}"
@@ -69,13 +46,13 @@ fn serve_sends_queued_sms_to_the_console_inbox_and_redacts_codes() {
         assert!(saw_console_line, "[{l}] no `SMS to …` line on stdout");
 
         // An OTP (as the portal queues it) reaches the inbox, but not the outbox.
-        let s = store(&db, &rt);
+        let s = db.store(&rt);
         let tenant = rt.block_on(crm::tenants::ensure_default(&s)).unwrap();
         let phone = crm::phone::Phone::parse("09125550000").unwrap();
         let id = rt
             .block_on(crm::sms::send_otp(&s, &tenant, &phone, "73914"))
             .unwrap();
-        let inbox = wait_for_inbox(&db, "09125550000", "73914");
+        let inbox = db.wait_for_inbox("09125550000", "73914");
         assert!(inbox.contains(": 73914"), "[{l}] {inbox}");
         let stored = rt.block_on(crm::sms::get(&s, id)).unwrap();
         assert_eq!(stored.status, crm::sms::Status::Delivered, "[{l}]");

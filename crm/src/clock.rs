@@ -110,6 +110,14 @@ impl Zone {
 }
 
 impl Zone {
+    /// The first second of the local day `unix` falls in (daily caps count from it).
+    pub fn day_start(&self, unix: i64) -> i64 {
+        jiff::Timestamp::from_second(unix)
+            .ok()
+            .and_then(|ts| ts.to_zoned(self.0.clone()).start_of_day().ok())
+            .map_or(unix, |z| z.timestamp().as_second())
+    }
+
     /// The last second of a local date (`YYYY-MM-DD`) as unix seconds: "valid until".
     pub fn end_of_day(&self, date: &str) -> crate::Result<i64> {
         let bad = || crate::Error::Invalid(format!("{date:?} is not a date (YYYY-MM-DD)"));
@@ -202,6 +210,8 @@ mod tests {
         // 2026-12-04 23:59:59 Tehran = 20:29:59 UTC.
         assert_eq!(tehran.end_of_day("2026-12-04").unwrap(), before);
         assert!(tehran.end_of_day("2026-13-40").is_err());
+        assert_eq!(tehran.day_start(before), before + 1 - 86_400);
+        assert_eq!(tehran.day_start(before + 1), before + 1);
         // Friday 2026-12-04 23:59 in Tehran, then Saturday 00:00 (day 0 of the Persian week).
         assert_eq!(tehran.weekday_minute(before), (6, 23 * 60 + 59));
         assert_eq!(tehran.weekday_minute(before + 1), (0, 0));

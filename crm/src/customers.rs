@@ -241,6 +241,27 @@ pub async fn ensure(
     by_id(store, tenant, id).await
 }
 
+/// The customer with this phone, created in the default guest group if new (a POS
+/// invoice, an SMS to the club line), inside the caller's transaction. Returns the id.
+pub(crate) async fn upsert_in(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: i64,
+    phone: &Phone,
+    now: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO customers (tenant_id, phone, group_id, created_at, last_seen_at) \
+         VALUES ($1, $2, (SELECT id FROM groups WHERE tenant_id = $1 AND is_default = TRUE ORDER BY id LIMIT 1), $3, $3) \
+         ON CONFLICT (tenant_id, phone) DO UPDATE SET last_seen_at = excluded.last_seen_at \
+         RETURNING id",
+    )
+    .bind(tenant_id)
+    .bind(phone.e164())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
 /// Moves a customer to another group (manual membership: staff, managers…).
 pub async fn set_group(
     store: &Store,

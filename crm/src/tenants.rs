@@ -129,10 +129,15 @@ pub async fn by_name(store: &Store, name: &str) -> Result<Tenant> {
 }
 
 pub async fn by_id(store: &Store, id: i64) -> Result<Tenant> {
+    let mut conn = store.pool().acquire().await?;
+    by_id_in(&mut conn, id).await
+}
+
+pub(crate) async fn by_id_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Tenant> {
     let sql = concat!("SELECT ", columns!(), " FROM tenants WHERE id = $1");
     let row = sqlx::query(sql)
         .bind(id)
-        .fetch_optional(store.pool())
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| Error::NotFound(format!("tenant #{id}")))?;
     Ok(Tenant::from_row(&row)?)

@@ -1,3 +1,5 @@
+//! `smartx branch`: a tenant's places (its tables, routers, POS keys, booking page).
+
 use anyhow::Result;
 use clap::Subcommand;
 use crm::branches;

@@ -36,6 +36,10 @@ pub enum SmsCommand {
         /// What the message is for (a-z, 0-9, _ and -)
         #[arg(long, default_value = "manual")]
         purpose: String,
+        /// A marketing text: only to club members who have not opted out (STOP), paid
+        /// from the SMS wallet (smartx club wallet)
+        #[arg(long)]
+        marketing: bool,
     },
 }
 
@@ -116,11 +120,25 @@ impl SmsCommand {
                 phone,
                 text,
                 purpose,
+                marketing,
             } => {
                 let phone = Phone::parse(&phone)?;
                 let (store, tenant) = open_tenant(config).await?;
-                let id = sms::enqueue_text(&store, &tenant, &phone, &text, &purpose).await?;
-                println!("queued SMS #{id} to {}", phone.national());
+                use crm::club::notices::{self, Marketing};
+                let outcome = if marketing {
+                    notices::send_marketing(&store, &tenant, &phone, &text, &purpose).await?
+                } else {
+                    Marketing::Queued(
+                        sms::enqueue_text(&store, &tenant, &phone, &text, &purpose).await?,
+                    )
+                };
+                let to = phone.national();
+                match outcome {
+                    Marketing::Queued(id) => println!("queued SMS #{id} to {to}"),
+                    Marketing::NotMember => println!("skipped {to}: not a club member"),
+                    Marketing::OptedOut => println!("skipped {to}: opted out of marketing SMS"),
+                    Marketing::WalletEmpty => println!("skipped {to}: the SMS wallet is empty"),
+                }
             }
         }
         Ok(())

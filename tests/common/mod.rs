@@ -169,6 +169,28 @@ impl Db {
         server
     }
 
+    /// The same database the binary uses, opened from the test.
+    pub fn store(&self, rt: &tokio::runtime::Runtime) -> crm::Store {
+        let config = match self.args[0].as_str() {
+            "--data-dir" => crm::StoreConfig::new(&self.args[1], None),
+            _ => crm::StoreConfig::new(std::env::temp_dir(), Some(self.args[1].clone())),
+        };
+        rt.block_on(crm::Store::open(&config))
+            .expect("open the test database")
+    }
+
+    /// Polls `smartx sms inbox` until `wanted` shows up (or 10 s pass); returns the inbox.
+    pub fn wait_for_inbox(&self, phone: &str, wanted: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let inbox = self.ok(&["sms", "inbox", "--phone", phone]);
+            if inbox.contains(wanted) || std::time::Instant::now() > deadline {
+                return inbox;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     pub fn cleanup(self) {
         if let Some(schema) = &self.schema {
             let rt = tokio::runtime::Builder::new_current_thread()

@@ -178,6 +178,15 @@ pub async fn enqueue_text(
     body: &str,
     purpose: &str,
 ) -> Result<i64> {
+    let body = check_text(body)?;
+    check_purpose(purpose)?;
+    let id = insert(store, tenant, phone, Kind::Text, purpose, body, None).await?;
+    wakeup().notify_one();
+    Ok(id)
+}
+
+/// The trimmed text if it may be sent: not empty, not too long, no control characters.
+fn check_text(body: &str) -> Result<&str> {
     let body = body.trim();
     if body.is_empty() {
         return Err(Error::Invalid("the SMS text is empty".into()));
@@ -193,10 +202,7 @@ pub async fn enqueue_text(
             "the SMS text contains control characters (only line breaks are allowed)".into(),
         ));
     }
-    check_purpose(purpose)?;
-    let id = insert(store, tenant, phone, Kind::Text, purpose, body, None).await?;
-    wakeup().notify_one();
-    Ok(id)
+    Ok(body)
 }
 
 fn check_purpose(purpose: &str) -> Result<()> {
@@ -223,6 +229,33 @@ async fn insert(
     body: &str,
     params: Option<&str>,
 ) -> Result<i64> {
+    let mut conn = store.pool().acquire().await?;
+    insert_in(&mut conn, tenant, phone, kind, purpose, body, params).await
+}
+
+/// Queues a text inside the caller's transaction (it leaves only if that commits):
+/// the wallet-paid member SMS use it. Checks the text like [`enqueue_text`].
+pub(crate) async fn enqueue_text_in(
+    conn: &mut sqlx::AnyConnection,
+    tenant: &Tenant,
+    phone: &Phone,
+    body: &str,
+    purpose: &str,
+) -> Result<i64> {
+    let body = check_text(body)?;
+    check_purpose(purpose)?;
+    insert_in(conn, tenant, phone, Kind::Text, purpose, body, None).await
+}
+
+async fn insert_in(
+    conn: &mut sqlx::AnyConnection,
+    tenant: &Tenant,
+    phone: &Phone,
+    kind: Kind,
+    purpose: &str,
+    body: &str,
+    params: Option<&str>,
+) -> Result<i64> {
     let now = clock::now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO sms_outbox (tenant_id, phone, kind, purpose, body, params, status, \
@@ -236,7 +269,7 @@ async fn insert(
     .bind(body)
     .bind(params)
     .bind(now)
-    .fetch_one(store.pool())
+    .fetch_one(&mut *conn)
     .await?;
     tracing::debug!(outbox = id, tenant = tenant.id, kind = %kind, purpose, "sms queued");
     Ok(id)

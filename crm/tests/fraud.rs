@@ -1,0 +1,236 @@
+//! Fraud scenarios on SQLite and PostgreSQL: flag on the first suspicious pattern, block
+//! on a repeat, clear by a manager; every decision logged with its reason.
+
+use crm::club::{fraud, manual, settings};
+use crm::invoices::{self, NewInvoice};
+use crm::ledger::Actor;
+use crm::phone::Phone;
+use crm::testing::on_both;
+use crm::{Error, branches, pos_keys, tenants};
+
+const NOW: i64 = 1_800_000_000;
+
+fn decisions_of(list: &[fraud::Decision]) -> Vec<&str> {
+    list.iter().rev().map(|d| d.decision.as_str()).collect()
+}
+
+#[tokio::test]
+async fn unusual_manual_credit_flags_then_blocks_the_staff_member_until_cleared() {
+    on_both(|db| async move {
+        let t = tenants::ensure_default(&db.store).await.unwrap();
+        let mut s = settings::ClubSettings::default();
+        s.fraud.manual_amount = 100_000;
+        s.fraud.alert_phones = vec!["09190000009".into()];
+        settings::set(&db.store, &t, None, &s).await.unwrap();
+        let a = Phone::parse("09121000001").unwrap();
+        let b = Phone::parse("09121000002").unwrap();
+
+        // Far above the threshold: reported, but done.
+        let done = manual::credit(&db.store, &t, &a, 150_000, "gift", Actor::Staff(7), NOW)
+            .await
+            .unwrap();
+        assert_eq!(done.balance.spendable, 150_000);
+        let open = fraud::flags(&db.store, &t, true).await.unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(
+            (open[0].subject_kind.as_str(), open[0].subject_id),
+            ("staff", 7)
+        );
+        assert_eq!(
+            (open[0].rule.as_str(), open[0].state.as_str()),
+            ("manual_amount", "flagged")
+        );
+
+        // Again while flagged: blocked and refused, even for a small amount afterwards.
+        let again = manual::credit(
+            &db.store,
+            &t,
+            &b,
+            200_000,
+            "gift",
+            Actor::Staff(7),
+            NOW + 60,
+        )
+        .await;
+        assert!(
+            matches!(&again, Err(Error::Conflict(m)) if m.contains("again while flagged")),
+            "{again:?}"
+        );
+        let small = manual::credit(
+            &db.store,
+            &t,
+            &b,
+            1_000,
+            "coffee",
+            Actor::Staff(7),
+            NOW + 120,
+        )
+        .await;
+        assert!(
+            matches!(&small, Err(Error::Conflict(m)) if m.contains("blocked")),
+            "{small:?}"
+        );
+        assert!(
+            crm::club::summary(&db.store, &t, &b, NOW).await.is_err(),
+            "nothing written for refused credits"
+        );
+        // Another staff member is not affected.
+        manual::credit(
+            &db.store,
+            &t,
+            &b,
+            1_000,
+            "coffee",
+            Actor::Staff(8),
+            NOW + 120,
+        )
+        .await
+        .unwrap();
+
+        // A manager clears the flag: staff 7 may credit again (a new excess flags anew).
+        let flag = fraud::flags(&db.store, &t, true).await.unwrap()[0].id;
+        assert!(matches!(
+            fraud::clear(&db.store, &t, flag, Actor::Staff(1), " ", NOW).await,
+            Err(Error::Invalid(_))
+        ));
+        fraud::clear(
+            &db.store,
+            &t,
+            flag,
+            Actor::Staff(1),
+            "checked the receipt",
+            NOW + 180,
+        )
+        .await
+        .unwrap();
+        assert!(fraud::flags(&db.store, &t, true).await.unwrap().is_empty());
+        manual::credit(
+            &db.store,
+            &t,
+            &b,
+            1_000,
+            "coffee",
+            Actor::Staff(7),
+            NOW + 240,
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            fraud::clear(&db.store, &t, flag, Actor::Staff(1), "again", NOW).await,
+            Err(Error::NotFound(_))
+        ));
+
+        let log = fraud::decisions(&db.store, &t, 100).await.unwrap();
+        assert_eq!(decisions_of(&log), ["flag", "block", "refuse", "clear"]);
+        // The manager was texted on the flag and on the block.
+        let alerts: Vec<_> = crm::sms::outbox(&db.store, &t, None, 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.purpose == "fraud_alert")
+            .collect();
+        assert_eq!(alerts.len(), 2, "{alerts:?}");
+        assert!(
+            alerts
+                .iter()
+                .all(|m| m.phone == "+989190000009" && m.body.contains("کارمند #7"))
+        );
+        assert!(log.iter().all(|d| !d.reason.is_empty()));
+        assert!(log[0].reason.contains("checked the receipt") && log[0].actor == "staff:1");
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn many_invoices_for_one_phone_flag_then_block_credit() {
+    on_both(|db| async move {
+        let t = tenants::ensure_default(&db.store).await.unwrap();
+        branches::add(&db.store, &t, "Center").await.unwrap();
+        let (key, _) = pos_keys::create(&db.store, &t, "Center").await.unwrap();
+        let mut s = settings::ClubSettings::default(); // 5 %
+        s.fraud.max_invoices = 2;
+        s.fraud.window_seconds = 600;
+        settings::set(&db.store, &t, None, &s).await.unwrap();
+        let new = |amount| NewInvoice {
+            phone: "09122000000".into(),
+            amount,
+            items: vec![],
+            reservation_id: None,
+            pos_transaction_id: None,
+        };
+        let mut receipts = Vec::new();
+        for (i, at) in [0, 60, 120, 180].into_iter().enumerate() {
+            let mut receipt = None;
+            invoices::create(&db.store, &key, &new(100_000), None, NOW + at, |r| {
+                receipt = Some(r.clone());
+                (201, String::new())
+            })
+            .await
+            .unwrap_or_else(|e| panic!("invoice {i}: {e}"));
+            receipts.push(receipt.unwrap());
+        }
+        let earned: Vec<i64> = receipts.iter().map(|r| r.invoice.earned).collect();
+        // Two are normal, the third is flagged (still earns), the fourth blocks.
+        assert_eq!(earned, [5_000, 5_000, 5_000, 0]);
+        assert!(receipts[2].withheld.is_none());
+        assert!(
+            receipts[3]
+                .withheld
+                .as_deref()
+                .unwrap()
+                .contains("again while flagged")
+        );
+
+        // A blocked customer cannot pay with credit (409 in the API), and earns nothing.
+        let id = receipts[3].invoice.id;
+        let paid = invoices::redeem(&db.store, &key, id, 1_000, None, NOW + 200, |_| {
+            (200, String::new())
+        })
+        .await;
+        assert!(
+            matches!(&paid, Err(Error::Conflict(m)) if m.contains("blocked")),
+            "{paid:?}"
+        );
+        let mut later = None;
+        invoices::create(&db.store, &key, &new(100_000), None, NOW + 3_600, |r| {
+            later = Some(r.clone());
+            (201, String::new())
+        })
+        .await
+        .unwrap();
+        assert_eq!(later.unwrap().invoice.earned, 0, "blocked until cleared");
+
+        let flag = fraud::flags(&db.store, &t, true).await.unwrap();
+        assert_eq!(
+            (flag[0].rule.as_str(), flag[0].state.as_str()),
+            ("invoices", "blocked")
+        );
+        fraud::clear(
+            &db.store,
+            &t,
+            flag[0].id,
+            Actor::Staff(1),
+            "regular at lunch",
+            NOW + 4_000,
+        )
+        .await
+        .unwrap();
+        invoices::redeem(&db.store, &key, id, 1_000, None, NOW + 4_100, |_| {
+            (200, String::new())
+        })
+        .await
+        .unwrap();
+        let log = fraud::decisions(&db.store, &t, 100).await.unwrap();
+        assert_eq!(
+            decisions_of(&log),
+            ["flag", "block", "refuse", "refuse", "clear"]
+        );
+        assert!(
+            log.iter()
+                .any(|d| d.reason.contains("3 invoices within 600 s"))
+        );
+        db
+    })
+    .await;
+}
