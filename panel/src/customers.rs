@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crm::hotspot::Subject;
 use crm::roles::Permission;
 use crm::{club, customers, devices, groups, sessions, usage};
+use radiusd::enforce;
 use serde::Deserialize;
 
 use crate::guard::{Ctx, Fail, PageResult};
@@ -214,7 +215,24 @@ fn back_to(id: i64) -> Response {
 /// `POST /panel/customers/{id}/block`.
 pub async fn block(State(state): State<PanelState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
     customers::set_disabled_of(&state.store, &ctx.tenant, id, true, ctx.actor()).await?;
+    let (store, tenant) = (state.store.clone(), ctx.tenant.clone());
+    in_background(async move {
+        enforce::disconnect_all(&store, &tenant, Subject::Customer(id), "blocked").await
+    });
     Ok(back_to(id))
+}
+
+/// Live sessions follow a change without holding up the page: a router that does not
+/// answer costs seconds of retries, and every answer is logged in `coa_requests`.
+fn in_background<F>(work: F)
+where
+    F: std::future::Future<Output = crm::Result<enforce::Results>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(e) = work.await {
+            tracing::warn!(error = %e, "cannot update live sessions after a panel change");
+        }
+    });
 }
 
 /// `POST /panel/customers/{id}/unblock`.
@@ -242,5 +260,10 @@ pub async fn set_group(
         .parse::<i64>()
         .map_err(|_| Fail::NotFound)?;
     customers::set_group_of(&state.store, &ctx.tenant, id, group_id, ctx.actor()).await?;
+    let (store, tenant) = (state.store.clone(), ctx.tenant.clone());
+    in_background(async move {
+        let subject = Subject::Customer(id);
+        enforce::apply_group(&store, &tenant, subject, group_id, "group_change").await
+    });
     Ok(back_to(id))
 }
