@@ -60,7 +60,7 @@ async fn housekeeping(store: Store, mut stop: watch::Receiver<bool>) -> Result<(
             Ok(n) => tracing::info!(gifts = n, "gave birthday and anniversary credit"),
             Err(e) => tracing::warn!(error = %e, "giving birthday and anniversary credit failed"),
         }
-        match crm::club::tier_groups::sync_all(&store, crm::clock::now()).await {
+        match radiusd::enforce::apply_tier_groups(&store, crm::clock::now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(members = n, "club tiers moved members' WiFi groups"),
             Err(e) => tracing::warn!(error = %e, "syncing tier groups failed"),

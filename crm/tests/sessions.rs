@@ -277,7 +277,7 @@ async fn membership_rules_move_regulars_in_and_out_but_leave_manual_groups() {
             moved,
             vec![groups::Moved {
                 customer_id: often.id,
-                from_group: guests.id,
+                from_group: Some(guests.id),
                 to_group: regulars.id
             }]
         );

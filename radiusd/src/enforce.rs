@@ -91,13 +91,30 @@ pub async fn end_outside_hours(store: &Store, now: i64) -> crm::Result<usize> {
 pub async fn apply_membership_rules(store: &Store, now: i64) -> crm::Result<usize> {
     let mut moved = 0;
     for tenant in tenants::list(store).await? {
-        for m in groups::apply_rules(store, &tenant, now).await? {
-            moved += 1;
-            let subject = Subject::Customer(m.customer_id);
-            if let Err(e) = apply_group(store, &tenant, subject, m.to_group, "rule").await {
-                tracing::warn!(customer = m.customer_id, error = %e, "cannot send new limits");
-            }
-        }
+        let moves = groups::apply_rules(store, &tenant, now).await?;
+        moved += moves.len();
+        follow_moves(store, &tenant, &moves, "rule").await;
     }
     Ok(moved)
+}
+
+/// Re-checks club tiers that drive WiFi groups (demotion after inactivity) and gives
+/// moved members' live sessions their new limits. Returns how many moved.
+pub async fn apply_tier_groups(store: &Store, now: i64) -> crm::Result<usize> {
+    let moves = crm::club::tier_groups::sync_all(store, now).await?;
+    for (tenant_id, m) in &moves {
+        let tenant = tenants::by_id(store, *tenant_id).await?;
+        follow_moves(store, &tenant, std::slice::from_ref(m), "tier").await;
+    }
+    Ok(moves.len())
+}
+
+/// Customers moved between groups by a rule: their live sessions get the new limits.
+async fn follow_moves(store: &Store, tenant: &Tenant, moves: &[groups::Moved], reason: &str) {
+    for m in moves {
+        let subject = Subject::Customer(m.customer_id);
+        if let Err(e) = apply_group(store, tenant, subject, m.to_group, reason).await {
+            tracing::warn!(customer = m.customer_id, error = %e, "cannot send new limits");
+        }
+    }
 }

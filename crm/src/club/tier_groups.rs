@@ -14,6 +14,7 @@ use super::formula::TierRules;
 use super::settings;
 use crate::error::Result;
 use crate::generations::{self, Generation};
+use crate::groups::Moved;
 use crate::store::Store;
 
 /// The group ids the tiers name, with the tier names.
@@ -39,17 +40,17 @@ async fn tier_groups_in(
 }
 
 /// Moves the member to their tier's group if they are in a tier-managed group, inside
-/// the caller's transaction. `true` if moved.
+/// the caller's transaction. Returns the move, if any (live sessions need the new limits).
 pub(crate) async fn sync_in(
     conn: &mut AnyConnection,
     tenant_id: i64,
     customer_id: i64,
     rules: &TierRules,
     now: i64,
-) -> Result<bool> {
+) -> Result<Option<Moved>> {
     let tier_groups = tier_groups_in(conn, tenant_id, rules).await?;
     if tier_groups.is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
     let current: Option<i64> =
         sqlx::query_scalar("SELECT group_id FROM customers WHERE tenant_id = $1 AND id = $2")
@@ -68,7 +69,7 @@ pub(crate) async fn sync_in(
         || current == default
         || tier_groups.iter().any(|(_, g)| Some(*g) == current);
     if !managed {
-        return Ok(false);
+        return Ok(None);
     }
     let activity = activity_in(
         conn,
@@ -81,13 +82,13 @@ pub(crate) async fn sync_in(
     let target = tier
         .and_then(|name| tier_groups.iter().find(|(t, _)| t == name).map(|(_, g)| *g))
         .or(default);
-    if target == current {
-        return Ok(false);
-    }
+    let Some(to_group) = target.filter(|t| Some(*t) != current) else {
+        return Ok(None);
+    };
     sqlx::query("UPDATE customers SET group_id = $3 WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(customer_id)
-        .bind(target)
+        .bind(to_group)
         .execute(&mut *conn)
         .await?;
     generations::bump(&mut *conn, Generation::Subscribers).await?;
@@ -97,17 +98,21 @@ pub(crate) async fn sync_in(
         tier,
         "club tier moved the member's WiFi group"
     );
-    Ok(true)
+    Ok(Some(Moved {
+        customer_id,
+        from_group: current,
+        to_group,
+    }))
 }
 
 /// Re-checks every member of a tier's group (demotion after inactivity, a shorter
-/// window). Returns how many moved.
-pub async fn sync_all(store: &Store, now: i64) -> Result<u64> {
+/// window). Returns who moved, with their tenant.
+pub async fn sync_all(store: &Store, now: i64) -> Result<Vec<(i64, Moved)>> {
     let tenants: Vec<i64> =
         sqlx::query_scalar("SELECT tenant_id FROM club_settings WHERE branch_id = 0")
             .fetch_all(store.pool())
             .await?;
-    let mut moved = 0;
+    let mut moved = Vec::new();
     for tenant_id in tenants {
         let mut conn = store.pool().acquire().await?;
         let rules = settings::get_in(&mut conn, tenant_id, None).await?.tiers;
@@ -122,8 +127,8 @@ pub async fn sync_all(store: &Store, now: i64) -> Result<u64> {
                     .await?;
             for m in members {
                 let mut tx = store.pool().begin().await?;
-                if sync_in(&mut tx, tenant_id, m.try_get("id")?, &rules, now).await? {
-                    moved += 1;
+                if let Some(m) = sync_in(&mut tx, tenant_id, m.try_get("id")?, &rules, now).await? {
+                    moved.push((tenant_id, m));
                 }
                 tx.commit().await?;
             }

@@ -62,7 +62,8 @@ impl FromStr for MembershipRule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Moved {
     pub customer_id: i64,
-    pub from_group: i64,
+    /// `None`: the customer had no group (the default applied).
+    pub from_group: Option<i64>,
     pub to_group: i64,
 }
 
@@ -116,7 +117,7 @@ pub async fn apply_rules(store: &Store, tenant: &Tenant, now: i64) -> Result<Vec
             for row in rows {
                 moved.push(Moved {
                     customer_id: row.try_get("id")?,
-                    from_group: from,
+                    from_group: Some(from),
                     to_group: to,
                 });
             }
