@@ -25,7 +25,8 @@ pub struct Watch {
     /// From the session's `Class`; otherwise resolved from `username`.
     pub subject: Option<Subject>,
     pub group_id: Option<i64>,
-    pub username: String,
+    /// Only for records without our `Class` (saves a copy per record otherwise).
+    pub username: Option<String>,
     pub day: i64,
     pub zone: Zone,
 }
@@ -59,10 +60,15 @@ async fn check(
     let subs = &shared.subscribers;
     let (subject, group_id) = match (w.subject, w.group_id) {
         (Some(s), Some(g)) => (s, g),
-        _ => match subs.login(w.tenant_id, &w.username).await? {
-            Some(login) => (login.subject, login.group_id),
-            None => return Ok(()),
-        },
+        _ => {
+            let Some(username) = &w.username else {
+                return Ok(());
+            };
+            match subs.login(w.tenant_id, username).await? {
+                Some(login) => (login.subject, login.group_id),
+                None => return Ok(()),
+            }
+        }
     };
     let key = (w.tenant_id, subject);
     if !seen.insert(key) || acted_on.contains_key(&key) {

@@ -426,7 +426,8 @@ async fn acct_receiver(
             tenant_id: record.tenant_id,
             subject: record.subject,
             group_id: record.group_id,
-            username: record.username.clone(),
+            username: (record.subject.is_none() || record.group_id.is_none())
+                .then(|| record.username.clone()),
             day: record.day,
             zone: nas.zone.clone(),
         });

@@ -83,7 +83,9 @@ pub struct Subscribers {
     /// Unknown User-Names, briefly, so a flood of them does not reach the database.
     misses: Cache<LoginKey, ()>,
     groups: Cache<i64, Arc<Group>>,
-    usage: Cache<(i64, Subject, i64), UsageToDate>,
+    /// Shared cells, updated in place after each accounting batch: no cache write per
+    /// record on the accounting path.
+    usage: Cache<(i64, Subject, i64), Arc<Mutex<UsageToDate>>>,
     live: Mutex<LiveSessions>,
 }
 
@@ -169,11 +171,11 @@ impl Subscribers {
     ) -> Result<UsageToDate> {
         let key = (tenant_id, subject, day);
         if let Some(u) = self.usage.get(&key) {
-            return Ok(u);
+            return Ok(u.lock().map(|u| *u).unwrap_or_default());
         }
         let u = crm::usage::to_date(&self.store, tenant_id, subject, day, zone.month_start(day))
             .await?;
-        self.usage.insert(key, u);
+        self.usage.insert(key, Arc::new(Mutex::new(u)));
         Ok(u)
     }
 
@@ -231,10 +233,11 @@ impl Subscribers {
     pub fn apply(&self, outcome: &BatchOutcome) {
         for (tenant_id, subject, day, added) in &outcome.usage {
             let key = (*tenant_id, *subject, *day);
-            if let Some(mut u) = self.usage.get(&key) {
-                u.day.add(added);
-                u.month.add(added);
-                self.usage.insert(key, u);
+            if let Some(cell) = self.usage.get(&key) {
+                if let Ok(mut u) = cell.lock() {
+                    u.day.add(added);
+                    u.month.add(added);
+                }
             }
         }
         if let Ok(mut live) = self.live.lock() {
