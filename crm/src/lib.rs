@@ -30,6 +30,7 @@ pub mod secret;
 pub mod sessions;
 pub mod sms;
 pub mod store;
+pub mod surveys;
 pub mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,0 +1,242 @@
+//! Surveys after POS invoices: queuing, quiet hours, caps, opt-out, sending, reminders,
+//! one answer per link, the report — on SQLite and PostgreSQL with an injected clock.
+
+use crm::club;
+use crm::invoices::{self, NewInvoice, NewItem};
+use crm::surveys::{self, Answer, SurveySettings, settings};
+use crm::testing::on_both;
+use crm::{Error, Store, branches, customers, phone::Phone, pos_keys, sms, tenants};
+
+/// 2027-01-15 08:00 UTC = 11:30 in Tehran (the default tenant's zone).
+const NOW: i64 = 1_800_000_000;
+const H: i64 = 3600;
+const URL: &str = "https://club.example/";
+
+fn invoice(phone: &str) -> NewInvoice {
+    NewInvoice {
+        phone: phone.into(),
+        amount: 450_000,
+        items: vec![
+            NewItem {
+                name: "Latte".into(),
+                category: Some("drinks".into()),
+                qty: 2,
+                unit_price: 150_000,
+            },
+            NewItem {
+                name: "Cheesecake".into(),
+                category: None,
+                qty: 1,
+                unit_price: 150_000,
+            },
+        ],
+        reservation_id: None,
+        pos_transaction_id: None,
+    }
+}
+
+/// The survey SMS texts queued for `phone`, oldest first.
+async fn survey_texts(s: &Store, t: &tenants::Tenant, phone: &str) -> Vec<String> {
+    let phone = Phone::parse(phone).unwrap();
+    let mut texts: Vec<String> = sms::outbox(s, t, None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.purpose == "survey" && m.phone == phone.e164())
+        .map(|m| m.body)
+        .collect();
+    texts.reverse();
+    texts
+}
+
+fn token_of(text: &str) -> String {
+    let at = text.find("https://club.example/s/").expect(text) + "https://club.example/s/".len();
+    text[at..].trim().to_string()
+}
+
+#[tokio::test]
+async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let t = tenants::ensure_default(s).await.unwrap();
+        branches::add(s, &t, "Center").await.unwrap();
+        let (key, _) = pos_keys::create(s, &t, "Center").await.unwrap();
+        let post = async |phone: &str, at: i64| {
+            invoices::create(s, &key, &invoice(phone), None, at, |_| (201, String::new()))
+                .await
+                .unwrap();
+        };
+
+        // Off by default: nothing is queued.
+        post("09121000000", NOW - 30 * 86_400).await;
+        assert_eq!(surveys::report(s, &t, 0, i64::MAX).await.unwrap().queued, 0);
+
+        let knobs = SurveySettings {
+            enabled: true,
+            delay_minutes: 60,
+            max_reminders: 1,
+            ..Default::default()
+        };
+        assert!(matches!(
+            settings::set(
+                s,
+                &t,
+                &SurveySettings {
+                    cap_days: -1,
+                    ..knobs.clone()
+                }
+            )
+            .await,
+            Err(Error::Invalid(_))
+        ));
+        settings::set(s, &t, &knobs).await.unwrap();
+        assert_eq!(settings::get(s, &t).await.unwrap(), knobs);
+
+        // A: due an hour later (12:30 local, outside the 22:00–09:00 quiet hours).
+        post("09121111111", NOW).await;
+        assert_eq!(surveys::send_due(s, URL, NOW + H - 1).await.unwrap(), 0);
+        assert_eq!(surveys::send_due(s, URL, NOW + H).await.unwrap(), 1);
+        assert_eq!(surveys::send_due(s, URL, NOW + H).await.unwrap(), 0);
+        let texts = survey_texts(s, &t, "09121111111").await;
+        assert_eq!(texts.len(), 1);
+        let token = token_of(&texts[0]);
+        assert!(token.len() >= 22, "{token}");
+        // A second purchase within the week is not surveyed again.
+        post("09121111111", NOW + 2 * H).await;
+        assert_eq!(surveys::report(s, &t, 0, i64::MAX).await.unwrap().queued, 1);
+
+        // B opts out after buying: nothing is sent, and the next invoice queues nothing.
+        post("09122222222", NOW).await;
+        let b = customers::by_phone(s, &t, "09122222222").await.unwrap();
+        club::set_marketing_opt_out(s, &t, b.id, true)
+            .await
+            .unwrap();
+        post("09122222222", NOW + 8 * 86_400).await;
+        assert_eq!(surveys::report(s, &t, 0, i64::MAX).await.unwrap().queued, 2);
+
+        // C buys at 21:30 local: +1 h is quiet, so it waits until 09:00 (05:30 UTC).
+        post("09123333333", NOW + 10 * H).await;
+        let nine_local = NOW + 21 * H + 30 * 60;
+        assert_eq!(surveys::send_due(s, URL, nine_local - 1).await.unwrap(), 0);
+        assert_eq!(surveys::send_due(s, URL, nine_local).await.unwrap(), 1);
+        // One reminder a day later (C's, and A's who has not answered either), then no more.
+        assert_eq!(
+            surveys::send_due(s, URL, nine_local + 86_400)
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(survey_texts(s, &t, "09121111111").await.len(), 2);
+        assert_eq!(
+            surveys::send_due(s, URL, nine_local + 9 * 86_400)
+                .await
+                .unwrap(),
+            0
+        );
+        let c_texts = survey_texts(s, &t, "09123333333").await;
+        assert_eq!(c_texts.len(), 2);
+        assert_eq!(token_of(&c_texts[0]), token_of(&c_texts[1]));
+        assert_ne!(c_texts[0], c_texts[1], "the reminder has its own text");
+        assert!(survey_texts(s, &t, "09122222222").await.is_empty());
+
+        // The page: the invoice's items; opening is recorded.
+        assert!(matches!(
+            surveys::open(s, "AAAAAAAAAAAAAAAAAAAAAA", NOW).await,
+            Err(Error::NotFound(_))
+        ));
+        assert!(matches!(
+            surveys::open(s, "../../etc/passwd", NOW).await,
+            Err(Error::NotFound(_))
+        ));
+        let page = surveys::open(s, &token, NOW + 2 * H).await.unwrap();
+        assert!(!page.answered);
+        let names: Vec<_> = page.items.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["Latte", "Cheesecake"]);
+
+        // Answers are checked, stored once.
+        let good = Answer {
+            rating: 2,
+            nps: Some(5),
+            comment: Some(" cold coffee ".into()),
+            items: vec![(page.items[0].id, 1), (page.items[1].id, 5)],
+        };
+        for bad in [
+            Answer {
+                rating: 6,
+                ..good.clone()
+            },
+            Answer {
+                nps: Some(11),
+                ..good.clone()
+            },
+            Answer {
+                items: vec![(page.items[0].id + 100, 3)],
+                ..good.clone()
+            },
+            Answer {
+                items: vec![(page.items[0].id, 3), (page.items[0].id, 4)],
+                ..good.clone()
+            },
+            Answer {
+                comment: Some("x".repeat(1001)),
+                ..good.clone()
+            },
+        ] {
+            assert!(
+                matches!(
+                    surveys::answer(s, &token, &bad, NOW + 3 * H).await,
+                    Err(Error::Invalid(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        surveys::answer(s, &token, &good, NOW + 3 * H)
+            .await
+            .unwrap();
+        assert!(matches!(
+            surveys::answer(s, &token, &good, NOW + 3 * H).await,
+            Err(Error::Conflict(_))
+        ));
+        assert!(
+            surveys::open(s, &token, NOW + 4 * H)
+                .await
+                .unwrap()
+                .answered
+        );
+        // Answered: no reminder for A.
+        assert_eq!(
+            surveys::send_due(s, URL, NOW + 30 * 86_400).await.unwrap(),
+            0
+        );
+
+        // C answers happily after the reminder.
+        let c_token = token_of(&c_texts[0]);
+        let happy = Answer {
+            rating: 5,
+            nps: Some(10),
+            ..Default::default()
+        };
+        surveys::answer(s, &c_token, &happy, NOW + 2 * 86_400)
+            .await
+            .unwrap();
+
+        let r = surveys::report(s, &t, 0, i64::MAX).await.unwrap();
+        assert_eq!((r.queued, r.invited, r.opened, r.answered), (3, 2, 2, 2));
+        assert_eq!(r.participation, Some(100));
+        assert_eq!(r.ratings, [0, 1, 0, 0, 1]);
+        assert_eq!(r.csat, Some(50));
+        // One promoter, one detractor.
+        assert_eq!((r.nps, r.nps_answers), (Some(0), 2));
+        // Another tenant sees none of it.
+        let other = tenants::create(s, "Other").await.unwrap();
+        assert_eq!(
+            surveys::report(s, &other, 0, i64::MAX)
+                .await
+                .unwrap()
+                .queued,
+            0
+        );
+        db
+    })
+    .await;
+}

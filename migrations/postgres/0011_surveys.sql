@@ -1,0 +1,55 @@
+-- Smart evaluation (surveys): per-tenant settings, an invitation per invoice (sent by SMS
+-- with an unguessable link), one response per invitation with optional per-item ratings.
+-- Keep in step with migrations/sqlite/0011_surveys.sql.
+
+CREATE TABLE survey_settings (
+    tenant_id      BIGINT  PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
+    enabled        BOOLEAN NOT NULL DEFAULT FALSE,
+    delay_minutes  BIGINT  NOT NULL,
+    -- Local minutes of the day [quiet_start, quiet_end), may wrap midnight; equal = none.
+    quiet_start    BIGINT  NOT NULL,
+    quiet_end      BIGINT  NOT NULL,
+    -- At most one invitation per customer per cap_days (0 = every invoice).
+    cap_days       BIGINT  NOT NULL,
+    max_reminders  BIGINT  NOT NULL,
+    -- Ask for a rating of every item on the invoice too.
+    per_item       BOOLEAN NOT NULL DEFAULT FALSE,
+    updated_at     BIGINT  NOT NULL
+);
+
+-- One invitation per invoice. next_send_at is when the next SMS (the first, or a
+-- reminder) is due; NULL once answered or out of reminders.
+CREATE TABLE survey_invitations (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id     BIGINT  NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    invoice_id    BIGINT  NOT NULL UNIQUE REFERENCES invoices(id) ON DELETE CASCADE,
+    customer_id   BIGINT  NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    token         TEXT    NOT NULL UNIQUE,
+    next_send_at  BIGINT,
+    sends         BIGINT  NOT NULL DEFAULT 0,
+    created_at    BIGINT  NOT NULL,
+    sent_at       BIGINT,
+    opened_at     BIGINT,
+    answered_at   BIGINT
+);
+CREATE INDEX survey_invitations_due ON survey_invitations (next_send_at);
+CREATE INDEX survey_invitations_customer ON survey_invitations (tenant_id, customer_id, created_at);
+
+CREATE TABLE survey_responses (
+    id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id      BIGINT  NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    -- One response per link, enforced here whatever the callers do.
+    invitation_id  BIGINT  NOT NULL UNIQUE REFERENCES survey_invitations(id) ON DELETE CASCADE,
+    rating         BIGINT  NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    nps            BIGINT  CHECK (nps BETWEEN 0 AND 10),
+    comment        TEXT,
+    created_at     BIGINT  NOT NULL
+);
+CREATE INDEX survey_responses_tenant ON survey_responses (tenant_id, created_at);
+
+CREATE TABLE survey_item_ratings (
+    response_id      BIGINT NOT NULL REFERENCES survey_responses(id) ON DELETE CASCADE,
+    invoice_item_id  BIGINT NOT NULL REFERENCES invoice_items(id) ON DELETE CASCADE,
+    rating           BIGINT NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    PRIMARY KEY (response_id, invoice_item_id)
+);
