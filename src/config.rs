@@ -29,6 +29,7 @@ pub struct FileConfig {
     pub sms_base_url: Option<String>,
     /// Secret: only here or in `SMARTX_SMS_WEBHOOK_KEY`.
     pub sms_webhook_key: Option<String>,
+    pub public_url: Option<String>,
 }
 
 impl FileConfig {
@@ -80,6 +81,8 @@ pub struct ServeConfig {
     pub http: SocketAddr,
     /// Filled by `SmsConfig::resolve` (kept apart so `resolve` stays small).
     pub sms: SmsConfig,
+    /// Where customers reach this server (survey links in SMS); `None` = no survey SMS.
+    pub public_url: Option<String>,
 }
 
 pub const DEFAULT_RADIUS_AUTH: &str = "0.0.0.0:1812";
@@ -121,6 +124,7 @@ impl ServeConfig {
                 .unwrap_or_else(|| default(DEFAULT_RADIUS_ACCT)),
             http: http.or(file.http).unwrap_or_else(|| default(DEFAULT_HTTP)),
             sms: SmsConfig::default(),
+            public_url: file.public_url.clone(),
         })
     }
 

@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
             state.sms_webhook_key.clone(),
         ))
         .merge(pos::router(state.store.clone()))
+        .merge(survey::router(state.store.clone()))
         .merge(portal::router(state.store))
 }
 

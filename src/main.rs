@@ -97,6 +97,9 @@ enum Command {
     /// POS API keys, one branch each (see docs/api.md)
     #[command(subcommand)]
     PosKey(commands::pos_key::PosKeyCommand),
+    /// Surveys after invoices: settings, sending due invitations, the report (docs/surveys.md)
+    #[command(subcommand)]
+    Survey(commands::survey::SurveyCommand),
     /// SMS: the development inbox, the outbox, queuing a message (see docs/sms.md)
     #[command(subcommand)]
     Sms(commands::sms::SmsCommand),
@@ -118,6 +121,9 @@ struct ServeArgs {
     http: Option<SocketAddr>,
     #[command(flatten)]
     sms: SmsArgs,
+    /// Base URL customers reach this server at, e.g. https://club.example (survey links)
+    #[arg(long, env = "SMARTX_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 /// SMS gateway settings; the API key and webhook key come only from the environment
@@ -188,6 +194,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     &file,
                 )?;
                 let mut serve = serve;
+                serve.public_url = a.public_url.or(serve.public_url);
                 serve.sms = config::SmsConfig::resolve(
                     config::SmsFlags {
                         provider: a.sms.sms_provider,
@@ -216,6 +223,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Club(c) => c.run(&config).await,
             Command::PosKey(c) => c.run(&config).await,
             Command::Coupon(c) => c.run(&config).await,
+            Command::Survey(c) => c.run(&config).await,
         }
     })
 }

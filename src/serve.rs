@@ -86,7 +86,12 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> Result<()> {
             _ => "",
         };
         println!("  sms          {}{note}", sms.name());
-        tasks.spawn(crate::worker::run(store.clone(), sms, stop_rx.clone()));
+        tasks.spawn(crate::worker::run(
+            store.clone(),
+            sms,
+            serve.public_url.clone(),
+            stop_rx.clone(),
+        ));
     }
 
     println!("smartx is ready (Ctrl-C to stop)");

@@ -1,5 +1,5 @@
-//! CSRF protection for the portal's forms: a random token in a SameSite cookie that
-//! every POST must echo (double submit), compared in constant time.
+//! CSRF protection for the portal's and the survey page's forms: a random token in a
+//! SameSite cookie that every POST must echo (double submit), compared in constant time.
 
 use axum::http::HeaderMap;
 use rand::Rng;
@@ -15,7 +15,12 @@ pub fn new_token() -> String {
 }
 
 pub fn cookie(token: &str) -> String {
-    format!("{COOKIE}={token}; Path=/hotspot; HttpOnly; SameSite=Lax; Max-Age=3600")
+    cookie_at("/hotspot", token)
+}
+
+/// The cookie for forms under `path` (the survey pages use `/s`).
+pub fn cookie_at(path: &str, token: &str) -> String {
+    format!("{COOKIE}={token}; Path={path}; HttpOnly; SameSite=Lax; Max-Age=3600")
 }
 
 pub fn token_from(headers: &HeaderMap) -> Option<String> {

@@ -7,7 +7,7 @@
 //! `/hotspot/verify` → a page that posts `username`/`password` to the router's
 //! `link-login-only` (CHAP computed here) → the router asks `radiusd`.
 
-mod csrf;
+pub mod csrf;
 pub mod handoff;
 mod i18n;
 mod pages;

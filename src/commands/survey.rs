@@ -1,0 +1,143 @@
+//! `smartx survey`: the tenant's survey settings, sending due invitations, the report
+//! (docs/surveys.md).
+
+use anyhow::{Result, anyhow};
+use clap::{Args, Subcommand};
+use crm::clock;
+use crm::surveys::{self, settings};
+
+use super::open_tenant;
+use crate::config::Config;
+
+#[derive(Subcommand)]
+pub enum SurveyCommand {
+    /// Show the survey settings, or change the given ones
+    Settings(SettingsArgs),
+    /// Queue the SMS of every invitation and reminder due now (the worker does this every minute)
+    SendDue {
+        /// Base URL of the survey links, e.g. https://club.example
+        #[arg(long, env = "SMARTX_PUBLIC_URL")]
+        public_url: String,
+        /// Act as if it were this unix time [default: now]
+        #[arg(long)]
+        now: Option<i64>,
+    },
+    /// Participation, ratings, CSAT and NPS of the invitations of the last days
+    Report {
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
+}
+
+#[derive(Args)]
+pub struct SettingsArgs {
+    /// Turn surveys on or off
+    #[arg(long)]
+    enabled: Option<bool>,
+    /// Minutes after the invoice the SMS is due
+    #[arg(long)]
+    delay_minutes: Option<i64>,
+    /// Quiet hours in local time, HH:MM-HH:MM (e.g. 22:00-09:00; "-" = none)
+    #[arg(long)]
+    quiet_hours: Option<String>,
+    /// At most one invitation per customer per this many days (0 = every invoice)
+    #[arg(long)]
+    cap_days: Option<i64>,
+    /// Reminders while unanswered, a day apart (0 to 5)
+    #[arg(long)]
+    max_reminders: Option<i64>,
+    /// Ask for a rating of every item on the invoice too
+    #[arg(long)]
+    per_item: Option<bool>,
+}
+
+impl SurveyCommand {
+    pub async fn run(self, config: &Config) -> Result<()> {
+        let (store, tenant) = open_tenant(config).await?;
+        match self {
+            SurveyCommand::Settings(a) => {
+                let mut s = settings::get(&store, &tenant).await?;
+                let before = s.clone();
+                s.enabled = a.enabled.unwrap_or(s.enabled);
+                s.delay_minutes = a.delay_minutes.unwrap_or(s.delay_minutes);
+                s.cap_days = a.cap_days.unwrap_or(s.cap_days);
+                s.max_reminders = a.max_reminders.unwrap_or(s.max_reminders);
+                s.per_item = a.per_item.unwrap_or(s.per_item);
+                if let Some(q) = &a.quiet_hours {
+                    (s.quiet_start, s.quiet_end) = parse_quiet_hours(q)?;
+                }
+                if s != before {
+                    settings::set(&store, &tenant, &s).await?;
+                }
+                println!("enabled        {}", s.enabled);
+                println!("delay          {} minutes", s.delay_minutes);
+                println!(
+                    "quiet hours    {}",
+                    if s.quiet_start == s.quiet_end {
+                        "none".to_string()
+                    } else {
+                        format!("{}-{}", hhmm(s.quiet_start), hhmm(s.quiet_end))
+                    }
+                );
+                println!("cap            one per {} days", s.cap_days);
+                println!("reminders      {}", s.max_reminders);
+                println!("per-item       {}", s.per_item);
+            }
+            SurveyCommand::SendDue { public_url, now } => {
+                let n =
+                    surveys::send_due(&store, &public_url, now.unwrap_or_else(clock::now)).await?;
+                println!("queued {n} survey SMS");
+            }
+            SurveyCommand::Report { days } => {
+                let until = clock::now();
+                let r = surveys::report(&store, &tenant, until - days.max(1) * 86_400, until + 1)
+                    .await?;
+                let pct = |v: Option<i64>| v.map_or("-".to_string(), |v| format!("{v}%"));
+                println!("queued         {}", r.queued);
+                println!("invited        {}", r.invited);
+                println!("opened         {}", r.opened);
+                println!("answered       {} ({})", r.answered, pct(r.participation));
+                println!("ratings 1..5   {:?}", r.ratings);
+                println!("CSAT           {}", pct(r.csat));
+                println!(
+                    "NPS            {} of {} answers",
+                    r.nps.map_or("-".to_string(), |v| v.to_string()),
+                    r.nps_answers
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn hhmm(minute: i64) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+/// `22:00-09:00` → (1320, 540); `-` → no quiet hours.
+fn parse_quiet_hours(text: &str) -> Result<(i64, i64)> {
+    if text.trim() == "-" {
+        return Ok((0, 0));
+    }
+    let bad = || anyhow!("quiet hours {text:?}: expected HH:MM-HH:MM, e.g. 22:00-09:00");
+    let minute = |t: &str| -> Option<i64> {
+        let (h, m) = t.trim().split_once(':')?;
+        let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+        ((0..24).contains(&h) && (0..60).contains(&m)).then_some(h * 60 + m)
+    };
+    let (from, to) = text.split_once('-').ok_or_else(bad)?;
+    Ok((minute(from).ok_or_else(bad)?, minute(to).ok_or_else(bad)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_quiet_hours;
+
+    #[test]
+    fn quiet_hours_parse() {
+        assert_eq!(parse_quiet_hours("22:00-09:30").unwrap(), (1320, 570));
+        assert_eq!(parse_quiet_hours("-").unwrap(), (0, 0));
+        assert!(parse_quiet_hours("25:00-09:00").is_err());
+        assert!(parse_quiet_hours("22-09").is_err());
+    }
+}

@@ -1,0 +1,166 @@
+//! End-to-end: a POS invoice queues a survey; `smartx survey send-due` texts the link;
+//! the page lists the invoice's items; the answer is stored once — the real binary on
+//! SQLite and PostgreSQL.
+
+mod common;
+
+use common::{Db, HttpResponse, Server, form_encode, http_request};
+
+const PHONE: &str = "09125550000";
+const INVOICE: &str = r#"{"phone": "09125550000", "amount": 450000,
+    "items": [{"name": "Latte", "category": "drinks", "qty": 2, "unit_price": 150000},
+              {"name": "Cheesecake", "qty": 1, "unit_price": 150000}]}"#;
+
+fn get(server: &Server, path: &str) -> HttpResponse {
+    http_request(server.http.as_deref().unwrap(), "GET", path, &[], "")
+}
+
+fn post(server: &Server, path: &str, cookie: Option<&str>, body: &str) -> HttpResponse {
+    let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+    if let Some(c) = cookie {
+        headers.push(("Cookie", c));
+    }
+    http_request(
+        server.http.as_deref().unwrap(),
+        "POST",
+        path,
+        &headers,
+        body,
+    )
+}
+
+/// The `item_{id}` field names of the form, in order, without repeats.
+fn item_fields(body: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for part in body.split("name=\"item_").skip(1) {
+        let id = part.split('"').next().unwrap();
+        let name = format!("item_{id}");
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+#[test]
+fn a_pos_invoice_is_surveyed_by_sms_and_answered_once() {
+    for db in Db::both() {
+        let l = db.label;
+        db.ok(&["branch", "add", "--name", "Center"]);
+        let key = db.ok(&["pos-key", "create", "--branch", "Center"]);
+        let key = key.trim();
+        let shown = db.ok(&[
+            "survey",
+            "settings",
+            "--enabled",
+            "true",
+            "--delay-minutes",
+            "0",
+            "--quiet-hours",
+            "-",
+        ]);
+        assert!(shown.contains("enabled        true"), "[{l}] {shown}");
+        assert!(
+            db.fails(&["survey", "settings", "--max-reminders", "9"])
+                .contains("at most 5")
+        );
+        let server = db.serve(&[]);
+
+        let auth = format!("Bearer {key}");
+        let r = http_request(
+            server.http.as_deref().unwrap(),
+            "POST",
+            "/api/v1/invoices",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            INVOICE,
+        );
+        assert_eq!(r.status, 201, "[{l}] {}", r.body);
+
+        // The worker has no public URL here; the operator command sends what is due.
+        let now = (crm::clock::now() + 60).to_string();
+        let sent = db.ok(&[
+            "survey",
+            "send-due",
+            "--public-url",
+            "https://club.example/",
+            "--now",
+            &now,
+        ]);
+        assert!(sent.contains("queued 1 survey SMS"), "[{l}] {sent}");
+        let inbox = db.wait_for_inbox(PHONE, "https://club.example/s/");
+        let at =
+            inbox.find("https://club.example/s/").expect(&inbox) + "https://club.example/s/".len();
+        let token: String = inbox[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        assert_eq!(token.len(), 22, "[{l}] {inbox}");
+        let path = format!("/s/{token}");
+
+        // The page: Persian, right to left, the invoice's items with stars.
+        let page = get(&server, &path);
+        assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        assert!(page.body.contains("dir=\"rtl\""));
+        assert!(page.body.contains("Latte") && page.body.contains("Cheesecake"));
+        assert!(page.body.contains("در مجموع چقدر راضی بودید؟"));
+        assert!(page.body.contains("× ۲"), "quantities in Persian digits");
+        let items = item_fields(&page.body);
+        assert_eq!(items.len(), 2, "[{l}] {}", page.body);
+        let csrf = page.hidden("csrf").expect("csrf field");
+        let set_cookie = page.header("set-cookie").expect("csrf cookie");
+        assert!(set_cookie.contains("Path=/s"), "{set_cookie}");
+        let cookie = set_cookie.split(';').next().unwrap().to_string();
+        let english = get(&server, &format!("{path}?lang=en"));
+        assert!(english.body.contains("Overall, how satisfied were you?"));
+        assert!(english.body.contains("dir=\"ltr\""));
+
+        // Unknown links get a clear page.
+        let unknown = get(&server, "/s/AAAAAAAAAAAAAAAAAAAAAA");
+        assert_eq!(unknown.status, 404);
+        assert!(unknown.body.contains("پیوند نامعتبر"));
+        assert_eq!(get(&server, "/s/..%2F..%2Fetc").status, 404);
+
+        let answer = form_encode(&[
+            ("csrf", &csrf),
+            ("lang", "fa"),
+            ("rating", "2"),
+            (&items[0], "1"),
+            (&items[1], "5"),
+            ("nps", "3"),
+            ("comment", "قهوه سرد بود"),
+        ]);
+        // Without the cookie (a cross-site post) nothing is stored.
+        let forged = post(&server, &path, None, &answer);
+        assert_eq!(forged.status, 422, "[{l}] {}", forged.body);
+        // No rating: the form comes back with the reason.
+        let partial = form_encode(&[("csrf", &csrf), ("lang", "en"), ("nps", "3")]);
+        let r = post(&server, &path, Some(&cookie), &partial);
+        assert_eq!(r.status, 422);
+        assert!(
+            r.body.contains("Please choose an overall rating."),
+            "{}",
+            r.body
+        );
+
+        let done = post(&server, &path, Some(&cookie), &answer);
+        assert_eq!(done.status, 200, "[{l}] {}", done.body);
+        assert!(done.body.contains("سپاسگزاریم"));
+        let again = post(&server, &path, Some(&cookie), &answer);
+        assert_eq!(again.status, 409, "[{l}] {}", again.body);
+        assert!(again.body.contains("قبلاً پاسخ داده‌اید"));
+        assert!(get(&server, &path).body.contains("قبلاً پاسخ داده‌اید"));
+
+        let report = db.ok(&["survey", "report", "--days", "1"]);
+        assert!(report.contains("answered       1 (100%)"), "[{l}] {report}");
+        assert!(report.contains("CSAT           0%"), "[{l}] {report}");
+        assert!(
+            report.contains("NPS            -100 of 1 answers"),
+            "[{l}] {report}"
+        );
+        server.stop();
+        db.cleanup();
+    }
+}
