@@ -6,9 +6,10 @@ use sqlx::{AnyConnection, Row};
 
 use super::settings::{self, REMINDER_GAP};
 use crate::clock::Zone;
+use crate::club;
 use crate::error::{Error, Result};
 use crate::phone::Phone;
-use crate::store::{Store, flag};
+use crate::store::Store;
 use crate::tenants::{self, Tenant};
 
 /// URL-safe alphabet of the link tokens: 64 symbols, 6 bits each.
@@ -32,20 +33,6 @@ pub fn token_shape_ok(token: &str) -> bool {
     token.len() == TOKEN_LEN && token.bytes().all(|b| TOKEN_ALPHABET.contains(&b))
 }
 
-async fn opted_out(conn: &mut AnyConnection, tenant_id: i64, customer_id: i64) -> Result<bool> {
-    let row = sqlx::query(
-        "SELECT marketing_opt_out FROM club_members WHERE tenant_id = $1 AND customer_id = $2",
-    )
-    .bind(tenant_id)
-    .bind(customer_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(match row {
-        Some(r) => flag(&r, "marketing_opt_out")?,
-        None => false,
-    })
-}
-
 /// Queues the invitation for a new invoice, inside the invoice's transaction. `None` when
 /// surveys are off, the member opted out of marketing, or they were invited within the
 /// frequency cap.
@@ -57,7 +44,7 @@ pub(crate) async fn on_invoice_in(
     now: i64,
 ) -> Result<Option<i64>> {
     let s = settings::get_in(conn, tenant.id).await?;
-    if !s.enabled || opted_out(conn, tenant.id, customer_id).await? {
+    if !s.enabled || club::opted_out_in(conn, tenant.id, customer_id).await? {
         return Ok(None);
     }
     if s.cap_days > 0 {
@@ -140,7 +127,7 @@ pub async fn send_due(store: &Store, public_url: &str, now: i64) -> Result<usize
         let token: String = row.try_get("token")?;
         let mut tx = store.pool().begin().await?;
         let s = settings::get_in(&mut tx, tenant.id).await?;
-        let stop = !s.enabled || opted_out(&mut tx, tenant.id, customer_id).await?;
+        let stop = !s.enabled || club::opted_out_in(&mut tx, tenant.id, customer_id).await?;
         let next = (!stop && sends < s.max_reminders).then(|| {
             let zone = Zone::named(&tenant.time_zone).ok();
             zone.map_or(now + REMINDER_GAP, |z| {
