@@ -58,6 +58,8 @@ fn a_pos_invoice_is_surveyed_by_sms_and_answered_once() {
             "0",
             "--quiet-hours",
             "-",
+            "--alert-phone",
+            "09120000099",
         ]);
         assert!(shown.contains("enabled        true"), "[{l}] {shown}");
         assert!(
@@ -152,6 +154,15 @@ fn a_pos_invoice_is_surveyed_by_sms_and_answered_once() {
         assert_eq!(again.status, 409, "[{l}] {}", again.body);
         assert!(again.body.contains("قبلاً پاسخ داده‌اید"));
         assert!(get(&server, &path).body.contains("قبلاً پاسخ داده‌اید"));
+
+        // Two stars: a case is open and the chosen phone was alerted.
+        let cases = db.ok(&["survey", "cases"]);
+        assert!(
+            cases.contains("+989125550000") && cases.contains("قهوه سرد بود"),
+            "[{l}] {cases}"
+        );
+        let alert = db.wait_for_inbox("09120000099", "۲ از ۵");
+        assert!(alert.contains("قهوه سرد بود"), "[{l}] {alert}");
 
         let report = db.ok(&["survey", "report", "--days", "1"]);
         assert!(report.contains("answered       1 (100%)"), "[{l}] {report}");

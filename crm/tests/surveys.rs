@@ -75,6 +75,7 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
             enabled: true,
             delay_minutes: 60,
             max_reminders: 1,
+            alert_phones: vec!["+989120000099".into()],
             ..Default::default()
         };
         assert!(matches!(
@@ -219,6 +220,30 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
         surveys::answer(s, &c_token, &happy, NOW + 2 * 86_400)
             .await
             .unwrap();
+
+        // A's 2 stars (the default threshold) opened a case and alerted the chosen phone;
+        // C's 5 did not.
+        let cases = surveys::cases::list(s, &t, false, 10).await.unwrap();
+        assert_eq!(cases.len(), 1);
+        assert_eq!(
+            (
+                cases[0].rating,
+                cases[0].comment.as_deref(),
+                cases[0].status.as_str()
+            ),
+            (2, Some("cold coffee"), "open")
+        );
+        assert_eq!(cases[0].phone, "+989121111111");
+        let alerts: Vec<_> = sms::outbox(s, &t, None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.purpose == "survey_alert")
+            .collect();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].phone, "+989120000099");
+        assert!(alerts[0].body.contains("۲ از ۵"), "{}", alerts[0].body);
+        assert!(alerts[0].body.contains("cold coffee"), "{}", alerts[0].body);
 
         let r = surveys::report(s, &t, 0, i64::MAX).await.unwrap();
         assert_eq!((r.queued, r.invited, r.opened, r.answered), (3, 2, 2, 2));

@@ -14,6 +14,10 @@ CREATE TABLE survey_settings (
     max_reminders  BIGINT  NOT NULL,
     -- Ask for a rating of every item on the invoice too.
     per_item       BOOLEAN NOT NULL DEFAULT FALSE,
+    -- An overall rating at or below this opens a case and alerts (0 = never).
+    alert_below    BIGINT  NOT NULL DEFAULT 2,
+    -- Phones (+989…, comma-separated) texted about every low score.
+    alert_phones   TEXT    NOT NULL DEFAULT '',
     updated_at     BIGINT  NOT NULL
 );
 
@@ -53,3 +57,14 @@ CREATE TABLE survey_item_ratings (
     rating           BIGINT NOT NULL CHECK (rating BETWEEN 1 AND 5),
     PRIMARY KEY (response_id, invoice_item_id)
 );
+
+-- A low score opens a case for follow-up (open → contacted → resolved).
+CREATE TABLE survey_cases (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id    BIGINT  NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    response_id  BIGINT  NOT NULL UNIQUE REFERENCES survey_responses(id) ON DELETE CASCADE,
+    status       TEXT    NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'contacted', 'resolved')),
+    created_at   BIGINT  NOT NULL,
+    updated_at   BIGINT  NOT NULL
+);
+CREATE INDEX survey_cases_tenant ON survey_cases (tenant_id, status, created_at);

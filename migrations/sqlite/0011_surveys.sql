@@ -14,6 +14,10 @@ CREATE TABLE survey_settings (
     max_reminders  INTEGER  NOT NULL,
     -- Ask for a rating of every item on the invoice too.
     per_item       INTEGER NOT NULL DEFAULT FALSE,
+    -- An overall rating at or below this opens a case and alerts (0 = never).
+    alert_below    INTEGER NOT NULL DEFAULT 2,
+    -- Phones (+989…, comma-separated) texted about every low score.
+    alert_phones   TEXT    NOT NULL DEFAULT '',
     updated_at     INTEGER  NOT NULL
 );
 
@@ -53,3 +57,14 @@ CREATE TABLE survey_item_ratings (
     rating           INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
     PRIMARY KEY (response_id, invoice_item_id)
 );
+
+-- A low score opens a case for follow-up (open → contacted → resolved).
+CREATE TABLE survey_cases (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id    INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    response_id  INTEGER NOT NULL UNIQUE REFERENCES survey_responses(id) ON DELETE CASCADE,
+    status       TEXT    NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'contacted', 'resolved')),
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
+CREATE INDEX survey_cases_tenant ON survey_cases (tenant_id, status, created_at);

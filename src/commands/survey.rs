@@ -7,7 +7,7 @@ use crm::clock;
 use crm::surveys::{self, settings};
 
 use super::open_tenant;
-use crate::config::Config;
+use crate::{config::Config, table};
 
 #[derive(Subcommand)]
 pub enum SurveyCommand {
@@ -21,6 +21,11 @@ pub enum SurveyCommand {
         /// Act as if it were this unix time [default: now]
         #[arg(long)]
         now: Option<i64>,
+    },
+    /// Cases opened by low scores, newest first (open ones unless --all)
+    Cases {
+        #[arg(long)]
+        all: bool,
     },
     /// Participation, ratings, CSAT and NPS of the invitations of the last days
     Report {
@@ -49,6 +54,12 @@ pub struct SettingsArgs {
     /// Ask for a rating of every item on the invoice too
     #[arg(long)]
     per_item: Option<bool>,
+    /// An overall rating at or below this opens a case and alerts (0 = never)
+    #[arg(long)]
+    alert_below: Option<i64>,
+    /// Replace the phones texted about low scores (repeat; "-" clears them)
+    #[arg(long = "alert-phone")]
+    alert_phones: Vec<String>,
 }
 
 impl SurveyCommand {
@@ -63,6 +74,10 @@ impl SurveyCommand {
                 s.cap_days = a.cap_days.unwrap_or(s.cap_days);
                 s.max_reminders = a.max_reminders.unwrap_or(s.max_reminders);
                 s.per_item = a.per_item.unwrap_or(s.per_item);
+                s.alert_below = a.alert_below.unwrap_or(s.alert_below);
+                if !a.alert_phones.is_empty() {
+                    s.alert_phones = a.alert_phones.into_iter().filter(|p| p != "-").collect();
+                }
                 if let Some(q) = &a.quiet_hours {
                     (s.quiet_start, s.quiet_end) = parse_quiet_hours(q)?;
                 }
@@ -82,11 +97,42 @@ impl SurveyCommand {
                 println!("cap            one per {} days", s.cap_days);
                 println!("reminders      {}", s.max_reminders);
                 println!("per-item       {}", s.per_item);
+                println!("case at/below  {} stars", s.alert_below);
+                println!("alert phones   {}", s.alert_phones.join(", "));
             }
             SurveyCommand::SendDue { public_url, now } => {
                 let n =
                     surveys::send_due(&store, &public_url, now.unwrap_or_else(clock::now)).await?;
                 println!("queued {n} survey SMS");
+            }
+            SurveyCommand::Cases { all } => {
+                let cases = surveys::cases::list(&store, &tenant, all, 200).await?;
+                let rows: Vec<Vec<String>> = cases
+                    .into_iter()
+                    .map(|c| {
+                        vec![
+                            c.id.to_string(),
+                            clock::format_utc(c.created_at),
+                            c.status,
+                            format!("#{}", c.invoice_id),
+                            c.phone,
+                            c.rating.to_string(),
+                            c.comment.unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                table::print(
+                    &[
+                        "ID",
+                        "OPENED (UTC)",
+                        "STATUS",
+                        "INVOICE",
+                        "PHONE",
+                        "RATING",
+                        "COMMENT",
+                    ],
+                    &rows,
+                );
             }
             SurveyCommand::Report { days } => {
                 let until = clock::now();

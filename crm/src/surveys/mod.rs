@@ -7,9 +7,11 @@
 //!   ──open──► opened_at ──answer──► one response (DB-enforced) ──report──► NPS, CSAT, participation
 //! ```
 //!
-//! `settings` = the tenant's knobs, `invitations` = queuing and sending, `responses` =
+//! A rating at or below the tenant's threshold opens a case and texts the chosen phones
+//! (`cases`). `settings` = the tenant's knobs, `invitations` = queuing and sending, `responses` =
 //! answers and the report, `score` = NPS and CSAT as pure functions.
 
+pub mod cases;
 pub mod invitations;
 pub mod responses;
 pub mod score;

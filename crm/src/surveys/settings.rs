@@ -5,6 +5,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::clock::{self, Zone};
 use crate::error::{Error, Result};
+use crate::phone::Phone;
 use crate::store::{Store, flag};
 use crate::tenants::Tenant;
 
@@ -23,6 +24,10 @@ pub struct SurveySettings {
     pub max_reminders: i64,
     /// Ask for a rating of every item on the invoice too.
     pub per_item: bool,
+    /// An overall rating at or below this opens a case and alerts (0 = never).
+    pub alert_below: i64,
+    /// `+989…` phones texted about every low score (at most 10).
+    pub alert_phones: Vec<String>,
 }
 
 impl Default for SurveySettings {
@@ -37,6 +42,8 @@ impl Default for SurveySettings {
             cap_days: 7,
             max_reminders: 0,
             per_item: true,
+            alert_below: 2,
+            alert_phones: Vec::new(),
         }
     }
 }
@@ -62,6 +69,15 @@ impl SurveySettings {
         }
         if !(0..=5).contains(&self.max_reminders) {
             return Err(Error::invalid("at most 5 reminders"));
+        }
+        if !(0..=5).contains(&self.alert_below) {
+            return Err(Error::invalid("the alert threshold must be 0 to 5 stars"));
+        }
+        if self.alert_phones.len() > 10 {
+            return Err(Error::invalid("at most 10 survey alert phones"));
+        }
+        for p in &self.alert_phones {
+            Phone::parse(p)?;
         }
         Ok(())
     }
@@ -94,7 +110,8 @@ pub async fn get(store: &Store, tenant: &Tenant) -> Result<SurveySettings> {
 
 pub(crate) async fn get_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<SurveySettings> {
     let row = sqlx::query(
-        "SELECT enabled, delay_minutes, quiet_start, quiet_end, cap_days, max_reminders, per_item \
+        "SELECT enabled, delay_minutes, quiet_start, quiet_end, cap_days, max_reminders, per_item, \
+                alert_below, alert_phones \
          FROM survey_settings WHERE tenant_id = $1",
     )
     .bind(tenant_id)
@@ -111,19 +128,33 @@ pub(crate) async fn get_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<S
         cap_days: r.try_get("cap_days")?,
         max_reminders: r.try_get("max_reminders")?,
         per_item: flag(&r, "per_item")?,
+        alert_below: r.try_get("alert_below")?,
+        alert_phones: r
+            .try_get::<String, _>("alert_phones")?
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect(),
     })
 }
 
 pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<()> {
     s.validate()?;
+    let alert_phones = s
+        .alert_phones
+        .iter()
+        .map(|p| Phone::parse(p).map(|p| p.e164().to_string()))
+        .collect::<Result<Vec<_>, _>>()?
+        .join(",");
     sqlx::query(
         "INSERT INTO survey_settings (tenant_id, enabled, delay_minutes, quiet_start, quiet_end, \
-             cap_days, max_reminders, per_item, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             cap_days, max_reminders, per_item, alert_below, alert_phones, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          ON CONFLICT (tenant_id) DO UPDATE SET enabled = excluded.enabled, \
              delay_minutes = excluded.delay_minutes, quiet_start = excluded.quiet_start, \
              quiet_end = excluded.quiet_end, cap_days = excluded.cap_days, \
              max_reminders = excluded.max_reminders, per_item = excluded.per_item, \
+             alert_below = excluded.alert_below, alert_phones = excluded.alert_phones, \
              updated_at = excluded.updated_at",
     )
     .bind(tenant.id)
@@ -134,6 +165,8 @@ pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<(
     .bind(s.cap_days)
     .bind(s.max_reminders)
     .bind(s.per_item)
+    .bind(s.alert_below)
+    .bind(alert_phones)
     .bind(clock::now())
     .execute(store.pool())
     .await?;
@@ -187,5 +220,7 @@ mod tests {
         assert!(bad(|s| s.quiet_end = 1440));
         assert!(bad(|s| s.cap_days = 366));
         assert!(bad(|s| s.max_reminders = 6));
+        assert!(bad(|s| s.alert_below = 6));
+        assert!(bad(|s| s.alert_phones = vec!["12345".into()]));
     }
 }

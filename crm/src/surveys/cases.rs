@@ -1,0 +1,116 @@
+//! Complaint follow-up, first step: a low overall rating opens a case and texts the
+//! tenant's chosen phones at once (service SMS), in the answer's transaction.
+
+use sqlx::{AnyConnection, Row};
+
+use super::settings::SurveySettings;
+use crate::error::Result;
+use crate::phone::Phone;
+use crate::store::Store;
+use crate::tenants::Tenant;
+use crate::ui::persian_digits;
+
+/// How much of the comment an alert SMS carries.
+const ALERT_COMMENT_CHARS: usize = 200;
+
+/// A case as the operator lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub id: i64,
+    pub status: String,
+    pub invoice_id: i64,
+    /// `+989…` of the customer.
+    pub phone: String,
+    pub rating: i64,
+    pub comment: Option<String>,
+    pub created_at: i64,
+}
+
+/// Opens a case for a response whose rating is at or below the tenant's threshold and
+/// queues the alerts; `None` if the rating is not low.
+pub(crate) async fn open_if_low_in(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    s: &SurveySettings,
+    response_id: i64,
+    rating: i64,
+    now: i64,
+) -> Result<Option<i64>> {
+    if rating > s.alert_below {
+        return Ok(None);
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO survey_cases (tenant_id, response_id, status, created_at, updated_at) \
+         VALUES ($1, $2, 'open', $3, $3) RETURNING id",
+    )
+    .bind(tenant.id)
+    .bind(response_id)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    if !s.alert_phones.is_empty() {
+        let case = by_id_in(conn, tenant, id).await?;
+        let comment: String = case
+            .comment
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .take(ALERT_COMMENT_CHARS)
+            .collect();
+        let text = format!(
+            "{}: امتیاز پایین {} از ۵ در نظرسنجی، فاکتور #{}، مشتری {}\n{comment}",
+            tenant.name,
+            persian_digits(&rating.to_string()),
+            case.invoice_id,
+            case.phone,
+        );
+        for phone in &s.alert_phones {
+            let phone = Phone::parse(phone)?;
+            crate::sms::enqueue_text_in(conn, tenant, &phone, &text, "survey_alert").await?;
+        }
+    }
+    Ok(Some(id))
+}
+
+macro_rules! select {
+    () => {
+        "SELECT k.id, k.status, k.created_at, r.rating, r.comment, i.invoice_id, c.phone \
+         FROM survey_cases k JOIN survey_responses r ON r.id = k.response_id \
+         JOIN survey_invitations i ON i.id = r.invitation_id JOIN customers c ON c.id = i.customer_id"
+    };
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
+    Ok(Case {
+        id: r.try_get("id")?,
+        status: r.try_get("status")?,
+        invoice_id: r.try_get("invoice_id")?,
+        phone: r.try_get("phone")?,
+        rating: r.try_get("rating")?,
+        comment: r.try_get("comment")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+async fn by_id_in(conn: &mut AnyConnection, tenant: &Tenant, id: i64) -> Result<Case> {
+    let row = sqlx::query(concat!(select!(), " WHERE k.tenant_id = $1 AND k.id = $2"))
+        .bind(tenant.id)
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(from_row(&row)?)
+}
+
+/// The tenant's cases, newest first (open ones only unless `all`).
+pub async fn list(store: &Store, tenant: &Tenant, all: bool, limit: i64) -> Result<Vec<Case>> {
+    let rows = sqlx::query(concat!(
+        select!(),
+        " WHERE k.tenant_id = $1 AND ($2 OR k.status <> 'resolved') ORDER BY k.id DESC LIMIT $3"
+    ))
+    .bind(tenant.id)
+    .bind(all)
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
