@@ -265,3 +265,44 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn concurrent_answers_to_one_link_store_one() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let t = tenants::ensure_default(s).await.unwrap();
+        branches::add(s, &t, "Center").await.unwrap();
+        let (key, _) = pos_keys::create(s, &t, "Center").await.unwrap();
+        let knobs = SurveySettings {
+            enabled: true,
+            delay_minutes: 0,
+            quiet_start: 0,
+            quiet_end: 0,
+            ..Default::default()
+        };
+        settings::set(s, &t, &knobs).await.unwrap();
+        invoices::create(s, &key, &invoice("09124444444"), None, NOW, |_| {
+            (201, String::new())
+        })
+        .await
+        .unwrap();
+        assert_eq!(surveys::send_due(s, URL, NOW).await.unwrap(), 1);
+        let token = token_of(&survey_texts(s, &t, "09124444444").await[0]);
+        let answer = Answer {
+            rating: 4,
+            ..Default::default()
+        };
+        let tries = (0..8).map(|_| surveys::answer(s, &token, &answer, NOW + 60));
+        let results = futures_util::future::join_all(tries).await;
+        let stored = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(stored, 1, "{results:?}");
+        // The others are told it was answered (not a database error).
+        for r in results.iter().filter(|r| r.is_err()) {
+            assert!(matches!(r, Err(Error::Conflict(_))), "{r:?}");
+        }
+        let report = surveys::report(s, &t, 0, i64::MAX).await.unwrap();
+        assert_eq!((report.answered, report.ratings), (1, [0, 0, 0, 1, 0]));
+        db
+    })
+    .await;
+}
