@@ -1,10 +1,16 @@
 //! End-to-end: a POS invoice queues a survey; `smartx survey send-due` texts the link;
 //! the page lists the invoice's items; the answer is stored once — the real binary on
-//! SQLite and PostgreSQL.
+//! SQLite and PostgreSQL; and the page answered in headless Chromium on a phone-sized
+//! screen (screenshots in `target/test-output/survey/`).
 
 mod common;
 
-use common::{Db, HttpResponse, Server, form_encode, http_request};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::browser::Browser;
+use common::{BIN, Db, HttpResponse, Server, form_encode, http_request};
+use serde_json::json;
 
 const PHONE: &str = "09125550000";
 const INVOICE: &str = r#"{"phone": "09125550000", "amount": 450000,
@@ -42,66 +48,73 @@ fn item_fields(body: &str) -> Vec<String> {
     names
 }
 
+/// A server with surveys on (no delay, no quiet hours, alerts to 09120000099) and one
+/// POS invoice for `PHONE` whose survey SMS was sent; returns the survey page's path.
+fn invited(db: &Db) -> (Server, String) {
+    let l = db.label;
+    db.ok(&["branch", "add", "--name", "Center"]);
+    let key = db.ok(&["pos-key", "create", "--branch", "Center"]);
+    let key = key.trim();
+    let shown = db.ok(&[
+        "survey",
+        "settings",
+        "--enabled",
+        "true",
+        "--delay-minutes",
+        "0",
+        "--quiet-hours",
+        "-",
+        "--alert-phone",
+        "09120000099",
+    ]);
+    assert!(shown.contains("enabled        true"), "[{l}] {shown}");
+    assert!(
+        db.fails(&["survey", "settings", "--max-reminders", "9"])
+            .contains("at most 5")
+    );
+    let server = db.serve(&[]);
+
+    let auth = format!("Bearer {key}");
+    let r = http_request(
+        server.http.as_deref().unwrap(),
+        "POST",
+        "/api/v1/invoices",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        INVOICE,
+    );
+    assert_eq!(r.status, 201, "[{l}] {}", r.body);
+
+    // The worker has no public URL here; the operator command sends what is due.
+    let now = (crm::clock::now() + 60).to_string();
+    let sent = db.ok(&[
+        "survey",
+        "send-due",
+        "--public-url",
+        "https://club.example/",
+        "--now",
+        &now,
+    ]);
+    assert!(sent.contains("queued 1 survey SMS"), "[{l}] {sent}");
+    let inbox = db.wait_for_inbox(PHONE, "https://club.example/s/");
+    let at = inbox.find("https://club.example/s/").expect(&inbox) + "https://club.example/s/".len();
+    let token: String = inbox[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert_eq!(token.len(), 22, "[{l}] {inbox}");
+    let path = format!("/s/{token}");
+
+    (server, path)
+}
+
 #[test]
 fn a_pos_invoice_is_surveyed_by_sms_and_answered_once() {
     for db in Db::both() {
         let l = db.label;
-        db.ok(&["branch", "add", "--name", "Center"]);
-        let key = db.ok(&["pos-key", "create", "--branch", "Center"]);
-        let key = key.trim();
-        let shown = db.ok(&[
-            "survey",
-            "settings",
-            "--enabled",
-            "true",
-            "--delay-minutes",
-            "0",
-            "--quiet-hours",
-            "-",
-            "--alert-phone",
-            "09120000099",
-        ]);
-        assert!(shown.contains("enabled        true"), "[{l}] {shown}");
-        assert!(
-            db.fails(&["survey", "settings", "--max-reminders", "9"])
-                .contains("at most 5")
-        );
-        let server = db.serve(&[]);
-
-        let auth = format!("Bearer {key}");
-        let r = http_request(
-            server.http.as_deref().unwrap(),
-            "POST",
-            "/api/v1/invoices",
-            &[
-                ("Authorization", &auth),
-                ("Content-Type", "application/json"),
-            ],
-            INVOICE,
-        );
-        assert_eq!(r.status, 201, "[{l}] {}", r.body);
-
-        // The worker has no public URL here; the operator command sends what is due.
-        let now = (crm::clock::now() + 60).to_string();
-        let sent = db.ok(&[
-            "survey",
-            "send-due",
-            "--public-url",
-            "https://club.example/",
-            "--now",
-            &now,
-        ]);
-        assert!(sent.contains("queued 1 survey SMS"), "[{l}] {sent}");
-        let inbox = db.wait_for_inbox(PHONE, "https://club.example/s/");
-        let at =
-            inbox.find("https://club.example/s/").expect(&inbox) + "https://club.example/s/".len();
-        let token: String = inbox[at..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-            .collect();
-        assert_eq!(token.len(), 22, "[{l}] {inbox}");
-        let path = format!("/s/{token}");
-
+        let (server, path) = invited(&db);
         // The page: Persian, right to left, the invoice's items with stars.
         let page = get(&server, &path);
         assert_eq!(page.status, 200, "[{l}] {}", page.body);
@@ -174,4 +187,73 @@ fn a_pos_invoice_is_surveyed_by_sms_and_answered_once() {
         server.stop();
         db.cleanup();
     }
+}
+
+/// `<target dir>/test-output/survey`.
+fn out_dir() -> PathBuf {
+    let bin = PathBuf::from(BIN);
+    let target = bin.parent().and_then(|p| p.parent()).expect("target dir");
+    target.join("test-output").join("survey")
+}
+
+#[test]
+fn a_phone_browser_answers_the_survey() {
+    let db = Db::sqlite();
+    let (server, path) = invited(&db);
+    let browser = Browser::start(&out_dir(), 390, 844);
+    browser.goto(&format!("http://{}{path}", server.http.as_deref().unwrap()));
+    browser.wait_page(
+        "document.querySelector('fieldset.stars')",
+        "the survey page",
+    );
+    browser.wait_for(
+        "[...document.fonts].some(f => f.family.replace(/\"/g, '') === 'Vazirmatn' && f.status === 'loaded')",
+        Duration::from_secs(10),
+        "the Vazirmatn font",
+    );
+    let layout = browser.js(
+        r#"
+        const problems = [];
+        const doc = document.documentElement;
+        if (doc.scrollWidth > window.innerWidth) problems.push(`scrolls sideways: ${doc.scrollWidth}`);
+        if (getComputedStyle(doc).direction !== 'rtl') problems.push('not right to left');
+        for (const s of document.querySelectorAll('.stars label > span, .nps label > span, button')) {
+            const r = s.getBoundingClientRect();
+            if (r.height < 40) problems.push(`"${s.textContent.trim()}" is ${r.height}px high`);
+            if (r.right > window.innerWidth + 1 || r.left < -1) problems.push(`"${s.textContent.trim()}" leaves the screen`);
+        }
+        return { problems, width: window.innerWidth, stars: document.querySelectorAll('.stars').length };
+        "#,
+        json!([]),
+    );
+    assert_eq!(layout["width"], 390, "{layout}");
+    // Overall + two items.
+    assert_eq!(layout["stars"], 3, "{layout}");
+    assert_eq!(layout["problems"], json!([]), "{layout}");
+    browser.screenshot("survey-fa.png");
+
+    browser.click("fieldset.stars:not(.item) label:nth-of-type(2) span");
+    browser.click("fieldset.item:nth-of-type(2) label:nth-of-type(1) span");
+    browser.click(".nps label:nth-of-type(4) span");
+    browser.type_into("#comment", "قهوه سرد بود");
+    browser.js(
+        "document.querySelector('button[type=submit]').scrollIntoView();",
+        json!([]),
+    );
+    browser.screenshot("survey-fa-filled.png");
+    browser.click("button[type=submit]");
+    browser.wait_page("document.querySelector('p.done')", "the thank-you page");
+    assert!(browser.text("h2").contains("سپاسگزاریم"));
+    browser.screenshot("survey-fa-thanks.png");
+
+    let cases = db.ok(&["survey", "cases"]);
+    assert!(cases.contains("قهوه سرد بود"), "{cases}");
+    let report = db.ok(&["survey", "report", "--days", "1"]);
+    assert!(
+        report.contains("NPS            -100 of 1 answers"),
+        "{report}"
+    );
+    drop(browser);
+    server.stop();
+    db.cleanup();
 }
