@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -33,6 +35,44 @@ fn post(server: &Server, path: &str, cookie: Option<&str>, body: &str) -> HttpRe
         &headers,
         body,
     )
+}
+
+/// POSTs `body` as raw bytes (a media upload): status and body text.
+fn post_bytes(addr: &str, path: &str, cookie: &str, csrf: Option<&str>, body: &[u8]) -> Upload {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: {cookie}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(c) = csrf {
+        head.push_str(&format!("X-CSRF-Token: {c}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    // The server may answer (413) and close before reading it all.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let status = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Upload { status, body }
+}
+
+struct Upload {
+    status: u16,
+    body: String,
 }
 
 /// The `item_{id}` field names of the form, in order, without repeats.
@@ -138,6 +178,61 @@ fn a_pos_invoice_is_surveyed_by_sms_and_answered_once() {
         assert!(unknown.body.contains("پیوند نامعتبر"));
         assert_eq!(get(&server, "/s/..%2F..%2Fetc").status, 404);
 
+        // Media: sniffed types, per-kind sizes, CSRF, at most three, nothing else stored.
+        let upload = |path: &str, csrf: Option<&str>, body: &[u8]| {
+            post_bytes(server.http.as_deref().unwrap(), path, &cookie, csrf, body)
+        };
+        let media = format!("{path}/media");
+        let photo = b"\xFF\xD8\xFF\xE0 a tiny jpeg";
+        assert_eq!(
+            upload(&media, None, b"OggS voice").status,
+            403,
+            "[{l}] no CSRF header"
+        );
+        let r = upload(&media, Some(&csrf), b"<svg onload=alert(1)>");
+        assert_eq!(r.status, 422, "[{l}] {}", r.body);
+        assert!(r.body.contains("only photos"), "{}", r.body);
+        let mut big_photo = b"\xFF\xD8\xFF".to_vec();
+        big_photo.resize(5 * 1024 * 1024 + 1, b'a');
+        let r = upload(&media, Some(&csrf), &big_photo);
+        assert_eq!(r.status, 422, "[{l}] {}", r.body);
+        assert!(r.body.contains("at most 5 MiB"), "{}", r.body);
+        let mut huge = b"\x1A\x45\xDF\xA3".to_vec();
+        huge.resize(25 * 1024 * 1024 + 1, b'a');
+        assert_eq!(
+            upload(&media, Some(&csrf), &huge).status,
+            413,
+            "[{l}] over the body limit"
+        );
+        assert_eq!(
+            upload("/s/..%2F..%2Fetc/media", Some(&csrf), photo).status,
+            404
+        );
+        assert_eq!(
+            upload("/s/AAAAAAAAAAAAAAAAAAAAAA/media", Some(&csrf), photo).status,
+            404
+        );
+        let media_dir = db.dir().join("data").join("survey-media");
+        assert!(
+            !media_dir.exists(),
+            "[{l}] nothing stored by refused uploads"
+        );
+        for body in [&photo[..], b"OggS voice", b"\0\0\0\x20ftypisom video"] {
+            let r = upload(&media, Some(&csrf), body);
+            assert_eq!(r.status, 201, "[{l}] {}", r.body);
+        }
+        let r = upload(&media, Some(&csrf), photo);
+        assert_eq!(r.status, 409, "[{l}] {}", r.body);
+        let stored: Vec<_> = std::fs::read_dir(media_dir.join("1"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(stored.len(), 3, "[{l}] {stored:?}");
+        assert!(
+            stored.iter().any(|f| f.ends_with(".jpg"))
+                && stored.iter().any(|f| f.ends_with(".ogg"))
+        );
+
         let answer = form_encode(&[
             ("csrf", &csrf),
             ("lang", "fa"),
@@ -163,6 +258,11 @@ fn a_pos_invoice_is_surveyed_by_sms_and_answered_once() {
         let done = post(&server, &path, Some(&cookie), &answer);
         assert_eq!(done.status, 200, "[{l}] {}", done.body);
         assert!(done.body.contains("سپاسگزاریم"));
+        assert_eq!(
+            upload(&media, Some(&csrf), photo).status,
+            409,
+            "[{l}] answered"
+        );
         let again = post(&server, &path, Some(&cookie), &answer);
         assert_eq!(again.status, 409, "[{l}] {}", again.body);
         assert!(again.body.contains("قبلاً پاسخ داده‌اید"));

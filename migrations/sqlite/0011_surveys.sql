@@ -68,3 +68,18 @@ CREATE TABLE survey_cases (
     updated_at   INTEGER NOT NULL
 );
 CREATE INDEX survey_cases_tenant ON survey_cases (tenant_id, status, created_at);
+
+-- Photos, voice and video the customer attached (at most a few per invitation). The
+-- file lives under the data directory as survey-media/{tenant}/{file}; its name is ours
+-- (random), never the customer's; content_type comes from sniffing the bytes.
+CREATE TABLE survey_media (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id      INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    invitation_id  INTEGER NOT NULL REFERENCES survey_invitations(id) ON DELETE CASCADE,
+    kind           TEXT    NOT NULL CHECK (kind IN ('photo', 'audio', 'video')),
+    content_type   TEXT    NOT NULL,
+    size           INTEGER NOT NULL,
+    file           TEXT    NOT NULL UNIQUE,
+    created_at     INTEGER NOT NULL
+);
+CREATE INDEX survey_media_invitation ON survey_media (invitation_id);

@@ -13,6 +13,7 @@
 
 pub mod cases;
 pub mod invitations;
+pub mod media;
 pub mod responses;
 pub mod score;
 pub mod settings;
