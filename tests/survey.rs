@@ -335,6 +335,38 @@ fn a_phone_browser_answers_the_survey() {
     browser.click("fieldset.stars:not(.item) label:nth-of-type(2) span");
     browser.click("fieldset.item:nth-of-type(2) label:nth-of-type(1) span");
     browser.click(".nps label:nth-of-type(4) span");
+    // A photo through the page's own uploader (the file picker's change event).
+    browser.js(
+        r#"
+        const input = document.getElementById('media-file');
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3])], 'a.jpg', { type: 'image/jpeg' }));
+        input.files = dt.files;
+        input.dispatchEvent(new Event('change'));
+        "#,
+        json!([]),
+    );
+    browser.wait_for(
+        "document.getElementById('media-status').textContent.includes('✓')",
+        Duration::from_secs(10),
+        "the photo to be received",
+    );
+    // A file the server refuses: the page says why, in Persian.
+    browser.js(
+        r#"
+        const input = document.getElementById('media-file');
+        const dt = new DataTransfer();
+        dt.items.add(new File(['<svg onload=alert(1)>'], 'x.jpg', { type: 'image/jpeg' }));
+        input.files = dt.files;
+        input.dispatchEvent(new Event('change'));
+        "#,
+        json!([]),
+    );
+    browser.wait_for(
+        "document.getElementById('media-status').textContent.includes('فقط عکس')",
+        Duration::from_secs(10),
+        "the refusal of a fake photo",
+    );
     browser.type_into("#comment", "قهوه سرد بود");
     browser.js(
         "document.querySelector('button[type=submit]').scrollIntoView();",
@@ -348,6 +380,10 @@ fn a_phone_browser_answers_the_survey() {
 
     let cases = db.ok(&["survey", "cases"]);
     assert!(cases.contains("قهوه سرد بود"), "{cases}");
+    let photos = std::fs::read_dir(db.dir().join("data").join("survey-media").join("1"))
+        .unwrap()
+        .count();
+    assert_eq!(photos, 1, "the photo alone is stored");
     let report = db.ok(&["survey", "report", "--days", "1"]);
     assert!(
         report.contains("NPS            -100 of 1 answers"),

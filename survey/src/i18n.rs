@@ -26,6 +26,15 @@ pub struct Texts {
     pub other_language: &'static str,
     pub other_language_tag: &'static str,
     pub star: &'static str,
+    pub media: &'static str,
+    pub media_pick: &'static str,
+    pub media_record: &'static str,
+    pub media_stop: &'static str,
+    pub media_sending: &'static str,
+    pub media_sent: &'static str,
+    pub media_bad: &'static str,
+    pub media_too_many: &'static str,
+    pub media_failed: &'static str,
 }
 
 pub static FA: Texts = Texts {
@@ -52,6 +61,15 @@ pub static FA: Texts = Texts {
     other_language: "English",
     other_language_tag: "en",
     star: "ستاره",
+    media: "عکس، فیلم یا پیام صوتی (اختیاری)",
+    media_pick: "افزودن عکس یا فیلم",
+    media_record: "ضبط پیام صوتی",
+    media_stop: "پایان ضبط و ارسال",
+    media_sending: "در حال ارسال…",
+    media_sent: "پرونده رسید ✓",
+    media_bad: "فقط عکس (تا ۵ مگابایت)، صدا (تا ۱۰ مگابایت) یا فیلم (تا ۲۵ مگابایت) پذیرفته می‌شود.",
+    media_too_many: "حداکثر سه پرونده می‌توانید بفرستید.",
+    media_failed: "ارسال نشد؛ دوباره تلاش کنید.",
 };
 
 pub static EN: Texts = Texts {
@@ -78,6 +96,15 @@ pub static EN: Texts = Texts {
     other_language: "فارسی",
     other_language_tag: "fa",
     star: "stars",
+    media: "Photo, video or voice message (optional)",
+    media_pick: "Add a photo or video",
+    media_record: "Record a voice message",
+    media_stop: "Stop and send",
+    media_sending: "Sending…",
+    media_sent: "File received ✓",
+    media_bad: "Only photos (up to 5 MB), audio (up to 10 MB) or video (up to 25 MB) are accepted.",
+    media_too_many: "You can send at most three files.",
+    media_failed: "Not sent; please try again.",
 };
 
 pub fn texts(locale: Locale) -> &'static Texts {

@@ -12,6 +12,7 @@ mod pages;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use crm::Store;
 use std::path::PathBuf;
@@ -37,14 +38,30 @@ pub fn router(store: Store, media_dir: PathBuf) -> Router {
         .route(
             "/assets/survey.css",
             get(|| async {
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-                        (header::CACHE_CONTROL, "public, max-age=86400"),
-                    ],
+                asset(
+                    "text/css; charset=utf-8",
                     include_str!("../assets/survey.css"),
                 )
             }),
         )
+        .route(
+            "/assets/survey.js",
+            get(|| async {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../assets/survey.js"),
+                )
+            }),
+        )
         .with_state(SurveyState { store, media_dir })
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
 }
