@@ -106,6 +106,8 @@ fn invited(db: &Db) -> (Server, String) {
         "-",
         "--alert-phone",
         "09120000099",
+        "--reply-unhappy",
+        "ببخشید؛ {tenant} با شما تماس می‌گیرد.",
     ]);
     assert!(shown.contains("enabled        true"), "[{l}] {shown}");
     assert!(
@@ -273,6 +275,11 @@ fn a_pos_invoice_is_surveyed_by_sms_and_answered_once() {
         assert!(
             cases.contains("+989125550000") && cases.contains("قهوه سرد بود"),
             "[{l}] {cases}"
+        );
+        let reply = db.wait_for_inbox(PHONE, "ببخشید؛");
+        assert!(
+            reply.contains("ببخشید؛ default با شما تماس می‌گیرد."),
+            "[{l}] {reply}"
         );
         let alert = db.wait_for_inbox("09120000099", "۲ از ۵");
         assert!(alert.contains("قهوه سرد بود"), "[{l}] {alert}");

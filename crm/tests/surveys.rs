@@ -76,6 +76,8 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
             delay_minutes: 60,
             max_reminders: 1,
             alert_phones: vec!["+989120000099".into()],
+            reply_happy: Some("{tenant}: thank you!".into()),
+            reply_unhappy: Some("{tenant} is sorry; we will call you.".into()),
             ..Default::default()
         };
         assert!(matches!(
@@ -244,6 +246,28 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
         assert_eq!(alerts[0].phone, "+989120000099");
         assert!(alerts[0].body.contains("۲ از ۵"), "{}", alerts[0].body);
         assert!(alerts[0].body.contains("cold coffee"), "{}", alerts[0].body);
+
+        // Canned replies: the unhappy one to A, the happy one to C.
+        let replies: Vec<_> = sms::outbox(s, &t, None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.purpose == "survey_reply")
+            .map(|m| (m.phone, m.body))
+            .collect();
+        assert_eq!(
+            replies,
+            [
+                (
+                    "+989123333333".to_string(),
+                    format!("{}: thank you!", t.name)
+                ),
+                (
+                    "+989121111111".to_string(),
+                    format!("{} is sorry; we will call you.", t.name)
+                ),
+            ]
+        );
 
         let r = surveys::report(s, &t, 0, i64::MAX).await.unwrap();
         assert_eq!((r.queued, r.invited, r.opened, r.answered), (3, 2, 2, 2));

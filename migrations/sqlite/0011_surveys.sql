@@ -18,6 +18,11 @@ CREATE TABLE survey_settings (
     alert_below    INTEGER NOT NULL DEFAULT 2,
     -- Phones (+989…, comma-separated) texted about every low score.
     alert_phones   TEXT    NOT NULL DEFAULT '',
+    -- Canned replies texted to the customer on answering: reply_happy for a rating at or
+    -- above happy_from, reply_unhappy for one at or below alert_below (NULL = none).
+    happy_from     INTEGER NOT NULL DEFAULT 4,
+    reply_happy    TEXT,
+    reply_unhappy  TEXT,
     updated_at     INTEGER  NOT NULL
 );
 

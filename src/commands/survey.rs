@@ -60,6 +60,15 @@ pub struct SettingsArgs {
     /// Replace the phones texted about low scores (repeat; "-" clears them)
     #[arg(long = "alert-phone")]
     alert_phones: Vec<String>,
+    /// A rating at or above this gets the happy reply
+    #[arg(long)]
+    happy_from: Option<i64>,
+    /// Canned SMS to satisfied customers ({tenant} = the name; "-" = none)
+    #[arg(long)]
+    reply_happy: Option<String>,
+    /// Canned SMS to customers at or below the alert threshold ("-" = none)
+    #[arg(long)]
+    reply_unhappy: Option<String>,
 }
 
 impl SurveyCommand {
@@ -75,6 +84,14 @@ impl SurveyCommand {
                 s.max_reminders = a.max_reminders.unwrap_or(s.max_reminders);
                 s.per_item = a.per_item.unwrap_or(s.per_item);
                 s.alert_below = a.alert_below.unwrap_or(s.alert_below);
+                s.happy_from = a.happy_from.unwrap_or(s.happy_from);
+                let text = |t: String| (t != "-").then_some(t);
+                if let Some(t) = a.reply_happy {
+                    s.reply_happy = text(t);
+                }
+                if let Some(t) = a.reply_unhappy {
+                    s.reply_unhappy = text(t);
+                }
                 if !a.alert_phones.is_empty() {
                     s.alert_phones = a.alert_phones.into_iter().filter(|p| p != "-").collect();
                 }
@@ -99,6 +116,10 @@ impl SurveyCommand {
                 println!("per-item       {}", s.per_item);
                 println!("case at/below  {} stars", s.alert_below);
                 println!("alert phones   {}", s.alert_phones.join(", "));
+                let shown = |t: &Option<String>| t.clone().unwrap_or_else(|| "-".into());
+                println!("happy from     {} stars", s.happy_from);
+                println!("reply happy    {}", shown(&s.reply_happy));
+                println!("reply unhappy  {}", shown(&s.reply_unhappy));
             }
             SurveyCommand::SendDue { public_url, now } => {
                 let n =

@@ -14,6 +14,7 @@
 pub mod cases;
 pub mod invitations;
 pub mod media;
+pub mod replies;
 pub mod responses;
 pub mod score;
 pub mod settings;

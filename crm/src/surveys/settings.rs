@@ -28,6 +28,12 @@ pub struct SurveySettings {
     pub alert_below: i64,
     /// `+989…` phones texted about every low score (at most 10).
     pub alert_phones: Vec<String>,
+    /// Canned replies to the customer: `reply_happy` for a rating at or above
+    /// `happy_from`, `reply_unhappy` for one at or below `alert_below`; `{tenant}` is
+    /// replaced by the tenant's name.
+    pub happy_from: i64,
+    pub reply_happy: Option<String>,
+    pub reply_unhappy: Option<String>,
 }
 
 impl Default for SurveySettings {
@@ -44,6 +50,9 @@ impl Default for SurveySettings {
             per_item: true,
             alert_below: 2,
             alert_phones: Vec::new(),
+            happy_from: 4,
+            reply_happy: None,
+            reply_unhappy: None,
         }
     }
 }
@@ -79,6 +88,22 @@ impl SurveySettings {
         for p in &self.alert_phones {
             Phone::parse(p)?;
         }
+        if !(1..=5).contains(&self.happy_from) || self.happy_from <= self.alert_below {
+            return Err(Error::invalid(
+                "the happy threshold must be 1 to 5 stars and above the alert threshold",
+            ));
+        }
+        for text in [&self.reply_happy, &self.reply_unhappy]
+            .into_iter()
+            .flatten()
+        {
+            let n = text.trim().chars().count();
+            if n == 0 || n > 300 || text.chars().any(|c| c.is_control() && c != '\n') {
+                return Err(Error::invalid(
+                    "canned replies must be 1 to 300 characters without control characters",
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -111,7 +136,7 @@ pub async fn get(store: &Store, tenant: &Tenant) -> Result<SurveySettings> {
 pub(crate) async fn get_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<SurveySettings> {
     let row = sqlx::query(
         "SELECT enabled, delay_minutes, quiet_start, quiet_end, cap_days, max_reminders, per_item, \
-                alert_below, alert_phones \
+                alert_below, alert_phones, happy_from, reply_happy, reply_unhappy \
          FROM survey_settings WHERE tenant_id = $1",
     )
     .bind(tenant_id)
@@ -135,6 +160,9 @@ pub(crate) async fn get_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<S
             .filter(|p| !p.is_empty())
             .map(str::to_string)
             .collect(),
+        happy_from: r.try_get("happy_from")?,
+        reply_happy: r.try_get("reply_happy")?,
+        reply_unhappy: r.try_get("reply_unhappy")?,
     })
 }
 
@@ -148,13 +176,16 @@ pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<(
         .join(",");
     sqlx::query(
         "INSERT INTO survey_settings (tenant_id, enabled, delay_minutes, quiet_start, quiet_end, \
-             cap_days, max_reminders, per_item, alert_below, alert_phones, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             cap_days, max_reminders, per_item, alert_below, alert_phones, happy_from, \
+             reply_happy, reply_unhappy, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT (tenant_id) DO UPDATE SET enabled = excluded.enabled, \
              delay_minutes = excluded.delay_minutes, quiet_start = excluded.quiet_start, \
              quiet_end = excluded.quiet_end, cap_days = excluded.cap_days, \
              max_reminders = excluded.max_reminders, per_item = excluded.per_item, \
              alert_below = excluded.alert_below, alert_phones = excluded.alert_phones, \
+             happy_from = excluded.happy_from, reply_happy = excluded.reply_happy, \
+             reply_unhappy = excluded.reply_unhappy, \
              updated_at = excluded.updated_at",
     )
     .bind(tenant.id)
@@ -167,6 +198,9 @@ pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<(
     .bind(s.per_item)
     .bind(s.alert_below)
     .bind(alert_phones)
+    .bind(s.happy_from)
+    .bind(s.reply_happy.as_deref().map(str::trim))
+    .bind(s.reply_unhappy.as_deref().map(str::trim))
     .bind(clock::now())
     .execute(store.pool())
     .await?;
@@ -222,5 +256,7 @@ mod tests {
         assert!(bad(|s| s.max_reminders = 6));
         assert!(bad(|s| s.alert_below = 6));
         assert!(bad(|s| s.alert_phones = vec!["12345".into()]));
+        assert!(bad(|s| s.happy_from = 2));
+        assert!(bad(|s| s.reply_happy = Some(" ".into())));
     }
 }
