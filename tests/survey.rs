@@ -284,6 +284,23 @@ fn a_pos_invoice_is_surveyed_by_sms_and_answered_once() {
         let alert = db.wait_for_inbox("09120000099", "۲ از ۵");
         assert!(alert.contains("قهوه سرد بود"), "[{l}] {alert}");
 
+        let by_item = db.ok(&["survey", "report", "--by", "item"]);
+        assert!(
+            by_item.contains("Cheesecake") && by_item.contains("100%"),
+            "[{l}] {by_item}"
+        );
+        let id = cases
+            .lines()
+            .nth(1)
+            .and_then(|row| row.split_whitespace().next())
+            .unwrap();
+        db.ok(&["survey", "case", id, "--status", "contacted"]);
+        assert!(db.ok(&["survey", "cases"]).contains("contacted"));
+        assert!(
+            db.fails(&["survey", "case", id, "--status", "lost"])
+                .contains("unknown case status")
+        );
+
         let report = db.ok(&["survey", "report", "--days", "1"]);
         assert!(report.contains("answered       1 (100%)"), "[{l}] {report}");
         assert!(report.contains("CSAT           0%"), "[{l}] {report}");

@@ -3,7 +3,7 @@
 
 use crm::club;
 use crm::invoices::{self, NewInvoice, NewItem};
-use crm::surveys::{self, Answer, SurveySettings, settings};
+use crm::surveys::{self, Answer, Breakdown, GroupScore, SurveySettings, settings};
 use crm::testing::on_both;
 use crm::{Error, Store, branches, customers, phone::Phone, pos_keys, sms, tenants};
 
@@ -236,6 +236,27 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
             (2, Some("cold coffee"), "open")
         );
         assert_eq!(cases[0].phone, "+989121111111");
+        assert!(matches!(
+            surveys::cases::set_status(s, &t, cases[0].id, "lost", NOW).await,
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            surveys::cases::set_status(s, &t, cases[0].id + 99, "resolved", NOW).await,
+            Err(Error::NotFound(_))
+        ));
+        surveys::cases::set_status(s, &t, cases[0].id, "resolved", NOW)
+            .await
+            .unwrap();
+        assert!(
+            surveys::cases::list(s, &t, false, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            surveys::cases::list(s, &t, true, 10).await.unwrap()[0].status,
+            "resolved"
+        );
         let alerts: Vec<_> = sms::outbox(s, &t, None, 100)
             .await
             .unwrap()
@@ -276,6 +297,39 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
         assert_eq!(r.csat, Some(50));
         // One promoter, one detractor.
         assert_eq!((r.nps, r.nps_answers), (Some(0), 2));
+        // By branch (one here) and by item (A rated both of hers).
+        let by_branch = surveys::breakdown(s, &t, Breakdown::Branch, 0, i64::MAX)
+            .await
+            .unwrap();
+        assert_eq!(
+            by_branch,
+            [GroupScore {
+                key: "Center".into(),
+                ratings: 2,
+                csat: Some(50),
+                nps: Some(0)
+            }]
+        );
+        let by_item = surveys::breakdown(s, &t, Breakdown::Item, 0, i64::MAX)
+            .await
+            .unwrap();
+        assert_eq!(
+            by_item,
+            [
+                GroupScore {
+                    key: "Cheesecake".into(),
+                    ratings: 1,
+                    csat: Some(100),
+                    nps: None
+                },
+                GroupScore {
+                    key: "Latte".into(),
+                    ratings: 1,
+                    csat: Some(0),
+                    nps: None
+                },
+            ]
+        );
         // Another tenant sees none of it.
         let other = tenants::create(s, "Other").await.unwrap();
         assert_eq!(

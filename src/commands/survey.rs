@@ -27,10 +27,19 @@ pub enum SurveyCommand {
         #[arg(long)]
         all: bool,
     },
+    /// Move a case along: open, contacted or resolved
+    Case {
+        id: i64,
+        #[arg(long)]
+        status: String,
+    },
     /// Participation, ratings, CSAT and NPS of the invitations of the last days
     Report {
         #[arg(long, default_value_t = 30)]
         days: i64,
+        /// Satisfaction per branch or per item instead of the totals
+        #[arg(long)]
+        by: Option<String>,
     },
 }
 
@@ -155,11 +164,37 @@ impl SurveyCommand {
                     &rows,
                 );
             }
-            SurveyCommand::Report { days } => {
+            SurveyCommand::Case { id, status } => {
+                surveys::cases::set_status(&store, &tenant, id, &status, clock::now()).await?;
+                println!("case {id} is {}", status.trim());
+            }
+            SurveyCommand::Report { days, by } => {
                 let until = clock::now();
-                let r = surveys::report(&store, &tenant, until - days.max(1) * 86_400, until + 1)
-                    .await?;
+                let since = until - days.max(1) * 86_400;
                 let pct = |v: Option<i64>| v.map_or("-".to_string(), |v| format!("{v}%"));
+                if let Some(by) = by {
+                    let by = match by.as_str() {
+                        "branch" => surveys::Breakdown::Branch,
+                        "item" => surveys::Breakdown::Item,
+                        other => return Err(anyhow!("--by {other:?}: expected branch or item")),
+                    };
+                    let rows: Vec<Vec<String>> =
+                        surveys::breakdown(&store, &tenant, by, since, until + 1)
+                            .await?
+                            .into_iter()
+                            .map(|g| {
+                                vec![
+                                    g.key,
+                                    g.ratings.to_string(),
+                                    pct(g.csat),
+                                    g.nps.map_or("-".to_string(), |v| v.to_string()),
+                                ]
+                            })
+                            .collect();
+                    table::print(&["NAME", "RATINGS", "CSAT", "NPS"], &rows);
+                    return Ok(());
+                }
+                let r = surveys::report(&store, &tenant, since, until + 1).await?;
                 println!("queued         {}", r.queued);
                 println!("invited        {}", r.invited);
                 println!("opened         {}", r.opened);

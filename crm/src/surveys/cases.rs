@@ -4,7 +4,7 @@
 use sqlx::{AnyConnection, Row};
 
 use super::settings::SurveySettings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::phone::Phone;
 use crate::store::Store;
 use crate::tenants::Tenant;
@@ -113,4 +113,36 @@ pub async fn list(store: &Store, tenant: &Tenant, all: bool, limit: i64) -> Resu
     .fetch_all(store.pool())
     .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// Where a case is in its follow-up.
+pub const STATUSES: [&str; 3] = ["open", "contacted", "resolved"];
+
+/// Moves a case to `status` (open, contacted or resolved). `NotFound` if not the tenant's.
+pub async fn set_status(
+    store: &Store,
+    tenant: &Tenant,
+    id: i64,
+    status: &str,
+    now: i64,
+) -> Result<()> {
+    let status = status.trim();
+    if !STATUSES.contains(&status) {
+        return Err(Error::invalid(format!(
+            "unknown case status {status:?}: expected open, contacted or resolved"
+        )));
+    }
+    let done = sqlx::query(
+        "UPDATE survey_cases SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.id)
+    .bind(id)
+    .bind(status)
+    .bind(now)
+    .execute(store.pool())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(format!("case #{id}")));
+    }
+    Ok(())
 }

@@ -21,5 +21,5 @@ pub mod settings;
 
 pub(crate) use invitations::on_invoice_in;
 pub use invitations::{SurveyPage, open, send_due};
-pub use responses::{Answer, Report, answer, report};
+pub use responses::{Answer, Breakdown, GroupScore, Report, answer, breakdown, report};
 pub use settings::SurveySettings;

@@ -208,3 +208,98 @@ pub async fn report(store: &Store, tenant: &Tenant, since: i64, until: i64) -> R
         nps_answers: nps_h.iter().map(|&(_, n)| n).sum(),
     })
 }
+
+/// What a breakdown groups satisfaction by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breakdown {
+    /// The invoice's branch: overall ratings and NPS.
+    Branch,
+    /// The invoice line's name: per-item ratings (no NPS).
+    Item,
+}
+
+/// One group of a breakdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupScore {
+    pub key: String,
+    /// Ratings counted (answers for a branch, item ratings for an item).
+    pub ratings: i64,
+    pub csat: Option<i64>,
+    pub nps: Option<i64>,
+}
+
+macro_rules! by_branch {
+    ($column:literal) => {
+        concat!(
+            "SELECT b.name, r.",
+            $column,
+            ", CAST(COUNT(*) AS BIGINT) FROM survey_responses r ",
+            "JOIN survey_invitations i ON i.id = r.invitation_id ",
+            "JOIN invoices v ON v.id = i.invoice_id JOIN branches b ON b.id = v.branch_id ",
+            "WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 ",
+            "AND r.",
+            $column,
+            " IS NOT NULL GROUP BY b.name, r.",
+            $column
+        )
+    };
+}
+const BRANCH_RATINGS: &str = by_branch!("rating");
+const BRANCH_NPS: &str = by_branch!("nps");
+const ITEM_RATINGS: &str = concat!(
+    "SELECT it.name, s.rating, CAST(COUNT(*) AS BIGINT) FROM survey_item_ratings s ",
+    "JOIN invoice_items it ON it.id = s.invoice_item_id ",
+    "JOIN survey_responses r ON r.id = s.response_id ",
+    "JOIN survey_invitations i ON i.id = r.invitation_id ",
+    "WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 GROUP BY it.name, s.rating"
+);
+
+/// `key → [(score, n)]` from `(key, score, n)` rows.
+async fn grouped(
+    store: &Store,
+    tenant: &Tenant,
+    sql: &'static str,
+    since: i64,
+    until: i64,
+) -> Result<std::collections::BTreeMap<String, Vec<(i64, i64)>>> {
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(sql)
+        .bind(tenant.id)
+        .bind(since)
+        .bind(until)
+        .fetch_all(store.pool())
+        .await?;
+    let mut groups = std::collections::BTreeMap::<String, Vec<(i64, i64)>>::new();
+    for (key, score, n) in rows {
+        groups.entry(key).or_default().push((score, n));
+    }
+    Ok(groups)
+}
+
+/// CSAT (and NPS for branches) per branch or per item, for invitations created in
+/// `[since, until)`, sorted by name.
+pub async fn breakdown(
+    store: &Store,
+    tenant: &Tenant,
+    by: Breakdown,
+    since: i64,
+    until: i64,
+) -> Result<Vec<GroupScore>> {
+    let (ratings_sql, nps_sql) = match by {
+        Breakdown::Branch => (BRANCH_RATINGS, Some(BRANCH_NPS)),
+        Breakdown::Item => (ITEM_RATINGS, None),
+    };
+    let ratings = grouped(store, tenant, ratings_sql, since, until).await?;
+    let nps = match nps_sql {
+        Some(sql) => grouped(store, tenant, sql, since, until).await?,
+        None => Default::default(),
+    };
+    Ok(ratings
+        .into_iter()
+        .map(|(key, histogram)| GroupScore {
+            ratings: histogram.iter().map(|&(_, n)| n).sum(),
+            csat: score::csat(&histogram),
+            nps: nps.get(&key).and_then(|h| score::nps(h)),
+            key,
+        })
+        .collect())
+}
