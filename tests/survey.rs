@@ -294,7 +294,17 @@ fn a_pos_invoice_is_surveyed_by_sms_and_answered_once() {
             .nth(1)
             .and_then(|row| row.split_whitespace().next())
             .unwrap();
-        db.ok(&["survey", "case", id, "--status", "contacted"]);
+        let case = db.ok(&["survey", "case", id, "--status", "contacted"]);
+        for line in [
+            "opened",
+            "alert",
+            "+989120000099",
+            "reply",
+            "ببخشید؛",
+            "status",
+        ] {
+            assert!(case.contains(line), "[{l}] {line}: {case}");
+        }
         assert!(db.ok(&["survey", "cases"]).contains("contacted"));
         assert!(
             db.fails(&["survey", "case", id, "--status", "lost"])

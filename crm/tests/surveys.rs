@@ -247,6 +247,31 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
         surveys::cases::set_status(s, &t, cases[0].id, "resolved", NOW)
             .await
             .unwrap();
+        // Every message about the case, in order, with its text.
+        let (case, events) = surveys::cases::history(s, &t, cases[0].id).await.unwrap();
+        assert_eq!(case.status, "resolved");
+        let kinds: Vec<_> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["opened", "alert", "reply", "status"]);
+        assert_eq!(events[1].detail.as_deref(), Some("+989120000099"));
+        assert!(
+            events[1]
+                .sms_body
+                .as_deref()
+                .unwrap()
+                .contains("cold coffee")
+        );
+        assert!(
+            events[2]
+                .sms_body
+                .as_deref()
+                .unwrap()
+                .contains("we will call you")
+        );
+        assert_eq!(events[2].sms_status.as_deref(), Some("queued"));
+        assert!(matches!(
+            surveys::cases::history(s, &t, cases[0].id + 99).await,
+            Err(Error::NotFound(_))
+        ));
         assert!(
             surveys::cases::list(s, &t, false, 10)
                 .await

@@ -88,3 +88,15 @@ CREATE TABLE survey_media (
     created_at     BIGINT  NOT NULL
 );
 CREATE INDEX survey_media_invitation ON survey_media (invitation_id);
+
+-- What happened on a case, in order: opened, each SMS sent about it (alerts, the reply to
+-- the customer; the text itself stays in sms_outbox), status changes.
+CREATE TABLE survey_case_events (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    case_id     BIGINT  NOT NULL REFERENCES survey_cases(id) ON DELETE CASCADE,
+    kind        TEXT    NOT NULL CHECK (kind IN ('opened', 'alert', 'reply', 'status')),
+    sms_id      BIGINT  REFERENCES sms_outbox(id) ON DELETE SET NULL,
+    detail      TEXT,
+    created_at  BIGINT  NOT NULL
+);
+CREATE INDEX survey_case_events_case ON survey_case_events (case_id, id);

@@ -27,11 +27,11 @@ pub enum SurveyCommand {
         #[arg(long)]
         all: bool,
     },
-    /// Move a case along: open, contacted or resolved
+    /// A case and every message about it; --status moves it (open, contacted, resolved)
     Case {
         id: i64,
         #[arg(long)]
-        status: String,
+        status: Option<String>,
     },
     /// Participation, ratings, CSAT and NPS of the invitations of the last days
     Report {
@@ -165,8 +165,30 @@ impl SurveyCommand {
                 );
             }
             SurveyCommand::Case { id, status } => {
-                surveys::cases::set_status(&store, &tenant, id, &status, clock::now()).await?;
-                println!("case {id} is {}", status.trim());
+                if let Some(status) = status {
+                    surveys::cases::set_status(&store, &tenant, id, &status, clock::now()).await?;
+                }
+                let (case, events) = surveys::cases::history(&store, &tenant, id).await?;
+                println!(
+                    "case {} ({}): {} stars on invoice #{} from {}",
+                    case.id, case.status, case.rating, case.invoice_id, case.phone
+                );
+                if let Some(comment) = &case.comment {
+                    println!("comment: {comment}");
+                }
+                let rows: Vec<Vec<String>> = events
+                    .into_iter()
+                    .map(|e| {
+                        vec![
+                            clock::format_utc(e.created_at),
+                            e.kind,
+                            e.detail.unwrap_or_default(),
+                            e.sms_status.unwrap_or_default(),
+                            e.sms_body.unwrap_or_default().replace('\n', " / "),
+                        ]
+                    })
+                    .collect();
+                table::print(&["WHEN (UTC)", "WHAT", "DETAIL", "SMS", "TEXT"], &rows);
             }
             SurveyCommand::Report { days, by } => {
                 let until = clock::now();

@@ -48,6 +48,7 @@ pub(crate) async fn open_if_low_in(
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
+    record_in(conn, id, "opened", None, None, now).await?;
     if !s.alert_phones.is_empty() {
         let case = by_id_in(conn, tenant, id).await?;
         let comment: String = case
@@ -66,7 +67,9 @@ pub(crate) async fn open_if_low_in(
         );
         for phone in &s.alert_phones {
             let phone = Phone::parse(phone)?;
-            crate::sms::enqueue_text_in(conn, tenant, &phone, &text, "survey_alert").await?;
+            let sms =
+                crate::sms::enqueue_text_in(conn, tenant, &phone, &text, "survey_alert").await?;
+            record_in(conn, id, "alert", Some(sms), Some(phone.e164()), now).await?;
         }
     }
     Ok(Some(id))
@@ -115,6 +118,76 @@ pub async fn list(store: &Store, tenant: &Tenant, all: bool, limit: i64) -> Resu
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
+/// Adds a line to the case's history.
+pub(crate) async fn record_in(
+    conn: &mut AnyConnection,
+    case_id: i64,
+    kind: &str,
+    sms_id: Option<i64>,
+    detail: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO survey_case_events (case_id, kind, sms_id, detail, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(case_id)
+    .bind(kind)
+    .bind(sms_id)
+    .bind(detail)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// One line of a case's history; SMS lines carry the text as queued and its state now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseEvent {
+    pub kind: String,
+    pub detail: Option<String>,
+    pub sms_body: Option<String>,
+    pub sms_status: Option<String>,
+    pub created_at: i64,
+}
+
+/// A case's history, oldest first. `NotFound` if not the tenant's.
+pub async fn history(
+    store: &Store,
+    tenant: &Tenant,
+    case_id: i64,
+) -> Result<(Case, Vec<CaseEvent>)> {
+    let mut conn = store.pool().acquire().await?;
+    let case = by_id_in(&mut conn, tenant, case_id)
+        .await
+        .map_err(|e| match e {
+            Error::Database(sqlx::Error::RowNotFound) => {
+                Error::NotFound(format!("case #{case_id}"))
+            }
+            e => e,
+        })?;
+    let rows: Vec<(String, Option<String>, Option<String>, Option<String>, i64)> = sqlx::query_as(
+        "SELECT e.kind, e.detail, o.body, o.status, e.created_at FROM survey_case_events e \
+         LEFT JOIN sms_outbox o ON o.id = e.sms_id WHERE e.case_id = $1 ORDER BY e.id",
+    )
+    .bind(case.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let events = rows
+        .into_iter()
+        .map(
+            |(kind, detail, sms_body, sms_status, created_at)| CaseEvent {
+                kind,
+                detail,
+                sms_body,
+                sms_status,
+                created_at,
+            },
+        )
+        .collect();
+    Ok((case, events))
+}
+
 /// Where a case is in its follow-up.
 pub const STATUSES: [&str; 3] = ["open", "contacted", "resolved"];
 
@@ -132,6 +205,7 @@ pub async fn set_status(
             "unknown case status {status:?}: expected open, contacted or resolved"
         )));
     }
+    let mut tx = store.pool().begin().await?;
     let done = sqlx::query(
         "UPDATE survey_cases SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
     )
@@ -139,10 +213,12 @@ pub async fn set_status(
     .bind(id)
     .bind(status)
     .bind(now)
-    .execute(store.pool())
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(Error::NotFound(format!("case #{id}")));
     }
+    record_in(&mut tx, id, "status", None, Some(status), now).await?;
+    tx.commit().await?;
     Ok(())
 }

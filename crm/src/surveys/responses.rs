@@ -110,8 +110,14 @@ pub async fn answer(store: &Store, token: &str, answer: &Answer, now: i64) -> Re
         .await?;
     }
     let s = super::settings::get_in(&mut tx, page.tenant.id).await?;
-    super::cases::open_if_low_in(&mut tx, &page.tenant, &s, id, answer.rating, now).await?;
-    super::replies::send_in(&mut tx, &page.tenant, &s, page.invitation_id, answer.rating).await?;
+    let case =
+        super::cases::open_if_low_in(&mut tx, &page.tenant, &s, id, answer.rating, now).await?;
+    let reply =
+        super::replies::send_in(&mut tx, &page.tenant, &s, page.invitation_id, answer.rating)
+            .await?;
+    if let (Some(case), Some(sms)) = (case, reply) {
+        super::cases::record_in(&mut tx, case, "reply", Some(sms), None, now).await?;
+    }
     sqlx::query(
         "UPDATE survey_invitations SET answered_at = $2, opened_at = COALESCE(opened_at, $2), \
              next_send_at = NULL WHERE id = $1",
