@@ -166,7 +166,7 @@ pub async fn history(
             }
             e => e,
         })?;
-    let rows: Vec<(String, Option<String>, Option<String>, Option<String>, i64)> = sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT e.kind, e.detail, o.body, o.status, e.created_at FROM survey_case_events e \
          LEFT JOIN sms_outbox o ON o.id = e.sms_id WHERE e.case_id = $1 ORDER BY e.id",
     )
@@ -174,17 +174,17 @@ pub async fn history(
     .fetch_all(&mut *conn)
     .await?;
     let events = rows
-        .into_iter()
-        .map(
-            |(kind, detail, sms_body, sms_status, created_at)| CaseEvent {
-                kind,
-                detail,
-                sms_body,
-                sms_status,
-                created_at,
-            },
-        )
-        .collect();
+        .iter()
+        .map(|r| {
+            Ok(CaseEvent {
+                kind: r.try_get("kind")?,
+                detail: r.try_get("detail")?,
+                sms_body: r.try_get("body")?,
+                sms_status: r.try_get("status")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
     Ok((case, events))
 }
 
