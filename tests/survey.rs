@@ -294,7 +294,17 @@ fn a_pos_invoice_is_surveyed_by_sms_and_answered_once() {
             .nth(1)
             .and_then(|row| row.split_whitespace().next())
             .unwrap();
-        let case = db.ok(&["survey", "case", id, "--status", "contacted"]);
+        let case = db.ok(&[
+            "survey",
+            "case",
+            id,
+            "--status",
+            "contacted",
+            "--credit",
+            "50000",
+            "--reason",
+            "cold coffee",
+        ]);
         for line in [
             "opened",
             "alert",
@@ -302,10 +312,14 @@ fn a_pos_invoice_is_surveyed_by_sms_and_answered_once() {
             "reply",
             "ببخشید؛",
             "status",
+            "credit",
+            "50000 rials",
         ] {
             assert!(case.contains(line), "[{l}] {line}: {case}");
         }
         assert!(db.ok(&["survey", "cases"]).contains("contacted"));
+        let ledger = db.ok(&["club", "ledger", PHONE]);
+        assert!(ledger.contains("survey case #"), "[{l}] {ledger}");
         assert!(
             db.fails(&["survey", "case", id, "--status", "lost"])
                 .contains("unknown case status")

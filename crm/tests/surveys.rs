@@ -247,11 +247,27 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
         surveys::cases::set_status(s, &t, cases[0].id, "resolved", NOW)
             .await
             .unwrap();
+        // Compensation: club credit in the member's ledger, noted on the case.
+        assert!(matches!(
+            surveys::cases::compensate(s, &t, cases[0].id, 50_000, " ", NOW).await,
+            Err(Error::Invalid(_))
+        ));
+        surveys::cases::compensate(s, &t, cases[0].id, 50_000, "cold coffee", NOW)
+            .await
+            .unwrap();
+        let a = customers::by_phone(s, &t, "09121111111").await.unwrap();
+        let entries = crm::ledger::entries(s, &t, a.id, 10).await.unwrap();
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.amount == 50_000 && e.reason.contains("survey case #")),
+            "{entries:?}"
+        );
         // Every message about the case, in order, with its text.
         let (case, events) = surveys::cases::history(s, &t, cases[0].id).await.unwrap();
         assert_eq!(case.status, "resolved");
         let kinds: Vec<_> = events.iter().map(|e| e.kind.as_str()).collect();
-        assert_eq!(kinds, ["opened", "alert", "reply", "status"]);
+        assert_eq!(kinds, ["opened", "alert", "reply", "status", "credit"]);
         assert_eq!(events[1].detail.as_deref(), Some("+989120000099"));
         assert!(
             events[1]

@@ -90,11 +90,11 @@ CREATE TABLE survey_media (
 CREATE INDEX survey_media_invitation ON survey_media (invitation_id);
 
 -- What happened on a case, in order: opened, each SMS sent about it (alerts, the reply to
--- the customer; the text itself stays in sms_outbox), status changes.
+-- the customer; the text itself stays in sms_outbox), status changes, compensation credit.
 CREATE TABLE survey_case_events (
     id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     case_id     BIGINT  NOT NULL REFERENCES survey_cases(id) ON DELETE CASCADE,
-    kind        TEXT    NOT NULL CHECK (kind IN ('opened', 'alert', 'reply', 'status')),
+    kind        TEXT    NOT NULL CHECK (kind IN ('opened', 'alert', 'reply', 'status', 'credit')),
     sms_id      BIGINT  REFERENCES sms_outbox(id) ON DELETE SET NULL,
     detail      TEXT,
     created_at  BIGINT  NOT NULL

@@ -32,6 +32,12 @@ pub enum SurveyCommand {
         id: i64,
         #[arg(long)]
         status: Option<String>,
+        /// Give the customer this many rials of club credit as compensation
+        #[arg(long, requires = "reason")]
+        credit: Option<i64>,
+        /// Why (with --credit; kept in the ledger and on the case)
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Participation, ratings, CSAT and NPS of the invitations of the last days
     Report {
@@ -164,7 +170,17 @@ impl SurveyCommand {
                     &rows,
                 );
             }
-            SurveyCommand::Case { id, status } => {
+            SurveyCommand::Case {
+                id,
+                status,
+                credit,
+                reason,
+            } => {
+                if let Some(amount) = credit {
+                    let reason = reason.unwrap_or_default();
+                    surveys::cases::compensate(&store, &tenant, id, amount, &reason, clock::now())
+                        .await?;
+                }
                 if let Some(status) = status {
                     surveys::cases::set_status(&store, &tenant, id, &status, clock::now()).await?;
                 }

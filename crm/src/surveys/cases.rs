@@ -222,3 +222,58 @@ pub async fn set_status(
     tx.commit().await?;
     Ok(())
 }
+
+/// Gives the customer of a case `amount` rials of club credit as compensation (spendable
+/// at once, the club's expiry), recorded in the ledger (`manual`, "survey case #N: …")
+/// and in the case's history in one transaction; returns the ledger entry id.
+///
+/// The operator's tool: staff acting from the panel must go through the manual-credit
+/// rules (daily cap, fraud screening) of `club::manual` instead.
+pub async fn compensate(
+    store: &Store,
+    tenant: &Tenant,
+    case_id: i64,
+    amount: i64,
+    reason: &str,
+    now: i64,
+) -> Result<i64> {
+    crate::ledger::check_amount(amount, "the compensation")?;
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 150 {
+        return Err(Error::invalid(
+            "compensation needs a reason of 1 to 150 characters",
+        ));
+    }
+    let mut tx = store.pool().begin().await?;
+    let customer_id: i64 = sqlx::query_scalar(
+        "SELECT i.customer_id FROM survey_cases k JOIN survey_responses r ON r.id = k.response_id \
+         JOIN survey_invitations i ON i.id = r.invitation_id WHERE k.tenant_id = $1 AND k.id = $2",
+    )
+    .bind(tenant.id)
+    .bind(case_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("case #{case_id}")))?;
+    let club = crate::club::settings::get_in(&mut tx, tenant.id, None).await?;
+    crate::ledger::lock(&mut tx, tenant.id, customer_id).await?;
+    let entry = crate::ledger::award_in(
+        &mut tx,
+        tenant.id,
+        customer_id,
+        &crate::ledger::Award {
+            kind: crate::ledger::EntryKind::Manual,
+            amount,
+            reason: format!("survey case #{case_id}: {reason}"),
+            actor: crate::ledger::Actor::System,
+            invoice_id: None,
+            spendable_at: now,
+            expires_at: now + club.expiry_days * 86_400,
+        },
+        now,
+    )
+    .await?;
+    let detail = format!("{amount} rials, ledger entry #{entry}: {reason}");
+    record_in(&mut tx, case_id, "credit", None, Some(&detail), now).await?;
+    tx.commit().await?;
+    Ok(entry)
+}
