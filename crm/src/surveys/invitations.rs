@@ -201,6 +201,35 @@ pub async fn open(store: &Store, token: &str, now: i64) -> Result<SurveyPage> {
     Ok(page)
 }
 
+/// The refusal once a survey has its answer.
+pub(crate) const ANSWERED: &str = "this survey was already answered";
+
+/// The survey behind `token` for a write (an answer, an attachment) in the caller's
+/// transaction: marked opened, `Conflict` if already answered, `NotFound` if unknown.
+pub(crate) async fn unanswered_in(
+    conn: &mut AnyConnection,
+    token: &str,
+    now: i64,
+) -> Result<SurveyPage> {
+    if !token_shape_ok(token) {
+        return Err(Error::NotFound("survey".into()));
+    }
+    // Write first: SQLite then takes the write lock at once (waiting its turn) instead of
+    // failing to upgrade a read snapshot when two answers race.
+    sqlx::query(
+        "UPDATE survey_invitations SET opened_at = COALESCE(opened_at, $2) WHERE token = $1",
+    )
+    .bind(token)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let page = page_in(conn, token).await?;
+    if page.answered {
+        return Err(Error::Conflict(ANSWERED.into()));
+    }
+    Ok(page)
+}
+
 pub(crate) async fn page_in(conn: &mut AnyConnection, token: &str) -> Result<SurveyPage> {
     let not_found = || Error::NotFound("survey".into());
     if !token_shape_ok(token) {

@@ -105,18 +105,7 @@ fn random_name(ext: &str) -> String {
 pub async fn attach(store: &Store, dir: &Path, token: &str, bytes: &[u8], now: i64) -> Result<i64> {
     let sniffed = check(bytes)?;
     let mut tx = store.pool().begin().await?;
-    // Write first so SQLite takes its write lock now (see `responses::answer`).
-    sqlx::query(
-        "UPDATE survey_invitations SET opened_at = COALESCE(opened_at, $2) WHERE token = $1",
-    )
-    .bind(token)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let page = invitations::page_in(&mut tx, token).await?;
-    if page.answered {
-        return Err(Error::Conflict("this survey was already answered".into()));
-    }
+    let page = invitations::unanswered_in(&mut tx, token, now).await?;
     let count: i64 = sqlx::query_scalar(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM survey_media WHERE invitation_id = $1",
     )

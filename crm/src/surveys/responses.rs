@@ -57,29 +57,14 @@ impl Answer {
     }
 }
 
-const ANSWERED: &str = "this survey was already answered";
+use invitations::ANSWERED;
 
 /// Stores the answer to the survey behind `token`; returns the response id. `NotFound`
 /// for an unknown token, `Conflict` if it was answered already (the database holds one
 /// response per invitation even against concurrent posts).
 pub async fn answer(store: &Store, token: &str, answer: &Answer, now: i64) -> Result<i64> {
-    if !invitations::token_shape_ok(token) {
-        return Err(Error::NotFound("survey".into()));
-    }
     let mut tx = store.pool().begin().await?;
-    // Write first: SQLite then takes the write lock at once (waiting its turn) instead of
-    // failing to upgrade a read snapshot when two answers race.
-    sqlx::query(
-        "UPDATE survey_invitations SET opened_at = COALESCE(opened_at, $2) WHERE token = $1",
-    )
-    .bind(token)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let page = invitations::page_in(&mut tx, token).await?;
-    if page.answered {
-        return Err(Error::Conflict(ANSWERED.into()));
-    }
+    let page = invitations::unanswered_in(&mut tx, token, now).await?;
     answer.validate(&page)?;
     let comment = answer
         .comment
