@@ -88,9 +88,37 @@ fn item_fields(body: &str) -> Vec<String> {
     names
 }
 
-/// A server with surveys on (no delay, no quiet hours, alerts to 09120000099) and one
-/// POS invoice for `PHONE` whose survey SMS was sent; returns the survey page's path.
+/// `invoiced`, then the survey SMS sent by `smartx survey send-due`; returns the server
+/// and the survey page's path.
 fn invited(db: &Db) -> (Server, String) {
+    let l = db.label;
+    let server = invoiced(db);
+    // The worker has no public URL here; the operator command sends what is due.
+    let now = (crm::clock::now() + 60).to_string();
+    let sent = db.ok(&[
+        "survey",
+        "send-due",
+        "--public-url",
+        "https://club.example/",
+        "--now",
+        &now,
+    ]);
+    assert!(sent.contains("queued 1 survey SMS"), "[{l}] {sent}");
+    let inbox = db.wait_for_inbox(PHONE, "https://club.example/s/");
+    let at = inbox.find("https://club.example/s/").expect(&inbox) + "https://club.example/s/".len();
+    let token: String = inbox[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert_eq!(token.len(), 22, "[{l}] {inbox}");
+    let path = format!("/s/{token}");
+
+    (server, path)
+}
+
+/// Surveys on (no delay, no quiet hours, alerts to 09120000099, an unhappy reply), a
+/// server without a public URL, and one POS invoice for `PHONE`.
+fn invoiced(db: &Db) -> Server {
     let l = db.label;
     db.ok(&["branch", "add", "--name", "Center"]);
     let key = db.ok(&["pos-key", "create", "--branch", "Center"]);
@@ -128,28 +156,7 @@ fn invited(db: &Db) -> (Server, String) {
         INVOICE,
     );
     assert_eq!(r.status, 201, "[{l}] {}", r.body);
-
-    // The worker has no public URL here; the operator command sends what is due.
-    let now = (crm::clock::now() + 60).to_string();
-    let sent = db.ok(&[
-        "survey",
-        "send-due",
-        "--public-url",
-        "https://club.example/",
-        "--now",
-        &now,
-    ]);
-    assert!(sent.contains("queued 1 survey SMS"), "[{l}] {sent}");
-    let inbox = db.wait_for_inbox(PHONE, "https://club.example/s/");
-    let at = inbox.find("https://club.example/s/").expect(&inbox) + "https://club.example/s/".len();
-    let token: String = inbox[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    assert_eq!(token.len(), 22, "[{l}] {inbox}");
-    let path = format!("/s/{token}");
-
-    (server, path)
+    server
 }
 
 #[test]
@@ -440,4 +447,24 @@ fn a_phone_browser_answers_the_survey() {
     drop(browser);
     server.stop();
     db.cleanup();
+}
+
+#[test]
+fn the_worker_sends_due_invitations_once_it_knows_the_public_url() {
+    for db in Db::both() {
+        let l = db.label;
+        // Without --public-url the worker leaves the invitation queued.
+        let server = invoiced(&db);
+        server.stop();
+        let report = db.ok(&["survey", "report"]);
+        assert!(
+            report.contains("queued         1") && report.contains("invited        0"),
+            "[{l}] {report}"
+        );
+        let server = db.serve(&["--public-url", "https://club.example"]);
+        let inbox = db.wait_for_inbox(PHONE, "https://club.example/s/");
+        assert!(inbox.contains("https://club.example/s/"), "[{l}] {inbox}");
+        server.stop();
+        db.cleanup();
+    }
 }
