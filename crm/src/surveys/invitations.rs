@@ -118,48 +118,60 @@ pub async fn send_due(store: &Store, public_url: &str, now: i64) -> Result<usize
     .await?;
     let mut sent = 0;
     for row in due {
-        let id: i64 = row.try_get("id")?;
-        let tenant = tenants::by_id(store, row.try_get("tenant_id")?).await?;
-        let customer_id: i64 = row.try_get("customer_id")?;
-        let sends: i64 = row.try_get("sends")?;
-        let was_due: i64 = row.try_get("next_send_at")?;
-        let phone = Phone::parse(&row.try_get::<String, _>("phone")?)?;
-        let token: String = row.try_get("token")?;
-        let mut tx = store.pool().begin().await?;
-        let s = settings::get_in(&mut tx, tenant.id).await?;
-        let stop = !s.enabled || club::opted_out_in(&mut tx, tenant.id, customer_id).await?;
-        let next = (!stop && sends < s.max_reminders).then(|| {
-            let zone = Zone::named(&tenant.time_zone).ok();
-            zone.map_or(now + REMINDER_GAP, |z| {
-                s.out_of_quiet_hours(&z, now + REMINDER_GAP)
-            })
-        });
-        let claimed = sqlx::query(
-            "UPDATE survey_invitations SET sends = sends + $2, sent_at = COALESCE(sent_at, $3), \
-                 next_send_at = $4 \
-             WHERE id = $1 AND next_send_at = $5 AND answered_at IS NULL",
-        )
-        .bind(id)
-        .bind(if stop { 0i64 } else { 1 })
-        .bind(if stop { None } else { Some(now) })
-        .bind(next)
-        .bind(was_due)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if claimed && !stop {
-            let link = format!("{base}/s/{token}");
-            let body = invitation_text(&tenant.name, &link, sends > 0);
-            crate::sms::enqueue_text_in(&mut tx, &tenant, &phone, &body, "survey").await?;
-            sent += 1;
+        // One bad invitation must not hold up the others: it is logged and retried.
+        match send_one(store, base, &row, now).await {
+            Ok(true) => sent += 1,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "sending a survey invitation failed"),
         }
-        tx.commit().await?;
     }
     if sent > 0 {
         crate::sms::wakeup().notify_one();
     }
     Ok(sent)
+}
+
+/// Claims and sends one due invitation (or reminder); `false` if another worker took it
+/// or the customer may no longer be texted (then it is not due any more).
+async fn send_one(store: &Store, base: &str, row: &sqlx::any::AnyRow, now: i64) -> Result<bool> {
+    let id: i64 = row.try_get("id")?;
+    let tenant = tenants::by_id(store, row.try_get("tenant_id")?).await?;
+    let customer_id: i64 = row.try_get("customer_id")?;
+    let sends: i64 = row.try_get("sends")?;
+    let was_due: i64 = row.try_get("next_send_at")?;
+    let phone = Phone::parse(&row.try_get::<String, _>("phone")?)?;
+    let token: String = row.try_get("token")?;
+    let mut tx = store.pool().begin().await?;
+    let s = settings::get_in(&mut tx, tenant.id).await?;
+    let stop = !s.enabled || club::opted_out_in(&mut tx, tenant.id, customer_id).await?;
+    let next = (!stop && sends < s.max_reminders).then(|| {
+        let zone = Zone::named(&tenant.time_zone).ok();
+        zone.map_or(now + REMINDER_GAP, |z| {
+            s.out_of_quiet_hours(&z, now + REMINDER_GAP)
+        })
+    });
+    let claimed = sqlx::query(
+        "UPDATE survey_invitations SET sends = sends + $2, sent_at = COALESCE(sent_at, $3), \
+             next_send_at = $4 \
+         WHERE id = $1 AND next_send_at = $5 AND answered_at IS NULL",
+    )
+    .bind(id)
+    .bind(if stop { 0i64 } else { 1 })
+    .bind(if stop { None } else { Some(now) })
+    .bind(next)
+    .bind(was_due)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    let send = claimed && !stop;
+    if send {
+        let link = format!("{base}/s/{token}");
+        let body = invitation_text(&tenant.name, &link, sends > 0);
+        crate::sms::enqueue_text_in(&mut tx, &tenant, &phone, &body, "survey").await?;
+    }
+    tx.commit().await?;
+    Ok(send)
 }
 
 /// One invoice line as the survey page lists it.
