@@ -263,6 +263,12 @@ fn a_pos_invoice_is_surveyed_by_sms_and_answered_once() {
             "{}",
             r.body
         );
+        // What was chosen stays chosen.
+        assert!(
+            r.body.contains(r#"name="nps" value="3" checked"#),
+            "{}",
+            r.body
+        );
 
         let done = post(&server, &path, Some(&cookie), &answer);
         assert_eq!(done.status, 200, "[{l}] {}", done.body);

@@ -18,6 +18,7 @@ struct ItemRow {
     name: String,
     qty: i64,
     qty_display: String,
+    chosen: i64,
 }
 
 #[derive(Template, WebTemplate)]
@@ -34,6 +35,9 @@ struct FormPage<'a> {
     scale: Vec<(i64, String)>,
     items: Vec<ItemRow>,
     comment: &'a str,
+    /// What was chosen before a refused post (-1 = nothing).
+    rating: i64,
+    nps: i64,
     error: Option<&'static str>,
 }
 
@@ -107,14 +111,20 @@ fn failure(e: Error, locale: Locale) -> Response {
     }
 }
 
+/// The form; after a refused post, `posted` keeps what the customer had chosen.
 fn form(
     page: &SurveyPage,
     token: &str,
     locale: Locale,
-    comment: &str,
+    posted: &[(String, String)],
     error: Option<&'static str>,
 ) -> Response {
     let t = texts(locale);
+    let chosen = |name: &str| {
+        field(posted, name)
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .unwrap_or(-1)
+    };
     let csrf_token = csrf::new_token();
     let digits = |n: i64| locale.digits(&n.to_string());
     let body = FormPage {
@@ -134,9 +144,12 @@ fn form(
                 name: i.name.clone(),
                 qty: i.qty,
                 qty_display: digits(i.qty),
+                chosen: chosen(&format!("item_{}", i.id)),
             })
             .collect(),
-        comment,
+        comment: field(posted, "comment").unwrap_or(""),
+        rating: chosen("rating"),
+        nps: chosen("nps"),
         error,
     };
     let status = if error.is_some() {
@@ -170,7 +183,7 @@ pub async fn show(
             |t| t.answered,
             false,
         ),
-        Ok(page) => form(&page, &token, locale, "", None),
+        Ok(page) => form(&page, &token, locale, &[], None),
         Err(e) => failure(e, locale),
     }
 }
@@ -238,26 +251,19 @@ pub async fn submit(
         Ok(page) => page,
         Err(e) => return failure(e, locale),
     };
-    let comment = field(&pairs, "comment").unwrap_or("");
     if !csrf::matches(&headers, field(&pairs, "csrf").unwrap_or("")) {
         return form(
             &page,
             &token,
             locale,
-            comment,
+            &pairs,
             Some(texts(locale).expired_form),
         );
     }
     let answer = match parse(&pairs) {
         Ok(a) => a,
         Err(why) => {
-            return form(
-                &page,
-                &token,
-                locale,
-                comment,
-                Some(why.text(texts(locale))),
-            );
+            return form(&page, &token, locale, &pairs, Some(why.text(texts(locale))));
         }
     };
     match surveys::answer(store, &token, &answer, now).await {
@@ -273,7 +279,7 @@ pub async fn submit(
             &page,
             &token,
             locale,
-            comment,
+            &pairs,
             Some(texts(locale).check_answers),
         ),
         Err(e) => failure(e, locale),
