@@ -81,7 +81,8 @@ pub struct ServeConfig {
     pub http: SocketAddr,
     /// Filled by `SmsConfig::resolve` (kept apart so `resolve` stays small).
     pub sms: SmsConfig,
-    /// Where guests reach the web role (`https://…`), for links in SMS; none = no links.
+    /// Where customers reach the web role (`https://…`), for links in SMS (bookings,
+    /// surveys); `None` = no links, survey invitations wait.
     pub public_url: Option<String>,
 }
 
@@ -124,7 +125,7 @@ impl ServeConfig {
                 .unwrap_or_else(|| default(DEFAULT_RADIUS_ACCT)),
             http: http.or(file.http).unwrap_or_else(|| default(DEFAULT_HTTP)),
             sms: SmsConfig::default(),
-            public_url: None,
+            public_url: file.public_url.clone(),
         })
     }
 

@@ -16,6 +16,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// What `?key=` the SMS delivery-report webhooks require; `None` closes them.
     pub sms_webhook_key: Option<crm::secret::Secret>,
+    /// Where survey photos, voice and video are stored (under the data directory).
+    pub survey_media_dir: std::path::PathBuf,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -29,6 +31,10 @@ pub fn router(state: AppState) -> Router {
             state.sms_webhook_key.clone(),
         ))
         .merge(pos::router(state.store.clone()))
+        .merge(survey::router(
+            state.store.clone(),
+            state.survey_media_dir.clone(),
+        ))
         .merge(portal::router(state.store.clone()))
         .merge(booking::router(state.store.clone()))
         .merge(panel::router(state.store))

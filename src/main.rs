@@ -106,6 +106,9 @@ enum Command {
     /// POS API keys, one branch each (see docs/api.md)
     #[command(subcommand)]
     PosKey(commands::pos_key::PosKeyCommand),
+    /// Surveys after invoices: settings, sending due invitations, the report (docs/surveys.md)
+    #[command(subcommand)]
+    Survey(commands::survey::SurveyCommand),
     /// SMS: the development inbox, the outbox, queuing a message (see docs/sms.md)
     #[command(subcommand)]
     Sms(commands::sms::SmsCommand),
@@ -127,7 +130,7 @@ struct ServeArgs {
     http: Option<SocketAddr>,
     #[command(flatten)]
     sms: SmsArgs,
-    /// Public address of the web role, e.g. https://book.example.com (links in booking SMS)
+    /// Public address of the web role, e.g. https://club.example (links in booking and survey SMS)
     #[arg(long, env = "SMARTX_PUBLIC_URL")]
     public_url: Option<String>,
 }
@@ -200,6 +203,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     &file,
                 )?;
                 let mut serve = serve;
+                serve.public_url = a.public_url.or(serve.public_url);
                 serve.sms = config::SmsConfig::resolve(
                     config::SmsFlags {
                         provider: a.sms.sms_provider,
@@ -211,7 +215,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     std::env::var("SMARTX_SMS_WEBHOOK_KEY").ok(),
                     &file,
                 )?;
-                serve.public_url = a.public_url.or_else(|| file.public_url.clone());
                 serve::run(&config, &serve).await
             }
             Command::Migrate => commands::migrate(&config).await,
@@ -232,6 +235,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Club(c) => c.run(&config).await,
             Command::PosKey(c) => c.run(&config).await,
             Command::Coupon(c) => c.run(&config).await,
+            Command::Survey(c) => c.run(&config).await,
         }
     })
 }

@@ -56,6 +56,7 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> Result<()> {
             store: store.clone(),
             metrics: metrics.clone(),
             sms_webhook_key: serve.sms.webhook_key.clone(),
+            survey_media_dir: config.data_dir.join("survey-media"),
         });
         let mut stop = stop_rx.clone();
         tasks.spawn(async move {

@@ -26,8 +26,8 @@ pub async fn run(
 ) -> Result<()> {
     tokio::try_join!(
         housekeeping(store.clone(), stop.clone()),
-        booking_messages(store.clone(), public_url, stop.clone()),
-        close_stale_sessions(store.clone(), stop.clone()),
+        booking_messages(store.clone(), public_url.clone(), stop.clone()),
+        close_stale_sessions(store.clone(), public_url, stop.clone()),
         drain_sms(store, sms, stop),
     )?;
     Ok(())
@@ -78,16 +78,28 @@ async fn housekeeping(store: Store, mut stop: watch::Receiver<bool>) -> Result<(
     }
 }
 
-/// Once a minute: expires club credit whose time has come; closes sessions whose router stopped sending accounting (rebooted
+/// Once a minute: sends survey invitations that came due (when a public URL is set, the
+/// links need it); expires club credit whose time has come; closes sessions whose router stopped sending accounting (rebooted
 /// without Accounting-On, lost Stop), so they stop counting against simultaneous-device
 /// limits; ends sessions whose group's allowed hours are over; moves customers by
 /// their groups' membership rules.
-async fn close_stale_sessions(store: Store, mut stop: watch::Receiver<bool>) -> Result<()> {
+async fn close_stale_sessions(
+    store: Store,
+    public_url: Option<String>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return Ok(()),
             _ = tick.tick() => {}
+        }
+        if let Some(url) = &public_url {
+            match crm::surveys::send_due(&store, url, crm::clock::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(messages = n, "queued survey invitations"),
+                Err(e) => tracing::warn!(error = %e, "sending survey invitations failed"),
+            }
         }
         match crm::ledger::expire_due(&store, crm::clock::now()).await {
             Ok(0) => {}

@@ -380,6 +380,7 @@ where
             club::notices::credit_earned_in(conn, &tenant, &phone, earned, balance.spendable)
                 .await?;
         }
+        crate::surveys::on_invoice_in(conn, &tenant, customer_id, invoice_id, now).await?;
         Ok(Receipt {
             invoice: by_id_in(conn, key, invoice_id).await?,
             balance,

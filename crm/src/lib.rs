@@ -35,6 +35,7 @@ pub mod sms;
 pub mod staff;
 pub mod stats;
 pub mod store;
+pub mod surveys;
 pub mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;

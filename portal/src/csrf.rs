@@ -1,6 +1,6 @@
-//! CSRF protection for the forms of the portal, the booking pages and the owners' panel:
-//! a random token in a SameSite cookie that every POST must echo (double submit),
-//! compared in constant time.
+//! CSRF protection for the forms of the portal, the booking and survey pages and the
+//! owners' panel: a random token in a SameSite cookie that every POST must echo (double
+//! submit), compared in constant time.
 
 use axum::http::HeaderMap;
 use rand::Rng;

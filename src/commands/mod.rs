@@ -15,6 +15,7 @@ pub mod pos_key;
 pub mod router_config;
 pub mod sessions;
 pub mod sms;
+pub mod survey;
 pub mod table;
 pub mod tenant;
 pub mod voucher;

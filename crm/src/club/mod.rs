@@ -140,6 +140,26 @@ pub async fn accepts_marketing(store: &Store, tenant: &Tenant, phone: &Phone) ->
     }
 }
 
+/// Whether the member said STOP to marketing SMS (surveys respect it too); `false` for
+/// a customer who is not a member.
+pub(crate) async fn opted_out_in(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+    customer_id: i64,
+) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT marketing_opt_out FROM club_members WHERE tenant_id = $1 AND customer_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(customer_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(r) => Ok(crate::store::flag(&r, "marketing_opt_out")?),
+        None => Ok(false),
+    }
+}
+
 /// What a member bought in the window since `since` (active invoices), and when last.
 pub(crate) async fn activity_in(
     conn: &mut AnyConnection,

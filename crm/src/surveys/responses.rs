@@ -1,0 +1,296 @@
+//! Answers (one per link) and the tenant's report: participation, CSAT, NPS.
+
+use super::{invitations, score};
+use crate::error::{Error, Result, conflict_if_unique};
+use crate::store::Store;
+use crate::tenants::Tenant;
+
+/// Longest comment kept.
+pub const MAX_COMMENT_CHARS: usize = 1000;
+
+/// What the customer answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// Overall satisfaction, 1 to 5.
+    pub rating: i64,
+    /// "Would you recommend us?", 0 to 10, if answered.
+    pub nps: Option<i64>,
+    pub comment: Option<String>,
+    /// (`invoice_items.id`, 1 to 5) for the items they rated.
+    pub items: Vec<(i64, i64)>,
+}
+
+impl Answer {
+    fn validate(&self, page: &invitations::SurveyPage) -> Result<()> {
+        if !(1..=5).contains(&self.rating) {
+            return Err(Error::invalid("the rating must be 1 to 5 stars"));
+        }
+        if self.nps.is_some_and(|n| !(0..=10).contains(&n)) {
+            return Err(Error::invalid("the recommendation score must be 0 to 10"));
+        }
+        if let Some(c) = &self.comment {
+            if c.chars().count() > MAX_COMMENT_CHARS {
+                return Err(Error::invalid(format!(
+                    "the comment may have at most {MAX_COMMENT_CHARS} characters"
+                )));
+            }
+            if c.chars()
+                .any(|ch| ch.is_control() && ch != '\n' && ch != '\r')
+            {
+                return Err(Error::invalid("the comment contains control characters"));
+            }
+        }
+        for (i, &(item, rating)) in self.items.iter().enumerate() {
+            if !page.items.iter().any(|it| it.id == item) {
+                return Err(Error::invalid(format!(
+                    "item #{item} is not on this invoice"
+                )));
+            }
+            if self.items[..i].iter().any(|&(other, _)| other == item) {
+                return Err(Error::invalid(format!("item #{item} is rated twice")));
+            }
+            if !(1..=5).contains(&rating) {
+                return Err(Error::invalid("item ratings must be 1 to 5 stars"));
+            }
+        }
+        Ok(())
+    }
+}
+
+use invitations::ANSWERED;
+
+/// Stores the answer to the survey behind `token`; returns the response id. `NotFound`
+/// for an unknown token, `Conflict` if it was answered already (the database holds one
+/// response per invitation even against concurrent posts).
+pub async fn answer(store: &Store, token: &str, answer: &Answer, now: i64) -> Result<i64> {
+    let mut tx = store.pool().begin().await?;
+    let page = invitations::unanswered_in(&mut tx, token, now).await?;
+    answer.validate(&page)?;
+    let comment = answer
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO survey_responses (tenant_id, invitation_id, rating, nps, comment, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(page.tenant.id)
+    .bind(page.invitation_id)
+    .bind(answer.rating)
+    .bind(answer.nps)
+    .bind(comment)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| conflict_if_unique(e, || ANSWERED.into()))?;
+    for &(item, rating) in &answer.items {
+        sqlx::query(
+            "INSERT INTO survey_item_ratings (response_id, invoice_item_id, rating) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(item)
+        .bind(rating)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let s = super::settings::get_in(&mut tx, page.tenant.id).await?;
+    let case =
+        super::cases::open_if_low_in(&mut tx, &page.tenant, &s, id, answer.rating, now).await?;
+    let reply =
+        super::replies::send_in(&mut tx, &page.tenant, &s, page.invitation_id, answer.rating)
+            .await?;
+    if let (Some(case), Some(sms)) = (case, reply) {
+        super::cases::record_in(&mut tx, case, "reply", Some(sms), None, now).await?;
+    }
+    sqlx::query(
+        "UPDATE survey_invitations SET answered_at = $2, opened_at = COALESCE(opened_at, $2), \
+             next_send_at = NULL WHERE id = $1",
+    )
+    .bind(page.invitation_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    crate::sms::wakeup().notify_one();
+    Ok(id)
+}
+
+/// A tenant's survey figures for invitations created in `[since, until)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Invitations queued, sent (at least one SMS), opened, answered.
+    pub queued: i64,
+    pub invited: i64,
+    pub opened: i64,
+    pub answered: i64,
+    /// Answered ÷ invited, whole percent.
+    pub participation: Option<i64>,
+    /// Overall ratings 1..=5: how many of each (index 0 = one star).
+    pub ratings: [i64; 5],
+    pub csat: Option<i64>,
+    pub nps: Option<i64>,
+    /// How many answered the 0–10 question.
+    pub nps_answers: i64,
+}
+
+macro_rules! histogram_of {
+    ($column:literal) => {
+        concat!(
+            "SELECT r.",
+            $column,
+            ", CAST(COUNT(*) AS BIGINT) FROM survey_responses r ",
+            "JOIN survey_invitations i ON i.id = r.invitation_id ",
+            "WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 ",
+            "AND r.",
+            $column,
+            " IS NOT NULL GROUP BY r.",
+            $column
+        )
+    };
+}
+const RATINGS: &str = histogram_of!("rating");
+const NPS: &str = histogram_of!("nps");
+
+/// `(score, how many)` of the responses to invitations created in the window.
+async fn histogram(
+    store: &Store,
+    tenant: &Tenant,
+    sql: &'static str,
+    since: i64,
+    until: i64,
+) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as(sql)
+        .bind(tenant.id)
+        .bind(since)
+        .bind(until)
+        .fetch_all(store.pool())
+        .await?)
+}
+
+pub async fn report(store: &Store, tenant: &Tenant, since: i64, until: i64) -> Result<Report> {
+    let (queued, invited, opened, answered): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COUNT(sent_at) AS BIGINT), \
+                CAST(COUNT(opened_at) AS BIGINT), CAST(COUNT(answered_at) AS BIGINT) \
+         FROM survey_invitations WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3",
+    )
+    .bind(tenant.id)
+    .bind(since)
+    .bind(until)
+    .fetch_one(store.pool())
+    .await?;
+    let ratings_h = histogram(store, tenant, RATINGS, since, until).await?;
+    let nps_h = histogram(store, tenant, NPS, since, until).await?;
+    let mut ratings = [0; 5];
+    for &(r, n) in &ratings_h {
+        if let Some(slot) = usize::try_from(r - 1).ok().and_then(|i| ratings.get_mut(i)) {
+            *slot = n;
+        }
+    }
+    Ok(Report {
+        queued,
+        invited,
+        opened,
+        answered,
+        participation: (invited > 0).then(|| answered * 100 / invited),
+        ratings,
+        csat: score::csat(&ratings_h),
+        nps: score::nps(&nps_h),
+        nps_answers: nps_h.iter().map(|&(_, n)| n).sum(),
+    })
+}
+
+/// What a breakdown groups satisfaction by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breakdown {
+    /// The invoice's branch: overall ratings and NPS.
+    Branch,
+    /// The invoice line's name: per-item ratings (no NPS).
+    Item,
+}
+
+/// One group of a breakdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupScore {
+    pub key: String,
+    /// Ratings counted (answers for a branch, item ratings for an item).
+    pub ratings: i64,
+    pub csat: Option<i64>,
+    pub nps: Option<i64>,
+}
+
+macro_rules! by_branch {
+    ($column:literal) => {
+        concat!(
+            "SELECT b.name, r.",
+            $column,
+            ", CAST(COUNT(*) AS BIGINT) FROM survey_responses r ",
+            "JOIN survey_invitations i ON i.id = r.invitation_id ",
+            "JOIN invoices v ON v.id = i.invoice_id JOIN branches b ON b.id = v.branch_id ",
+            "WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 ",
+            "AND r.",
+            $column,
+            " IS NOT NULL GROUP BY b.name, r.",
+            $column
+        )
+    };
+}
+const BRANCH_RATINGS: &str = by_branch!("rating");
+const BRANCH_NPS: &str = by_branch!("nps");
+const ITEM_RATINGS: &str = concat!(
+    "SELECT it.name, s.rating, CAST(COUNT(*) AS BIGINT) FROM survey_item_ratings s ",
+    "JOIN invoice_items it ON it.id = s.invoice_item_id ",
+    "JOIN survey_responses r ON r.id = s.response_id ",
+    "JOIN survey_invitations i ON i.id = r.invitation_id ",
+    "WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 GROUP BY it.name, s.rating"
+);
+
+/// `key → [(score, n)]` from `(key, score, n)` rows.
+async fn grouped(
+    store: &Store,
+    tenant: &Tenant,
+    sql: &'static str,
+    since: i64,
+    until: i64,
+) -> Result<std::collections::BTreeMap<String, Vec<(i64, i64)>>> {
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(sql)
+        .bind(tenant.id)
+        .bind(since)
+        .bind(until)
+        .fetch_all(store.pool())
+        .await?;
+    let mut groups = std::collections::BTreeMap::<String, Vec<(i64, i64)>>::new();
+    for (key, score, n) in rows {
+        groups.entry(key).or_default().push((score, n));
+    }
+    Ok(groups)
+}
+
+/// CSAT (and NPS for branches) per branch or per item, for invitations created in
+/// `[since, until)`, sorted by name.
+pub async fn breakdown(
+    store: &Store,
+    tenant: &Tenant,
+    by: Breakdown,
+    since: i64,
+    until: i64,
+) -> Result<Vec<GroupScore>> {
+    let (ratings_sql, nps_sql) = match by {
+        Breakdown::Branch => (BRANCH_RATINGS, Some(BRANCH_NPS)),
+        Breakdown::Item => (ITEM_RATINGS, None),
+    };
+    let ratings = grouped(store, tenant, ratings_sql, since, until).await?;
+    let nps = match nps_sql {
+        Some(sql) => grouped(store, tenant, sql, since, until).await?,
+        None => Default::default(),
+    };
+    Ok(ratings
+        .into_iter()
+        .map(|(key, histogram)| GroupScore {
+            ratings: histogram.iter().map(|&(_, n)| n).sum(),
+            csat: score::csat(&histogram),
+            nps: nps.get(&key).and_then(|h| score::nps(h)),
+            key,
+        })
+        .collect())
+}

@@ -1,0 +1,262 @@
+//! A tenant's survey knobs: on/off, delay after the invoice, quiet hours, frequency cap,
+//! reminders, per-item ratings.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::clock::{self, Zone};
+use crate::error::{Error, Result};
+use crate::phone::Phone;
+use crate::store::{Store, flag};
+use crate::tenants::Tenant;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveySettings {
+    pub enabled: bool,
+    /// Minutes after the invoice the first SMS is due.
+    pub delay_minutes: i64,
+    /// Local minutes of the day `[start, end)` no SMS leaves in; may wrap midnight;
+    /// equal means no quiet hours.
+    pub quiet_start: i64,
+    pub quiet_end: i64,
+    /// At most one invitation per customer per this many days (0 = every invoice).
+    pub cap_days: i64,
+    /// Reminders after the first SMS while unanswered, a day apart.
+    pub max_reminders: i64,
+    /// Ask for a rating of every item on the invoice too.
+    pub per_item: bool,
+    /// An overall rating at or below this opens a case and alerts (0 = never).
+    pub alert_below: i64,
+    /// `+989…` phones texted about every low score (at most 10).
+    pub alert_phones: Vec<String>,
+    /// Canned replies to the customer: `reply_happy` for a rating at or above
+    /// `happy_from`, `reply_unhappy` for one at or below `alert_below`; `{tenant}` is
+    /// replaced by the tenant's name.
+    pub happy_from: i64,
+    pub reply_happy: Option<String>,
+    pub reply_unhappy: Option<String>,
+}
+
+impl Default for SurveySettings {
+    /// Off; when turned on: two hours after the invoice, never 22:00–09:00, once a week,
+    /// no reminder.
+    fn default() -> Self {
+        SurveySettings {
+            enabled: false,
+            delay_minutes: 120,
+            quiet_start: 22 * 60,
+            quiet_end: 9 * 60,
+            cap_days: 7,
+            max_reminders: 0,
+            per_item: true,
+            alert_below: 2,
+            alert_phones: Vec::new(),
+            happy_from: 4,
+            reply_happy: None,
+            reply_unhappy: None,
+        }
+    }
+}
+
+/// Seconds between reminders.
+pub const REMINDER_GAP: i64 = 86_400;
+
+impl SurveySettings {
+    /// Checks every knob; the error names the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        if !(0..=7 * 24 * 60).contains(&self.delay_minutes) {
+            return Err(Error::invalid("the delay must be 0 to 10080 minutes"));
+        }
+        for m in [self.quiet_start, self.quiet_end] {
+            if !(0..24 * 60).contains(&m) {
+                return Err(Error::invalid(
+                    "quiet hours must be minutes of the day, 0 to 1439",
+                ));
+            }
+        }
+        if !(0..=365).contains(&self.cap_days) {
+            return Err(Error::invalid("the frequency cap must be 0 to 365 days"));
+        }
+        if !(0..=5).contains(&self.max_reminders) {
+            return Err(Error::invalid("at most 5 reminders"));
+        }
+        if !(0..=5).contains(&self.alert_below) {
+            return Err(Error::invalid("the alert threshold must be 0 to 5 stars"));
+        }
+        if self.alert_phones.len() > 10 {
+            return Err(Error::invalid("at most 10 survey alert phones"));
+        }
+        for p in &self.alert_phones {
+            Phone::parse(p)?;
+        }
+        if !(1..=5).contains(&self.happy_from) || self.happy_from <= self.alert_below {
+            return Err(Error::invalid(
+                "the happy threshold must be 1 to 5 stars and above the alert threshold",
+            ));
+        }
+        for text in [&self.reply_happy, &self.reply_unhappy]
+            .into_iter()
+            .flatten()
+        {
+            let n = text.trim().chars().count();
+            if n == 0 || n > 300 || text.chars().any(|c| c.is_control() && c != '\n') {
+                return Err(Error::invalid(
+                    "canned replies must be 1 to 300 characters without control characters",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `unix`, or the end of the quiet hours if it falls inside them (tenant's local time).
+    pub fn out_of_quiet_hours(&self, zone: &Zone, unix: i64) -> i64 {
+        let (start, end) = (self.quiet_start, self.quiet_end);
+        if start == end {
+            return unix;
+        }
+        let (_, minute) = zone.weekday_minute(unix);
+        let minute = i64::from(minute);
+        let quiet = if start < end {
+            (start..end).contains(&minute)
+        } else {
+            minute >= start || minute < end
+        };
+        if !quiet {
+            return unix;
+        }
+        let wait = (end - minute).rem_euclid(24 * 60);
+        unix - unix.rem_euclid(60) + wait * 60
+    }
+}
+
+pub async fn get(store: &Store, tenant: &Tenant) -> Result<SurveySettings> {
+    let mut conn = store.pool().acquire().await?;
+    get_in(&mut conn, tenant.id).await
+}
+
+pub(crate) async fn get_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<SurveySettings> {
+    let row = sqlx::query(
+        "SELECT enabled, delay_minutes, quiet_start, quiet_end, cap_days, max_reminders, per_item, \
+                alert_below, alert_phones, happy_from, reply_happy, reply_unhappy \
+         FROM survey_settings WHERE tenant_id = $1",
+    )
+    .bind(tenant_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(r) = row else {
+        return Ok(SurveySettings::default());
+    };
+    Ok(SurveySettings {
+        enabled: flag(&r, "enabled")?,
+        delay_minutes: r.try_get("delay_minutes")?,
+        quiet_start: r.try_get("quiet_start")?,
+        quiet_end: r.try_get("quiet_end")?,
+        cap_days: r.try_get("cap_days")?,
+        max_reminders: r.try_get("max_reminders")?,
+        per_item: flag(&r, "per_item")?,
+        alert_below: r.try_get("alert_below")?,
+        alert_phones: r
+            .try_get::<String, _>("alert_phones")?
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect(),
+        happy_from: r.try_get("happy_from")?,
+        reply_happy: r.try_get("reply_happy")?,
+        reply_unhappy: r.try_get("reply_unhappy")?,
+    })
+}
+
+pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<()> {
+    s.validate()?;
+    let alert_phones = s
+        .alert_phones
+        .iter()
+        .map(|p| Phone::parse(p).map(|p| p.e164().to_string()))
+        .collect::<Result<Vec<_>, _>>()?
+        .join(",");
+    sqlx::query(
+        "INSERT INTO survey_settings (tenant_id, enabled, delay_minutes, quiet_start, quiet_end, \
+             cap_days, max_reminders, per_item, alert_below, alert_phones, happy_from, \
+             reply_happy, reply_unhappy, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         ON CONFLICT (tenant_id) DO UPDATE SET enabled = excluded.enabled, \
+             delay_minutes = excluded.delay_minutes, quiet_start = excluded.quiet_start, \
+             quiet_end = excluded.quiet_end, cap_days = excluded.cap_days, \
+             max_reminders = excluded.max_reminders, per_item = excluded.per_item, \
+             alert_below = excluded.alert_below, alert_phones = excluded.alert_phones, \
+             happy_from = excluded.happy_from, reply_happy = excluded.reply_happy, \
+             reply_unhappy = excluded.reply_unhappy, \
+             updated_at = excluded.updated_at",
+    )
+    .bind(tenant.id)
+    .bind(s.enabled)
+    .bind(s.delay_minutes)
+    .bind(s.quiet_start)
+    .bind(s.quiet_end)
+    .bind(s.cap_days)
+    .bind(s.max_reminders)
+    .bind(s.per_item)
+    .bind(s.alert_below)
+    .bind(alert_phones)
+    .bind(s.happy_from)
+    .bind(s.reply_happy.as_deref().map(str::trim))
+    .bind(s.reply_unhappy.as_deref().map(str::trim))
+    .bind(clock::now())
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_hours_push_the_time_to_their_end() {
+        let utc = Zone::named("UTC").unwrap();
+        let s = SurveySettings::default(); // 22:00–09:00
+        let day = 1_800_000_000 - 1_800_000_000 % 86_400;
+        let at = |h: i64, m: i64| day + h * 3600 + m * 60;
+        assert_eq!(s.out_of_quiet_hours(&utc, at(12, 0)), at(12, 0));
+        assert_eq!(s.out_of_quiet_hours(&utc, at(21, 59)), at(21, 59));
+        assert_eq!(s.out_of_quiet_hours(&utc, at(22, 0)), at(33, 0));
+        assert_eq!(s.out_of_quiet_hours(&utc, at(23, 30) + 17), at(33, 0));
+        assert_eq!(s.out_of_quiet_hours(&utc, at(3, 0)), at(9, 0));
+        assert_eq!(s.out_of_quiet_hours(&utc, at(9, 0)), at(9, 0));
+        let lunch = SurveySettings {
+            quiet_start: 12 * 60,
+            quiet_end: 14 * 60,
+            ..s.clone()
+        };
+        assert_eq!(lunch.out_of_quiet_hours(&utc, at(13, 0)), at(14, 0));
+        assert_eq!(lunch.out_of_quiet_hours(&utc, at(22, 0)), at(22, 0));
+        let none = SurveySettings {
+            quiet_start: 0,
+            quiet_end: 0,
+            ..s
+        };
+        assert_eq!(none.out_of_quiet_hours(&utc, at(3, 0)), at(3, 0));
+        // Tehran is UTC+3:30: 20:00 UTC is 23:30 local, quiet until 09:00 local = 05:30 UTC.
+        let tehran = Zone::named("Asia/Tehran").unwrap();
+        let d = SurveySettings::default();
+        assert_eq!(d.out_of_quiet_hours(&tehran, at(20, 0)), at(29, 30));
+    }
+
+    #[test]
+    fn knobs_are_checked() {
+        assert!(SurveySettings::default().validate().is_ok());
+        let bad = |f: fn(&mut SurveySettings)| {
+            let mut s = SurveySettings::default();
+            f(&mut s);
+            s.validate().is_err()
+        };
+        assert!(bad(|s| s.delay_minutes = -1));
+        assert!(bad(|s| s.quiet_end = 1440));
+        assert!(bad(|s| s.cap_days = 366));
+        assert!(bad(|s| s.max_reminders = 6));
+        assert!(bad(|s| s.alert_below = 6));
+        assert!(bad(|s| s.alert_phones = vec!["12345".into()]));
+        assert!(bad(|s| s.happy_from = 2));
+        assert!(bad(|s| s.reply_happy = Some(" ".into())));
+    }
+}

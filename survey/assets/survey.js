@@ -1,0 +1,56 @@
+// Attachments for the survey form: picked files and voice recorded with MediaRecorder go
+// to {form action}/media as raw bodies (the server sniffs the type and checks sizes).
+(() => {
+  const form = document.getElementById('survey');
+  if (!form) return;
+  const t = form.dataset;
+  const csrf = form.querySelector('input[name=csrf]').value;
+  const status = document.getElementById('media-status');
+  const says = { 403: t.failed, 409: t.tooMany, 413: t.bad, 422: t.bad };
+  const send = async (blob) => {
+    status.textContent = t.sending;
+    try {
+      const r = await fetch(form.action + '/media', {
+        method: 'POST', headers: { 'X-CSRF-Token': csrf }, body: blob,
+      });
+      status.textContent = r.ok ? t.sent : (says[r.status] || t.failed);
+    } catch (e) {
+      status.textContent = t.failed;
+    }
+  };
+  const picker = document.getElementById('media-file');
+  picker.addEventListener('change', async () => {
+    for (const file of picker.files) await send(file);
+    picker.value = '';
+  });
+  const record = document.getElementById('media-record');
+  if (!window.MediaRecorder || !navigator.mediaDevices) {
+    record.hidden = true;
+    return;
+  }
+  let recorder = null;
+  record.addEventListener('click', async () => {
+    if (recorder) {
+      recorder.stop();
+      return;
+    }
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (e) {
+      status.textContent = t.failed;
+      return;
+    }
+    const chunks = [];
+    recorder = new MediaRecorder(stream);
+    recorder.ondataavailable = (e) => chunks.push(e.data);
+    recorder.onstop = () => {
+      stream.getTracks().forEach((track) => track.stop());
+      recorder = null;
+      record.textContent = t.record;
+      send(new Blob(chunks, { type: chunks.length ? chunks[0].type : 'audio/webm' }));
+    };
+    recorder.start();
+    record.textContent = t.stop;
+  });
+})();
