@@ -17,6 +17,20 @@ const CONSOLE_INBOX_AGE: i64 = 86_400;
 /// How long a POS retry with the same Idempotency-Key gets the stored reply.
 const IDEMPOTENCY_AGE: i64 = 7 * 86_400;
 
+/// Logs what a periodic job did (nothing when it had nothing to do); a failure is logged
+/// and the job runs again at its next tick.
+fn report<N, E>(result: std::result::Result<N, E>, what: &str, done: &str, failed: &str)
+where
+    N: Copy + Default + PartialEq + std::fmt::Display,
+    E: std::fmt::Display,
+{
+    match result {
+        Ok(n) if n == N::default() => {}
+        Ok(n) => tracing::info!(count = %n, what, "{done}"),
+        Err(e) => tracing::warn!(error = %e, "{failed}"),
+    }
+}
+
 /// Runs until `stop`; each job logs and carries on after a failure.
 pub async fn run(
     store: Store,
@@ -27,7 +41,7 @@ pub async fn run(
     tokio::try_join!(
         housekeeping(store.clone(), stop.clone()),
         booking_messages(store.clone(), public_url.clone(), stop.clone()),
-        close_stale_sessions(store.clone(), public_url, stop.clone()),
+        every_minute(store.clone(), public_url, stop.clone()),
         drain_sms(store, sms, stop),
     )?;
     Ok(())
@@ -40,50 +54,57 @@ async fn housekeeping(store: Store, mut stop: watch::Receiver<bool>) -> Result<(
             _ = stop.wait_for(|s| *s) => return Ok(()),
             _ = tick.tick() => {}
         }
-        match crm::hotspot::purge_expired_tokens(&store).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(tokens = n, "purged expired hotspot logins"),
-            Err(e) => tracing::warn!(error = %e, "purging expired hotspot logins failed"),
-        }
-        match crm::ratelimit::purge(&store, crm::clock::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(windows = n, "purged old rate-limit counters"),
-            Err(e) => tracing::warn!(error = %e, "purging rate-limit counters failed"),
-        }
-        match sms::purge_console(&store, CONSOLE_INBOX_AGE).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(messages = n, "purged old console SMS inbox entries"),
-            Err(e) => tracing::warn!(error = %e, "purging the console SMS inbox failed"),
-        }
-        match crm::club::rewards::due(&store, crm::clock::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(gifts = n, "gave birthday and anniversary credit"),
-            Err(e) => tracing::warn!(error = %e, "giving birthday and anniversary credit failed"),
-        }
-        match radiusd::enforce::apply_tier_groups(&store, crm::clock::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(members = n, "club tiers moved members' WiFi groups"),
-            Err(e) => tracing::warn!(error = %e, "syncing tier groups failed"),
-        }
-        match crm::club::notices::expiring_due(&store, crm::clock::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(messages = n, "queued credit-expiry notices"),
-            Err(e) => tracing::warn!(error = %e, "queuing credit-expiry notices failed"),
-        }
-        match crm::idempotency::purge(&store, IDEMPOTENCY_AGE).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(replies = n, "purged old idempotent API replies"),
-            Err(e) => tracing::warn!(error = %e, "purging idempotent API replies failed"),
-        }
+        report(
+            crm::hotspot::purge_expired_tokens(&store).await,
+            "tokens",
+            "purged expired hotspot logins",
+            "purging expired hotspot logins failed",
+        );
+        report(
+            crm::ratelimit::purge(&store, crm::clock::now()).await,
+            "windows",
+            "purged old rate-limit counters",
+            "purging rate-limit counters failed",
+        );
+        report(
+            sms::purge_console(&store, CONSOLE_INBOX_AGE).await,
+            "messages",
+            "purged old console SMS inbox entries",
+            "purging the console SMS inbox failed",
+        );
+        report(
+            crm::club::rewards::due(&store, crm::clock::now()).await,
+            "gifts",
+            "gave birthday and anniversary credit",
+            "giving birthday and anniversary credit failed",
+        );
+        report(
+            radiusd::enforce::apply_tier_groups(&store, crm::clock::now()).await,
+            "members",
+            "club tiers moved members' WiFi groups",
+            "syncing tier groups failed",
+        );
+        report(
+            crm::club::notices::expiring_due(&store, crm::clock::now()).await,
+            "messages",
+            "queued credit-expiry notices",
+            "queuing credit-expiry notices failed",
+        );
+        report(
+            crm::idempotency::purge(&store, IDEMPOTENCY_AGE).await,
+            "replies",
+            "purged old idempotent API replies",
+            "purging idempotent API replies failed",
+        );
     }
 }
 
 /// Once a minute: sends survey invitations that came due (when a public URL is set, the
-/// links need it); expires club credit whose time has come; closes sessions whose router stopped sending accounting (rebooted
-/// without Accounting-On, lost Stop), so they stop counting against simultaneous-device
-/// limits; ends sessions whose group's allowed hours are over; moves customers by
-/// their groups' membership rules.
-async fn close_stale_sessions(
+/// links need it); expires club credit whose time has come; closes sessions whose router
+/// stopped sending accounting (rebooted without Accounting-On, lost Stop), so they stop
+/// counting against simultaneous-device limits; ends sessions whose group's allowed hours
+/// are over; moves customers by their groups' membership rules.
+async fn every_minute(
     store: Store,
     public_url: Option<String>,
     mut stop: watch::Receiver<bool>,
@@ -95,32 +116,37 @@ async fn close_stale_sessions(
             _ = tick.tick() => {}
         }
         if let Some(url) = &public_url {
-            match crm::surveys::send_due(&store, url, crm::clock::now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(messages = n, "queued survey invitations"),
-                Err(e) => tracing::warn!(error = %e, "sending survey invitations failed"),
-            }
+            report(
+                crm::surveys::send_due(&store, url, crm::clock::now()).await,
+                "messages",
+                "queued survey invitations",
+                "sending survey invitations failed",
+            );
         }
-        match crm::ledger::expire_due(&store, crm::clock::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(lots = n, "expired club credit"),
-            Err(e) => tracing::warn!(error = %e, "expiring club credit failed"),
-        }
-        match crm::sessions::close_stale(&store, crm::clock::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sessions = n, "closed stale sessions"),
-            Err(e) => tracing::warn!(error = %e, "closing stale sessions failed"),
-        }
-        match radiusd::enforce::end_outside_hours(&store, crm::clock::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sessions = n, "ended sessions outside their allowed hours"),
-            Err(e) => tracing::warn!(error = %e, "ending sessions outside allowed hours failed"),
-        }
-        match radiusd::enforce::apply_membership_rules(&store, crm::clock::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(customers = n, "membership rules moved customers"),
-            Err(e) => tracing::warn!(error = %e, "applying membership rules failed"),
-        }
+        report(
+            crm::ledger::expire_due(&store, crm::clock::now()).await,
+            "lots",
+            "expired club credit",
+            "expiring club credit failed",
+        );
+        report(
+            crm::sessions::close_stale(&store, crm::clock::now()).await,
+            "sessions",
+            "closed stale sessions",
+            "closing stale sessions failed",
+        );
+        report(
+            radiusd::enforce::end_outside_hours(&store, crm::clock::now()).await,
+            "sessions",
+            "ended sessions outside their allowed hours",
+            "ending sessions outside allowed hours failed",
+        );
+        report(
+            radiusd::enforce::apply_membership_rules(&store, crm::clock::now()).await,
+            "customers",
+            "membership rules moved customers",
+            "applying membership rules failed",
+        );
     }
 }
 
@@ -140,11 +166,12 @@ async fn booking_messages(
             _ = crm::reservations::messages::wakeup().notified() => {}
         }
         let now = crm::clock::now();
-        match crm::reservations::messages::queue_due(&store, now, public_url.as_deref()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(messages = n, "queued booking SMS"),
-            Err(e) => tracing::warn!(error = %e, "queuing booking SMS failed"),
-        }
+        report(
+            crm::reservations::messages::queue_due(&store, now, public_url.as_deref()).await,
+            "messages",
+            "queued booking SMS",
+            "queuing booking SMS failed",
+        );
     }
 }
 
