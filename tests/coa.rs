@@ -349,3 +349,82 @@ fn used_up_quotas_cut_or_throttle_live_sessions() {
         db.cleanup();
     }
 }
+
+/// A POS invoice that lifts a member into a club tier with a WiFi group (gold → loyal)
+/// gives their live session the new group's rate at once (CoA).
+#[test]
+fn an_invoice_that_raises_the_club_tier_speeds_up_the_live_session() {
+    for db in Db::both() {
+        let l = db.label;
+        let (port, requests) = fake_router(Some(Code::DisconnectAck));
+        add_router(&db, &["--coa-port", &port.to_string()]);
+        db.ok(&["branch", "add", "--name", "Center"]);
+        let key = db.ok(&["pos-key", "create", "--branch", "Center"]);
+        db.ok(&[
+            "club",
+            "settings",
+            "--tier-metric",
+            "spend",
+            "--tier",
+            "bronze:0:10000",
+            "--tier",
+            "gold:1000000:15000:loyal",
+        ]);
+        db.ok(&["customer", "add", "--phone", "09121234567"]);
+        let server = db.serve(&[]);
+        let (auth, acct) = (
+            server.radius_auth.clone().unwrap(),
+            server.radius_acct.clone().unwrap(),
+        );
+        let token = db.ok(&["customer", "token", "--phone", "09121234567"]);
+        let get = |k: &str| {
+            token
+                .lines()
+                .find_map(|x| x.strip_prefix(k))
+                .unwrap()
+                .trim()
+                .to_string()
+        };
+        let (user, pass) = (get("username:"), get("password:"));
+        let accept = radclient(
+            &auth,
+            "auth",
+            &format!("User-Name={user},User-Password={pass}"),
+        );
+        assert_eq!(
+            accept.attr("Mikrotik-Rate-Limit").as_deref(),
+            Some("1M/2M 2M/4M 768k/1536k 8/8 8"),
+            "[{l}] {}",
+            accept.stdout
+        );
+        let class = accept.attr("Class").expect("accepted");
+        let start = format!(
+            "Acct-Status-Type=Start,User-Name={user},Acct-Session-Id=84000001,Class={class}"
+        );
+        assert!(radclient(&acct, "acct", &start).received("Accounting-Response"));
+
+        let auth_header = format!("Bearer {}", key.trim());
+        let invoice = common::http_request(
+            server.http.as_deref().unwrap(),
+            "POST",
+            "/api/v1/invoices",
+            &[
+                ("Authorization", auth_header.as_str()),
+                ("Content-Type", "application/json"),
+            ],
+            r#"{"phone": "09121234567", "amount": 2000000, "items": [{"name": "cake", "category": "food", "qty": 1, "unit_price": 2000000}]}"#,
+        );
+        assert_eq!(invoice.status, 201, "[{l}] {}", invoice.body);
+        let (u, sid, rate) = requests
+            .recv_timeout(Duration::from_secs(5))
+            .expect("CoA-Request after the tier change");
+        assert_eq!(
+            (u.as_str(), sid.as_str()),
+            (user.as_str(), "84000001"),
+            "[{l}]"
+        );
+        assert_eq!(rate.as_deref(), Some("4M/8M 8M/16M 3M/6M 10/10 5"), "[{l}]");
+        server.stop();
+        db.cleanup();
+    }
+}

@@ -171,6 +171,8 @@ pub struct Receipt {
     pub reversal: Option<Reversal>,
     /// Why this invoice earned nothing despite the formula (the fraud detector).
     pub withheld: Option<String>,
+    /// The member's WiFi group changed with their tier: live sessions need new limits.
+    pub moved: Option<crate::groups::Moved>,
 }
 
 pub(crate) async fn by_id_in(conn: &mut AnyConnection, key: &PosKey, id: i64) -> Result<Invoice> {
@@ -374,7 +376,8 @@ where
             .await?;
             earned_spendable_at = Some(spendable_at);
         }
-        club::tier_groups::sync_in(conn, tenant.id, customer_id, &settings.tiers, now).await?;
+        let moved =
+            club::tier_groups::sync_in(conn, tenant.id, customer_id, &settings.tiers, now).await?;
         let balance = ledger::balance_in(conn, tenant.id, customer_id, now).await?;
         if settings.notify_earned && earned > 0 {
             club::notices::credit_earned_in(conn, &tenant, &phone, earned, balance.spendable)
@@ -388,6 +391,7 @@ where
             tier,
             reversal: None,
             withheld,
+            moved,
         })
     };
     let reply = transact(store, idem, work, render).await?;
@@ -411,6 +415,7 @@ async fn after(
         tier: None,
         reversal,
         withheld: None,
+        moved: None,
     })
 }
 
@@ -514,8 +519,10 @@ where
             .await?;
         // A return can take the member below their tier.
         let rules = settings::get_in(conn, key.tenant_id, None).await?.tiers;
-        club::tier_groups::sync_in(conn, key.tenant_id, invoice.customer_id, &rules, now).await?;
-        after(
+        let moved =
+            club::tier_groups::sync_in(conn, key.tenant_id, invoice.customer_id, &rules, now)
+                .await?;
+        let receipt = after(
             conn,
             key,
             invoice_id,
@@ -523,7 +530,8 @@ where
             now,
             Some(reversal),
         )
-        .await
+        .await?;
+        Ok(Receipt { moved, ..receipt })
     };
     transact(store, idem, work, render).await
 }

@@ -9,12 +9,15 @@
 //! 422 (a field breaks a rule). Each call is one transaction: nothing is half-written.
 //! See docs/api.md and docs/openapi.yaml.
 
+use std::sync::Mutex;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
+use crm::groups::Moved;
 use crm::idempotency::{IdempotentRequest, Reply};
 use crm::invoices::{self, NewInvoice, NewItem, Receipt};
 use crm::ledger::Balance;
@@ -220,11 +223,15 @@ async fn create_invoice(State(api): State<Api>, headers: HeaderMap, body: Bytes)
             reservation_id: b.reservation_id,
             pos_transaction_id: b.pos_transaction_id,
         };
-        invoices::create(&api.store, &key, &new, idem.as_ref(), clock::now(), |r| {
+        let moved = Mutex::new(None);
+        let reply = invoices::create(&api.store, &key, &new, idem.as_ref(), clock::now(), |r| {
+            remember_move(&moved, r);
             (201, receipt_json(r))
         })
         .await
-        .map_err(from_crm)
+        .map_err(from_crm)?;
+        follow_move(&api, &key, moved);
+        Ok::<_, ApiError>(reply)
     }
     .await;
     result.map_or_else(IntoResponse::into_response, reply)
@@ -260,6 +267,21 @@ async fn cancel(
     invoice_action(api, id, headers, body, Action::Cancel).await
 }
 
+/// Keeps a tier move the receipt reports (a stored reply replayed for a retry has none:
+/// its move was followed the first time).
+fn remember_move(slot: &Mutex<Option<Moved>>, receipt: &Receipt) {
+    if let (Ok(mut slot), Some(m)) = (slot.lock(), &receipt.moved) {
+        *slot = Some(m.clone());
+    }
+}
+
+/// A member whose tier moved their WiFi group gets the new limits on live sessions.
+fn follow_move(api: &Api, key: &PosKey, slot: Mutex<Option<Moved>>) {
+    if let Some(m) = slot.into_inner().ok().flatten() {
+        radiusd::enforce::follow_move_later(&api.store, key.tenant_id, m);
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Action {
     Redeem,
@@ -283,8 +305,13 @@ async fn invoice_action(
         };
         let path = format!("/api/v1/invoices/{id}/{verb}");
         let idem = idempotency(&key, &headers, &path, &body)?;
-        let (now, render) = (clock::now(), |r: &Receipt| (200, receipt_json(r)));
-        match action {
+        let moved = Mutex::new(None);
+        let now = clock::now();
+        let render = |r: &Receipt| {
+            remember_move(&moved, r);
+            (200, receipt_json(r))
+        };
+        let reply = match action {
             Action::Redeem => {
                 let b: RedeemBody = parse(&body)?;
                 invoices::redeem(&api.store, &key, id, b.amount, idem.as_ref(), now, render).await
@@ -293,7 +320,9 @@ async fn invoice_action(
                 invoices::cancel(&api.store, &key, id, idem.as_ref(), now, render).await
             }
         }
-        .map_err(from_crm)
+        .map_err(from_crm)?;
+        follow_move(&api, &key, moved);
+        Ok::<_, ApiError>(reply)
     }
     .await;
     result.map_or_else(IntoResponse::into_response, reply)

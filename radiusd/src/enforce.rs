@@ -109,6 +109,18 @@ pub async fn apply_tier_groups(store: &Store, now: i64) -> crm::Result<usize> {
     Ok(moves.len())
 }
 
+/// A customer moved by their club tier (an invoice or a return): their live sessions get
+/// the new limits, in the background (a router may take seconds to answer).
+pub fn follow_move_later(store: &Store, tenant_id: i64, moved: groups::Moved) {
+    let store = store.clone();
+    tokio::spawn(async move {
+        match tenants::by_id(&store, tenant_id).await {
+            Ok(tenant) => follow_moves(&store, &tenant, &[moved], "tier").await,
+            Err(e) => tracing::warn!(error = %e, "cannot send new limits after a tier change"),
+        }
+    });
+}
+
 /// Customers moved between groups by a rule: their live sessions get the new limits.
 async fn follow_moves(store: &Store, tenant: &Tenant, moves: &[groups::Moved], reason: &str) {
     for m in moves {
