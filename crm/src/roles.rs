@@ -313,5 +313,17 @@ mod tests {
                 .permissions()
                 .contains(&Permission::ViewAudit)
         );
+        // The club: everyone sees it, managers add credit, senior ones clear flags.
+        for role in BuiltinRole::ALL {
+            assert!(
+                role.permissions().contains(&Permission::ViewClub),
+                "{role:?}"
+            );
+        }
+        let credit = |r: BuiltinRole| r.permissions().contains(&Permission::ManualCredit);
+        let clear = |r: BuiltinRole| r.permissions().contains(&Permission::ClearFraudFlags);
+        assert!(credit(BuiltinRole::BranchManager) && !clear(BuiltinRole::BranchManager));
+        assert!(!credit(BuiltinRole::Staff) && !credit(BuiltinRole::Viewer));
+        assert!(clear(BuiltinRole::SeniorManager));
     }
 }
