@@ -169,6 +169,7 @@ struct Ids<'a> {
     router: &'a str,
     batch: &'a str,
     group: &'a str,
+    flag: &'a str,
 }
 
 /// Fills a route's `{id}` and gives the form fields its handler needs to succeed.
@@ -183,6 +184,8 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ids.batch
     } else if route.path.starts_with("/groups/") {
         ids.group
+    } else if route.path.starts_with("/club/flags/") {
+        ids.flag
     } else {
         ids.membership
     };
@@ -206,6 +209,11 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("permission".to_string(), "view_customers".to_string()),
         ],
         "/groups/{id}" => vec![("rate_limit".to_string(), "2M/8M".to_string())],
+        "/customers/{id}/credit" => vec![
+            ("amount".to_string(), "1000".to_string()),
+            ("reason".to_string(), "walk".to_string()),
+        ],
+        "/club/flags/{id}/clear" => vec![("reason".to_string(), "walk".to_string())],
         "/vouchers" => vec![
             ("group".to_string(), "guests".to_string()),
             ("count".to_string(), "1".to_string()),
@@ -233,6 +241,31 @@ fn call(
         "GET" => c.get(path),
         _ => c.post(path, &fields),
     }
+}
+
+/// Makes the fraud detector flag a large manual credit to `phone` in `tenant`; the
+/// flag's id.
+fn open_flag(db: &Db, tenant: &str, phone: &str) -> String {
+    let t = ["--tenant", tenant];
+    db.ok(&[
+        &t[..],
+        &["club", "settings", "--fraud-manual-amount", "80000"],
+    ]
+    .concat());
+    db.ok(&[
+        &t[..],
+        &[
+            "club", "credit", phone, "90000", "--reason", "vip", "--staff", "999",
+        ],
+    ]
+    .concat());
+    let flags = db.ok(&[&t[..], &["club", "flags"]].concat());
+    flags
+        .lines()
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("[{}] a flag: {flags}", db.label))
+        .to_string()
 }
 
 #[test]
@@ -281,6 +314,9 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
             "--group",
             "staff",
         ]);
+        // One open fraud flag in each tenant, for the club routes.
+        let flag = open_flag(&db, "default", "09121110002");
+        let rival_flag = open_flag(&db, "rival", "09129990001");
         let server = db.serve(&[]);
         let http = server.http.clone().unwrap();
         let acct = server.radius_acct.clone().unwrap();
@@ -308,6 +344,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                 router: "1",
                 batch: "1",
                 group: "1",
+                flag: "1",
             };
             let (path, fields) = request(route, &ones);
             let r = call(&mut anon, route, &path, &fields);
@@ -451,6 +488,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                     router: &router,
                     batch: &batch,
                     group: &group,
+                    flag: &flag,
                 };
                 let (path, fields) = request(route, &ids);
                 let r = call(&mut c, route, &path, &fields);
@@ -493,6 +531,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                         router: &router,
                         batch: &batch,
                         group: &rival_group,
+                        flag: &rival_flag,
                     };
                     let (path, fields) = request(route, &ids);
                     let r = call(&mut c, route, &path, &fields);
@@ -635,6 +674,139 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         );
         let mut tls = sign_in_over(&db, &http, "09120000999", true);
         assert_eq!(tls.get("/panel/").status, 200, "[{l}]");
+        drop(server);
+        db.cleanup();
+    }
+}
+
+#[test]
+fn club_pages_credit_ledger_and_fraud_flags() {
+    for db in Db::both() {
+        let l = db.label;
+        db.ok(&["admin", "create", "--phone", OPERATOR]);
+        db.ok(&["customer", "add", "--phone", "09121110001", "--name", "Ali"]);
+        db.ok(&["club", "settings", "--manual-daily-cap", "100000"]);
+        let flag = open_flag(&db, "default", "09121110009");
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        let mut op = sign_in(&db, &http, OPERATOR);
+        select_tenant(&mut op, "default");
+        for (phone, role) in [("09120000101", "owner"), ("09120000102", "viewer")] {
+            let r = op.post(
+                "/panel/people",
+                &[("phone", phone), ("role", &format!("builtin:{role}"))],
+            );
+            assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        }
+        let mut owner = sign_in(&db, &http, "09120000101");
+        let customers = owner.get("/panel/customers");
+        let ali = ids_in(&customers.body, "customers")
+            .into_iter()
+            .find(|id| {
+                owner
+                    .get(&format!("/panel/customers/{id}?lang=en"))
+                    .body
+                    .contains("Ali")
+            })
+            .expect("Ali is listed");
+        let page = owner.get(&format!("/panel/customers/{ali}"));
+        assert!(
+            page.body
+                .contains(&format!("/panel/customers/{ali}/ledger")),
+            "[{l}] the customer page links the ledger"
+        );
+
+        // Manual credit through the page, in Persian digits; the ledger shows it.
+        let r = owner.post(
+            &format!("/panel/customers/{ali}/credit"),
+            &[("amount", "۲۵۰۰۰"), ("reason", "broken cup")],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let ledger = owner.get(&format!("/panel/customers/{ali}/ledger?lang=en"));
+        assert_eq!(ledger.status, 200, "[{l}]");
+        assert!(
+            ledger.body.contains("broken cup")
+                && ledger.body.contains("25000 rials")
+                && ledger.body.contains("Manual"),
+            "[{l}] {}",
+            ledger.body
+        );
+        let fa = owner.get(&format!("/panel/customers/{ali}/ledger?lang=fa"));
+        assert!(fa.body.contains("۲۵۰۰۰ ریال"), "[{l}] Persian digits");
+        let balance = db.ok(&["club", "balance", "09121110001"]);
+        assert!(balance.contains("25000"), "[{l}] {balance}");
+
+        // The daily cap refuses on the page, keeping what was typed; bad input too.
+        let r = owner.post(
+            &format!("/panel/customers/{ali}/credit?lang=en"),
+            &[("amount", "90000"), ("reason", "too much")],
+        );
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(
+            r.body.contains("role=\"alert\"")
+                && r.body.contains("daily cap")
+                && r.body.contains("value=\"too much\""),
+            "[{l}] {}",
+            r.body
+        );
+        let r = owner.post(
+            &format!("/panel/customers/{ali}/credit"),
+            &[("amount", "lots"), ("reason", "x")],
+        );
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(r.body.contains("role=\"alert\""), "[{l}]");
+
+        // A viewer sees the club and the ledger, may not add credit or clear flags.
+        let mut viewer = sign_in(&db, &http, "09120000102");
+        assert_eq!(viewer.get("/panel/club").status, 200, "[{l}]");
+        let seen = viewer.get(&format!("/panel/customers/{ali}/ledger"));
+        assert_eq!(seen.status, 200, "[{l}]");
+        assert!(!seen.body.contains("/credit\""), "[{l}] no credit form");
+        let r = viewer.post(
+            &format!("/panel/customers/{ali}/credit"),
+            &[("amount", "1000"), ("reason", "sneaky")],
+        );
+        assert_eq!(r.status, 403, "[{l}]");
+        let r = viewer.post(
+            &format!("/panel/club/flags/{flag}/clear"),
+            &[("reason", "x")],
+        );
+        assert_eq!(r.status, 403, "[{l}]");
+        assert!(
+            !owner
+                .get(&format!("/panel/customers/{ali}/ledger"))
+                .body
+                .contains("sneaky"),
+            "[{l}]"
+        );
+
+        // The club page: totals and the open flag; clearing needs a reason.
+        let club = owner.get("/panel/club?lang=en");
+        assert!(
+            club.body.contains("manual_amount")
+                && club
+                    .body
+                    .contains(&format!("/panel/club/flags/{flag}/clear")),
+            "[{l}] {}",
+            club.body
+        );
+        let r = owner.post(
+            &format!("/panel/club/flags/{flag}/clear"),
+            &[("reason", " ")],
+        );
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(r.body.contains("role=\"alert\""), "[{l}]");
+        let r = owner.post(
+            &format!("/panel/club/flags/{flag}/clear"),
+            &[("reason", "owner approved")],
+        );
+        assert_eq!(location(&r), "/panel/club", "[{l}] {}", r.body);
+        let club = owner.get("/panel/club?lang=en");
+        assert!(club.body.contains("No open flags"), "[{l}] {}", club.body);
+        let decisions = db.ok(&["club", "decisions"]);
+        assert!(decisions.contains("owner approved"), "[{l}] {decisions}");
+        let r = owner.post("/panel/club/flags/999999/clear", &[("reason", "x")]);
+        assert_eq!(r.status, 404, "[{l}]");
         drop(server);
         db.cleanup();
     }

@@ -29,12 +29,18 @@ pub enum Permission {
     CreateVouchers,
     ManagePeople,
     ViewAudit,
+    /// The club page, members' balances and ledgers.
+    ViewClub,
+    /// Add credit by hand (within the per-staff daily cap and the fraud rules).
+    ManualCredit,
+    /// Clear fraud flags and the blocks they hold.
+    ClearFraudFlags,
     /// Platform operators only: create tenants. No role grants it.
     ManageTenants,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 17] = [
         Permission::ViewDashboard,
         Permission::ViewCustomers,
         Permission::EditCustomers,
@@ -48,6 +54,10 @@ impl Permission {
         Permission::CreateVouchers,
         Permission::ManagePeople,
         Permission::ViewAudit,
+        Permission::ViewClub,
+        Permission::ManualCredit,
+        Permission::ClearFraudFlags,
+        // Last: owners get every permission before it.
         Permission::ManageTenants,
     ];
 
@@ -66,6 +76,9 @@ impl Permission {
             Permission::CreateVouchers => "create_vouchers",
             Permission::ManagePeople => "manage_people",
             Permission::ViewAudit => "view_audit",
+            Permission::ViewClub => "view_club",
+            Permission::ManualCredit => "manual_credit",
+            Permission::ClearFraudFlags => "clear_fraud_flags",
             Permission::ManageTenants => "manage_tenants",
         }
     }
@@ -126,6 +139,9 @@ impl BuiltinRole {
                 EditGroups,
                 ViewVouchers,
                 CreateVouchers,
+                ViewClub,
+                ManualCredit,
+                ClearFraudFlags,
             ],
             BuiltinRole::BranchManager => &[
                 ViewDashboard,
@@ -137,6 +153,8 @@ impl BuiltinRole {
                 ViewGroups,
                 ViewVouchers,
                 CreateVouchers,
+                ViewClub,
+                ManualCredit,
             ],
             BuiltinRole::Staff => &[
                 ViewDashboard,
@@ -144,6 +162,7 @@ impl BuiltinRole {
                 ViewSessions,
                 ViewVouchers,
                 CreateVouchers,
+                ViewClub,
             ],
             BuiltinRole::Viewer => &[
                 ViewDashboard,
@@ -152,6 +171,7 @@ impl BuiltinRole {
                 ViewRouters,
                 ViewGroups,
                 ViewVouchers,
+                ViewClub,
             ],
         };
         list.iter().copied().collect()
@@ -293,5 +313,17 @@ mod tests {
                 .permissions()
                 .contains(&Permission::ViewAudit)
         );
+        // The club: everyone sees it, managers add credit, senior ones clear flags.
+        for role in BuiltinRole::ALL {
+            assert!(
+                role.permissions().contains(&Permission::ViewClub),
+                "{role:?}"
+            );
+        }
+        let credit = |r: BuiltinRole| r.permissions().contains(&Permission::ManualCredit);
+        let clear = |r: BuiltinRole| r.permissions().contains(&Permission::ClearFraudFlags);
+        assert!(credit(BuiltinRole::BranchManager) && !clear(BuiltinRole::BranchManager));
+        assert!(!credit(BuiltinRole::Staff) && !credit(BuiltinRole::Viewer));
+        assert!(clear(BuiltinRole::SeniorManager));
     }
 }

@@ -138,6 +138,7 @@ struct CustomerPage {
     devices: Vec<DeviceRow>,
     sessions: Vec<SessionRow>,
     can_edit: bool,
+    can_club: bool,
 }
 
 /// `GET /panel/customers/{id}`.
@@ -204,6 +205,7 @@ pub async fn show(State(state): State<PanelState>, ctx: Ctx, Path(id): Path<i64>
         devices,
         sessions,
         can_edit: ctx.can(Permission::EditCustomers),
+        can_club: ctx.can(Permission::ViewClub),
     }
     .into_response())
 }

@@ -62,6 +62,11 @@ impl Ctx {
     pub fn actor(&self) -> crm::audit::Actor {
         crm::audit::Actor::user(self.signed.user.id)
     }
+
+    /// The signed-in person as the club ledger names them (caps and fraud rules apply).
+    pub fn staff(&self) -> crm::ledger::Actor {
+        crm::ledger::Actor::Staff(self.signed.user.id)
+    }
 }
 
 macro_rules! from_extension {

@@ -10,6 +10,7 @@
 
 mod audit_page;
 mod chart;
+mod club;
 mod customers;
 mod dashboard;
 mod groups;

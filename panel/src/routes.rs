@@ -9,8 +9,8 @@ use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
 use crate::{
-    BASE, PanelState, audit_page, customers, dashboard, groups, guard, login, people, routers,
-    sessions, vouchers,
+    BASE, PanelState, audit_page, club, customers, dashboard, groups, guard, login, people,
+    routers, sessions, vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -98,6 +98,18 @@ fn rows() -> Vec<Row> {
             "/customers/{id}/group",
             Tenant(EditCustomers),
             customers::set_group,
+        ),
+        get(
+            "/customers/{id}/ledger",
+            Tenant(ViewClub),
+            club::ledger_page,
+        ),
+        post("/customers/{id}/credit", Tenant(ManualCredit), club::credit),
+        get("/club", Tenant(ViewClub), club::page),
+        post(
+            "/club/flags/{id}/clear",
+            Tenant(ClearFraudFlags),
+            club::clear_flag,
         ),
         get("/sessions", Tenant(ViewSessions), sessions::list),
         post(

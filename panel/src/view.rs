@@ -61,6 +61,7 @@ impl Frame {
         let entries = [
             (t.nav_dashboard, "/", Permission::ViewDashboard),
             (t.nav_customers, "/customers", Permission::ViewCustomers),
+            (t.nav_club, "/club", Permission::ViewClub),
             (t.nav_sessions, "/sessions", Permission::ViewSessions),
             (t.nav_routers, "/routers", Permission::ViewRouters),
             (t.nav_groups, "/groups", Permission::ViewGroups),

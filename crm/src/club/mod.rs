@@ -99,6 +99,34 @@ pub async fn member_count(store: &Store, tenant: &Tenant) -> Result<i64> {
     )
 }
 
+/// A tenant's club at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Totals {
+    pub members: i64,
+    /// Credit members can spend now.
+    pub outstanding: i64,
+    /// Credit awarded but still in its pending window.
+    pub pending: i64,
+}
+
+/// Members and the credit they hold at `now` (unexpired lots, all members).
+pub async fn totals(store: &Store, tenant: &Tenant, now: i64) -> Result<Totals> {
+    let (outstanding, pending): (i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN spendable_at <= $2 THEN remaining ELSE 0 END), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN spendable_at > $2 THEN remaining ELSE 0 END), 0) AS BIGINT) \
+         FROM credit_lots WHERE tenant_id = $1 AND remaining > 0 AND expires_at > $2",
+    )
+    .bind(tenant.id)
+    .bind(now)
+    .fetch_one(store.pool())
+    .await?;
+    Ok(Totals {
+        members: member_count(store, tenant).await?,
+        outstanding,
+        pending,
+    })
+}
+
 /// Opts a member out of marketing SMS (or back in). `NotFound` if not a member.
 /// Service messages (codes, balance replies, reservation texts) are not marketing.
 pub async fn set_marketing_opt_out(

@@ -1,0 +1,275 @@
+//! The customer club: members and credit at a glance with the open fraud flags (clear
+//! one, with a reason), a customer's balance and ledger, and manual credit. Everything
+//! goes through `crm::club` and `crm::ledger`, so the per-staff daily cap and the fraud
+//! rules apply here as at the counter; ids are looked up in the current tenant.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect};
+use crm::club::{self, fraud, manual};
+use crm::ledger::{self, EntryKind};
+use crm::roles::Permission;
+use crm::ui::Locale;
+use crm::{customers, phone::Phone};
+use serde::Deserialize;
+
+use crate::guard::{Ctx, Fail, PageResult};
+use crate::view::{self, Frame};
+use crate::{BASE, PanelState, i18n};
+
+/// Newest entries shown on a customer's ledger page.
+const ENTRIES: i64 = 200;
+
+/// Rials in the page's digits, with the unit.
+fn rials(locale: Locale, amount: i64) -> String {
+    format!(
+        "{} {}",
+        view::num(locale, amount),
+        i18n::texts(locale).rials
+    )
+}
+
+pub struct FlagRow {
+    id: i64,
+    subject: String,
+    rule: String,
+    blocked: bool,
+    reason: String,
+    since: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "club.html")]
+struct ClubPage {
+    f: Frame,
+    members: String,
+    outstanding: String,
+    pending: String,
+    open_flags: String,
+    flags: Vec<FlagRow>,
+    can_clear: bool,
+    error: Option<String>,
+}
+
+async fn render_club(state: &PanelState, ctx: &Ctx, error: Option<String>) -> PageResult {
+    let locale = ctx.locale();
+    let t = i18n::texts(locale);
+    let zone = view::zone(ctx);
+    let now = crm::clock::now();
+    let totals = club::totals(&state.store, &ctx.tenant, now).await?;
+    let flags: Vec<FlagRow> = fraud::flags(&state.store, &ctx.tenant, true)
+        .await?
+        .into_iter()
+        .map(|f| FlagRow {
+            id: f.id,
+            subject: format!(
+                "{} #{}",
+                if f.subject_kind == "staff" {
+                    t.flag_staff
+                } else {
+                    t.flag_customer
+                },
+                view::num(locale, f.subject_id)
+            ),
+            rule: f.rule,
+            blocked: f.state == "blocked",
+            reason: f.reason,
+            since: view::moment(locale, &zone, f.created_at),
+        })
+        .collect();
+    Ok(ClubPage {
+        f: Frame::tenant(ctx, t.club_title, "/club"),
+        members: view::num(locale, totals.members),
+        outstanding: rials(locale, totals.outstanding),
+        pending: rials(locale, totals.pending),
+        open_flags: view::num(locale, flags.len() as i64),
+        flags,
+        can_clear: ctx.can(Permission::ClearFraudFlags),
+        error,
+    }
+    .into_response())
+}
+
+/// `GET /panel/club`.
+pub async fn page(State(state): State<PanelState>, ctx: Ctx) -> PageResult {
+    render_club(&state, &ctx, None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ClearForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /panel/club/flags/{id}/clear`. Clearing a flag that is already cleared (a
+/// second click) is done, not an error; another tenant's flag is not found.
+pub async fn clear_flag(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<ClearForm>,
+) -> PageResult {
+    let t = i18n::texts(ctx.locale());
+    let store = &state.store;
+    match fraud::clear(
+        store,
+        &ctx.tenant,
+        id,
+        ctx.staff(),
+        &form.reason,
+        crm::clock::now(),
+    )
+    .await
+    {
+        Ok(()) => {}
+        Err(crm::Error::Invalid(_)) => {
+            return render_club(&state, &ctx, Some(t.clear_reason_needed.to_string())).await;
+        }
+        Err(crm::Error::NotFound(_)) => {
+            let ours = fraud::flags(store, &ctx.tenant, false).await?;
+            if !ours.iter().any(|f| f.id == id) {
+                return Err(Fail::NotFound);
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Redirect::to(&format!("{BASE}/club")).into_response())
+}
+
+pub struct EntryRow {
+    when: String,
+    kind: &'static str,
+    amount: String,
+    negative: bool,
+    reason: String,
+    actor: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "ledger.html")]
+struct LedgerPage {
+    f: Frame,
+    id: i64,
+    phone: String,
+    member: bool,
+    spendable: String,
+    pending: String,
+    next_expiry: Option<String>,
+    entries: Vec<EntryRow>,
+    can_credit: bool,
+    form: CreditForm,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CreditForm {
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    reason: String,
+}
+
+fn kind_name(t: &i18n::Texts, kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Earn => t.entry_earn,
+        EntryKind::Manual => t.entry_manual,
+        EntryKind::Redeem => t.entry_redeem,
+        EntryKind::Expire => t.entry_expire,
+        EntryKind::Coupon => t.entry_coupon,
+        EntryKind::Reverse => t.entry_reverse,
+    }
+}
+
+async fn render_ledger(
+    state: &PanelState,
+    ctx: &Ctx,
+    id: i64,
+    form: CreditForm,
+    error: Option<String>,
+) -> PageResult {
+    let store = &state.store;
+    let locale = ctx.locale();
+    let t = i18n::texts(locale);
+    let zone = view::zone(ctx);
+    let now = crm::clock::now();
+    let c = customers::by_id(store, &ctx.tenant, id).await?;
+    let member = club::membership(store, &ctx.tenant, c.id).await?.is_some();
+    let balance = ledger::balance(store, &ctx.tenant, c.id, now).await?;
+    let entries = ledger::entries(store, &ctx.tenant, c.id, ENTRIES)
+        .await?
+        .into_iter()
+        .map(|e| EntryRow {
+            when: view::moment(locale, &zone, e.created_at),
+            kind: kind_name(t, e.kind),
+            amount: rials(locale, e.amount),
+            negative: e.amount < 0,
+            reason: e.reason,
+            actor: e.actor,
+        })
+        .collect();
+    Ok(LedgerPage {
+        f: Frame::tenant(ctx, t.ledger_title, "/customers"),
+        id: c.id,
+        phone: locale.digits(&view::national(&c.phone)),
+        member,
+        spendable: rials(locale, balance.spendable),
+        pending: rials(locale, balance.pending),
+        next_expiry: balance.next_expiry.map(|(at, amount)| {
+            format!(
+                "{} — {}",
+                view::day(locale, zone.day_key(at)),
+                rials(locale, amount)
+            )
+        }),
+        entries,
+        can_credit: ctx.can(Permission::ManualCredit),
+        form,
+        error,
+    }
+    .into_response())
+}
+
+/// `GET /panel/customers/{id}/ledger`.
+pub async fn ledger_page(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> PageResult {
+    render_ledger(&state, &ctx, id, CreditForm::default(), None).await
+}
+
+/// `POST /panel/customers/{id}/credit`: manual credit as the signed-in person; the cap
+/// and the fraud rules refuse on the page, with what was typed kept.
+pub async fn credit(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<CreditForm>,
+) -> PageResult {
+    let t = i18n::texts(ctx.locale());
+    let store = &state.store;
+    let c = customers::by_id(store, &ctx.tenant, id).await?;
+    let phone = Phone::parse(&c.phone).map_err(|_| Fail::Server)?;
+    let Ok(amount) = Phone::digits_only(&form.amount).parse::<i64>() else {
+        return render_ledger(&state, &ctx, id, form, Some(t.credit_invalid.into())).await;
+    };
+    let done = manual::credit(
+        store,
+        &ctx.tenant,
+        &phone,
+        amount,
+        &form.reason,
+        ctx.staff(),
+        crm::clock::now(),
+    )
+    .await;
+    let error = match done {
+        Ok(_) => return Ok(Redirect::to(&format!("{BASE}/customers/{id}/ledger")).into_response()),
+        Err(crm::Error::Invalid(_)) => t.credit_invalid.to_string(),
+        Err(crm::Error::Conflict(why)) => format!("{} ({why})", t.credit_refused),
+        Err(e) => return Err(e.into()),
+    };
+    render_ledger(&state, &ctx, id, form, Some(error)).await
+}
