@@ -29,12 +29,14 @@ pub enum Permission {
     CreateVouchers,
     ManagePeople,
     ViewAudit,
+    /// Customers in and out as CSV (the whole list at once).
+    ExportCustomers,
     /// Platform operators only: create tenants. No role grants it.
     ManageTenants,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::ViewDashboard,
         Permission::ViewCustomers,
         Permission::EditCustomers,
@@ -48,6 +50,7 @@ impl Permission {
         Permission::CreateVouchers,
         Permission::ManagePeople,
         Permission::ViewAudit,
+        Permission::ExportCustomers,
         Permission::ManageTenants,
     ];
 
@@ -66,6 +69,7 @@ impl Permission {
             Permission::CreateVouchers => "create_vouchers",
             Permission::ManagePeople => "manage_people",
             Permission::ViewAudit => "view_audit",
+            Permission::ExportCustomers => "export_customers",
             Permission::ManageTenants => "manage_tenants",
         }
     }
@@ -126,6 +130,7 @@ impl BuiltinRole {
                 EditGroups,
                 ViewVouchers,
                 CreateVouchers,
+                ExportCustomers,
             ],
             BuiltinRole::BranchManager => &[
                 ViewDashboard,

@@ -526,6 +526,7 @@ pub fn permission_name(locale: Locale, p: Permission) -> &'static str {
         (Locale::Fa, CreateVouchers) => "ساخت و چاپ کارت اینترنت",
         (Locale::Fa, ManagePeople) => "مدیریت همکاران و نقش‌ها",
         (Locale::Fa, ViewAudit) => "دیدن گزارش تغییرات",
+        (Locale::Fa, ExportCustomers) => "ورود و خروج فهرست مشتریان (CSV)",
         (Locale::Fa, ManageTenants) => "ساخت مجموعه",
         (Locale::En, ViewDashboard) => "See the dashboard",
         (Locale::En, ViewCustomers) => "See customers",
@@ -540,6 +541,7 @@ pub fn permission_name(locale: Locale, p: Permission) -> &'static str {
         (Locale::En, CreateVouchers) => "Create and print vouchers",
         (Locale::En, ManagePeople) => "Manage people and roles",
         (Locale::En, ViewAudit) => "Read the audit log",
+        (Locale::En, ExportCustomers) => "Import and export customers (CSV)",
         (Locale::En, ManageTenants) => "Create businesses",
     }
 }
