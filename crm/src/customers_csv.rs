@@ -197,8 +197,11 @@ fn column(header: &[String], names: &[&str]) -> Option<usize> {
 pub fn parse(text: &str) -> Result<Parsed, FileError> {
     let mut records = records(text).into_iter();
     let header = records.next().ok_or(FileError::Empty)?;
-    let phone_at = column(&header.fields, &["phone", "mobile", "تلفن", "موبایل", "شماره"])
-        .ok_or(FileError::NoPhoneColumn)?;
+    let phone_at = column(
+        &header.fields,
+        &["phone", "mobile", "تلفن", "موبایل", "شماره"],
+    )
+    .ok_or(FileError::NoPhoneColumn)?;
     let name_at = column(&header.fields, &["name", "نام"]);
     let mut parsed = Parsed::default();
     let mut seen: HashMap<Phone, usize> = HashMap::new();

@@ -11,6 +11,7 @@
 mod audit_page;
 mod chart;
 mod customers;
+mod customers_csv;
 mod dashboard;
 mod groups;
 mod guard;
