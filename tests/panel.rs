@@ -235,24 +235,30 @@ fn call(
     }
 }
 
+/// An operator, the default tenant with 09121110001 (named) and 09121110002, and a
+/// "rival" tenant with 09129990001.
+fn two_tenants(db: &Db, name: &str) {
+    db.ok(&["admin", "create", "--phone", OPERATOR, "--name", "Ops"]);
+    db.ok(&["tenant", "add", "--name", "rival"]);
+    db.ok(&["customer", "add", "--phone", "09121110001", "--name", name]);
+    db.ok(&["customer", "add", "--phone", "09121110002"]);
+    db.ok(&[
+        "--tenant",
+        "rival",
+        "customer",
+        "add",
+        "--phone",
+        "09129990001",
+    ]);
+}
+
 #[test]
 fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
     let table = panel::table();
     assert!(table.len() >= 15, "the route table lists the panel");
     for db in Db::both() {
         let l = db.label;
-        db.ok(&["admin", "create", "--phone", OPERATOR, "--name", "Ops"]);
-        db.ok(&["tenant", "add", "--name", "rival"]);
-        db.ok(&["customer", "add", "--phone", "09121110001", "--name", "Ali"]);
-        db.ok(&["customer", "add", "--phone", "09121110002"]);
-        db.ok(&[
-            "--tenant",
-            "rival",
-            "customer",
-            "add",
-            "--phone",
-            "09129990001",
-        ]);
+        two_tenants(&db, "Ali");
         // A router whose incoming (CoA) port nobody listens on, and one guest online.
         let closed = std::net::UdpSocket::bind("127.0.0.1:0")
             .unwrap()
@@ -670,18 +676,7 @@ fn route_table_names_a_permission_for_every_tenant_page() {
 fn customers_csv_export_and_import() {
     for db in Db::both() {
         let l = db.label;
-        db.ok(&["admin", "create", "--phone", OPERATOR]);
-        db.ok(&["tenant", "add", "--name", "rival"]);
-        db.ok(&["customer", "add", "--phone", "09121110001", "--name", "علی"]);
-        db.ok(&["customer", "add", "--phone", "09121110002"]);
-        db.ok(&[
-            "--tenant",
-            "rival",
-            "customer",
-            "add",
-            "--phone",
-            "09129990001",
-        ]);
+        two_tenants(&db, "علی");
         let server = db.serve(&[]);
         let http = server.http.clone().unwrap();
         let mut op = sign_in(&db, &http, OPERATOR);
