@@ -268,24 +268,30 @@ fn open_flag(db: &Db, tenant: &str, phone: &str) -> String {
         .to_string()
 }
 
+/// An operator, the default tenant with 09121110001 (named) and 09121110002, and a
+/// "rival" tenant with 09129990001.
+fn two_tenants(db: &Db, name: &str) {
+    db.ok(&["admin", "create", "--phone", OPERATOR, "--name", "Ops"]);
+    db.ok(&["tenant", "add", "--name", "rival"]);
+    db.ok(&["customer", "add", "--phone", "09121110001", "--name", name]);
+    db.ok(&["customer", "add", "--phone", "09121110002"]);
+    db.ok(&[
+        "--tenant",
+        "rival",
+        "customer",
+        "add",
+        "--phone",
+        "09129990001",
+    ]);
+}
+
 #[test]
 fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
     let table = panel::table();
     assert!(table.len() >= 15, "the route table lists the panel");
     for db in Db::both() {
         let l = db.label;
-        db.ok(&["admin", "create", "--phone", OPERATOR, "--name", "Ops"]);
-        db.ok(&["tenant", "add", "--name", "rival"]);
-        db.ok(&["customer", "add", "--phone", "09121110001", "--name", "Ali"]);
-        db.ok(&["customer", "add", "--phone", "09121110002"]);
-        db.ok(&[
-            "--tenant",
-            "rival",
-            "customer",
-            "add",
-            "--phone",
-            "09129990001",
-        ]);
+        two_tenants(&db, "Ali");
         // A router whose incoming (CoA) port nobody listens on, and one guest online.
         let closed = std::net::UdpSocket::bind("127.0.0.1:0")
             .unwrap()
@@ -836,4 +842,115 @@ fn route_table_names_a_permission_for_every_tenant_page() {
         }
     }
     assert!(!owner.contains(&Permission::ManageTenants));
+}
+
+#[test]
+fn customers_csv_export_and_import() {
+    for db in Db::both() {
+        let l = db.label;
+        two_tenants(&db, "علی");
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        let mut op = sign_in(&db, &http, OPERATOR);
+        select_tenant(&mut op, "default");
+        for (phone, role) in [("09128880000", "owner"), ("09127770000", "staff")] {
+            let role = format!("builtin:{role}");
+            let r = op.post("/panel/people", &[("phone", phone), ("role", &role)]);
+            assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        }
+        let mut owner = sign_in(&db, &http, "09128880000");
+        let mut staff = sign_in(&db, &http, "09127770000");
+
+        // Export: BOM, header, this tenant's customers only; the search narrows it.
+        let list = owner.get("/panel/customers");
+        assert!(list.body.contains("/panel/customers.csv?q="), "[{l}]");
+        let r = owner.get("/panel/customers.csv");
+        assert_eq!(r.status, 200, "[{l}] {}", r.body);
+        assert!(r.header("content-type").unwrap().starts_with("text/csv"));
+        assert!(
+            r.body.starts_with(
+                "\u{FEFF}phone,name,group,visits,created_jalali,created,last_seen\r\n"
+            )
+        );
+        let ali = r
+            .body
+            .lines()
+            .find(|line| line.starts_with("09121110001,"))
+            .expect("Ali is exported");
+        let cells: Vec<&str> = ali.split(',').collect();
+        assert_eq!(cells[1], "علی", "[{l}] {ali}");
+        assert_eq!(cells[3], "0", "[{l}] {ali}");
+        assert!(cells[4].starts_with("14"), "[{l}] Jalali year: {ali}");
+        assert!(cells[5].ends_with('Z'), "[{l}] ISO: {ali}");
+        assert!(r.body.contains("09121110002,"), "[{l}]");
+        assert!(!r.body.contains("09129990001"), "[{l}] tenant-scoped");
+        let searched = owner.get("/panel/customers.csv?q=%D8%B9%D9%84%DB%8C");
+        assert_eq!(searched.body.lines().count(), 2, "[{l}] {}", searched.body);
+
+        // Staff may not export or import.
+        assert_eq!(staff.get("/panel/customers.csv").status, 403, "[{l}]");
+        assert!(!staff.get("/panel/customers").body.contains("customers.csv"));
+        let r = staff.post(
+            "/panel/customers/import",
+            &[("csv", "phone\n09121230000\n")],
+        );
+        assert_eq!(r.status, 403, "[{l}]");
+
+        // Import: new, repeated (in the file and already stored) and bad rows.
+        let csv = "name,phone\r\n\
+                   رضا,09121230001\r\n\
+                   \"Sara, Jr\",۰۹۱۲۱۲۳۰۰۰۲\r\n\
+                   Other,+989121230001\r\n\
+                   Not Ali,09121110001\r\n\
+                   Filled,09121110002\r\n\
+                   x,12345\r\n\
+                   y,\r\n";
+        let r = owner.post("/panel/customers/import?lang=en", &[("csv", csv)]);
+        assert_eq!(r.status, 200, "[{l}] {}", r.body);
+        assert!(r.body.contains("id=\"added\">2<"), "[{l}] {}", r.body);
+        assert!(r.body.contains("id=\"merged\">3<"), "[{l}] {}", r.body);
+        assert!(r.body.contains("id=\"rejected\">2<"), "[{l}] {}", r.body);
+        assert!(
+            r.body.contains("<td class=\"num\">7</td><td><bdi dir=\"ltr\">12345</bdi></td><td>Not an Iranian mobile number</td>"),
+            "[{l}] {}",
+            r.body
+        );
+        assert!(r.body.contains("<td class=\"num\">8</td>"), "[{l}]");
+        assert!(r.body.contains("No phone number"), "[{l}]");
+        let list = db.ok(&["customer", "list"]);
+        for (phone, name) in [
+            ("+989121230001", "رضا"),
+            ("+989121230002", "Sara, Jr"),
+            ("+989121110001", "علی"),
+            ("+989121110002", "Filled"),
+        ] {
+            assert!(
+                list.lines()
+                    .any(|row| row.contains(phone) && row.contains(name)),
+                "[{l}] {phone} {name}: {list}"
+            );
+        }
+        assert!(
+            !list.contains("Not Ali") && !list.contains("Other"),
+            "[{l}]"
+        );
+        let audit = owner.get("/panel/audit?lang=en").body;
+        assert!(audit.contains("Customers imported (CSV)"), "[{l}]");
+        assert!(
+            audit.contains("{&#34;added&#34;:2,&#34;merged&#34;:3,&#34;rejected&#34;:2}"),
+            "[{l}] one entry with the counts: {audit}"
+        );
+
+        // A file without a phone column is refused as a whole; CSRF as on every form.
+        let r = owner.post("/panel/customers/import?lang=en", &[("csv", "name\nAli\n")]);
+        assert!(r.body.contains("no phone column"), "[{l}] {}", r.body);
+        let r = owner.post_raw(
+            "/panel/customers/import",
+            &form_encode(&[("csv", "phone\n09121239999\n")]),
+        );
+        assert_eq!(r.status, 403, "[{l}] no token");
+        assert!(!db.ok(&["customer", "list"]).contains("+989121239999"));
+        drop(server);
+        db.cleanup();
+    }
 }

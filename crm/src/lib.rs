@@ -13,6 +13,7 @@ pub mod clock;
 pub mod club;
 pub mod coupons;
 pub mod customers;
+pub mod customers_csv;
 pub mod devices;
 pub mod error;
 pub mod generations;

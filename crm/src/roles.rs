@@ -35,12 +35,14 @@ pub enum Permission {
     ManualCredit,
     /// Clear fraud flags and the blocks they hold.
     ClearFraudFlags,
+    /// Customers in and out as CSV (the whole list at once).
+    ExportCustomers,
     /// Platform operators only: create tenants. No role grants it.
     ManageTenants,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::ViewDashboard,
         Permission::ViewCustomers,
         Permission::EditCustomers,
@@ -57,6 +59,7 @@ impl Permission {
         Permission::ViewClub,
         Permission::ManualCredit,
         Permission::ClearFraudFlags,
+        Permission::ExportCustomers,
         // Last: owners get every permission before it.
         Permission::ManageTenants,
     ];
@@ -79,6 +82,7 @@ impl Permission {
             Permission::ViewClub => "view_club",
             Permission::ManualCredit => "manual_credit",
             Permission::ClearFraudFlags => "clear_fraud_flags",
+            Permission::ExportCustomers => "export_customers",
             Permission::ManageTenants => "manage_tenants",
         }
     }
@@ -142,6 +146,7 @@ impl BuiltinRole {
                 ViewClub,
                 ManualCredit,
                 ClearFraudFlags,
+                ExportCustomers,
             ],
             BuiltinRole::BranchManager => &[
                 ViewDashboard,

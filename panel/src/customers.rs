@@ -22,7 +22,7 @@ const PAGE_SIZE: i64 = 50;
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     #[serde(default)]
-    q: String,
+    pub(crate) q: String,
     #[serde(default)]
     after: String,
 }
@@ -46,6 +46,8 @@ struct ListPage {
     next_href: Option<String>,
     first_href: String,
     paged: bool,
+    can_export: bool,
+    export_href: String,
 }
 
 fn encode(text: &str) -> String {
@@ -99,6 +101,8 @@ pub async fn list(
     Ok(ListPage {
         f: Frame::tenant(&ctx, t.customers_title, "/customers"),
         first_href: format!("{BASE}/customers?q={}", encode(&query.q)),
+        can_export: ctx.can(Permission::ExportCustomers),
+        export_href: format!("{BASE}/customers.csv?q={}", encode(&query.q)),
         q: query.q,
         rows,
         next_href,

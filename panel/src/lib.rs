@@ -12,6 +12,7 @@ mod audit_page;
 mod chart;
 mod club;
 mod customers;
+mod customers_csv;
 mod dashboard;
 mod groups;
 mod guard;

@@ -9,8 +9,8 @@ use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
 use crate::{
-    BASE, PanelState, audit_page, club, customers, dashboard, groups, guard, login, people,
-    routers, sessions, vouchers,
+    BASE, PanelState, audit_page, club, customers, customers_csv, dashboard, groups, guard, login,
+    people, routers, sessions, vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -83,6 +83,16 @@ fn rows() -> Vec<Row> {
         post("/tenants", Operator, login::create_tenant),
         get("/", Tenant(ViewDashboard), dashboard::page),
         get("/customers", Tenant(ViewCustomers), customers::list),
+        get(
+            "/customers.csv",
+            Tenant(ExportCustomers),
+            customers_csv::export,
+        ),
+        post(
+            "/customers/import",
+            Tenant(ExportCustomers),
+            customers_csv::import,
+        ),
         get("/customers/{id}", Tenant(ViewCustomers), customers::show),
         post(
             "/customers/{id}/block",
