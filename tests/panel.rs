@@ -950,6 +950,11 @@ fn customers_csv_export_and_import() {
         );
         assert_eq!(r.status, 403, "[{l}] no token");
         assert!(!db.ok(&["customer", "list"]).contains("+989121239999"));
+        // Over the 1 MB form limit: a clear 413, not a CSRF page.
+        let huge = format!("phone\n{}", "09121230000\n".repeat(90_000));
+        let r = owner.post("/panel/customers/import?lang=en", &[("csv", huge.as_str())]);
+        assert_eq!(r.status, 413, "[{l}]");
+        assert!(r.body.contains("too large"), "[{l}] {}", r.body);
         drop(server);
         db.cleanup();
     }

@@ -23,7 +23,8 @@ use crate::{BASE, PanelState};
 const SESSION_COOKIE: &str = "sx_panel";
 const LANG_COOKIE: &str = "sx_panel_lang";
 /// Forms are small; anything bigger is not ours.
-const MAX_FORM: usize = 64 * 1024;
+/// Large enough for a pasted CSV import of tens of thousands of customers.
+const MAX_FORM: usize = 1024 * 1024;
 
 /// Anyone on a panel page: their language and the CSRF token forms must carry.
 #[derive(Debug, Clone)]
@@ -92,6 +93,8 @@ pub enum Fail {
     Forbidden,
     /// A form without (or with a stale) CSRF token.
     Csrf,
+    /// A form body over the limit.
+    TooLarge,
     Server,
 }
 
@@ -100,6 +103,7 @@ impl Fail {
         match self {
             Fail::NotFound => StatusCode::NOT_FOUND,
             Fail::Forbidden | Fail::Csrf => StatusCode::FORBIDDEN,
+            Fail::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Fail::Server => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -189,7 +193,7 @@ pub async fn guard(
     };
     let body = if parts.method == Method::POST {
         let Ok(bytes) = to_bytes(body, MAX_FORM).await else {
-            return view::failure(&visitor, None, Fail::Csrf);
+            return view::failure(&visitor, None, Fail::TooLarge);
         };
         let given = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
             .ok()

@@ -226,6 +226,7 @@ pub struct Texts {
     pub not_found: &'static str,
     pub forbidden: &'static str,
     pub csrf_failed: &'static str,
+    pub form_too_large: &'static str,
     pub server_error: &'static str,
     pub back_home: &'static str,
 }
@@ -440,6 +441,7 @@ pub static FA: Texts = Texts {
     not_found: "این مورد پیدا نشد.",
     forbidden: "نقش شما اجازه دیدن این صفحه یا انجام این کار را نمی‌دهد.",
     csrf_failed: "فرم منقضی شده بود. صفحه را دوباره باز کنید و دوباره تلاش کنید.",
+    form_too_large: "فرم بیش از حد بزرگ است (حداکثر ۱ مگابایت). آن را در چند بخش بفرستید.",
     server_error: "خطای موقت؛ چند لحظه بعد دوباره تلاش کنید.",
     back_home: "بازگشت به داشبورد",
 };
@@ -654,6 +656,7 @@ pub static EN: Texts = Texts {
     not_found: "Not found.",
     forbidden: "Your role does not allow this page or action.",
     csrf_failed: "The form had expired. Open the page again and retry.",
+    form_too_large: "The form is too large (1 MB at most). Send it in parts.",
     server_error: "A temporary error; please try again in a moment.",
     back_home: "Back to the dashboard",
 };

@@ -181,6 +181,7 @@ pub fn failure(visitor: &Visitor, ctx: Option<&Ctx>, fail: Fail) -> Response {
         Fail::NotFound => t.not_found,
         Fail::Forbidden => t.forbidden,
         Fail::Csrf => t.csrf_failed,
+        Fail::TooLarge => t.form_too_large,
         Fail::Server => t.server_error,
     };
     let f = match ctx {
