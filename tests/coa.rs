@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::Db;
-use common::radius::{SECRET, add_router, radclient};
+use common::radius::{SECRET, add_router, customer_token, radclient};
 use radiusd::packet::dictionary::{self as attr, mikrotik};
 use radiusd::packet::{
     Code, MessageAuthenticator, Packet, PacketBuilder, message_authenticator,
@@ -160,16 +160,7 @@ fn group_changes_reach_live_sessions_and_blocks_end_them() {
             server.radius_auth.clone().unwrap(),
             server.radius_acct.clone().unwrap(),
         );
-        let token = db.ok(&["customer", "token", "--phone", "09121234567"]);
-        let get = |k: &str| {
-            token
-                .lines()
-                .find_map(|x| x.strip_prefix(k))
-                .unwrap()
-                .trim()
-                .to_string()
-        };
-        let (user, pass) = (get("username:"), get("password:"));
+        let (user, pass) = customer_token(&db, "09121234567");
         let accept = radclient(
             &auth,
             "auth",
@@ -204,20 +195,8 @@ fn group_changes_reach_live_sessions_and_blocks_end_them() {
             .recv_timeout(Duration::from_secs(5))
             .expect("Disconnect-Request");
         assert_eq!((sid.as_str(), rate), ("82000001", None));
-        let token = db.ok(&["customer", "token", "--phone", "09121234567"]);
-        let get = |k: &str| {
-            token
-                .lines()
-                .find_map(|x| x.strip_prefix(k))
-                .unwrap()
-                .trim()
-                .to_string()
-        };
-        let login = format!(
-            "User-Name={},User-Password={}",
-            get("username:"),
-            get("password:")
-        );
+        let (user, pass) = customer_token(&db, "09121234567");
+        let login = format!("User-Name={user},User-Password={pass}");
         let refused = radclient(&auth, "auth", &login);
         assert!(
             refused.received("Access-Reject"),
@@ -376,16 +355,7 @@ fn an_invoice_that_raises_the_club_tier_speeds_up_the_live_session() {
             server.radius_auth.clone().unwrap(),
             server.radius_acct.clone().unwrap(),
         );
-        let token = db.ok(&["customer", "token", "--phone", "09121234567"]);
-        let get = |k: &str| {
-            token
-                .lines()
-                .find_map(|x| x.strip_prefix(k))
-                .unwrap()
-                .trim()
-                .to_string()
-        };
-        let (user, pass) = (get("username:"), get("password:"));
+        let (user, pass) = customer_token(&db, "09121234567");
         let accept = radclient(
             &auth,
             "auth",

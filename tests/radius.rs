@@ -4,7 +4,9 @@
 mod common;
 
 use common::Db;
-use common::radius::{SECRET, decode, exchange, metric, pap_request, radclient, socket};
+use common::radius::{
+    SECRET, customer_token, decode, exchange, metric, pap_request, radclient, socket,
+};
 use radiusd::packet::dictionary::{self as attr, mikrotik};
 use radiusd::packet::{Code, MessageAuthenticator, message_authenticator, verify_response};
 
@@ -392,22 +394,11 @@ fn status_server_and_simultaneous_device_limit() {
         // Guests may have one device online: a second login is refused while the first
         // session is open, and allowed again after its Stop.
         let login = |mac: &str| {
-            let out = db.ok(&["customer", "token", "--phone", "09121234567"]);
-            let get = |k: &str| {
-                out.lines()
-                    .find_map(|x| x.strip_prefix(k))
-                    .unwrap()
-                    .trim()
-                    .to_string()
-            };
+            let (user, pass) = customer_token(&db, "09121234567");
             radclient(
                 &auth,
                 "auth",
-                &format!(
-                    "User-Name={},User-Password={},Calling-Station-Id={mac}",
-                    get("username:"),
-                    get("password:")
-                ),
+                &format!("User-Name={user},User-Password={pass},Calling-Station-Id={mac}"),
             )
         };
         let first = login("AA:BB:CC:00:01:01");

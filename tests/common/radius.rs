@@ -50,6 +50,19 @@ pub fn add_router(db: &super::Db, extra: &[&str]) {
     db.ok(&nas);
 }
 
+/// A fresh portal login for a customer (`smartx customer token`): (username, password).
+pub fn customer_token(db: &super::Db, phone: &str) -> (String, String) {
+    let out = db.ok(&["customer", "token", "--phone", phone]);
+    let get = |k: &str| {
+        out.lines()
+            .find_map(|x| x.strip_prefix(k))
+            .unwrap_or_else(|| panic!("no {k} in {out}"))
+            .trim()
+            .to_string()
+    };
+    (get("username:"), get("password:"))
+}
+
 /// What radclient printed for one request.
 pub struct RadReply {
     pub success: bool,

@@ -94,17 +94,23 @@ pub async fn apply_rules(store: &Store, tenant: &Tenant, now: i64) -> Result<Vec
         let MembershipRule::VisitDays { days, window } = *rule;
         let since = zone.day_key(now - i64::from(window - 1) * 86_400);
         for (from, to, meets) in [(default.id, group.id, true), (group.id, default.id, false)] {
-            // Same subquery both ways: who has been online on enough days.
+            // One statement both ways, around who has been online on enough days.
+            macro_rules! moving {
+                ($membership:literal) => {
+                    concat!(
+                        "UPDATE customers SET group_id = $4 WHERE tenant_id = $1 AND group_id = $5 \
+                         AND id ",
+                        $membership,
+                        " (SELECT subject_id FROM usage_daily WHERE tenant_id = $1 \
+                         AND subject_kind = 'customer' AND day >= $2 GROUP BY subject_id \
+                         HAVING COUNT(*) >= $3) RETURNING id"
+                    )
+                };
+            }
             let sql = if meets {
-                "UPDATE customers SET group_id = $4 WHERE tenant_id = $1 AND group_id = $5 \
-                 AND id IN (SELECT subject_id FROM usage_daily WHERE tenant_id = $1 \
-                 AND subject_kind = 'customer' AND day >= $2 GROUP BY subject_id \
-                 HAVING COUNT(*) >= $3) RETURNING id"
+                moving!("IN")
             } else {
-                "UPDATE customers SET group_id = $4 WHERE tenant_id = $1 AND group_id = $5 \
-                 AND id NOT IN (SELECT subject_id FROM usage_daily WHERE tenant_id = $1 \
-                 AND subject_kind = 'customer' AND day >= $2 GROUP BY subject_id \
-                 HAVING COUNT(*) >= $3) RETURNING id"
+                moving!("NOT IN")
             };
             let rows = sqlx::query(sql)
                 .bind(tenant.id)
