@@ -584,3 +584,78 @@ async fn booking_sms_follow_the_tenants_texts_and_schedule() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn guests_confirm_and_cancel_by_texting_back() {
+    use crm::club::inbound::{self, InboundSms, Outcome};
+    on_both(|db| async move {
+        let s = &db.store;
+        let (t, b) = setup(s, &[table("1", 1, 4, &[]), table("2", 1, 4, &[])]).await;
+        let early = bookings::create(s, &t, &booking(&b, "09121110001", 2, local(19, 0)), now())
+            .await
+            .unwrap();
+        let late = bookings::create(s, &t, &booking(&b, "09121110001", 2, local(21, 0)), now())
+            .await
+            .unwrap();
+        let text = |id: &str, body: &str| InboundSms {
+            provider: "console".into(),
+            message_id: id.into(),
+            from: "0912 111 0001".into(),
+            line: None,
+            body: body.into(),
+        };
+        let tr = &t;
+        let status = |id: i64| async move { bookings::get(s, tr, id).await.unwrap().status };
+
+        // "confirm" means the soonest upcoming booking; the reply says so.
+        let got = inbound::handle(s, &text("m1", "تایید"), now())
+            .await
+            .unwrap();
+        assert_eq!(got, Outcome::Booking);
+        assert_eq!(status(early.id).await, Status::Confirmed);
+        assert_eq!(status(late.id).await, Status::Booked);
+        let replies = texts(s, &t, "booking_reply").await;
+        assert_eq!(replies.len(), 1);
+        assert_eq!(replies[0].0, "+989121110001");
+        assert!(replies[0].1.contains("تأیید شد"), "{}", replies[0].1);
+        assert!(replies[0].1.contains("Vali-Asr") && replies[0].1.contains("۱۹:۰۰"));
+
+        // A provider retrying its callback changes nothing more.
+        let again = inbound::handle(s, &text("m1", "تایید"), now())
+            .await
+            .unwrap();
+        assert_eq!(again, Outcome::Duplicate);
+
+        // "cancel" also takes the soonest one; then the next; then there is none.
+        let got = inbound::handle(s, &text("m2", "انصراف"), now())
+            .await
+            .unwrap();
+        assert_eq!(got, Outcome::Booking);
+        assert_eq!(status(early.id).await, Status::Cancelled);
+        assert_eq!(status(late.id).await, Status::Booked);
+        inbound::handle(s, &text("m3", "cancel"), now())
+            .await
+            .unwrap();
+        assert_eq!(status(late.id).await, Status::Cancelled);
+        let got = inbound::handle(s, &text("m4", "تایید"), now())
+            .await
+            .unwrap();
+        assert_eq!(got, Outcome::NoBooking);
+        assert_eq!(texts(s, &t, "booking_reply").await.len(), 3);
+        assert!(texts(s, &t, "booking_reply").await[2].1.contains("لغو شد"));
+
+        // Past bookings are not touched by a late reply.
+        let past = bookings::create(s, &t, &booking(&b, "09121110002", 2, local(13, 0)), now())
+            .await
+            .unwrap();
+        let from_two = InboundSms {
+            from: "09121110002".into(),
+            ..text("m5", "cancel")
+        };
+        let got = inbound::handle(s, &from_two, local(14, 0)).await.unwrap();
+        assert_eq!(got, Outcome::NoBooking);
+        assert_eq!(status(past.id).await, Status::Booked);
+        db
+    })
+    .await;
+}

@@ -96,11 +96,13 @@ pub async fn start(
         .load_live(crm::accounting::open_sessions(&shared.store).await?);
 
     let bind = |addr: SocketAddr| {
-        bind_udp(addr).map(Arc::new).map_err(|e| {
+        bind_udp(addr).map_err(|e| {
             crm::Error::Invalid(format!("cannot listen for RADIUS on udp {addr}: {e}"))
         })
     };
-    let auth = bind(config.auth)?;
+    let auth = Arc::new(
+        UdpSocket::from_std(bind(config.auth)?).map_err(|e| crm::Error::Invalid(e.to_string()))?,
+    );
     let acct = bind(config.acct)?;
     let mut tasks = JoinSet::new();
     let auth_addr = auth
@@ -113,28 +115,12 @@ pub async fn start(
     for _ in 0..config.auth_workers.max(1) {
         tasks.spawn(auth_worker(shared.clone(), auth.clone(), stop.clone()));
     }
-    let (queue_tx, queue_rx) = mpsc::channel(config.acct_in_flight.max(1));
-    let (done_tx, done_rx) = mpsc::unbounded_channel();
-    tasks.spawn(accounting::writer(shared.clone(), queue_rx, done_tx));
-    let (quota_tx, quota_rx) = mpsc::channel(1024);
-    tasks.spawn(quota::watch(shared.clone(), quota_rx));
-    tasks.spawn(acct_replier(
+    tasks.spawn(accounting_thread(
         shared.clone(),
-        acct.clone(),
-        done_rx,
-        quota_tx,
-    ));
-    let in_flight = Arc::new(Semaphore::new(config.acct_in_flight.max(1)));
-    for _ in 0..2 {
-        tasks.spawn(acct_receiver(
-            shared.clone(),
-            acct.clone(),
-            queue_tx.clone(),
-            in_flight.clone(),
-            stop.clone(),
-        ));
-    }
-    drop(queue_tx);
+        acct,
+        config.acct_in_flight,
+        stop.clone(),
+    )?);
     tasks.spawn(follow_changes(shared.clone(), config.reload_every, stop));
     tracing::info!(%auth_addr, %acct_addr, routers = shared.registry.count(), "RADIUS listening");
     Ok(RadiusServer {
@@ -150,7 +136,75 @@ pub async fn start(
 /// `net.core.rmem_max` (often 208 KiB unless raised); asking more is harmless.
 const RECEIVE_BUFFER: usize = 8 << 20;
 
-fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+/// Accounting runs on a thread of its own, on a single-threaded runtime. Its tasks hand
+/// every record on (receiver → writer → replier), and on the shared multi-threaded runtime
+/// each hand-off may also wake an idle worker to steal the task: a futex wake and a context
+/// switch per record on top of the work itself (docs/benchmarks.md). On its own thread the
+/// hand-offs are plain polls, and auth and HTTP keep the other runtime to themselves. The
+/// returned future ends when the accounting tasks have (after `stop`, once the last
+/// committed batch is answered).
+fn accounting_thread(
+    shared: Arc<Shared>,
+    socket: std::net::UdpSocket,
+    in_flight: usize,
+    stop: watch::Receiver<bool>,
+) -> crm::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crm::Error::Invalid(format!("cannot start the accounting runtime: {e}")))?;
+    let (ended_tx, ended_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name("radius-acct".into())
+        .spawn(move || {
+            runtime.block_on(accounting_tasks(shared, socket, in_flight, stop));
+            drop(ended_tx);
+        })
+        .map_err(|e| crm::Error::Invalid(format!("cannot start the accounting thread: {e}")))?;
+    Ok(async move {
+        let _ = ended_rx.await;
+    })
+}
+
+async fn accounting_tasks(
+    shared: Arc<Shared>,
+    socket: std::net::UdpSocket,
+    in_flight: usize,
+    stop: watch::Receiver<bool>,
+) {
+    let socket = match UdpSocket::from_std(socket) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot use the RADIUS accounting socket");
+            return;
+        }
+    };
+    let mut tasks = JoinSet::new();
+    let (queue_tx, queue_rx) = mpsc::channel(in_flight.max(1));
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    tasks.spawn(accounting::writer(shared.clone(), queue_rx, done_tx));
+    let (quota_tx, quota_rx) = mpsc::channel(1024);
+    tasks.spawn(quota::watch(shared.clone(), quota_rx));
+    tasks.spawn(acct_replier(
+        shared.clone(),
+        socket.clone(),
+        done_rx,
+        quota_tx,
+    ));
+    // One receiver: on one thread a second would only be woken for the same datagrams.
+    tasks.spawn(acct_receiver(
+        shared.clone(),
+        socket.clone(),
+        queue_tx,
+        Arc::new(Semaphore::new(in_flight.max(1))),
+        stop,
+    ));
+    while tasks.join_next().await.is_some() {}
+}
+
+/// A bound, non-blocking UDP socket for RADIUS; made a tokio socket on the runtime that
+/// serves it.
+fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if let Err(e) = socket.set_recv_buffer_size(RECEIVE_BUFFER) {
@@ -158,7 +212,7 @@ fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
     }
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
-    UdpSocket::from_std(socket.into())
+    Ok(socket.into())
 }
 
 async fn reload_nas(shared: &Shared) -> crm::Result<()> {

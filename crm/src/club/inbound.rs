@@ -7,7 +7,9 @@
 //!   reply per club the sender is a member of (or only the club whose code follows, e.g.
 //!   `1 12345`);
 //! - `STOP` or `لغو` → opts out of marketing SMS (of every club, or the one whose code
-//!   follows).
+//!   follows);
+//! - `تایید` / `انصراف` (confirm / cancel) → the sender's next upcoming booking
+//!   (`reservations::replies`).
 //!
 //! On a tenant's own line (`set_line`), keywords concern that club only and replies come
 //! from it; on the shared platform line they concern every club of the sender.
@@ -22,6 +24,7 @@ use sqlx::Row;
 use super::{JoinSource, join_in};
 use crate::error::Result;
 use crate::phone::Phone;
+use crate::reservations::replies::{self, Answered, Reply};
 use crate::store::Store;
 use crate::tenants::{self, Tenant};
 use crate::{clock, customers, jalali, ledger, sms, ui};
@@ -49,6 +52,10 @@ pub enum Outcome {
     Balance,
     OptedOut,
     NotMember,
+    /// A booking was confirmed or cancelled by the reply.
+    Booking,
+    /// A booking reply from someone with no upcoming booking.
+    NoBooking,
     /// The provider sent this message before; nothing was done again.
     Duplicate,
 }
@@ -62,6 +69,8 @@ impl Outcome {
             Outcome::Balance => "balance",
             Outcome::OptedOut => "opt_out",
             Outcome::NotMember => "not_member",
+            Outcome::Booking => "booking",
+            Outcome::NoBooking => "no_booking",
             Outcome::Duplicate => "duplicate",
         }
     }
@@ -71,6 +80,7 @@ enum Command {
     Code(String),
     Balance(Option<String>),
     Stop(Option<String>),
+    Booking(Reply),
     Other,
 }
 
@@ -97,7 +107,7 @@ fn parse(body: &str) -> Command {
         "1" | "موجودی" | "balance" => Command::Balance(code),
         "stop" | "لغو" => Command::Stop(code),
         c if is_code(c) => Command::Code(c.to_string()),
-        _ => Command::Other,
+        word => Reply::parse(word).map_or(Command::Other, Command::Booking),
     }
 }
 
@@ -359,6 +369,15 @@ async fn act(
             }
             Ok((Outcome::OptedOut, clubs.first().map(|(t, _)| t.id)))
         }
+        Command::Booking(reply) => {
+            match replies::answer(store, phone, own.as_ref(), reply, now).await? {
+                Answered::Done(tenant, _) => Ok((Outcome::Booking, Some(tenant.id))),
+                Answered::NoBooking => {
+                    reply_general(store, own.as_ref(), phone, replies::NO_BOOKING).await?;
+                    Ok((Outcome::NoBooking, None))
+                }
+            }
+        }
         Command::Other => {
             let text = match &own {
                 Some(t) => format!(
@@ -388,6 +407,9 @@ mod tests {
         assert!(matches!(parse("Balance"), Command::Balance(None)));
         assert!(matches!(parse("STOP"), Command::Stop(None)));
         assert!(matches!(parse("لغو"), Command::Stop(None)));
+        assert!(matches!(parse("تأیید"), Command::Booking(Reply::Confirm)));
+        assert!(matches!(parse(" Cancel "), Command::Booking(Reply::Cancel)));
+        assert!(matches!(parse("انصراف"), Command::Booking(Reply::Cancel)));
         assert!(matches!(parse("1234"), Command::Other));
         assert!(matches!(parse("hello"), Command::Other));
         assert!(matches!(parse(""), Command::Other));

@@ -269,7 +269,7 @@ const DEFAULTS: [(MessageKind, i64, &str, bool); 4] = [
     (
         MessageKind::Reminder,
         120,
-        "یادآوری: رزرو شما در {branch}، {date} ساعت {time} برای {party} نفر. تأیید یا لغو: {link}",
+        "یادآوری: رزرو شما در {branch}، {date} ساعت {time} برای {party} نفر. برای تأیید «تایید» و برای لغو «انصراف» را پاسخ دهید، یا: {link}",
         true,
     ),
     (

@@ -7,11 +7,13 @@
 //! - `availability`: free start times, pure functions with an injected `now`;
 //! - `settings`, `resources`: what operators configure, as stored;
 //! - `bookings`: create / modify / lifecycle, and the slot rows that refuse overlaps;
-//! - `messages`: the SMS around a booking (editable texts and schedule), queued by the worker.
+//! - `messages`: the SMS around a booking (editable texts and schedule), queued by the worker;
+//! - `replies`: a guest confirming or cancelling by texting back.
 
 pub mod availability;
 pub mod bookings;
 pub mod messages;
+pub mod replies;
 pub mod resources;
 pub mod rules;
 pub mod settings;
