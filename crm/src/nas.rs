@@ -109,6 +109,13 @@ pub fn check_secret(secret: &Secret) -> Result<()> {
     Ok(())
 }
 
+/// A unique-constraint failure as the duplicate it is.
+fn taken(e: sqlx::Error, name: &str, address: &IpNetwork) -> Error {
+    conflict_if_unique(e, || {
+        format!("a NAS named {name:?} or with address {address} already exists")
+    })
+}
+
 async fn add_by(store: &Store, tenant: &Tenant, new: NewNas, actor: Option<Actor>) -> Result<Nas> {
     let name = check_name(&new.name)?;
     let address = parse_address(&new.address)?;
@@ -137,11 +144,7 @@ async fn add_by(store: &Store, tenant: &Tenant, new: NewNas, actor: Option<Actor
         .bind(clock::now())
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| {
-            conflict_if_unique(e, || {
-                format!("a NAS named {name:?} or with address {address} already exists")
-            })
-        })?;
+        .map_err(|e| taken(e, name, &address))?;
     generations::bump(&mut *tx, Generation::Nas).await?;
     let nas = Nas::from_row(&row)?;
     if let Some(actor) = actor {
@@ -217,11 +220,7 @@ pub async fn update(
     .bind(tenant.id)
     .execute(&mut *tx)
     .await
-    .map_err(|e| {
-        conflict_if_unique(e, || {
-            format!("a NAS named {name:?} or with address {address} already exists")
-        })
-    })?;
+    .map_err(|e| taken(e, name, &address))?;
     generations::bump(&mut *tx, Generation::Nas).await?;
     let after = Nas {
         name: name.to_string(),
