@@ -85,6 +85,56 @@ impl Client {
         self.post_raw(path, &form_encode(&pairs))
     }
 
+    /// A file upload form (`multipart/form-data`): the CSRF field, then the file.
+    fn upload(&mut self, path: &str, field: &str, file: &[u8], with_csrf: bool) -> HttpResponse {
+        let boundary = "smartxTestBoundary7";
+        let mut body = Vec::new();
+        if with_csrf {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n",
+                    self.csrf()
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
+                 filename=\"customers.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&self.http).unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nCookie: {}\r\n\
+             Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+            self.http,
+            self.cookie_header(),
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        // A refused upload may be answered before it is all sent.
+        let _ = stream.write_all(&body);
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw);
+        let raw = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: body.to_string(),
+        }
+    }
+
     fn post_raw(&mut self, path: &str, body: &str) -> HttpResponse {
         let cookie = self.cookie_header();
         let mut headers = self.headers(&cookie);
@@ -167,9 +217,12 @@ struct Ids<'a> {
     membership: &'a str,
     session: &'a str,
     router: &'a str,
+    /// A router the walk may remove.
+    spare_router: &'a str,
     batch: &'a str,
     group: &'a str,
     flag: &'a str,
+    role: &'a str,
 }
 
 /// Fills a route's `{id}` and gives the form fields its handler needs to succeed.
@@ -178,6 +231,8 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ids.customer
     } else if route.path.starts_with("/sessions/") {
         ids.session
+    } else if route.path == "/routers/{id}/remove" {
+        ids.spare_router
     } else if route.path.starts_with("/routers/") {
         ids.router
     } else if route.path.starts_with("/vouchers/") {
@@ -186,11 +241,13 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ids.group
     } else if route.path.starts_with("/club/flags/") {
         ids.flag
+    } else if route.path.starts_with("/roles/") {
+        ids.role
     } else {
         ids.membership
     };
     let mut path = route.path.replace("{id}", id);
-    if route.path.ends_with("/script") {
+    if route.path.ends_with("/script") || route.path.ends_with("/pages.zip") {
         path.push_str("?portal=http%3A%2F%2F192.0.2.5%3A8080&radius=192.0.2.5");
     }
     let group = ids.group;
@@ -204,7 +261,7 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("role".to_string(), "builtin:viewer".to_string()),
         ],
         "/tenants" => vec![("name".to_string(), "made-by-walk".to_string())],
-        "/roles" => vec![
+        "/roles" | "/roles/{id}" => vec![
             ("name".to_string(), format!("role-{n}")),
             ("permission".to_string(), "view_customers".to_string()),
         ],
@@ -221,6 +278,11 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         "/routers" => vec![
             ("name".to_string(), format!("walk-{n}")),
             ("address".to_string(), format!("10.9.0.{n}")),
+        ],
+        // The router sessions run on keeps its name, address and secret.
+        "/routers/{id}" => vec![
+            ("name".to_string(), "hq".to_string()),
+            ("address".to_string(), "127.0.0.1".to_string()),
         ],
         _ => vec![],
     };
@@ -348,9 +410,11 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                 membership: "1",
                 session: "1",
                 router: "1",
+                spare_router: "1",
                 batch: "1",
                 group: "1",
                 flag: "1",
+                role: "1",
             };
             let (path, fields) = request(route, &ones);
             let r = call(&mut anon, route, &path, &fields);
@@ -388,6 +452,12 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         assert_eq!(r.status, 303, "[{l}] {}", r.body);
         let rival_members = ids_in(&op.get("/panel/people").body, "people");
         let rival_group = ids_in(&op.get("/panel/groups").body, "groups")[0].clone();
+        let r = op.post(
+            "/panel/roles",
+            &[("name", "rival-role"), ("permission", "view_customers")],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let rival_role = ids_in(&op.get("/panel/people").body, "roles")[0].clone();
         assert_eq!(rival_members.len(), 1, "[{l}]");
 
         // The operator adds one person per built-in role to the default tenant.
@@ -480,6 +550,25 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
             );
             let members = ids_in(&op.get("/panel/people").body, "people");
             let spare_id = members.last().unwrap().clone();
+            // And a throwaway custom role for the routes that edit and delete one.
+            let spare_name = format!("spare-{}", role.name());
+            op.post(
+                "/panel/roles",
+                &[("name", &spare_name), ("permission", "view_dashboard")],
+            );
+            let spare_role = ids_in(&op.get("/panel/people").body, "roles")
+                .into_iter()
+                .max_by_key(|id| id.parse::<i64>().unwrap())
+                .unwrap();
+            let spare_address = format!("10.8.0.{}", *role as u8);
+            op.post(
+                "/panel/routers",
+                &[("name", &spare_name), ("address", &spare_address)],
+            );
+            let spare_router = ids_in(&op.get("/panel/routers").body, "routers")
+                .into_iter()
+                .max_by_key(|id| id.parse::<i64>().unwrap())
+                .unwrap();
             for route in &table {
                 let expect_allowed = match route.need {
                     Need::Tenant(p) => allowed.contains(&p),
@@ -492,9 +581,11 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                     membership: &spare_id,
                     session: &session,
                     router: &router,
+                    spare_router: &spare_router,
                     batch: &batch,
                     group: &group,
                     flag: &flag,
+                    role: &spare_role,
                 };
                 let (path, fields) = request(route, &ids);
                 let r = call(&mut c, route, &path, &fields);
@@ -535,9 +626,11 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                         membership: &rival_members[0],
                         session: &session,
                         router: &router,
+                        spare_router: &router,
                         batch: &batch,
                         group: &rival_group,
                         flag: &rival_flag,
+                        role: &rival_role,
                     };
                     let (path, fields) = request(route, &ids);
                     let r = call(&mut c, route, &path, &fields);
@@ -605,7 +698,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                 _ => &batch,
             };
             let mut path = format!("/panel{}", route.path.replace("{id}", id));
-            if route.path.ends_with("/script") {
+            if route.path.ends_with("/script") || route.path.ends_with("/pages.zip") {
                 path.push_str("?portal=http%3A%2F%2F192.0.2.5%3A8080&radius=192.0.2.5");
             }
             let r = call(&mut op, route, &path, &[]);
@@ -633,45 +726,6 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         assert_eq!(staff.get("/panel/").status, 200);
         db.ok(&["admin", "revoke", "--phone", staff_phone]);
         assert_eq!(location(&staff.get("/panel/")), "/panel/login", "[{l}]");
-
-        // A custom role: exactly its permissions.
-        let r = op.post(
-            "/panel/roles",
-            &[
-                ("name", "counter"),
-                ("permission", "view_dashboard"),
-                ("permission", "view_customers"),
-            ],
-        );
-        assert_eq!(r.status, 303, "[{l}] {}", r.body);
-        let people = op.get("/panel/people?lang=en");
-        assert!(
-            people.body.contains("See customers"),
-            "[{l}] permissions listed"
-        );
-        let marker = "value=\"custom:";
-        let at = people
-            .body
-            .find(marker)
-            .expect("the custom role is offered")
-            + marker.len();
-        let role_id: String = people.body[at..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        let r = op.post(
-            "/panel/people",
-            &[
-                ("phone", "09120000777"),
-                ("role", &format!("custom:{role_id}")),
-            ],
-        );
-        assert_eq!(r.status, 303, "[{l}] {}", r.body);
-        let mut counter = sign_in(&db, &http, "09120000777");
-        assert_eq!(counter.get("/panel/customers").status, 200, "[{l}]");
-        assert_eq!(counter.get("/panel/").status, 200, "[{l}]");
-        assert_eq!(counter.get("/panel/sessions").status, 403, "[{l}]");
-        assert_eq!(counter.get("/panel/groups").status, 403, "[{l}]");
 
         // Secure cookies when the request came over TLS through a proxy.
         op.post(
@@ -955,6 +1009,654 @@ fn customers_csv_export_and_import() {
         let r = owner.post("/panel/customers/import?lang=en", &[("csv", huge.as_str())]);
         assert_eq!(r.status, 413, "[{l}]");
         assert!(r.body.contains("too large"), "[{l}] {}", r.body);
+
+        // The same as a file upload: no 1 MB limit, the same import and report.
+        let page = owner.get("/panel/customers").body;
+        assert!(page.contains("enctype=\"multipart/form-data\""), "[{l}]");
+        let big = format!(
+            "phone,name\n{}09121240001,Upload\n",
+            "09121230000\n".repeat(200_000)
+        );
+        assert!(big.len() > 2 * 1024 * 1024);
+        let r = owner.upload(
+            "/panel/customers/import?lang=en",
+            "file",
+            big.as_bytes(),
+            true,
+        );
+        assert_eq!(r.status, 200, "[{l}] {}", r.body);
+        assert!(r.body.contains("id=\"added\">2<"), "[{l}] {}", r.body);
+        assert!(r.body.contains("id=\"merged\">199999<"), "[{l}] {}", r.body);
+        assert!(db.ok(&["customer", "list"]).contains("Upload"), "[{l}]");
+        // A file not in UTF-8 (Excel's old "CSV") is refused with how to save it.
+        let r = owner.upload(
+            "/panel/customers/import?lang=en",
+            "file",
+            b"phone,name\n09121240002,\xe1\xed\n",
+            true,
+        );
+        assert!(r.body.contains("CSV UTF-8"), "[{l}] {}", r.body);
+        // Uploads need the CSRF token like every form, and a signed-in person.
+        let r = owner.upload(
+            "/panel/customers/import",
+            "file",
+            b"phone\n09121240003\n",
+            false,
+        );
+        assert_eq!(r.status, 403, "[{l}]");
+        let r = staff.upload(
+            "/panel/customers/import",
+            "file",
+            b"phone\n09121240003\n",
+            true,
+        );
+        assert_eq!(r.status, 403, "[{l}]");
+        assert!(!db.ok(&["customer", "list"]).contains("+989121240003"));
+        let mut anon = Client::new(&http);
+        anon.get("/panel/login");
+        let r = anon.upload(
+            "/panel/customers/import",
+            "file",
+            b"phone\n09121240003\n",
+            true,
+        );
+        assert_eq!(r.status, 303, "[{l}] strangers are sent to sign in");
+
+        // The export is streamed (no length known up front) and holds the upload.
+        let r = owner.get("/panel/customers.csv");
+        assert!(
+            r.header("transfer-encoding")
+                .is_some_and(|v| v == "chunked"),
+            "[{l}] {:?}",
+            r.headers
+        );
+        assert!(r.body.contains("09121240001,Upload,"), "[{l}]");
+        assert_eq!(
+            r.body.matches("\r\n").count(),
+            7,
+            "[{l}] header and six customers"
+        );
+        drop(server);
+        db.cleanup();
+    }
+}
+
+/// The id in the first column of the CLI table row containing `needle`.
+fn cli_id(listing: &str, needle: &str) -> String {
+    listing
+        .lines()
+        .find(|row| row.contains(needle))
+        .and_then(|row| row.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{needle} in {listing}"))
+        .to_string()
+}
+
+/// The first dashboard tile's number (guests online now).
+fn online_tile(page: &HttpResponse) -> String {
+    let marker = "<span class=\"value\">";
+    let at = page.body.find(marker).expect("the online tile") + marker.len();
+    page.body[at..].split('<').next().unwrap().to_string()
+}
+
+#[test]
+fn branch_limited_people_see_only_their_branches() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for db in Db::both() {
+        let l = db.label;
+        db.ok(&["admin", "create", "--phone", OPERATOR]);
+        for name in ["north", "south"] {
+            db.ok(&["branch", "add", "--name", name]);
+        }
+        let branches = db.ok(&["branch", "list"]);
+        let (north, south) = (cli_id(&branches, "north"), cli_id(&branches, "south"));
+        for (name, address, branch) in [
+            ("n-router", "127.0.0.1", Some("north")),
+            ("s-router", "127.0.0.2", Some("south")),
+            ("hub-router", "127.0.0.3", None),
+        ] {
+            let mut args = vec!["nas", "add", "--name", name, "--address", address];
+            args.extend(["--secret", SECRET]);
+            if let Some(b) = branch {
+                args.extend(["--branch", b]);
+            }
+            db.ok(&args);
+        }
+        // One guest online on each branch's router, recorded as the RADIUS server does.
+        let store = db.store(&rt);
+        let tenant = rt.block_on(crm::tenants::ensure_default(&store)).unwrap();
+        let now = crm::clock::now();
+        let records: Vec<_> = [("n-router", "guest-north"), ("s-router", "guest-south")]
+            .into_iter()
+            .map(|(router, user)| {
+                let nas = rt
+                    .block_on(crm::nas::by_name(&store, &tenant, router))
+                    .unwrap();
+                crm::accounting::AccountingRecord {
+                    tenant_id: tenant.id,
+                    nas_id: nas.id,
+                    status: crm::accounting::AcctStatus::Start,
+                    acct_session_id: format!("acct-{user}"),
+                    username: user.to_string(),
+                    subject: None,
+                    group_id: None,
+                    mac: None,
+                    framed_ip: None,
+                    nas_ip: Some("127.0.0.9".into()),
+                    session_time: 0,
+                    input_octets: 0,
+                    output_octets: 0,
+                    terminate_cause: None,
+                    event_time: now,
+                    day: 0,
+                }
+            })
+            .collect();
+        rt.block_on(crm::accounting::record_batch(&store, &records))
+            .unwrap();
+        let online = db.ok(&["sessions", "list", "--online"]);
+        let south_session = cli_id(&online, "guest-south");
+        let routers = db.ok(&["nas", "list"]);
+        let ids: Vec<String> = ["n-router", "s-router", "hub-router"]
+            .iter()
+            .map(|n| cli_id(&routers, n))
+            .collect();
+
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        let mut op = sign_in(&db, &http, OPERATOR);
+        select_tenant(&mut op, "default");
+        // A senior manager (may edit routers, disconnect) limited to the north branch.
+        let r = op.post(
+            "/panel/people",
+            &[
+                ("phone", "09120000201"),
+                ("role", "builtin:senior_manager"),
+                ("branch", &north),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let mut north_mgr = sign_in(&db, &http, "09120000201");
+
+        // Lists: only the north branch's router and guest.
+        let page = north_mgr.get("/panel/routers").body;
+        assert!(page.contains("n-router"), "[{l}] {page}");
+        assert!(!page.contains("s-router") && !page.contains("hub-router"));
+        let page = north_mgr.get("/panel/sessions").body;
+        assert!(page.contains("guest-north") && !page.contains("guest-south"));
+        let all = op.get("/panel/sessions").body;
+        assert!(all.contains("guest-north") && all.contains("guest-south"));
+        assert!(op.get("/panel/routers").body.contains("hub-router"));
+
+        // The dashboard counts their branches; they pick only among theirs.
+        let mine = north_mgr.get("/panel/?lang=en");
+        assert_eq!(online_tile(&mine), "1", "[{l}]");
+        assert!(mine.body.contains(&format!("/panel/?branch={north}")));
+        assert!(!mine.body.contains(&format!("/panel/?branch={south}")));
+        assert_eq!(online_tile(&op.get("/panel/?lang=en")), "2", "[{l}]");
+        let south_only = op.get(&format!("/panel/?branch={south}&lang=en"));
+        assert_eq!(online_tile(&south_only), "1", "[{l}]");
+        assert!(south_only.body.contains("aria-current=\"page\">south<"));
+        let r = north_mgr.get(&format!("/panel/?branch={south}"));
+        assert_eq!(r.status, 403, "[{l}]");
+        assert!(r.body.contains("role=\"alert\""), "[{l}]");
+        assert_eq!(north_mgr.get("/panel/?branch=999999").status, 404);
+
+        // Ids of other branches (or of no branch) are refused.
+        let script = "/script?portal=http%3A%2F%2F192.0.2.5%3A8080&radius=192.0.2.5";
+        let r = north_mgr.get(&format!("/panel/routers/{}{script}", ids[0]));
+        assert_eq!(r.status, 200, "[{l}] {}", r.body);
+        let zip = script.replace("/script", "/pages.zip");
+        for id in &ids[1..] {
+            for path in [
+                format!("/panel/routers/{id}{script}"),
+                format!("/panel/routers/{id}{zip}"),
+                format!("/panel/routers/{id}"),
+            ] {
+                assert_eq!(north_mgr.get(&path).status, 403, "[{l}] {path}");
+            }
+            let r = north_mgr.post(&format!("/panel/routers/{id}/remove"), &[]);
+            assert_eq!(r.status, 403, "[{l}] router {id}");
+        }
+        // Nor may they move their router out of their branches, or add one elsewhere.
+        let moved = [
+            ("name", "n-router"),
+            ("address", "127.0.0.1"),
+            ("branch", south.as_str()),
+        ];
+        let r = north_mgr.post(&format!("/panel/routers/{}", ids[0]), &moved);
+        assert_eq!(r.status, 403, "[{l}]");
+        let r = north_mgr.post(
+            "/panel/routers",
+            &[("name", "mine"), ("address", "10.7.7.7"), ("branch", "")],
+        );
+        assert_eq!(r.status, 403, "[{l}] a router of no branch is beyond north");
+        let page = north_mgr.get("/panel/routers").body;
+        assert!(
+            !page.contains(&format!("value=\"{south}\"")),
+            "[{l}] only north offered"
+        );
+        let r = north_mgr.post(&format!("/panel/sessions/{south_session}/disconnect"), &[]);
+        assert_eq!(r.status, 403, "[{l}]");
+        assert!(
+            db.ok(&["sessions", "list", "--online"])
+                .contains("guest-south")
+        );
+
+        // Nobody lets others in beyond their own branches.
+        op.post(
+            "/panel/people",
+            &[
+                ("phone", "09120000202"),
+                ("role", "builtin:owner"),
+                ("branch", &north),
+            ],
+        );
+        let mut north_owner = sign_in(&db, &http, "09120000202");
+        let r = north_owner.post(
+            "/panel/people",
+            &[("phone", "09120000203"), ("role", "builtin:viewer")],
+        );
+        assert_eq!(r.status, 403, "[{l}] every branch is beyond north");
+        let r = north_owner.post(
+            "/panel/people",
+            &[
+                ("phone", "09120000203"),
+                ("role", "builtin:viewer"),
+                ("branch", &north),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        drop(server);
+        db.cleanup();
+    }
+}
+
+/// The membership id on the People row of `phone` (English page, Western digits).
+fn membership_of(people: &HttpResponse, phone: &str) -> String {
+    let at = people.body.find(phone).expect(phone);
+    ids_in(&people.body[at..], "people")[0].clone()
+}
+
+#[test]
+fn custom_roles_are_edited_and_deleted_when_nobody_holds_them() {
+    for db in Db::both() {
+        let l = db.label;
+        db.ok(&["admin", "create", "--phone", OPERATOR]);
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        let mut op = sign_in(&db, &http, OPERATOR);
+        select_tenant(&mut op, "default");
+        let r = op.post(
+            "/panel/roles",
+            &[("name", "counter"), ("permission", "view_customers")],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let role = ids_in(&op.get("/panel/people").body, "roles")[0].clone();
+        let r = op.post(
+            "/panel/people",
+            &[
+                ("phone", "09120000777"),
+                ("role", &format!("custom:{role}")),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let mut counter = sign_in(&db, &http, "09120000777");
+        assert_eq!(counter.get("/panel/customers").status, 200, "[{l}]");
+        assert_eq!(counter.get("/panel/sessions").status, 403, "[{l}]");
+
+        let people = op.get("/panel/people?lang=en").body;
+        assert!(people.contains("See customers"), "[{l}] permissions listed");
+        assert!(
+            people.contains(&format!("value=\"custom:{role}\"")),
+            "[{l}] offered"
+        );
+
+        // The edit page shows the name and ticks what the role has.
+        let page = op.get(&format!("/panel/roles/{role}?lang=en"));
+        assert_eq!(page.status, 200, "[{l}]");
+        assert!(page.body.contains("value=\"counter\""), "[{l}]");
+        assert!(
+            page.body
+                .contains("value=\"view_customers\" checked> See customers"),
+            "[{l}] {}",
+            page.body
+        );
+        // Renamed with another set: the holder has it on the next click.
+        let r = op.post(
+            &format!("/panel/roles/{role}"),
+            &[
+                ("name", "floor"),
+                ("permission", "view_dashboard"),
+                ("permission", "view_sessions"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        assert_eq!(counter.get("/panel/sessions").status, 200, "[{l}]");
+        assert_eq!(counter.get("/panel/customers").status, 403, "[{l}]");
+        let people = op.get("/panel/people?lang=en");
+        assert!(people.body.contains("<strong>floor</strong>"), "[{l}]");
+        // A bad or built-in name comes back next to the field, in the page's language.
+        for (name, lang, text) in [
+            (" ", "en", "1 to 60 characters"),
+            ("owner", "fa", "نام نقش"),
+        ] {
+            let r = op.post(
+                &format!("/panel/roles/{role}?lang={lang}"),
+                &[("name", name), ("permission", "view_dashboard")],
+            );
+            assert_eq!(r.status, 200, "[{l}]");
+            assert!(
+                r.body.contains("aria-invalid=\"true\"") && r.body.contains(text),
+                "[{l}] {}",
+                r.body
+            );
+        }
+
+        // Deleting is refused with a reason while someone holds the role.
+        let r = op.post(&format!("/panel/roles/{role}/delete?lang=en"), &[]);
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(
+            r.body.contains("People still hold this role") && r.body.contains("role=\"alert\""),
+            "[{l}] {}",
+            r.body
+        );
+        assert_eq!(counter.get("/panel/sessions").status, 200, "[{l}]");
+        let member = membership_of(&op.get("/panel/people?lang=en"), "09120000777");
+        let r = op.post(&format!("/panel/people/{member}/remove"), &[]);
+        assert_eq!(r.status, 303, "[{l}]");
+        let r = op.post(&format!("/panel/roles/{role}/delete"), &[]);
+        assert_eq!(location(&r), "/panel/people", "[{l}] {}", r.body);
+        assert!(!op.get("/panel/people").body.contains("floor"), "[{l}]");
+        assert_eq!(op.get(&format!("/panel/roles/{role}")).status, 404);
+
+        // Both changes are in the audit log with before and after.
+        let audit = op.get("/panel/audit?lang=en").body;
+        assert!(audit.contains("Role changed") && audit.contains("Role deleted"));
+        assert!(
+            audit.contains("{&#34;name&#34;:&#34;counter&#34;,&#34;permissions&#34;:[&#34;view_customers&#34;]}"),
+            "[{l}] {audit}"
+        );
+        drop(server);
+        db.cleanup();
+    }
+}
+
+/// A GET whose body is kept as bytes (a download), with the client's cookies.
+fn get_bytes(c: &Client, path: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(&c.http).unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nCookie: {}\r\n\r\n",
+        c.http,
+        c.cookie_header()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let status = String::from_utf8_lossy(&raw[9..12]).parse().unwrap();
+    (status, raw[split + 4..].to_vec())
+}
+
+/// Asks RADIUS accounting with the test secret until the answer is `wanted` (a change
+/// of routers reaches the RADIUS cache through the NAS generation, within a second).
+fn radius_answers(acct: &str, wanted: bool) -> bool {
+    let attrs = "Acct-Status-Type=Interim-Update,User-Name=x,Acct-Session-Id=probe";
+    (0..15).any(|_| {
+        let got = radclient(acct, "acct", attrs).received("Accounting-Response");
+        if got != wanted {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        got == wanted
+    })
+}
+
+#[test]
+fn routers_are_edited_removed_and_set_up_from_their_page() {
+    for db in Db::both() {
+        let l = db.label;
+        db.ok(&["admin", "create", "--phone", OPERATOR]);
+        db.ok(&["branch", "add", "--name", "north"]);
+        let north = cli_id(&db.ok(&["branch", "list"]), "north");
+        db.ok(&[
+            "nas",
+            "add",
+            "--name",
+            "hq",
+            "--address",
+            "127.0.0.1",
+            "--secret",
+            SECRET,
+        ]);
+        db.ok(&[
+            "nas",
+            "add",
+            "--name",
+            "other",
+            "--address",
+            "10.1.1.1",
+            "--secret",
+            SECRET,
+        ]);
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        let acct = server.radius_acct.clone().unwrap();
+        let mut op = sign_in(&db, &http, OPERATOR);
+        select_tenant(&mut op, "default");
+        let id = cli_id(&db.ok(&["nas", "list"]), "hq");
+        let page = op.get(&format!("/panel/routers/{id}?lang=en"));
+        assert_eq!(page.status, 200, "[{l}]");
+        assert!(page.body.contains("value=\"hq\"") && page.body.contains("pages.zip"));
+
+        // Bad input comes back next to its field, in the page's language.
+        let path = format!("/panel/routers/{id}");
+        let r = op.post(
+            &format!("{path}?lang=fa"),
+            &[("name", "hq"), ("address", "10.0.0")],
+        );
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(
+            r.body
+                .contains("id=\"address-error\" role=\"alert\">یک آدرس IP")
+                && r.body.contains("value=\"10.0.0\""),
+            "[{l}] {}",
+            r.body
+        );
+        let r = op.post(
+            &format!("{path}?lang=en"),
+            &[("name", "hq"), ("address", "10.1.1.1")],
+        );
+        assert!(
+            r.body
+                .contains("A router with this name or address already exists")
+        );
+
+        // Name, range, branch and the Message-Authenticator rule change; RADIUS follows.
+        let r = op.post(
+            &path,
+            &[
+                ("name", "hq-2"),
+                ("address", "127.0.0.0/24"),
+                ("strict", "1"),
+                ("branch", &north),
+            ],
+        );
+        assert_eq!(
+            location(&r),
+            format!("{path}?done=saved"),
+            "[{l}] {}",
+            r.body
+        );
+        let listed = db.ok(&["nas", "list"]);
+        let row = listed.lines().find(|r| r.contains("hq-2")).unwrap();
+        assert!(
+            row.contains("127.0.0.0/24") && row.contains("yes"),
+            "[{l}] {row}"
+        );
+        assert!(op.get("/panel/routers").body.contains("<td>north</td>"));
+        let r = op.post(
+            &path,
+            &[
+                ("name", "hq-2"),
+                ("address", "127.0.0.0/24"),
+                ("branch", &north),
+            ],
+        );
+        assert_eq!(location(&r), format!("{path}?done=saved"), "[{l}]");
+        assert!(radius_answers(&acct, true), "[{l}] the secret was kept");
+
+        // Rotating the secret: the old one stops working, the script carries the new one.
+        let r = op.post(
+            &path,
+            &[
+                ("name", "hq-2"),
+                ("address", "127.0.0.0/24"),
+                ("branch", &north),
+                ("rotate", "1"),
+            ],
+        );
+        assert_eq!(location(&r), format!("{path}?done=rotated"), "[{l}]");
+        assert!(
+            radius_answers(&acct, false),
+            "[{l}] the old secret is refused"
+        );
+        let query = "?portal=http%3A%2F%2F192.0.2.5%3A8080&radius=192.0.2.5";
+        let script = op.get(&format!("{path}/script{query}"));
+        assert!(script.body.contains("/radius") && !script.body.contains(SECRET));
+
+        // The login pages as a zip that unzip accepts, each page as router-config makes it.
+        let (status, zip) = get_bytes(&op, &format!("{path}/pages.zip{query}"));
+        assert_eq!(status, 200, "[{l}]");
+        let file = db.dir().join("pages.zip");
+        std::fs::write(&file, &zip).unwrap();
+        let test = std::process::Command::new("unzip")
+            .arg("-t")
+            .arg(&file)
+            .output()
+            .expect("unzip is installed");
+        assert!(test.status.success(), "[{l}] {test:?}");
+        let portal = router_config::PortalUrl::parse("http://192.0.2.5:8080").unwrap();
+        let radius = "192.0.2.5".parse().unwrap();
+        let setup =
+            router_config::RouterSetup::new("hq-2", id.parse().unwrap(), "unused", radius, portal);
+        for name in router_config::PAGES {
+            let out = std::process::Command::new("unzip")
+                .arg("-p")
+                .arg(&file)
+                .arg(name)
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8(out.stdout).unwrap(),
+                router_config::page(name, &setup).unwrap(),
+                "[{l}] {name}"
+            );
+        }
+        let (status, bad) = get_bytes(&op, &format!("{path}/pages.zip?portal=x&radius=y"));
+        assert_eq!(status, 400, "[{l}] {}", String::from_utf8_lossy(&bad));
+
+        // Removing: gone from the list and from RADIUS; every change is audited.
+        let r = op.post(&format!("{path}/remove"), &[]);
+        assert_eq!(location(&r), "/panel/routers", "[{l}]");
+        assert!(!db.ok(&["nas", "list"]).contains("hq-2"), "[{l}]");
+        assert_eq!(op.get(&path).status, 404, "[{l}]");
+        let audit = op.get("/panel/audit?lang=en").body;
+        assert!(audit.contains("Router changed") && audit.contains("Router removed"));
+        assert!(audit.contains("&#34;secret_rotated&#34;:true"), "[{l}]");
+        assert!(!audit.contains(SECRET), "[{l}] secrets stay out of the log");
+        drop(server);
+        db.cleanup();
+    }
+}
+
+#[test]
+fn every_group_field_is_edited_with_reasons_in_the_page_language() {
+    for db in Db::both() {
+        let l = db.label;
+        db.ok(&["admin", "create", "--phone", OPERATOR]);
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        let mut op = sign_in(&db, &http, OPERATOR);
+        select_tenant(&mut op, "default");
+        let list = op.get("/panel/groups?lang=en").body;
+        let at = list.find(">guests</a>").expect("the guests group");
+        let id = list[..at].rsplit("/panel/groups/").next().unwrap();
+        let id: String = id.chars().take_while(char::is_ascii_digit).collect();
+        let path = format!("/panel/groups/{id}");
+
+        // Every field at once, quotas in Persian digits.
+        let all = [
+            ("rate_limit", "2M/8M"),
+            ("burst_limit", "4M/16M"),
+            ("burst_threshold", "1M/6M"),
+            ("burst_time", "10"),
+            ("priority", "5"),
+            ("throttle_rate", "256k/512k"),
+            ("session_timeout", "2h"),
+            ("idle_timeout", "10m"),
+            ("daily_time", "3h"),
+            ("allowed_hours", "sat-wed 08:00-23:00"),
+            ("interim", "1m"),
+            ("daily_data", "۱G"),
+            ("monthly_data", "20G"),
+            ("devices", "3"),
+            ("address_list", "vip"),
+            ("membership_rule", "visits>=5/30d"),
+        ];
+        let r = op.post(&path, &all);
+        assert_eq!(location(&r), "/panel/groups", "[{l}] {}", r.body);
+        let page = op.get(&format!("{path}?lang=en")).body;
+        for shown in [
+            "value=\"4M/16M\"",
+            "value=\"1M/6M\"",
+            "value=\"10/10\"",
+            "value=\"5\"",
+            "value=\"256k/512k\"",
+            "value=\"10m\"",
+            "value=\"1m\"",
+            "value=\"1G\"",
+            "value=\"vip\"",
+            "value=\"visits&#62;=5/30d\"",
+        ] {
+            assert!(page.contains(shown), "[{l}] {shown}: {page}");
+        }
+        assert!(op.get("/panel/audit?lang=en").body.contains("address_list"));
+
+        // Refused values: each reason next to its field, in Persian on the Persian page.
+        let bad = [
+            ("rate_limit", "2M/8M"),
+            ("burst_limit", "4M/16M"),
+            ("burst_threshold", ""),
+            ("burst_time", ""),
+            ("priority", "9"),
+            ("allowed_hours", "whenever"),
+            ("devices", "0"),
+            ("daily_data", "lots"),
+        ];
+        let r = op.post(&format!("{path}?lang=fa"), &bad);
+        assert_eq!(r.status, 200, "[{l}]");
+        for (field, reason) in [
+            ("burst_threshold", "برای burst"),
+            ("burst_time", "برای burst"),
+            ("priority", "اولویت عددی"),
+            ("allowed_hours", "روزها و ساعت‌ها"),
+            ("devices", "دست‌کم"),
+            ("daily_data", "حجم را مثل"),
+        ] {
+            let marker = format!("id=\"{field}-error\">{reason}");
+            assert!(r.body.contains(&marker), "[{l}] {marker}: {}", r.body);
+        }
+        assert!(r.body.contains("value=\"whenever\"") && r.body.contains("role=\"alert\""));
+        let r = op.post(&format!("{path}?lang=en"), &[("devices", "0")]);
+        assert!(r.body.contains("id=\"devices-error\">At least 1."), "[{l}]");
+        let page = op.get(&format!("{path}?lang=en")).body;
+        assert!(
+            page.contains("value=\"3\"") && page.contains("value=\"vip\""),
+            "[{l}] unchanged"
+        );
         drop(server);
         db.cleanup();
     }

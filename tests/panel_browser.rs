@@ -40,6 +40,9 @@ fn submit(browser: &Browser, action: &str) {
 fn operator_signs_in_and_visits_every_page_in_both_languages() {
     let db = Db::sqlite();
     db.ok(&["admin", "create", "--phone", OPERATOR, "--name", "Ops"]);
+    for branch in ["شعبه مرکز", "شعبه ونک"] {
+        db.ok(&["branch", "add", "--name", branch]);
+    }
     for (phone, name) in [
         ("09121110001", "علی رضایی"),
         ("09121110002", "Sara Karimi"),
@@ -76,7 +79,28 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
     browser.type_into("#name", "کافه مرکزی");
     browser.type_into("#address", "192.0.2.10");
     submit(&browser, "/panel/routers");
-    browser.wait_page("document.querySelector('form.script')", "the new router");
+    let link = "document.querySelector(\"table.list a[href*='/routers/']\")";
+    browser.wait_page(link, "the new router");
+    let href = |what: &str| {
+        browser
+            .js(&format!("return {what}.href;"), json!([]))
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let router = href(link);
+    browser.goto(&format!("{base}/groups"));
+    browser.wait_page("document.querySelector('table.list a')", "the groups");
+    let group = href("document.querySelector('table.list a')");
+    // A custom role, for its edit page.
+    browser.goto(&format!("{base}/people"));
+    browser.wait_page("document.getElementById('role-name')", "the people page");
+    browser.type_into("#role-name", "صندوق‌دار شب");
+    browser.click("input[name=permission][value=view_customers]");
+    submit(&browser, "/panel/roles");
+    let role_link = "document.querySelector(\"a[href*='/roles/']\")";
+    browser.wait_page(role_link, "the new role");
+    let role = href(role_link);
 
     // A batch of vouchers: straight to its printable cards.
     browser.goto(&format!("{base}/vouchers"));
@@ -108,7 +132,10 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             ("customer", customer.clone()),
             ("sessions", format!("{base}/sessions")),
             ("routers", format!("{base}/routers")),
+            ("router", router.clone()),
             ("groups", format!("{base}/groups")),
+            ("group", group.clone()),
+            ("role", role.clone()),
             ("vouchers", format!("{base}/vouchers")),
             ("people", format!("{base}/people")),
             ("audit", format!("{base}/audit")),
@@ -125,6 +152,20 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             check_layout(&browser, &format!("{name} page ({lang})"));
             browser.screenshot(&format!("{name}-{lang}.png"));
         }
+    }
+
+    // Refused group values, each reason next to its field.
+    for lang in ["fa", "en"] {
+        browser.goto(&format!("{group}?lang={lang}"));
+        browser.wait_page("document.getElementById('devices')", "the group form");
+        browser.type_into("#devices", "0");
+        browser.type_into("#priority", "9");
+        browser.type_into("#burst_limit", "4M/16M");
+        browser.type_into("#allowed_hours", "whenever");
+        browser.click("form.group-form button[type=submit]");
+        browser.wait_page("document.getElementById('devices-error')", "the reasons");
+        check_layout(&browser, &format!("group errors ({lang})"));
+        browser.screenshot(&format!("group-errors-{lang}.png"));
     }
 
     // The operator makes someone the owner; the owner uses a phone.

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use sqlx::{Any, Row, Transaction};
 
+use crate::branches::Scope;
 use crate::error::Result;
 use crate::hotspot::Subject;
 use crate::store::{Backend, Store};
@@ -583,17 +584,31 @@ pub async fn sessions(
     only_open: bool,
     limit: i64,
 ) -> Result<Vec<Session>> {
-    let rows = sqlx::query(
+    sessions_in(store, tenant_id, &Scope::Every, only_open, limit).await
+}
+
+/// [`sessions`] on the routers of the branches in `scope`.
+pub async fn sessions_in(
+    store: &Store,
+    tenant_id: i64,
+    scope: &Scope,
+    only_open: bool,
+    limit: i64,
+) -> Result<Vec<Session>> {
+    let sql = format!(
         "SELECT s.id, s.nas_id, n.name AS nas_name, s.acct_session_id, s.username, s.customer_id, \
          s.account_id, s.started_at, s.stopped_at, s.session_time, s.input_octets, s.output_octets, \
          s.terminate_cause FROM sessions s LEFT JOIN nas n ON n.id = s.nas_id \
-         WHERE s.tenant_id = $1 AND ($2 = FALSE OR s.stopped_at IS NULL) ORDER BY s.id DESC LIMIT $3",
-    )
-    .bind(tenant_id)
-    .bind(only_open)
-    .bind(limit.clamp(1, 10_000))
-    .fetch_all(store.pool())
-    .await?;
+         WHERE s.tenant_id = $1 AND ($2 = FALSE OR s.stopped_at IS NULL) AND {} \
+         ORDER BY s.id DESC LIMIT $3",
+        scope.condition("n.branch_id")
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id)
+        .bind(only_open)
+        .bind(limit.clamp(1, 10_000))
+        .fetch_all(store.pool())
+        .await?;
     rows.iter()
         .map(|row| {
             Ok(Session {

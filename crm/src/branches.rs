@@ -85,3 +85,78 @@ pub async fn list(store: &Store, tenant: &Tenant) -> Result<Vec<Branch>> {
         })
         .collect()
 }
+
+/// Which of a tenant's branches a panel person may see: every one, or only some (a
+/// membership limited to branches). Data tied to no branch (a router not placed in
+/// one) belongs to the whole business, so only people with every branch see it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Scope {
+    #[default]
+    Every,
+    Only(Vec<i64>),
+}
+
+impl Scope {
+    /// From a membership's limit (`None` = every branch).
+    pub fn limited_to(branch_ids: Option<Vec<i64>>) -> Scope {
+        branch_ids.map_or(Scope::Every, Scope::Only)
+    }
+
+    pub fn allows(&self, branch_id: Option<i64>) -> bool {
+        match self {
+            Scope::Every => true,
+            Scope::Only(ids) => branch_id.is_some_and(|b| ids.contains(&b)),
+        }
+    }
+
+    /// Whether this scope reaches every branch of a limit (empty = every branch): a
+    /// person limited to some branches cannot let others in beyond them.
+    pub fn covers(&self, limit: &[i64]) -> bool {
+        match self {
+            Scope::Every => true,
+            Scope::Only(_) => !limit.is_empty() && limit.iter().all(|&b| self.allows(Some(b))),
+        }
+    }
+
+    /// Only `branch`, if this scope allows it.
+    pub fn narrowed_to(&self, branch: i64) -> Option<Scope> {
+        self.allows(Some(branch)).then(|| Scope::Only(vec![branch]))
+    }
+
+    pub fn is_every(&self) -> bool {
+        *self == Scope::Every
+    }
+
+    /// A SQL condition that the branch id in `column` is in scope. The ids are
+    /// integers from our own tables, written as literals so callers need not thread
+    /// a variable number of placeholders through their queries.
+    pub(crate) fn condition(&self, column: &str) -> String {
+        match self {
+            Scope::Every => "TRUE".to_string(),
+            Scope::Only(ids) if ids.is_empty() => "FALSE".to_string(),
+            Scope::Only(ids) => {
+                let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+                format!("{column} IN ({})", list.join(", "))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scope;
+
+    #[test]
+    fn scope_allows_only_its_branches() {
+        let only = Scope::limited_to(Some(vec![3, 5]));
+        assert!(only.allows(Some(5)) && !only.allows(Some(4)) && !only.allows(None));
+        assert!(Scope::limited_to(None).allows(None));
+        assert_eq!(only.narrowed_to(3), Some(Scope::Only(vec![3])));
+        assert_eq!(only.narrowed_to(4), None);
+        assert!(only.covers(&[3]) && !only.covers(&[3, 4]) && !only.covers(&[]));
+        assert!(Scope::Every.covers(&[]));
+        assert_eq!(only.condition("n.branch_id"), "n.branch_id IN (3, 5)");
+        assert_eq!(Scope::Only(vec![]).condition("b"), "FALSE");
+        assert_eq!(Scope::Every.condition("b"), "TRUE");
+    }
+}

@@ -8,11 +8,12 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::{self, Actor, Change};
+use crate::branches::{self, Scope};
 use crate::error::{Error, Result, conflict_if_unique};
 use crate::generations::{self, Generation};
 use crate::secret::Secret;
 use crate::store::{Store, flag};
-use crate::{branches, clock, tenants::Tenant};
+use crate::{clock, tenants::Tenant};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nas {
@@ -87,19 +88,39 @@ pub async fn add_audited(store: &Store, tenant: &Tenant, new: NewNas, actor: Act
     add_by(store, tenant, new, Some(actor)).await
 }
 
-async fn add_by(store: &Store, tenant: &Tenant, new: NewNas, actor: Option<Actor>) -> Result<Nas> {
-    let name = new.name.trim();
+/// A router's name, trimmed, if it is one we accept.
+pub fn check_name(name: &str) -> Result<&str> {
+    let name = name.trim();
     if name.is_empty() || name.len() > 64 {
         return Err(Error::invalid("NAS name must be 1 to 64 characters"));
     }
-    let address = parse_address(&new.address)?;
-    let secret = new.secret.expose();
-    if secret.is_empty() || secret.len() > 128 {
+    Ok(name)
+}
+
+/// Refuses a shared secret RADIUS cannot use.
+pub fn check_secret(secret: &Secret) -> Result<()> {
+    let len = secret.expose().len();
+    if len == 0 || len > 128 {
         return Err(Error::invalid("shared secret must be 1 to 128 characters"));
     }
-    if secret.len() < 12 {
-        tracing::warn!(nas = name, "shared secret is shorter than 12 characters");
+    if len < 12 {
+        tracing::warn!("a shared secret is shorter than 12 characters");
     }
+    Ok(())
+}
+
+/// A unique-constraint failure as the duplicate it is.
+fn taken(e: sqlx::Error, name: &str, address: &IpNetwork) -> Error {
+    conflict_if_unique(e, || {
+        format!("a NAS named {name:?} or with address {address} already exists")
+    })
+}
+
+async fn add_by(store: &Store, tenant: &Tenant, new: NewNas, actor: Option<Actor>) -> Result<Nas> {
+    let name = check_name(&new.name)?;
+    let address = parse_address(&new.address)?;
+    check_secret(&new.secret)?;
+    let secret = new.secret.expose();
     let branch_id = match &new.branch {
         Some(b) => Some(branches::by_name(store, tenant, b).await?.id),
         None => None,
@@ -123,32 +144,128 @@ async fn add_by(store: &Store, tenant: &Tenant, new: NewNas, actor: Option<Actor
         .bind(clock::now())
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| {
-            conflict_if_unique(e, || {
-                format!("a NAS named {name:?} or with address {address} already exists")
-            })
-        })?;
+        .map_err(|e| taken(e, name, &address))?;
     generations::bump(&mut *tx, Generation::Nas).await?;
     let nas = Nas::from_row(&row)?;
     if let Some(actor) = actor {
-        // The secret stays out of the log.
         let change = Change {
             tenant_id: Some(tenant.id),
             action: "nas.add",
             entity: "nas",
             entity_id: Some(nas.id),
             before: None,
-            after: Some(serde_json::json!({
-                "name": nas.name,
-                "address": nas.address.to_string(),
-                "coa_port": nas.coa_port,
-                "require_message_authenticator": nas.require_message_authenticator,
-            })),
+            after: Some(nas.audited()),
         };
         audit::record(&mut *tx, actor, &change).await?;
     }
     tx.commit().await?;
     Ok(nas)
+}
+
+impl Nas {
+    /// The router as the audit log shows it: the secret stays out of the log.
+    fn audited(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name,
+            "address": self.address.to_string(),
+            "branch_id": self.branch_id,
+            "coa_port": self.coa_port,
+            "require_message_authenticator": self.require_message_authenticator,
+        })
+    }
+}
+
+/// What the panel may change on a router.
+#[derive(Debug, Clone)]
+pub struct NasChange {
+    pub name: String,
+    pub address: String,
+    /// A new shared secret; `None` keeps the old one.
+    pub secret: Option<Secret>,
+    pub require_message_authenticator: bool,
+    /// One of the tenant's branches, or none.
+    pub branch_id: Option<i64>,
+}
+
+/// Changes a router of this tenant; RADIUS nodes reload routers within a second (the
+/// NAS generation moves in the same transaction).
+pub async fn update(
+    store: &Store,
+    tenant: &Tenant,
+    id: i64,
+    change: &NasChange,
+    actor: Actor,
+) -> Result<Nas> {
+    let before = in_tenant(store, tenant, id).await?;
+    let name = check_name(&change.name)?;
+    let address = parse_address(&change.address)?;
+    if let Some(secret) = &change.secret {
+        check_secret(secret)?;
+    }
+    if let Some(branch) = change.branch_id {
+        branches::by_id(store, tenant, branch).await?;
+    }
+    let secret = change.secret.as_ref().unwrap_or(&before.secret).expose();
+    let mut tx = store.pool().begin().await?;
+    sqlx::query(
+        "UPDATE nas SET name = $1, address = $2, secret = $3, require_message_authenticator = $4, \
+         branch_id = $5 WHERE id = $6 AND tenant_id = $7",
+    )
+    .bind(name)
+    .bind(address.to_string())
+    .bind(secret)
+    .bind(change.require_message_authenticator)
+    .bind(change.branch_id)
+    .bind(id)
+    .bind(tenant.id)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| taken(e, name, &address))?;
+    generations::bump(&mut *tx, Generation::Nas).await?;
+    let after = Nas {
+        name: name.to_string(),
+        address,
+        secret: Secret::new(secret),
+        require_message_authenticator: change.require_message_authenticator,
+        branch_id: change.branch_id,
+        ..before.clone()
+    };
+    let mut after_json = after.audited();
+    after_json["secret_rotated"] = change.secret.is_some().into();
+    let record = Change {
+        tenant_id: Some(tenant.id),
+        action: "nas.update",
+        entity: "nas",
+        entity_id: Some(id),
+        before: Some(before.audited()),
+        after: Some(after_json),
+    };
+    audit::record(&mut *tx, actor, &record).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Removes a router of this tenant, and with it its sessions (their rows name it).
+pub async fn remove_by_id(store: &Store, tenant: &Tenant, id: i64, actor: Actor) -> Result<()> {
+    let before = in_tenant(store, tenant, id).await?;
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("DELETE FROM nas WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    generations::bump(&mut *tx, Generation::Nas).await?;
+    let record = Change {
+        tenant_id: Some(tenant.id),
+        action: "nas.remove",
+        entity: "nas",
+        entity_id: Some(id),
+        before: Some(before.audited()),
+        after: None,
+    };
+    audit::record(&mut *tx, actor, &record).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// One of this tenant's routers by id (another tenant's is not found).
@@ -168,12 +285,20 @@ pub async fn in_tenant(store: &Store, tenant: &Tenant, id: i64) -> Result<Nas> {
 }
 
 pub async fn list(store: &Store, tenant: &Tenant) -> Result<Vec<Nas>> {
-    let sql = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM nas WHERE tenant_id = $1 ORDER BY name"
+    list_in(store, tenant, &Scope::Every).await
+}
+
+/// The tenant's routers in the branches of `scope`.
+pub async fn list_in(store: &Store, tenant: &Tenant, scope: &Scope) -> Result<Vec<Nas>> {
+    let sql = format!(
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM nas WHERE tenant_id = $1 AND {} ORDER BY name"
+        ),
+        scope.condition("branch_id")
     );
-    let rows = sqlx::query(sql)
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(tenant.id)
         .fetch_all(store.pool())
         .await?;

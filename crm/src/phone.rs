@@ -4,6 +4,7 @@
 //! Arabic-Indic (U+0660–0669) digits, and spaces, dashes, dots, parentheses or
 //! bidi/zero-width marks between them. Anything else is an error that says why.
 
+use crate::text::ascii_digit;
 use std::fmt;
 
 /// A normalised Iranian mobile number.
@@ -89,16 +90,6 @@ impl Phone {
     pub fn digits_only(input: &str) -> String {
         input.chars().filter_map(ascii_digit).collect()
     }
-}
-
-fn ascii_digit(c: char) -> Option<char> {
-    let zero = match c {
-        '0'..='9' => return Some(c),
-        '\u{06F0}'..='\u{06F9}' => '\u{06F0}',
-        '\u{0660}'..='\u{0669}' => '\u{0660}',
-        _ => return None,
-    };
-    char::from_digit(c as u32 - zero as u32, 10)
 }
 
 impl fmt::Display for Phone {

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 use crate::audit::{self, Actor, Change};
 use crate::error::{Error, Result, conflict_if_unique};
@@ -200,15 +200,7 @@ pub async fn create_custom(
     permissions: &BTreeSet<Permission>,
     actor: Actor,
 ) -> Result<CustomRole> {
-    let name = text::normalize_name(name);
-    if name.is_empty() || name.len() > 60 || BuiltinRole::from_name(&name).is_some() {
-        return Err(Error::invalid(
-            "a role name must be 1 to 60 characters and not a built-in role's",
-        ));
-    }
-    if permissions.contains(&Permission::ManageTenants) {
-        return Err(Error::invalid("only platform operators manage tenants"));
-    }
+    let name = checked_role(name, permissions)?;
     let mut tx = store.pool().begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO panel_roles (tenant_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
@@ -219,13 +211,7 @@ pub async fn create_custom(
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| conflict_if_unique(e, || format!("role {name:?} already exists")))?;
-    for p in permissions {
-        sqlx::query("INSERT INTO panel_role_permissions (role_id, permission) VALUES ($1, $2)")
-            .bind(id)
-            .bind(p.name())
-            .execute(&mut *tx)
-            .await?;
-    }
+    grant(&mut tx, id, permissions).await?;
     let names: Vec<&str> = permissions.iter().map(|p| p.name()).collect();
     audit::record(
         &mut *tx,
@@ -247,6 +233,150 @@ pub async fn create_custom(
         name,
         permissions: permissions.clone(),
     })
+}
+
+/// The normalised name of a custom role, if it and its permissions are allowed.
+fn checked_role(name: &str, permissions: &BTreeSet<Permission>) -> Result<String> {
+    let name = text::normalize_name(name);
+    if name.is_empty() || name.len() > 60 || BuiltinRole::from_name(&name).is_some() {
+        return Err(Error::invalid(
+            "a role name must be 1 to 60 characters and not a built-in role's",
+        ));
+    }
+    if permissions.contains(&Permission::ManageTenants) {
+        return Err(Error::invalid("only platform operators manage tenants"));
+    }
+    Ok(name)
+}
+
+async fn grant(
+    tx: &mut Transaction<'_, Any>,
+    role_id: i64,
+    permissions: &BTreeSet<Permission>,
+) -> Result<()> {
+    for p in permissions {
+        sqlx::query("INSERT INTO panel_role_permissions (role_id, permission) VALUES ($1, $2)")
+            .bind(role_id)
+            .bind(p.name())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn role_json(role: &CustomRole) -> serde_json::Value {
+    let names: Vec<&str> = role.permissions.iter().map(|p| p.name()).collect();
+    serde_json::json!({ "name": role.name, "permissions": names })
+}
+
+/// One of the tenant's custom roles (another tenant's is not found).
+pub async fn custom_role(store: &Store, tenant: &Tenant, id: i64) -> Result<CustomRole> {
+    custom_roles(store, tenant)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| Error::NotFound(format!("role #{id}")))
+}
+
+/// How many people of the tenant hold a custom role.
+pub async fn holders(store: &Store, tenant: &Tenant, id: i64) -> Result<i64> {
+    count_holders(store.pool(), tenant, id).await
+}
+
+async fn count_holders<'e, E>(db: E, tenant: &Tenant, id: i64) -> Result<i64>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM panel_memberships \
+         WHERE tenant_id = $1 AND custom_role_id = $2",
+    )
+    .bind(tenant.id)
+    .bind(id)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Renames a custom role and replaces its permissions; its holders have the new set
+/// on their next click (access is read on every request).
+pub async fn update_custom(
+    store: &Store,
+    tenant: &Tenant,
+    id: i64,
+    name: &str,
+    permissions: &BTreeSet<Permission>,
+    actor: Actor,
+) -> Result<CustomRole> {
+    let before = custom_role(store, tenant, id).await?;
+    let name = checked_role(name, permissions)?;
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("UPDATE panel_roles SET name = $1 WHERE id = $2 AND tenant_id = $3")
+        .bind(&name)
+        .bind(id)
+        .bind(tenant.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_if_unique(e, || format!("role {name:?} already exists")))?;
+    sqlx::query("DELETE FROM panel_role_permissions WHERE role_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    grant(&mut tx, id, permissions).await?;
+    let after = CustomRole {
+        id,
+        tenant_id: tenant.id,
+        name,
+        permissions: permissions.clone(),
+    };
+    audit::record(
+        &mut *tx,
+        actor,
+        &Change {
+            tenant_id: Some(tenant.id),
+            action: "role.update",
+            entity: "role",
+            entity_id: Some(id),
+            before: Some(role_json(&before)),
+            after: Some(role_json(&after)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Deletes a custom role nobody holds; while people hold it, a `Conflict` saying how
+/// many (they need another role first, or they would be left with none).
+pub async fn delete_custom(store: &Store, tenant: &Tenant, id: i64, actor: Actor) -> Result<()> {
+    let before = custom_role(store, tenant, id).await?;
+    let mut tx = store.pool().begin().await?;
+    let held = count_holders(&mut *tx, tenant, id).await?;
+    if held > 0 {
+        return Err(Error::Conflict(format!(
+            "role {:?} is held by {held} people; give them another role first",
+            before.name
+        )));
+    }
+    sqlx::query("DELETE FROM panel_roles WHERE id = $1 AND tenant_id = $2")
+        .bind(id)
+        .bind(tenant.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        &Change {
+            tenant_id: Some(tenant.id),
+            action: "role.delete",
+            entity: "role",
+            entity_id: Some(id),
+            before: Some(role_json(&before)),
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// A tenant's custom roles, by name.

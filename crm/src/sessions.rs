@@ -47,6 +47,21 @@ pub async fn target(store: &Store, tenant: &Tenant, id: i64) -> Result<SessionTa
     })
 }
 
+/// The branch of the router a session of this tenant ran on (`None`: a router placed
+/// in no branch); another tenant's session is not found.
+pub async fn branch_of(store: &Store, tenant: &Tenant, id: i64) -> Result<Option<i64>> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as(
+        "SELECT n.branch_id FROM sessions s JOIN nas n ON n.id = s.nas_id \
+         WHERE s.tenant_id = $1 AND s.id = $2",
+    )
+    .bind(tenant.id)
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|(b,)| b)
+        .ok_or_else(|| Error::NotFound(format!("session #{id}")))
+}
+
 /// One Disconnect/CoA request and the router's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoaRecord<'a> {

@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use crate::branches::Scope;
 use crate::clock::Zone;
 use crate::error::Result;
 use crate::store::Store;
@@ -30,12 +31,12 @@ pub struct Dashboard {
 /// Counts rows of one table per local day since `from` (unix), keyed by epoch day.
 async fn per_day(
     store: &Store,
-    sql: &'static str,
+    sql: String,
     tenant: &Tenant,
     offset: i64,
     from: i64,
 ) -> Result<Vec<(i64, i64)>> {
-    let rows = sqlx::query(sql)
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(tenant.id)
         .bind(offset)
         .bind(from)
@@ -46,16 +47,36 @@ async fn per_day(
         .collect()
 }
 
-pub async fn dashboard(store: &Store, tenant: &Tenant, now: i64, days: i64) -> Result<Dashboard> {
+/// The dashboard of the routers in `scope`'s branches. Customers belong to the whole
+/// business, so new customers count tenant-wide; data and top groups of some branches
+/// come from their sessions active today (a session begun yesterday counts whole),
+/// as daily usage is kept per customer, not per router.
+pub async fn dashboard(
+    store: &Store,
+    tenant: &Tenant,
+    scope: &Scope,
+    now: i64,
+    days: i64,
+) -> Result<Dashboard> {
     let zone = Zone::of(tenant)?;
+    let on_routers = if scope.is_every() {
+        String::new()
+    } else {
+        format!(
+            " AND nas_id IN (SELECT id FROM nas WHERE tenant_id = $1 AND {})",
+            scope.condition("branch_id")
+        )
+    };
     let offset = zone.offset_seconds(now);
     let today = (now + offset).div_euclid(86_400);
     let first = today - days.clamp(1, 90) + 1;
     let from = first * 86_400 - offset;
     let logins = per_day(
         store,
-        "SELECT CAST((started_at + $2) / 86400 AS BIGINT) AS d, CAST(COUNT(*) AS BIGINT) AS n \
-         FROM sessions WHERE tenant_id = $1 AND started_at >= $3 GROUP BY 1",
+        format!(
+            "SELECT CAST((started_at + $2) / 86400 AS BIGINT) AS d, CAST(COUNT(*) AS BIGINT) AS n \
+             FROM sessions WHERE tenant_id = $1 AND started_at >= $3{on_routers} GROUP BY 1"
+        ),
         tenant,
         offset,
         from,
@@ -64,7 +85,8 @@ pub async fn dashboard(store: &Store, tenant: &Tenant, now: i64, days: i64) -> R
     let new_customers = per_day(
         store,
         "SELECT CAST((created_at + $2) / 86400 AS BIGINT) AS d, CAST(COUNT(*) AS BIGINT) AS n \
-         FROM customers WHERE tenant_id = $1 AND created_at >= $3 GROUP BY 1",
+         FROM customers WHERE tenant_id = $1 AND created_at >= $3 GROUP BY 1"
+            .to_string(),
         tenant,
         offset,
         from,
@@ -82,12 +104,30 @@ pub async fn dashboard(store: &Store, tenant: &Tenant, now: i64, days: i64) -> R
             new_customers: count_on(&new_customers, d),
         })
         .collect();
-    let online_now: i64 = sqlx::query_scalar(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM sessions WHERE tenant_id = $1 AND stopped_at IS NULL",
-    )
+    let online_now: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM sessions \
+         WHERE tenant_id = $1 AND stopped_at IS NULL{on_routers}"
+    )))
     .bind(tenant.id)
     .fetch_one(store.pool())
     .await?;
+    let (top_groups, octets_today) = if scope.is_every() {
+        used_today(store, tenant, zone.day_key(now)).await?
+    } else {
+        used_today_on(store, tenant, &on_routers, today * 86_400 - offset).await?
+    };
+    Ok(Dashboard {
+        online_now,
+        days,
+        octets_today,
+        top_groups,
+    })
+}
+
+type Used = (Vec<(Option<String>, i64)>, i64);
+
+/// Top groups and data used today from the per-customer daily usage.
+async fn used_today(store: &Store, tenant: &Tenant, day_key: i64) -> Result<Used> {
     let rows = sqlx::query(
         "SELECT g.name, CAST(SUM(u.input_octets + u.output_octets) AS BIGINT) AS octets \
          FROM usage_daily u LEFT JOIN customers c ON c.id = u.subject_id AND c.tenant_id = u.tenant_id \
@@ -96,7 +136,7 @@ pub async fn dashboard(store: &Store, tenant: &Tenant, now: i64, days: i64) -> R
          GROUP BY g.name ORDER BY octets DESC LIMIT 5",
     )
     .bind(tenant.id)
-    .bind(zone.day_key(now))
+    .bind(day_key)
     .fetch_all(store.pool())
     .await?;
     let top_groups = rows
@@ -108,13 +148,34 @@ pub async fn dashboard(store: &Store, tenant: &Tenant, now: i64, days: i64) -> R
          WHERE tenant_id = $1 AND day = $2",
     )
     .bind(tenant.id)
-    .bind(zone.day_key(now))
+    .bind(day_key)
     .fetch_one(store.pool())
     .await?;
-    Ok(Dashboard {
-        online_now,
-        days,
-        octets_today: octets_today.unwrap_or(0),
-        top_groups,
-    })
+    Ok((top_groups, octets_today.unwrap_or(0)))
+}
+
+/// The same from the sessions on some routers (`on_routers`, a condition on `nas_id`)
+/// active since `midnight`.
+async fn used_today_on(
+    store: &Store,
+    tenant: &Tenant,
+    on_routers: &str,
+    midnight: i64,
+) -> Result<Used> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT g.name, CAST(SUM(s.input_octets + s.output_octets) AS BIGINT) AS octets \
+         FROM sessions s LEFT JOIN groups g ON g.id = s.group_id \
+         WHERE s.tenant_id = $1 AND s.updated_at >= $2{on_routers} \
+         GROUP BY g.name ORDER BY octets DESC"
+    )))
+    .bind(tenant.id)
+    .bind(midnight)
+    .fetch_all(store.pool())
+    .await?;
+    let all = rows
+        .iter()
+        .map(|r| Ok((r.try_get("name")?, r.try_get("octets")?)))
+        .collect::<Result<Vec<(Option<String>, i64)>>>()?;
+    let total = all.iter().map(|(_, n)| n).sum();
+    Ok((all.into_iter().take(5).collect(), total))
 }

@@ -3,51 +3,80 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
+use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use crm::customers::{self, PageQuery};
 use crm::customers_csv::{self, BOM, EXPORT_HEADER, FileError, Reason};
+use futures_util::{StreamExt, stream};
 use serde::Deserialize;
 
 use crate::customers::ListQuery;
 use crate::guard::{Ctx, PageResult};
+use crate::i18n::Texts;
 use crate::view::{self, Frame};
-use crate::{PanelState, i18n};
+use crate::{PanelState, i18n, multipart};
 
 /// The export walks the list by keyset pages of this size.
 const EXPORT_PAGE: i64 = 200;
 
+/// Where the export stands between two pages: `None` when done.
+struct Walk {
+    store: crm::Store,
+    tenant: crm::tenants::Tenant,
+    search: String,
+    zone: crm::clock::Zone,
+    after: Option<String>,
+}
+
+impl Walk {
+    /// The next page of customers as CSV lines, and where to go on.
+    async fn next(mut self) -> Option<(Result<String, crm::Error>, Option<Walk>)> {
+        let query = PageQuery {
+            search: Some(self.search.clone()),
+            after: self.after.take(),
+            limit: EXPORT_PAGE,
+        };
+        let page = match customers::page(&self.store, &self.tenant, &query).await {
+            Ok(page) => page,
+            // The download ends unfinished: the browser reports it failed.
+            Err(e) => {
+                tracing::error!(error = %e, "customers export failed");
+                return Some((Err(e), None));
+            }
+        };
+        let chunk: String = page
+            .customers
+            .iter()
+            .map(|c| customers_csv::export_line(c, &self.zone))
+            .collect();
+        let rest = page.next.map(|next| Walk {
+            after: Some(next),
+            ..self
+        });
+        Some((Ok(chunk), rest))
+    }
+}
+
 /// `GET /panel/customers.csv?q=`: UTF-8 with a BOM, so Excel shows Persian names.
+/// Streamed a keyset page at a time, so a million customers never sit in memory.
 pub async fn export(
     State(state): State<PanelState>,
     ctx: Ctx,
     Query(query): Query<ListQuery>,
 ) -> PageResult {
-    let zone = view::zone(&ctx);
-    let mut body = String::from(BOM);
-    body.push_str(&customers_csv::line(&EXPORT_HEADER));
-    let mut after = None;
-    loop {
-        let page = customers::page(
-            &state.store,
-            &ctx.tenant,
-            &PageQuery {
-                search: Some(query.q.clone()),
-                after,
-                limit: EXPORT_PAGE,
-            },
-        )
-        .await?;
-        for c in &page.customers {
-            body.push_str(&customers_csv::export_line(c, &zone));
-        }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
+    let head = format!("{BOM}{}", customers_csv::line(&EXPORT_HEADER));
+    let walk = Walk {
+        store: state.store.clone(),
+        tenant: ctx.tenant.clone(),
+        search: query.q.clone(),
+        zone: view::zone(&ctx),
+        after: None,
+    };
+    let pages = stream::unfold(Some(walk), |walk| async move { walk?.next().await });
+    let body = stream::once(async { Ok::<_, crm::Error>(head) }).chain(pages);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -56,7 +85,7 @@ pub async fn export(
                 "attachment; filename=\"customers.csv\"",
             ),
         ],
-        body,
+        Body::from_stream(body),
     )
         .into_response())
 }
@@ -83,30 +112,51 @@ struct ResultPage {
     rejected: Vec<RejectedRow>,
 }
 
+/// The CSV text of the import form: pasted (`csv`), or the uploaded file (`file`,
+/// multipart). `Err` is why there is none to read.
+fn sent_text(headers: &HeaderMap, body: &[u8], t: &'static Texts) -> Result<String, &'static str> {
+    let upload = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(multipart::boundary);
+    let Some(boundary) = upload else {
+        let form: ImportForm = serde_urlencoded::from_bytes(body).map_err(|_| t.import_empty)?;
+        return Ok(form.csv);
+    };
+    let file = multipart::parse(body, &boundary)
+        .and_then(|parts| parts.into_iter().find(|p| p.name == "file"))
+        .ok_or(t.import_empty)?;
+    // Excel's "CSV UTF-8" is UTF-8; its older "CSV" is the Windows code page.
+    String::from_utf8(file.data.to_vec()).map_err(|_| t.import_not_utf8)
+}
+
 /// `POST /panel/customers/import`: one transaction, one audit entry, a result page.
 pub async fn import(
     State(state): State<PanelState>,
     ctx: Ctx,
-    Form(form): Form<ImportForm>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> PageResult {
     let locale = ctx.locale();
     let t = i18n::texts(locale);
     let f = Frame::tenant(&ctx, t.import_result, "/customers");
-    let parsed = match customers_csv::parse(&form.csv) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            let error = match e {
-                FileError::Empty => t.import_empty,
-                FileError::NoPhoneColumn => t.import_no_phone_column,
-            };
-            return Ok(ResultPage {
-                f,
-                error: Some(error),
-                counts: None,
-                rejected: Vec::new(),
-            }
-            .into_response());
+    let refused = |f: Frame, error: &'static str| {
+        Ok(ResultPage {
+            f,
+            error: Some(error),
+            counts: None,
+            rejected: Vec::new(),
         }
+        .into_response())
+    };
+    let text = match sent_text(&headers, &body, t) {
+        Ok(text) => text,
+        Err(error) => return refused(f, error),
+    };
+    let parsed = match customers_csv::parse(&text) {
+        Ok(parsed) => parsed,
+        Err(FileError::Empty) => return refused(f, t.import_empty),
+        Err(FileError::NoPhoneColumn) => return refused(f, t.import_no_phone_column),
     };
     let outcome = customers_csv::import(&state.store, &ctx.tenant, parsed, ctx.actor()).await?;
     let num = |n: u64| view::num(locale, i64::try_from(n).unwrap_or(i64::MAX));

@@ -3,14 +3,15 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::IntoResponse;
-use crm::{customers, stats};
+use crm::{branches, customers, stats};
+use serde::Deserialize;
 
 use crate::chart::{self, Bar};
-use crate::guard::{Ctx, PageResult};
+use crate::guard::{Ctx, Fail, PageResult};
 use crate::view::{self, Frame};
-use crate::{PanelState, i18n};
+use crate::{BASE, PanelState, i18n};
 
 const DAYS: i64 = 14;
 
@@ -23,14 +24,56 @@ struct DashboardPage {
     customers: String,
     chart: String,
     top_groups: Vec<(String, String)>,
+    /// The branches this person may pick: (label, href, shown now); empty when the
+    /// business has no branches.
+    branch_links: Vec<(String, String, bool)>,
 }
 
-/// `GET /panel/`.
-pub async fn page(State(state): State<PanelState>, ctx: Ctx) -> PageResult {
+#[derive(Debug, Deserialize)]
+pub struct DashboardQuery {
+    #[serde(default)]
+    branch: String,
+}
+
+/// `GET /panel/?branch=`: the numbers of the person's branches, or of one of them.
+pub async fn page(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Query(query): Query<DashboardQuery>,
+) -> PageResult {
     let locale = ctx.locale();
     let t = i18n::texts(locale);
     let now = crm::clock::now();
-    let d = stats::dashboard(&state.store, &ctx.tenant, now, DAYS).await?;
+    let mine = ctx.scope();
+    let picked = query.branch.trim().parse::<i64>().ok();
+    let scope = match picked {
+        Some(id) => {
+            // Another tenant's branch is not found, another branch of ours refused.
+            branches::by_id(&state.store, &ctx.tenant, id).await?;
+            mine.narrowed_to(id).ok_or(Fail::Forbidden)?
+        }
+        None => mine.clone(),
+    };
+    let listed: Vec<_> = branches::list(&state.store, &ctx.tenant)
+        .await?
+        .into_iter()
+        .filter(|b| mine.allows(Some(b.id)))
+        .collect();
+    let branch_links = if listed.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once((
+            t.all_branches.to_string(),
+            format!("{BASE}/"),
+            picked.is_none(),
+        ))
+        .chain(listed.into_iter().map(|b| {
+            let href = format!("{BASE}/?branch={}", b.id);
+            (b.name, href, picked == Some(b.id))
+        }))
+        .collect()
+    };
+    let d = stats::dashboard(&state.store, &ctx.tenant, &scope, now, DAYS).await?;
     let total = customers::count(&state.store, &ctx.tenant).await?;
     let bars: Vec<Bar> = d
         .days
@@ -60,6 +103,7 @@ pub async fn page(State(state): State<PanelState>, ctx: Ctx) -> PageResult {
                 )
             })
             .collect(),
+        branch_links,
     }
     .into_response())
 }

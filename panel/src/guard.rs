@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use crm::branches::Scope;
 use crm::roles::Permission;
 use crm::staff::{self, Access, PanelUser};
 use crm::tenants::{self, Tenant};
@@ -17,14 +18,17 @@ use crm::web_sessions::{self, WebSession};
 use portal::csrf;
 
 use crate::routes::Need;
-use crate::view;
 use crate::{BASE, PanelState};
+use crate::{multipart, view};
 
 const SESSION_COOKIE: &str = "sx_panel";
 const LANG_COOKIE: &str = "sx_panel_lang";
 /// Forms are small; anything bigger is not ours.
 /// Large enough for a pasted CSV import of tens of thousands of customers.
 const MAX_FORM: usize = 1024 * 1024;
+/// A file upload (the customers CSV) by someone signed in to a tenant: about a
+/// million customers' phones and names.
+const MAX_UPLOAD: usize = 48 * 1024 * 1024;
 
 /// Anyone on a panel page: their language and the CSRF token forms must carry.
 #[derive(Debug, Clone)]
@@ -58,6 +62,21 @@ impl Ctx {
 
     pub fn can(&self, p: Permission) -> bool {
         self.access.permissions.contains(&p)
+    }
+
+    /// The branches this person may see; every branch-bound list and lookup goes
+    /// through it.
+    pub fn scope(&self) -> Scope {
+        Scope::limited_to(self.access.branch_ids.clone())
+    }
+
+    /// Refuses (403) something of a branch outside this person's branches.
+    pub fn within(&self, branch_id: Option<i64>) -> Result<(), Fail> {
+        if self.scope().allows(branch_id) {
+            Ok(())
+        } else {
+            Err(Fail::Forbidden)
+        }
     }
 
     pub fn actor(&self) -> crm::audit::Actor {
@@ -191,26 +210,41 @@ pub async fn guard(
         csrf: existing_csrf.clone().unwrap_or_else(csrf::new_token),
         secure: is_secure(&parts.headers),
     };
+    // Who it is first, so only people working in a tenant may send a large upload.
+    let checked = check(&state, need, &parts.headers, &visitor).await;
+    let ctx = match checked {
+        Ok(ctx) => ctx,
+        Err(response) => return response,
+    };
     let body = if parts.method == Method::POST {
-        let Ok(bytes) = to_bytes(body, MAX_FORM).await else {
+        let upload = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(multipart::boundary);
+        let limit = match (&upload, &ctx) {
+            (Some(_), Checked::Tenant(_)) => MAX_UPLOAD,
+            _ => MAX_FORM,
+        };
+        let Ok(bytes) = to_bytes(body, limit).await else {
             return view::failure(&visitor, None, Fail::TooLarge);
         };
-        let given = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-            .ok()
-            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf"))
-            .map(|(_, v)| v)
-            .unwrap_or_default();
+        let given = match &upload {
+            Some(boundary) => multipart::parse(&bytes, boundary)
+                .and_then(|fields| fields.into_iter().find(|p| p.name == "csrf"))
+                .and_then(|p| String::from_utf8(p.data.to_vec()).ok()),
+            None => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                .ok()
+                .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf"))
+                .map(|(_, v)| v),
+        }
+        .unwrap_or_default();
         if !csrf::matches(&parts.headers, &given) {
             return view::failure(&visitor, None, Fail::Csrf);
         }
         Body::from(bytes)
     } else {
         body
-    };
-    let checked = check(&state, need, &parts.headers, &visitor).await;
-    let ctx = match checked {
-        Ok(ctx) => ctx,
-        Err(response) => return response,
     };
     parts.extensions.insert(visitor.clone());
     match &ctx {

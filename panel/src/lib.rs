@@ -11,6 +11,7 @@
 mod audit_page;
 mod chart;
 mod club;
+mod custom_roles;
 mod customers;
 mod customers_csv;
 mod dashboard;
@@ -18,12 +19,14 @@ mod groups;
 mod guard;
 mod i18n;
 mod login;
+mod multipart;
 mod people;
 mod routers;
 mod routes;
 mod sessions;
 mod view;
 mod vouchers;
+mod zip;
 
 use axum::Router;
 use axum::http::header;

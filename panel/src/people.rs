@@ -5,9 +5,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
-use std::collections::BTreeSet;
 
-use crm::roles::{BuiltinRole, Permission};
+use crm::roles::BuiltinRole;
 use crm::staff::{self, NewMember, RoleRef};
 use crm::{branches, roles};
 use serde::Deserialize;
@@ -25,6 +24,7 @@ pub struct Person {
 }
 
 pub struct CustomRoleRow {
+    id: i64,
     name: String,
     permissions: String,
 }
@@ -122,6 +122,7 @@ async fn render_with(
     let custom_roles = customs
         .iter()
         .map(|r| CustomRoleRow {
+            id: r.id,
             name: r.name.clone(),
             permissions: r
                 .permissions
@@ -138,9 +139,7 @@ async fn render_with(
         f: Frame::tenant(ctx, t.people_title, "/people"),
         people,
         custom_roles,
-        permissions: Permission::ALL
-            .into_iter()
-            .filter(|p| *p != Permission::ManageTenants)
+        permissions: crate::custom_roles::grantable()
             .map(|p| (p.name(), i18n::permission_name(locale, p)))
             .collect(),
         role_error,
@@ -198,6 +197,9 @@ pub async fn add(State(state): State<PanelState>, ctx: Ctx, body: axum::body::By
         .iter()
         .filter_map(|b| b.trim().parse().ok())
         .collect();
+    if !ctx.scope().covers(&branch_ids) {
+        return Err(crate::guard::Fail::Forbidden);
+    }
     let new = NewMember {
         phone: &form.phone,
         name: Some(form.name.as_str()),
@@ -223,18 +225,8 @@ pub async fn create_role(
     ctx: Ctx,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let name = pairs
-        .iter()
-        .find(|(k, _)| k == "name")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    let permissions: BTreeSet<Permission> = pairs
-        .iter()
-        .filter(|(k, _)| k == "permission")
-        .filter_map(|(_, v)| Permission::from_name(v))
-        .collect();
-    match roles::create_custom(&state.store, &ctx.tenant, name, &permissions, ctx.actor()).await {
+    let (name, permissions) = crate::custom_roles::read_form(&body);
+    match roles::create_custom(&state.store, &ctx.tenant, &name, &permissions, ctx.actor()).await {
         Ok(_) => Ok(Redirect::to(&format!("{BASE}/people")).into_response()),
         Err(crm::Error::Invalid(_) | crm::Error::Conflict(_)) => {
             let t = i18n::texts(ctx.locale());

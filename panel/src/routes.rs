@@ -2,6 +2,7 @@
 //! routed any other way, so a new page cannot skip the guard, and tests walk the table.
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::middleware::from_fn_with_state;
@@ -9,8 +10,8 @@ use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
 use crate::{
-    BASE, PanelState, audit_page, club, customers, customers_csv, dashboard, groups, guard, login,
-    people, routers, sessions, vouchers,
+    BASE, PanelState, audit_page, club, custom_roles, customers, customers_csv, dashboard, groups,
+    guard, login, people, routers, sessions, vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -129,7 +130,15 @@ fn rows() -> Vec<Row> {
         ),
         get("/routers", Tenant(ViewRouters), routers::list),
         post("/routers", Tenant(EditRouters), routers::add),
+        get("/routers/{id}", Tenant(EditRouters), routers::edit),
+        post("/routers/{id}", Tenant(EditRouters), routers::save),
         get("/routers/{id}/script", Tenant(EditRouters), routers::script),
+        get(
+            "/routers/{id}/pages.zip",
+            Tenant(EditRouters),
+            routers::pages,
+        ),
+        post("/routers/{id}/remove", Tenant(EditRouters), routers::remove),
         get("/groups", Tenant(ViewGroups), groups::list),
         get("/groups/{id}", Tenant(EditGroups), groups::edit),
         post("/groups/{id}", Tenant(EditGroups), groups::save),
@@ -144,6 +153,14 @@ fn rows() -> Vec<Row> {
         post("/people", Tenant(ManagePeople), people::add),
         post("/people/{id}/remove", Tenant(ManagePeople), people::remove),
         post("/roles", Tenant(ManagePeople), people::create_role),
+        get("/roles/{id}", Tenant(ManagePeople), custom_roles::edit),
+        post("/roles/{id}", Tenant(ManagePeople), custom_roles::save),
+        // Last of the role rows: the route walk deletes the role it edits.
+        post(
+            "/roles/{id}/delete",
+            Tenant(ManagePeople),
+            custom_roles::delete,
+        ),
         get("/audit", Tenant(ViewAudit), audit_page::list),
     ]
 }
@@ -155,11 +172,14 @@ pub fn table() -> Vec<RouteInfo> {
 
 /// The router: each row under [`BASE`], wrapped in the guard with its need.
 pub(crate) fn build(state: PanelState) -> Router<PanelState> {
-    rows().into_iter().fold(Router::new(), |router, row| {
+    let router = rows().into_iter().fold(Router::new(), |router, row| {
         let layer = from_fn_with_state((state.clone(), row.info.need), guard::guard);
         router.route(
             &format!("{BASE}{}", row.info.path),
             row.handler.layer(layer),
         )
-    })
+    });
+    // The guard caps every body (larger for a signed-in upload); axum's own 2 MB
+    // default would refuse a CSV file the guard let through.
+    router.layer(DefaultBodyLimit::disable())
 }

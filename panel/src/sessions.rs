@@ -53,7 +53,7 @@ pub async fn list(
     let t = i18n::texts(locale);
     let zone = view::zone(&ctx);
     let now = crm::clock::now();
-    let rows = accounting::sessions(&state.store, ctx.tenant.id, true, SHOWN)
+    let rows = accounting::sessions_in(&state.store, ctx.tenant.id, &ctx.scope(), true, SHOWN)
         .await?
         .into_iter()
         .map(|s| Row {
@@ -93,6 +93,7 @@ pub async fn disconnect(
     Path(id): Path<i64>,
 ) -> PageResult {
     let store = &state.store;
+    ctx.within(crm::sessions::branch_of(store, &ctx.tenant, id).await?)?;
     let result =
         coa::for_session(store, &ctx.tenant, id, &coa::Change::Disconnect, "operator").await;
     let done = match result {

@@ -343,15 +343,41 @@ pub fn http_request(
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let headers = lines
+    let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
     HttpResponse {
         status,
         headers,
-        body: body.to_string(),
+        body: if chunked {
+            dechunk(body)
+        } else {
+            body.to_string()
+        },
     }
+}
+
+/// The body of a `Transfer-Encoding: chunked` response (a streamed download).
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        let (Some(data), Some(next)) = (after.get(..size), after.get(size..)) else {
+            break;
+        };
+        if size == 0 {
+            break;
+        }
+        out.push_str(data);
+        rest = next.trim_start_matches("\r\n");
+    }
+    out
 }
 
 /// The code in the newest console SMS to `phone` (the last run of digits in the text).

@@ -5,7 +5,7 @@ mod policy;
 mod rule;
 
 pub use hours::{AllowedHours, Weekday};
-pub use policy::{Exhausted, GroupPolicy, QuotaLeft};
+pub use policy::{Exhausted, GroupPolicy, PolicyField, PolicyIssue, PolicyProblem, QuotaLeft};
 pub use rule::{MembershipRule, Moved, apply_rules};
 
 use sqlx::any::AnyRow;

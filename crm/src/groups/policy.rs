@@ -55,81 +55,207 @@ pub struct QuotaLeft {
     pub exhausted: Option<Exhausted>,
 }
 
+/// A field of a group's policy, as forms name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyField {
+    RateLimit,
+    BurstLimit,
+    BurstThreshold,
+    BurstTime,
+    Priority,
+    SessionTimeout,
+    IdleTimeout,
+    DailyTime,
+    DailyData,
+    MonthlyData,
+    Devices,
+    AllowedHours,
+    InterimInterval,
+    AddressList,
+    ThrottleRate,
+    MembershipRule,
+}
+
+/// Why a field was refused, for a message in the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyProblem {
+    /// Not `rx/tx` such as `512k/2M`.
+    NotRate,
+    /// Not whole seconds, `rx/tx` or one number.
+    NotBurstTime,
+    /// Burst needs limit, threshold and time together.
+    BurstIncomplete,
+    /// Burst and priority shape a rate limit, so need one.
+    NeedsRateLimit,
+    PriorityRange,
+    NotPositive,
+    DevicesAtLeastOne,
+    InterimRange,
+    BadHours,
+    BadRule,
+    BadAddressList,
+}
+
+/// One refused field, with the English message the command line shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyIssue {
+    pub field: PolicyField,
+    pub problem: PolicyProblem,
+    pub message: String,
+}
+
 impl GroupPolicy {
-    /// Checks every field and rewrites rates and hours into canonical form.
-    pub fn validate(mut self) -> Result<GroupPolicy> {
-        self.rate_limit = canonical(self.rate_limit, "rate limit", canonical_rate_pair)?;
-        self.burst_limit = canonical(self.burst_limit, "burst limit", canonical_rate_pair)?;
-        self.burst_threshold =
-            canonical(self.burst_threshold, "burst threshold", canonical_rate_pair)?;
-        self.burst_time = canonical(self.burst_time, "burst time", canonical_burst_time)?;
-        let burst_parts = [&self.burst_limit, &self.burst_threshold, &self.burst_time];
-        let given = burst_parts.iter().filter(|p| p.is_some()).count();
+    /// Checks every field and rewrites rates and hours into canonical form; the first
+    /// problem as the error.
+    pub fn validate(self) -> Result<GroupPolicy> {
+        self.checked()
+            .map_err(|mut issues| Error::Invalid(issues.swap_remove(0).message))
+    }
+
+    /// [`validate`](Self::validate) reporting every refused field, so a form can say
+    /// what is wrong next to each.
+    pub fn checked(mut self) -> Result<GroupPolicy, Vec<PolicyIssue>> {
+        use PolicyField as F;
+        use PolicyProblem as P;
+        let mut issues = Vec::new();
+        let mut issue = |field, problem, message: String| {
+            issues.push(PolicyIssue {
+                field,
+                problem,
+                message,
+            })
+        };
+        for (field, value, what) in [
+            (F::RateLimit, &mut self.rate_limit, "rate limit"),
+            (F::BurstLimit, &mut self.burst_limit, "burst limit"),
+            (
+                F::BurstThreshold,
+                &mut self.burst_threshold,
+                "burst threshold",
+            ),
+            (F::ThrottleRate, &mut self.throttle_rate, "throttle rate"),
+        ] {
+            match canonical(value.take(), canonical_rate_pair) {
+                Ok(v) => *value = v,
+                Err(v) => issue(
+                    field,
+                    P::NotRate,
+                    format!(
+                        "{what} {v:?} is not valid: expected rx/tx such as 512k/2M (or one value for both)"
+                    ),
+                ),
+            }
+        }
+        match canonical(self.burst_time.take(), canonical_burst_time) {
+            Ok(v) => self.burst_time = v,
+            Err(v) => issue(
+                F::BurstTime,
+                P::NotBurstTime,
+                format!("burst time {v:?} is not valid: expected seconds, rx/tx such as 10/20"),
+            ),
+        }
+        let burst_parts = [
+            (F::BurstLimit, &self.burst_limit),
+            (F::BurstThreshold, &self.burst_threshold),
+            (F::BurstTime, &self.burst_time),
+        ];
+        let given = burst_parts.iter().filter(|(_, p)| p.is_some()).count();
         if given != 0 && given != 3 {
-            return Err(Error::invalid(
-                "burst needs all three of burst limit, burst threshold and burst time",
-            ));
+            for (field, _) in burst_parts.iter().filter(|(_, p)| p.is_none()) {
+                issue(
+                    *field,
+                    P::BurstIncomplete,
+                    "burst needs all three of burst limit, burst threshold and burst time".into(),
+                );
+            }
         }
         if given == 3 && self.rate_limit.is_none() {
-            return Err(Error::invalid("burst needs a rate limit"));
+            issue(
+                F::RateLimit,
+                P::NeedsRateLimit,
+                "burst needs a rate limit".into(),
+            );
         }
         if let Some(p) = self.priority {
             if !(1..=8).contains(&p) {
-                return Err(Error::invalid(format!(
-                    "priority {p} is not between 1 and 8"
-                )));
-            }
-            if self.rate_limit.is_none() {
-                return Err(Error::invalid("priority needs a rate limit"));
+                issue(
+                    F::Priority,
+                    P::PriorityRange,
+                    format!("priority {p} is not between 1 and 8"),
+                );
+            } else if self.rate_limit.is_none() {
+                issue(
+                    F::Priority,
+                    P::NeedsRateLimit,
+                    "priority needs a rate limit".into(),
+                );
             }
         }
-        for (name, value) in [
-            ("session timeout", self.session_timeout),
-            ("idle timeout", self.idle_timeout),
-            ("daily time quota", self.daily_time_quota),
-            ("daily data quota", self.daily_data_quota),
-            ("monthly data quota", self.monthly_data_quota),
+        for (field, name, value) in [
+            (F::SessionTimeout, "session timeout", self.session_timeout),
+            (F::IdleTimeout, "idle timeout", self.idle_timeout),
+            (F::DailyTime, "daily time quota", self.daily_time_quota),
+            (F::DailyData, "daily data quota", self.daily_data_quota),
+            (
+                F::MonthlyData,
+                "monthly data quota",
+                self.monthly_data_quota,
+            ),
         ] {
             if matches!(value, Some(v) if v <= 0) {
-                return Err(Error::invalid(format!("{name} must be positive")));
+                issue(field, P::NotPositive, format!("{name} must be positive"));
             }
         }
-        if let Some(n) = self.simultaneous_devices {
-            if n < 1 {
-                return Err(Error::invalid("simultaneous devices must be at least 1"));
-            }
+        if matches!(self.simultaneous_devices, Some(n) if n < 1) {
+            issue(
+                F::Devices,
+                P::DevicesAtLeastOne,
+                "simultaneous devices must be at least 1".into(),
+            );
         }
         if !(10..=86_400).contains(&self.interim_interval) {
-            return Err(Error::invalid(
-                "interim interval must be between 10 seconds and 1 day",
-            ));
+            issue(
+                F::InterimInterval,
+                P::InterimRange,
+                "interim interval must be between 10 seconds and 1 day".into(),
+            );
         }
-        self.allowed_hours = match self.allowed_hours.take() {
-            Some(text) if !text.trim().is_empty() => {
-                Some(text.parse::<AllowedHours>()?.to_string())
-            }
-            _ => None,
-        };
-        self.throttle_rate = canonical(self.throttle_rate, "throttle rate", canonical_rate_pair)?;
-        self.membership_rule = match self.membership_rule.take() {
-            Some(text) if !text.trim().is_empty() => {
-                Some(text.parse::<MembershipRule>()?.to_string())
-            }
-            _ => None,
-        };
-        self.address_list = match self.address_list.take() {
+        match self.allowed_hours.take() {
+            Some(text) if !text.trim().is_empty() => match text.parse::<AllowedHours>() {
+                Ok(hours) => self.allowed_hours = Some(hours.to_string()),
+                Err(e) => issue(F::AllowedHours, P::BadHours, e.to_string()),
+            },
+            _ => {}
+        }
+        match self.membership_rule.take() {
+            Some(text) if !text.trim().is_empty() => match text.parse::<MembershipRule>() {
+                Ok(rule) => self.membership_rule = Some(rule.to_string()),
+                Err(e) => issue(F::MembershipRule, P::BadRule, e.to_string()),
+            },
+            _ => {}
+        }
+        match self.address_list.take() {
             Some(name) if !name.trim().is_empty() => {
                 let name = name.trim().to_string();
                 if name.len() > 63 || name.chars().any(|c| c.is_whitespace() || c == '"') {
-                    return Err(Error::invalid(format!(
-                        "address list {name:?} must be a single word of at most 63 characters"
-                    )));
+                    issue(
+                        F::AddressList,
+                        P::BadAddressList,
+                        format!(
+                            "address list {name:?} must be a single word of at most 63 characters"
+                        ),
+                    );
+                } else {
+                    self.address_list = Some(name);
                 }
-                Some(name)
             }
-            _ => None,
-        };
-        Ok(self)
+            _ => {}
+        }
+        if issues.is_empty() {
+            Ok(self)
+        } else {
+            Err(issues)
+        }
     }
 
     /// The `Mikrotik-Rate-Limit` value:
@@ -200,19 +326,16 @@ impl GroupPolicy {
     }
 }
 
+/// The canonical text of an optional value (empty = none); `Err` gives back what
+/// could not be read.
 fn canonical(
     value: Option<String>,
-    what: &str,
     f: fn(&str) -> Option<String>,
-) -> Result<Option<String>> {
+) -> Result<Option<String>, String> {
     match value {
         None => Ok(None),
         Some(v) if v.trim().is_empty() => Ok(None),
-        Some(v) => f(v.trim()).map(Some).ok_or_else(|| {
-            Error::invalid(format!(
-                "{what} {v:?} is not valid: expected rx/tx such as 512k/2M (or one value for both)"
-            ))
-        }),
+        Some(v) => f(v.trim()).map(Some).ok_or(v),
     }
 }
 
