@@ -1,4 +1,4 @@
-//! A server-rendered SVG bar chart: two series per day, no JavaScript, no library.
+//! A server-rendered SVG bar chart: up to five series per period, no JavaScript, no library.
 //! The SVG is built from numbers and escaped labels only, so it is safe to inline.
 
 use std::fmt::Write;
@@ -6,11 +6,12 @@ use std::fmt::Write;
 /// One group of bars.
 pub struct Bar {
     pub label: String,
-    pub values: [i64; 2],
+    /// One value per series, at most [`CLASSES`]`.len()`.
+    pub values: Vec<i64>,
 }
 
 /// Series colours; the page's legend uses the same CSS classes.
-const CLASSES: [&str; 2] = ["s0", "s1"];
+pub const CLASSES: [&str; 5] = ["s0", "s1", "s2", "s3", "s4"];
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -24,9 +25,20 @@ fn escape(text: &str) -> String {
 /// readers; each bar carries its value as a tooltip.
 pub fn bars(title: &str, bars: &[Bar], value_text: impl Fn(i64) -> String) -> String {
     let (width, height, top, bottom) = (700.0_f64, 240.0_f64, 16.0_f64, 40.0_f64);
-    let max = bars.iter().flat_map(|b| b.values).max().unwrap_or(0).max(1) as f64;
+    let max = bars
+        .iter()
+        .flat_map(|b| b.values.iter().copied())
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let series = bars
+        .iter()
+        .map(|b| b.values.len())
+        .max()
+        .unwrap_or(1)
+        .clamp(1, CLASSES.len());
     let slot = width / bars.len().max(1) as f64;
-    let bar_width = (slot * 0.34).min(18.0);
+    let bar_width = (slot * 0.68 / series as f64).min(18.0);
     let plot = height - top - bottom;
     let mut svg = String::new();
     let _ = write!(
@@ -41,9 +53,9 @@ pub fn bars(title: &str, bars: &[Bar], value_text: impl Fn(i64) -> String) -> St
     );
     for (i, bar) in bars.iter().enumerate() {
         let centre = slot * (i as f64 + 0.5);
-        for (s, value) in bar.values.iter().enumerate() {
+        for (s, value) in bar.values.iter().take(series).enumerate() {
             let h = plot * (*value as f64) / max;
-            let x = centre - bar_width + bar_width * s as f64;
+            let x = centre - bar_width * series as f64 / 2.0 + bar_width * s as f64;
             let _ = write!(
                 svg,
                 r#"<rect class="{}" x="{x:.1}" y="{:.1}" width="{:.1}" height="{h:.1}" rx="2"><title>{}</title></rect>"#,
@@ -78,11 +90,11 @@ mod tests {
             &[
                 Bar {
                     label: "<1>".into(),
-                    values: [0, 10],
+                    values: vec![0, 10],
                 },
                 Bar {
                     label: "2".into(),
-                    values: [5, 0],
+                    values: vec![5, 0],
                 },
             ],
             |v| v.to_string(),

@@ -48,17 +48,22 @@ pub async fn export(
             None => break,
         }
     }
-    Ok((
+    Ok(download("customers.csv", body))
+}
+
+/// A CSV file the browser saves as `name`.
+pub(crate) fn download(name: &str, body: String) -> axum::response::Response {
+    (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                "attachment; filename=\"customers.csv\"",
+                format!("attachment; filename=\"{name}\""),
             ),
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]

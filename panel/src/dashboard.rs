@@ -41,7 +41,7 @@ pub async fn page(State(state): State<PanelState>, ctx: Ctx) -> PageResult {
                 .take(2)
                 .collect::<Vec<_>>()
                 .join(" "),
-            values: [day.logins, day.new_customers],
+            values: vec![day.logins, day.new_customers],
         })
         .collect();
     Ok(DashboardPage {

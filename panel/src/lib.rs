@@ -11,6 +11,8 @@
 mod audit_page;
 mod chart;
 mod club;
+mod club_settings;
+mod coupons;
 mod customers;
 mod customers_csv;
 mod dashboard;
@@ -19,6 +21,7 @@ mod guard;
 mod i18n;
 mod login;
 mod people;
+mod reports;
 mod routers;
 mod routes;
 mod sessions;

@@ -96,6 +96,14 @@ pub fn num(locale: Locale, n: i64) -> String {
     locale.digits(&n.to_string())
 }
 
+/// `٪` in Persian, `%` in English.
+pub fn percent_sign(locale: Locale) -> &'static str {
+    match locale {
+        Locale::Fa => "٪",
+        Locale::En => "%",
+    }
+}
+
 /// Bytes as people read them: `1.5 GB` / `۱٫۵ گیگابایت`.
 pub fn bytes(locale: Locale, n: i64) -> String {
     let units: [(&str, &str); 5] = [
