@@ -284,6 +284,20 @@ fn open_flag(db: &Db, tenant: &str, phone: &str) -> String {
         .to_string()
 }
 
+/// The operator adds these (phone, built-in role) to the default tenant.
+fn add_people(db: &Db, http: &str, people: &[(&str, &str)]) -> Client {
+    let mut op = sign_in(db, http, OPERATOR);
+    select_tenant(&mut op, "default");
+    for (phone, role) in people {
+        let r = op.post(
+            "/panel/people",
+            &[("phone", phone), ("role", &format!("builtin:{role}"))],
+        );
+        assert_eq!(r.status, 303, "[{}] {}", db.label, r.body);
+    }
+    op
+}
+
 /// An operator, the default tenant with 09121110001 (named) and 09121110002, and a
 /// "rival" tenant with 09129990001.
 fn two_tenants(db: &Db, name: &str) {
@@ -738,15 +752,11 @@ fn club_pages_credit_ledger_and_fraud_flags() {
         let flag = open_flag(&db, "default", "09121110009");
         let server = db.serve(&[]);
         let http = server.http.clone().unwrap();
-        let mut op = sign_in(&db, &http, OPERATOR);
-        select_tenant(&mut op, "default");
-        for (phone, role) in [("09120000101", "owner"), ("09120000102", "viewer")] {
-            let r = op.post(
-                "/panel/people",
-                &[("phone", phone), ("role", &format!("builtin:{role}"))],
-            );
-            assert_eq!(r.status, 303, "[{l}] {}", r.body);
-        }
+        add_people(
+            &db,
+            &http,
+            &[("09120000101", "owner"), ("09120000102", "viewer")],
+        );
         let mut owner = sign_in(&db, &http, "09120000101");
         let customers = owner.get("/panel/customers");
         let ali = ids_in(&customers.body, "customers")
@@ -1026,15 +1036,11 @@ fn club_settings_form_validates_next_to_fields_saves_and_audits() {
         db.ok(&["branch", "add", "--name", "north"]);
         let server = db.serve(&[]);
         let http = server.http.clone().unwrap();
-        let mut op = sign_in(&db, &http, OPERATOR);
-        select_tenant(&mut op, "default");
-        for (phone, role) in [("09120000101", "owner"), ("09120000103", "branch_manager")] {
-            let r = op.post(
-                "/panel/people",
-                &[("phone", phone), ("role", &format!("builtin:{role}"))],
-            );
-            assert_eq!(r.status, 303, "[{l}] {}", r.body);
-        }
+        add_people(
+            &db,
+            &http,
+            &[("09120000101", "owner"), ("09120000103", "branch_manager")],
+        );
         let mut owner = sign_in(&db, &http, "09120000101");
         let page = owner.get("/panel/club/settings?lang=en");
         assert_eq!(page.status, 200, "[{l}] {}", page.body);
@@ -1242,15 +1248,11 @@ fn coupons_page_batches_report_and_fraud_decision_log() {
         let flag = open_flag(&db, "default", "09121110002");
         let server = db.serve(&[]);
         let http = server.http.clone().unwrap();
-        let mut op = sign_in(&db, &http, OPERATOR);
-        select_tenant(&mut op, "default");
-        for (phone, role) in [("09120000101", "owner"), ("09120000104", "staff")] {
-            let r = op.post(
-                "/panel/people",
-                &[("phone", phone), ("role", &format!("builtin:{role}"))],
-            );
-            assert_eq!(r.status, 303, "[{l}] {}", r.body);
-        }
+        add_people(
+            &db,
+            &http,
+            &[("09120000101", "owner"), ("09120000104", "staff")],
+        );
         let mut owner = sign_in(&db, &http, "09120000101");
 
         // Refused next to the field, what was typed kept.
@@ -1389,15 +1391,11 @@ fn reports_charts_csv_and_wallet_top_up() {
         ]);
         let server = db.serve(&[]);
         let http = server.http.clone().unwrap();
-        let mut op = sign_in(&db, &http, OPERATOR);
-        select_tenant(&mut op, "default");
-        for (phone, role) in [("09120000101", "owner"), ("09120000103", "branch_manager")] {
-            let r = op.post(
-                "/panel/people",
-                &[("phone", phone), ("role", &format!("builtin:{role}"))],
-            );
-            assert_eq!(r.status, 303, "[{l}] {}", r.body);
-        }
+        add_people(
+            &db,
+            &http,
+            &[("09120000101", "owner"), ("09120000103", "branch_manager")],
+        );
         let mut owner = sign_in(&db, &http, "09120000101");
         let page = owner.get("/panel/reports?lang=en");
         assert_eq!(page.status, 200, "[{l}] {}", page.body);

@@ -156,6 +156,21 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
         }
     }
 
+    // Refused club settings: each message next to its field.
+    browser.goto(&format!("{base}/club/settings?lang=fa"));
+    browser.wait_page("document.getElementById('expiry_days')", "club settings");
+    browser.type_into("#earn_rate", "زیاد");
+    browser.type_into("#expiry_days", "۰");
+    browser.type_into("#tiers", "gold 5000000");
+    submit(&browser, "/panel/club/settings");
+    browser.wait_page(
+        "document.getElementById('expiry_days-error')",
+        "the refused settings",
+    );
+    assert!(browser.exists("#earn_rate-error") && browser.exists("#tiers-error"));
+    check_layout(&browser, "refused club settings");
+    browser.screenshot("club-settings-refused-fa.png");
+
     // The operator makes someone the owner; the owner uses a phone.
     browser.goto(&format!("{base}/people?lang=fa"));
     browser.wait_page("document.getElementById('role')", "the people page");

@@ -176,7 +176,7 @@ fn parse_tiers(text: &str) -> Option<Vec<Tier>> {
             };
             let group = match rest {
                 [] => None,
-                [g] if g.is_empty() => None,
+                [""] => None,
                 [g] => Some((*g).to_string()),
                 _ => return None,
             };
@@ -190,6 +190,28 @@ fn parse_tiers(text: &str) -> Option<Vec<Tier>> {
         .collect()
 }
 
+/// Where a whole-number field lives in the settings.
+fn whole_slot<'a>(s: &'a mut ClubSettings, key: &str) -> Option<&'a mut i64> {
+    Some(match key {
+        "min_purchase" => &mut s.formula.min_purchase,
+        "cap_per_invoice" => &mut s.formula.cap_per_invoice,
+        "cap_per_day" => &mut s.formula.cap_per_day,
+        "expiry_days" => &mut s.expiry_days,
+        "tier_window_days" => &mut s.tiers.window_days,
+        "demote_after_days" => &mut s.tiers.demote_after_days,
+        "manual_daily_cap" => &mut s.manual_daily_cap,
+        "birthday_credit" => &mut s.birthday_credit,
+        "anniversary_credit" => &mut s.anniversary_credit,
+        "expiry_notice_days" => &mut s.expiry_notice_days,
+        "fraud_max_invoices" => &mut s.fraud.max_invoices,
+        "fraud_max_manual" => &mut s.fraud.max_manual,
+        "fraud_staff_daily" => &mut s.fraud.staff_daily,
+        "fraud_manual_amount" => &mut s.fraud.manual_amount,
+        "fraud_device_phones" => &mut s.fraud.device_phones,
+        _ => return None,
+    })
+}
+
 /// The form as the page shows it: every field's text.
 fn texts_of(s: &ClubSettings, templates: &[(Notice, String)]) -> HashMap<&'static str, String> {
     let f = &s.formula;
@@ -197,10 +219,13 @@ fn texts_of(s: &ClubSettings, templates: &[(Notice, String)]) -> HashMap<&'stati
     let mut put = |k: &'static str, v: String| {
         m.insert(k, v);
     };
+    let mut copy = s.clone();
+    for spec in FIELDS.iter().filter(|f| f.kind == Whole) {
+        if let Some(v) = whole_slot(&mut copy, spec.key) {
+            put(spec.key, v.to_string());
+        }
+    }
     put("earn_rate", format_percent(f.earn_bp));
-    put("min_purchase", f.min_purchase.to_string());
-    put("cap_per_invoice", f.cap_per_invoice.to_string());
-    put("cap_per_day", f.cap_per_day.to_string());
     put("max_redeem", format_percent(f.max_redeem_bp));
     put(
         "category_rates",
@@ -210,11 +235,8 @@ fn texts_of(s: &ClubSettings, templates: &[(Notice, String)]) -> HashMap<&'stati
             .collect::<Vec<_>>()
             .join("\n"),
     );
-    put("expiry_days", s.expiry_days.to_string());
-    put("pending", format_duration(s.pending_seconds));
+    put("pending", duration_text(s.pending_seconds));
     put("tier_metric", s.tiers.metric.as_str().to_string());
-    put("tier_window_days", s.tiers.window_days.to_string());
-    put("demote_after_days", s.tiers.demote_after_days.to_string());
     put(
         "tiers",
         s.tiers
@@ -235,23 +257,14 @@ fn texts_of(s: &ClubSettings, templates: &[(Notice, String)]) -> HashMap<&'stati
             .collect::<Vec<_>>()
             .join("\n"),
     );
-    put("manual_daily_cap", s.manual_daily_cap.to_string());
-    put("birthday_credit", s.birthday_credit.to_string());
-    put("anniversary_credit", s.anniversary_credit.to_string());
     put(
         "notify_earned",
         if s.notify_earned { "on" } else { "" }.to_string(),
     );
-    put("expiry_notice_days", s.expiry_notice_days.to_string());
     for (notice, body) in templates {
         put(template_key(*notice), body.clone());
     }
-    put("fraud_window", format_duration(s.fraud.window_seconds));
-    put("fraud_max_invoices", s.fraud.max_invoices.to_string());
-    put("fraud_max_manual", s.fraud.max_manual.to_string());
-    put("fraud_staff_daily", s.fraud.staff_daily.to_string());
-    put("fraud_manual_amount", s.fraud.manual_amount.to_string());
-    put("fraud_device_phones", s.fraud.device_phones.to_string());
+    put("fraud_window", duration_text(s.fraud.window_seconds));
     put(
         "fraud_alert_phones",
         s.fraud
@@ -262,6 +275,15 @@ fn texts_of(s: &ClubSettings, templates: &[(Notice, String)]) -> HashMap<&'stati
             .join("\n"),
     );
     m
+}
+
+/// `24h`, or plain `0` for none.
+fn duration_text(secs: i64) -> String {
+    if secs == 0 {
+        "0".into()
+    } else {
+        format_duration(secs)
+    }
 }
 
 fn template_key(notice: Notice) -> &'static str {
@@ -302,23 +324,8 @@ fn read(
                     bad(errors, t.set_not_whole);
                     continue;
                 };
-                let slot = match spec.key {
-                    "min_purchase" => &mut s.formula.min_purchase,
-                    "cap_per_invoice" => &mut s.formula.cap_per_invoice,
-                    "cap_per_day" => &mut s.formula.cap_per_day,
-                    "expiry_days" => &mut s.expiry_days,
-                    "tier_window_days" => &mut s.tiers.window_days,
-                    "demote_after_days" => &mut s.tiers.demote_after_days,
-                    "manual_daily_cap" => &mut s.manual_daily_cap,
-                    "birthday_credit" => &mut s.birthday_credit,
-                    "anniversary_credit" => &mut s.anniversary_credit,
-                    "expiry_notice_days" => &mut s.expiry_notice_days,
-                    "fraud_max_invoices" => &mut s.fraud.max_invoices,
-                    "fraud_max_manual" => &mut s.fraud.max_manual,
-                    "fraud_staff_daily" => &mut s.fraud.staff_daily,
-                    "fraud_manual_amount" => &mut s.fraud.manual_amount,
-                    "fraud_device_phones" => &mut s.fraud.device_phones,
-                    _ => continue,
+                let Some(slot) = whole_slot(&mut s, spec.key) else {
+                    continue;
                 };
                 *slot = v;
             }

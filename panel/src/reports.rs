@@ -147,7 +147,7 @@ async fn render(
             })
             .collect(),
         days,
-        members_chart: chart::bars(t.report_members, &members, |v| view::num(locale, v)),
+        members_chart: chart::stacked(t.report_members, &members, |v| view::num(locale, v)),
         credit_chart: chart::bars(t.report_credit, &credit, |v| rials(locale, v)),
         sources: reports::SOURCES
             .iter()
