@@ -1409,7 +1409,7 @@ fn reports_charts_csv_and_wallet_top_up() {
         );
         let fa = owner.get("/panel/reports?days=7&lang=fa");
         assert!(
-            fa.body.contains("۰٫۰٪") || fa.body.contains("۰.۰٪"),
+            fa.body.contains("id=\"repeat-rate\">۰٫۰٪<"),
             "[{l}] {}",
             fa.body
         );

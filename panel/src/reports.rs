@@ -156,12 +156,13 @@ async fn render(
             .collect(),
         joined_total: view::num(locale, r.periods.iter().flat_map(|p| p.joined).sum()),
         buyers: view::num(locale, r.buyers),
-        repeat_rate: locale.digits(&format!(
-            "{}.{}{}",
-            per_mille / 10,
-            per_mille % 10,
+        repeat_rate: format!(
+            "{}{}{}{}",
+            view::num(locale, per_mille / 10),
+            view::decimal_point(locale),
+            view::num(locale, per_mille % 10),
             view::percent_sign(locale)
-        )),
+        ),
         branches: r
             .branches
             .into_iter()

@@ -96,6 +96,14 @@ pub fn num(locale: Locale, n: i64) -> String {
     locale.digits(&n.to_string())
 }
 
+/// `٫` in Persian, `.` in English.
+pub fn decimal_point(locale: Locale) -> &'static str {
+    match locale {
+        Locale::Fa => "٫",
+        Locale::En => ".",
+    }
+}
+
 /// `٪` in Persian, `%` in English.
 pub fn percent_sign(locale: Locale) -> &'static str {
     match locale {
