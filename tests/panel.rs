@@ -223,6 +223,7 @@ struct Ids<'a> {
     group: &'a str,
     flag: &'a str,
     role: &'a str,
+    coupon: &'a str,
 }
 
 /// Fills a route's `{id}` and gives the form fields its handler needs to succeed.
@@ -243,6 +244,8 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ids.flag
     } else if route.path.starts_with("/roles/") {
         ids.role
+    } else if route.path.starts_with("/coupons/") {
+        ids.coupon
     } else {
         ids.membership
     };
@@ -271,6 +274,19 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("reason".to_string(), "walk".to_string()),
         ],
         "/club/flags/{id}/clear" => vec![("reason".to_string(), "walk".to_string())],
+        "/club/settings" => vec![("expiry_days".to_string(), "200".to_string())],
+        "/reports/wallet" => vec![
+            ("amount".to_string(), "1000".to_string()),
+            ("reason".to_string(), "walk".to_string()),
+        ],
+        "/coupons" => vec![
+            ("name".to_string(), format!("walk-{n}")),
+            ("kind".to_string(), "credit".to_string()),
+            ("value".to_string(), "1000".to_string()),
+            ("count".to_string(), "2".to_string()),
+            ("valid_days".to_string(), "30".to_string()),
+            ("max_uses".to_string(), "1".to_string()),
+        ],
         "/vouchers" => vec![
             ("group".to_string(), "guests".to_string()),
             ("count".to_string(), "1".to_string()),
@@ -328,6 +344,20 @@ fn open_flag(db: &Db, tenant: &str, phone: &str) -> String {
         .and_then(|r| r.split_whitespace().next())
         .unwrap_or_else(|| panic!("[{}] a flag: {flags}", db.label))
         .to_string()
+}
+
+/// The operator adds these (phone, built-in role) to the default tenant.
+fn add_people(db: &Db, http: &str, people: &[(&str, &str)]) -> Client {
+    let mut op = sign_in(db, http, OPERATOR);
+    select_tenant(&mut op, "default");
+    for (phone, role) in people {
+        let r = op.post(
+            "/panel/people",
+            &[("phone", phone), ("role", &format!("builtin:{role}"))],
+        );
+        assert_eq!(r.status, 303, "[{}] {}", db.label, r.body);
+    }
+    op
 }
 
 /// An operator, the default tenant with 09121110001 (named) and 09121110002, and a
@@ -415,6 +445,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                 group: "1",
                 flag: "1",
                 role: "1",
+                coupon: "1",
             };
             let (path, fields) = request(route, &ones);
             let r = call(&mut anon, route, &path, &fields);
@@ -458,6 +489,18 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         );
         assert_eq!(r.status, 303, "[{l}] {}", r.body);
         let rival_role = ids_in(&op.get("/panel/people").body, "roles")[0].clone();
+        let r = op.post(
+            "/panel/coupons",
+            &[
+                ("name", "rival batch"),
+                ("kind", "credit"),
+                ("value", "1000"),
+                ("count", "1"),
+                ("max_uses", "1"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let rival_coupon = ids_in(&op.get("/panel/coupons").body, "coupons")[0].clone();
         assert_eq!(rival_members.len(), 1, "[{l}]");
 
         // The operator adds one person per built-in role to the default tenant.
@@ -488,6 +531,18 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         let r = op.post("/panel/vouchers", &[("group", "guests"), ("count", "3")]);
         assert_eq!(r.status, 303, "[{l}] {}", r.body);
         let batch = ids_in(&op.get("/panel/vouchers").body, "vouchers")[0].clone();
+        let r = op.post(
+            "/panel/coupons",
+            &[
+                ("name", "ours"),
+                ("kind", "credit"),
+                ("value", "1000"),
+                ("count", "1"),
+                ("max_uses", "1"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let coupon = ids_in(&op.get("/panel/coupons").body, "coupons")[0].clone();
         let cards = op.get(&format!("/panel/vouchers/{batch}/print"));
         assert_eq!(cards.status, 200, "[{l}]");
         let script = op.get(&format!(
@@ -586,6 +641,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                     group: &group,
                     flag: &flag,
                     role: &spare_role,
+                    coupon: &coupon,
                 };
                 let (path, fields) = request(route, &ids);
                 let r = call(&mut c, route, &path, &fields);
@@ -631,6 +687,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                         group: &rival_group,
                         flag: &rival_flag,
                         role: &rival_role,
+                        coupon: &rival_coupon,
                     };
                     let (path, fields) = request(route, &ids);
                     let r = call(&mut c, route, &path, &fields);
@@ -749,15 +806,11 @@ fn club_pages_credit_ledger_and_fraud_flags() {
         let flag = open_flag(&db, "default", "09121110009");
         let server = db.serve(&[]);
         let http = server.http.clone().unwrap();
-        let mut op = sign_in(&db, &http, OPERATOR);
-        select_tenant(&mut op, "default");
-        for (phone, role) in [("09120000101", "owner"), ("09120000102", "viewer")] {
-            let r = op.post(
-                "/panel/people",
-                &[("phone", phone), ("role", &format!("builtin:{role}"))],
-            );
-            assert_eq!(r.status, 303, "[{l}] {}", r.body);
-        }
+        add_people(
+            &db,
+            &http,
+            &[("09120000101", "owner"), ("09120000102", "viewer")],
+        );
         let mut owner = sign_in(&db, &http, "09120000101");
         let customers = owner.get("/panel/customers");
         let ali = ids_in(&customers.body, "customers")
@@ -865,6 +918,21 @@ fn club_pages_credit_ledger_and_fraud_flags() {
         assert!(club.body.contains("No open flags"), "[{l}] {}", club.body);
         let decisions = db.ok(&["club", "decisions"]);
         assert!(decisions.contains("owner approved"), "[{l}] {decisions}");
+        // Both changes are in the audit log, by the owner, with before and after.
+        let audit = owner.get("/panel/audit?lang=en").body;
+        assert!(
+            audit.contains("Manual credit added")
+                && audit.contains("&#34;reason&#34;:&#34;broken cup&#34;")
+                && audit.contains("&#34;spendable&#34;:25000"),
+            "[{l}] {audit}"
+        );
+        assert!(
+            audit.contains("Fraud flag cleared")
+                && audit.contains("&#34;state&#34;:&#34;cleared&#34;")
+                && audit.contains("owner approved")
+                && audit.contains("09120000101"),
+            "[{l}] {audit}"
+        );
         let r = owner.post("/panel/club/flags/999999/clear", &[("reason", "x")]);
         assert_eq!(r.status, 404, "[{l}]");
         drop(server);
@@ -1657,6 +1725,454 @@ fn every_group_field_is_edited_with_reasons_in_the_page_language() {
             page.contains("value=\"3\"") && page.contains("value=\"vip\""),
             "[{l}] unchanged"
         );
+        drop(server);
+        db.cleanup();
+    }
+}
+
+#[test]
+fn club_settings_form_validates_next_to_fields_saves_and_audits() {
+    for db in Db::both() {
+        let l = db.label;
+        two_tenants(&db, "Ali");
+        db.ok(&["branch", "add", "--name", "north"]);
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        add_people(
+            &db,
+            &http,
+            &[("09120000101", "owner"), ("09120000103", "branch_manager")],
+        );
+        let mut owner = sign_in(&db, &http, "09120000101");
+        let page = owner.get("/panel/club/settings?lang=en");
+        assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        assert!(
+            page.body.contains(
+                "id=\"earn_rate\" name=\"earn_rate\" type=\"text\" dir=\"ltr\" value=\"5\""
+            ) && page.body.contains("Credit earned, % of the amount")
+                && page.body.contains("{tenant}"),
+            "[{l}] {}",
+            page.body
+        );
+        assert!(
+            owner
+                .get("/panel/club?lang=en")
+                .body
+                .contains("/panel/club/settings"),
+            "[{l}] the club page links its settings"
+        );
+
+        // Bad values: each refused next to its field, what was typed kept, nothing saved.
+        let r = owner.post(
+            "/panel/club/settings?lang=en",
+            &[
+                ("earn_rate", "lots"),
+                ("expiry_days", "0"),
+                ("pending", "24h"),
+                ("tiers", "gold 5000000"),
+                ("template_credit_earned", "{name}: thanks"),
+            ],
+        );
+        assert_eq!(r.status, 200, "[{l}]");
+        for field in ["earn_rate", "expiry_days", "tiers"] {
+            assert!(
+                r.body.contains(&format!(
+                    "id=\"{field}-error\" class=\"error\" role=\"alert\""
+                )),
+                "[{l}] {field}: {}",
+                r.body
+            );
+        }
+        assert!(
+            r.body.contains("credit must expire after 1 to 3650 days"),
+            "[{l}]"
+        );
+        assert!(r.body.contains("value=\"lots\"") && r.body.contains("gold 5000000"));
+        assert!(
+            db.ok(&["club", "settings"]).contains("earn: 500 bp"),
+            "[{l}]"
+        );
+        // In Persian the message is Persian.
+        let r = owner.post("/panel/club/settings?lang=fa", &[("expiry_days", "۰")]);
+        assert!(r.body.contains("خارج از بازه"), "[{l}] {}", r.body);
+        // An unknown placeholder is refused at the template.
+        let r = owner.post(
+            "/panel/club/settings?lang=en",
+            &[("template_credit_earned", "{name}: thanks")],
+        );
+        assert!(
+            r.body.contains("id=\"template_credit_earned-error\"")
+                && r.body.contains("unknown placeholder"),
+            "[{l}] {}",
+            r.body
+        );
+
+        // Good values, in Persian digits: saved, shown again, audited with what changed.
+        let r = owner.post(
+            "/panel/club/settings",
+            &[
+                ("earn_rate", "۷٫۵"),
+                ("min_purchase", "۱۰۰٬۰۰۰"),
+                ("max_redeem", "40"),
+                ("category_rates", "coffee = 10"),
+                ("expiry_days", "90"),
+                ("pending", "24h"),
+                ("tier_metric", "visits"),
+                ("tiers", "silver | 5 | 120\ngold | 20 | 150 | staff"),
+                ("notify_earned", "on"),
+                ("template_credit_earned", "{tenant}: +{amount}"),
+                ("fraud_alert_phones", "09190000009"),
+            ],
+        );
+        assert_eq!(
+            location(&r),
+            "/panel/club/settings?saved=1",
+            "[{l}] {}",
+            r.body
+        );
+        let shown = db.ok(&["club", "settings"]);
+        for want in [
+            "earn: 750 bp",
+            "minimum purchase: 100000",
+            "max share paid with credit: 4000 bp",
+            "expiry: 90 days",
+            "pending: 86400 s",
+            "category coffee: 1000 bp",
+            "tiers by visits",
+        ] {
+            assert!(shown.contains(want), "[{l}] {want}: {shown}");
+        }
+        let page = owner.get("/panel/club/settings?saved=1&lang=en");
+        assert!(
+            page.body.contains("Settings saved")
+                && page.body.contains("value=\"7.5\"")
+                && page.body.contains("gold | 20 | 150 | staff")
+                && page.body.contains("{tenant}: +{amount}")
+                && page.body.contains("09190000009"),
+            "[{l}] {}",
+            page.body
+        );
+        let audit = owner.get("/panel/audit?lang=en").body;
+        assert!(
+            audit.contains("Club settings changed")
+                && audit.contains("&#34;formula.earn_bp&#34;:500")
+                && audit.contains("&#34;formula.earn_bp&#34;:750")
+                && audit.contains("&#34;template_credit_earned&#34;:&#34;{tenant}: +{amount}&#34;")
+                && !audit.contains("&#34;expiry_notice_days&#34;"),
+            "[{l}] only what changed: {audit}"
+        );
+        // A tier's WiFi group must exist.
+        let r = owner.post(
+            "/panel/club/settings?lang=en",
+            &[("tiers", "gold | 20 | 150 | nosuchgroup")],
+        );
+        assert!(r.body.contains("id=\"tiers-error\""), "[{l}] {}", r.body);
+
+        // A branch: its own formula and expiry only, then back to the tenant's.
+        let branch_page = owner.get("/panel/club/settings?lang=en");
+        let marker = "/panel/club/settings?branch=";
+        let at = branch_page.body.find(marker).expect("branches listed") + marker.len();
+        let branch: String = branch_page.body[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let page = owner.get(&format!("/panel/club/settings?branch={branch}&lang=en"));
+        assert!(
+            page.body.contains("follows the business-wide settings")
+                && !page.body.contains("id=\"tiers\"")
+                && page.body.contains("value=\"7.5\""),
+            "[{l}] {}",
+            page.body
+        );
+        let r = owner.post(
+            "/panel/club/settings",
+            &[
+                ("branch", &branch),
+                ("earn_rate", "10"),
+                ("expiry_days", "30"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let north = db.ok(&["club", "settings", "--branch", "north"]);
+        assert!(
+            north.contains("earn: 1000 bp") && north.contains("expiry: 30 days"),
+            "[{l}] {north}"
+        );
+        assert!(
+            db.ok(&["club", "settings"]).contains("earn: 750 bp"),
+            "[{l}]"
+        );
+        let page = owner.get(&format!("/panel/club/settings?branch={branch}&lang=en"));
+        assert!(
+            page.body.contains("Back to business-wide settings"),
+            "[{l}]"
+        );
+        let r = owner.post(
+            "/panel/club/settings",
+            &[("branch", &branch), ("remove", "1")],
+        );
+        assert_eq!(r.status, 303, "[{l}]");
+        let north = db.ok(&["club", "settings", "--branch", "north"]);
+        assert!(north.contains("earn: 750 bp"), "[{l}] {north}");
+        assert!(
+            owner
+                .get("/panel/audit?lang=en")
+                .body
+                .contains("Branch back to business-wide club settings"),
+            "[{l}]"
+        );
+        // Another tenant's branch is not found.
+        let r = owner.post(
+            "/panel/club/settings",
+            &[("branch", "999999"), ("earn_rate", "1")],
+        );
+        assert_eq!(r.status, 404, "[{l}]");
+
+        // A branch manager may not change the settings.
+        let mut manager = sign_in(&db, &http, "09120000103");
+        assert_eq!(manager.get("/panel/club/settings").status, 403, "[{l}]");
+        assert!(
+            !manager
+                .get("/panel/club")
+                .body
+                .contains("/panel/club/settings")
+        );
+        drop(server);
+        db.cleanup();
+    }
+}
+
+#[test]
+fn coupons_page_batches_report_and_fraud_decision_log() {
+    for db in Db::both() {
+        let l = db.label;
+        two_tenants(&db, "Ali");
+        let flag = open_flag(&db, "default", "09121110002");
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        add_people(
+            &db,
+            &http,
+            &[("09120000101", "owner"), ("09120000104", "staff")],
+        );
+        let mut owner = sign_in(&db, &http, "09120000101");
+
+        // Refused next to the field, what was typed kept.
+        let r = owner.post(
+            "/panel/coupons?lang=en",
+            &[
+                ("name", "partners"),
+                ("kind", "credit"),
+                ("value", "50000"),
+                ("phones", "09121230001\n12345"),
+                ("valid_days", "30"),
+                ("max_uses", "1"),
+            ],
+        );
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(
+            r.body.contains("id=\"phones-error\"") && r.body.contains("12345"),
+            "[{l}] {}",
+            r.body
+        );
+        let r = owner.post(
+            "/panel/coupons?lang=en",
+            &[
+                ("name", "x"),
+                ("kind", "credit"),
+                ("value", "0"),
+                ("count", "3"),
+            ],
+        );
+        assert!(r.body.contains("id=\"value-error\""), "[{l}] {}", r.body);
+
+        // A phone list: one code per phone, in Persian digits too, duplicates merged.
+        let r = owner.post(
+            "/panel/coupons",
+            &[
+                ("name", "partners"),
+                ("kind", "credit"),
+                ("value", "۵۰۰۰۰"),
+                ("phones", "09121230001\n۰۹۱۲۱۲۳۰۰۰۲\n+989121230001"),
+                ("valid_days", "30"),
+                ("max_uses", "1"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let batch_page = owner.get(&format!("{}?lang=en", location(&r)));
+        assert_eq!(batch_page.status, 200, "[{l}]");
+        assert!(
+            batch_page.body.contains("09121230001")
+                && batch_page.body.contains("09121230002")
+                && batch_page.body.contains("50000 rials"),
+            "[{l}] {}",
+            batch_page.body
+        );
+        // Codes anyone may use, a percentage off.
+        let r = owner.post(
+            "/panel/coupons",
+            &[
+                ("name", "yalda"),
+                ("kind", "percent"),
+                ("value", "15"),
+                ("count", "5"),
+                ("valid_days", "0"),
+                ("max_uses", "3"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let list = owner.get("/panel/coupons?lang=en");
+        assert!(
+            list.body.contains("partners")
+                && list.body.contains("yalda")
+                && list.body.contains("15%"),
+            "[{l}] {}",
+            list.body
+        );
+        let report = db.ok(&["coupon", "report"]);
+        assert!(
+            report.contains("yalda") && report.contains("1500"),
+            "[{l}] {report}"
+        );
+        let r = owner.post(
+            "/panel/coupons?lang=en",
+            &[
+                ("name", "yalda"),
+                ("kind", "credit"),
+                ("value", "1"),
+                ("count", "1"),
+                ("max_uses", "1"),
+            ],
+        );
+        assert!(
+            r.body.contains("id=\"name-error\""),
+            "[{l}] the name is taken: {}",
+            r.body
+        );
+        let audit = owner.get("/panel/audit?lang=en").body;
+        assert!(audit.contains("Coupon batch created"), "[{l}]");
+
+        // The decision log: the flag and, once cleared, the clearing, with reasons.
+        let r = owner.post(
+            &format!("/panel/club/flags/{flag}/clear"),
+            &[("reason", "known customer")],
+        );
+        assert_eq!(r.status, 303, "[{l}]");
+        let log = owner.get("/panel/club/decisions?lang=en");
+        assert_eq!(log.status, 200, "[{l}]");
+        assert!(
+            log.body.contains("Flagged")
+                && log.body.contains("manual_amount")
+                && log.body.contains("Cleared")
+                && log.body.contains("known customer"),
+            "[{l}] {}",
+            log.body
+        );
+
+        // Staff may not make coupons or read the log.
+        let mut staff = sign_in(&db, &http, "09120000104");
+        assert_eq!(staff.get("/panel/coupons").status, 403, "[{l}]");
+        assert_eq!(staff.get("/panel/club/decisions").status, 403, "[{l}]");
+        drop(server);
+        db.cleanup();
+    }
+}
+
+#[test]
+fn reports_charts_csv_and_wallet_top_up() {
+    for db in Db::both() {
+        let l = db.label;
+        two_tenants(&db, "Ali");
+        db.ok(&[
+            "club",
+            "credit",
+            "09121110001",
+            "25000",
+            "--reason",
+            "welcome",
+        ]);
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        add_people(
+            &db,
+            &http,
+            &[("09120000101", "owner"), ("09120000103", "branch_manager")],
+        );
+        let mut owner = sign_in(&db, &http, "09120000101");
+        let page = owner.get("/panel/reports?lang=en");
+        assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        assert!(
+            page.body.matches("<svg class=\"chart\"").count() == 2
+                && page.body.contains("SMS self-join")
+                && page.body.contains("25000 rials")
+                && page.body.contains("id=\"repeat-rate\">0.0%<"),
+            "[{l}] {}",
+            page.body
+        );
+        let fa = owner.get("/panel/reports?days=7&lang=fa");
+        assert!(
+            fa.body.contains("id=\"repeat-rate\">۰٫۰٪<"),
+            "[{l}] {}",
+            fa.body
+        );
+
+        // CSV: one row per day of the range, today's manual join and credit in it.
+        let csv = owner.get("/panel/reports.csv?days=7");
+        assert_eq!(csv.status, 200, "[{l}]");
+        assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+        assert!(
+            csv.body.starts_with("\u{FEFF}from,to,joined_wifi,"),
+            "[{l}] {}",
+            csv.body
+        );
+        let rows: Vec<&str> = csv.body.lines().skip(1).collect();
+        assert_eq!(rows.len(), 7, "[{l}] {}", csv.body);
+        assert!(
+            rows[6].ends_with(",0,0,0,0,1,25000,0,0"),
+            "[{l}] {}",
+            rows[6]
+        );
+        assert!(rows[6].starts_with("14"), "[{l}] Jalali: {}", rows[6]);
+        let branches = owner.get("/panel/reports.csv?table=branches");
+        assert!(
+            branches
+                .body
+                .starts_with("\u{FEFF}branch,invoices,revenue_members,revenue_others")
+        );
+
+        // A manual top-up: recorded with its reference, audited; bad input refused.
+        let r = owner.post(
+            "/panel/reports/wallet?lang=en",
+            &[("amount", "lots"), ("reason", "x")],
+        );
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(r.body.contains("id=\"amount-error\""), "[{l}] {}", r.body);
+        let r = owner.post(
+            "/panel/reports/wallet",
+            &[("amount", "۵۰۰٬۰۰۰"), ("reason", "bank ref 4411")],
+        );
+        assert_eq!(location(&r), "/panel/reports", "[{l}] {}", r.body);
+        let page = owner.get("/panel/reports?lang=en");
+        assert!(
+            page.body.contains("id=\"wallet-balance\">500000 rials<")
+                && page.body.contains("bank ref 4411"),
+            "[{l}] {}",
+            page.body
+        );
+        assert!(
+            owner
+                .get("/panel/audit?lang=en")
+                .body
+                .contains("SMS wallet topped up")
+        );
+
+        // A branch manager reads the reports but may not top up.
+        let mut manager = sign_in(&db, &http, "09120000103");
+        let page = manager.get("/panel/reports");
+        assert_eq!(page.status, 200, "[{l}]");
+        assert!(!page.body.contains("/panel/reports/wallet"), "[{l}]");
+        let r = manager.post("/panel/reports/wallet", &[("amount", "1"), ("reason", "x")]);
+        assert_eq!(r.status, 403, "[{l}]");
         drop(server);
         db.cleanup();
     }

@@ -50,6 +50,30 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
     ] {
         db.ok(&["customer", "add", "--phone", phone, "--name", name]);
     }
+    // Club data for the club pages: credit, a coupon batch, a fraud flag.
+    db.ok(&["branch", "add", "--name", "مرکزی"]);
+    db.ok(&["club", "settings", "--fraud-manual-amount", "80000"]);
+    db.ok(&[
+        "club",
+        "credit",
+        "09121110001",
+        "25000",
+        "--reason",
+        "خوش‌آمد",
+    ]);
+    db.ok(&[
+        "club",
+        "credit",
+        "09121110002",
+        "90000",
+        "--reason",
+        "vip",
+        "--staff",
+        "999",
+    ]);
+    db.ok(&[
+        "coupon", "create", "--name", "یلدا", "--value", "50000", "--count", "5",
+    ]);
     let server = db.serve(&[]);
     let http = server.http.clone().unwrap();
     let base = format!("http://{http}/panel");
@@ -139,6 +163,11 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             ("vouchers", format!("{base}/vouchers")),
             ("people", format!("{base}/people")),
             ("audit", format!("{base}/audit")),
+            ("club", format!("{base}/club")),
+            ("club-settings", format!("{base}/club/settings")),
+            ("coupons", format!("{base}/coupons")),
+            ("decisions", format!("{base}/club/decisions")),
+            ("reports", format!("{base}/reports")),
         ];
         for (name, url) in pages {
             browser.goto(&url);
@@ -167,6 +196,20 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
         check_layout(&browser, &format!("group errors ({lang})"));
         browser.screenshot(&format!("group-errors-{lang}.png"));
     }
+    // Refused club settings: each message next to its field.
+    browser.goto(&format!("{base}/club/settings?lang=fa"));
+    browser.wait_page("document.getElementById('expiry_days')", "club settings");
+    browser.type_into("#earn_rate", "زیاد");
+    browser.type_into("#expiry_days", "۰");
+    browser.type_into("#tiers", "gold 5000000");
+    submit(&browser, "/panel/club/settings");
+    browser.wait_page(
+        "document.getElementById('expiry_days-error')",
+        "the refused settings",
+    );
+    assert!(browser.exists("#earn_rate-error") && browser.exists("#tiers-error"));
+    check_layout(&browser, "refused club settings");
+    browser.screenshot("club-settings-refused-fa.png");
 
     // The operator makes someone the owner; the owner uses a phone.
     browser.goto(&format!("{base}/people?lang=fa"));
@@ -205,6 +248,8 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
         ("customers", format!("{base}/customers")),
         ("customer", customer.clone()),
         ("people", format!("{base}/people")),
+        ("club-settings", format!("{base}/club/settings")),
+        ("reports", format!("{base}/reports")),
     ] {
         phone.goto(&url);
         phone.wait_page("document.querySelector('main h1')", name);

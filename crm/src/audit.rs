@@ -97,6 +97,47 @@ where
     Ok(())
 }
 
+/// What differs between two records: the changed values only, as flat objects keyed by
+/// path (`formula.earn_bp`), so a long record's entry says what moved. Arrays count as
+/// one value.
+pub fn changed(
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+) -> (serde_json::Value, serde_json::Value) {
+    use std::collections::BTreeMap;
+    fn flatten(prefix: &str, v: &serde_json::Value, out: &mut BTreeMap<String, serde_json::Value>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    flatten(&key, v, out);
+                }
+            }
+            serde_json::Value::Null if prefix.is_empty() => {}
+            other => {
+                out.insert(prefix.to_string(), other.clone());
+            }
+        }
+    }
+    let (mut old, mut new) = (BTreeMap::new(), BTreeMap::new());
+    flatten("", before, &mut old);
+    flatten("", after, &mut new);
+    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let (mut b, mut a) = (serde_json::Map::new(), serde_json::Map::new());
+    for key in keys {
+        let (o, n) = (old.get(key), new.get(key));
+        if o != n {
+            b.insert(key.clone(), o.cloned().unwrap_or(serde_json::Value::Null));
+            a.insert(key.clone(), n.cloned().unwrap_or(serde_json::Value::Null));
+        }
+    }
+    (b.into(), a.into())
+}
+
 /// A tenant's entries, newest first; `before` (an entry id) pages backwards.
 pub async fn list(
     store: &Store,
@@ -115,4 +156,21 @@ pub async fn list(
     .fetch_all(store.pool())
     .await?;
     Ok(rows.iter().map(Entry::from_row).collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn changed_keeps_only_what_moved_by_path() {
+        let (b, a) = super::changed(
+            &json!({"x": 1, "f": {"rate": 5, "cap": 0}, "list": [1, 2]}),
+            &json!({"x": 1, "f": {"rate": 7, "cap": 0}, "list": [1], "new": "y"}),
+        );
+        assert_eq!(b, json!({"f.rate": 5, "list": [1, 2], "new": null}));
+        assert_eq!(a, json!({"f.rate": 7, "list": [1], "new": "y"}));
+        let (b, a) = super::changed(&json!(null), &json!({"x": 1}));
+        assert_eq!((b, a), (json!({"x": null}), json!({"x": 1})));
+    }
 }

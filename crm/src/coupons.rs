@@ -86,7 +86,18 @@ fn normalize(code: &str) -> String {
 }
 
 /// Creates a batch and its codes in one transaction; returns the batch id and codes.
+/// Audited as the host's change (the command line).
 pub async fn create(store: &Store, tenant: &Tenant, new: &NewBatch) -> Result<(i64, Vec<Coupon>)> {
+    create_by(store, tenant, new, crate::audit::Actor::CLI).await
+}
+
+/// [`create`] by a panel user, audited as theirs in the batch's transaction.
+pub async fn create_by(
+    store: &Store,
+    tenant: &Tenant,
+    new: &NewBatch,
+    actor: crate::audit::Actor,
+) -> Result<(i64, Vec<Coupon>)> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::invalid("batch name must be 1 to 100 characters"));
@@ -178,6 +189,23 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBatch) -> Result<(i
             phone: phone.map(|p| p.e164().to_string()),
         });
     }
+    let change = crate::audit::Change {
+        tenant_id: Some(tenant.id),
+        action: "coupons.create",
+        entity: "coupon_batch",
+        entity_id: Some(batch),
+        before: None,
+        after: Some(serde_json::json!({
+            "name": name,
+            "kind": new.kind.as_str(),
+            "value": new.value,
+            "valid_until": new.valid_until,
+            "max_uses": new.max_uses,
+            "codes": out.len(),
+            "for_phones": matches!(new.recipients, Recipients::Phones(_)),
+        })),
+    };
+    crate::audit::record(&mut *tx, actor, &change).await?;
     tx.commit().await?;
     Ok((batch, out))
 }
@@ -343,6 +371,18 @@ pub struct BatchReport {
 
 /// Every batch of the tenant with its use, newest first.
 pub async fn report(store: &Store, tenant: &Tenant) -> Result<Vec<BatchReport>> {
+    reports(store, tenant, None).await
+}
+
+/// One batch of the tenant summed up; `NotFound` for another tenant's.
+pub async fn batch(store: &Store, tenant: &Tenant, id: i64) -> Result<BatchReport> {
+    reports(store, tenant, Some(id))
+        .await?
+        .pop()
+        .ok_or_else(|| Error::NotFound(format!("coupon batch #{id}")))
+}
+
+async fn reports(store: &Store, tenant: &Tenant, only: Option<i64>) -> Result<Vec<BatchReport>> {
     let rows = sqlx::query(
         "SELECT b.id, b.name, b.kind, b.value, b.valid_until, \
                 (SELECT CAST(COUNT(*) AS BIGINT) FROM coupons c WHERE c.batch_id = b.id) AS codes, \
@@ -350,9 +390,10 @@ pub async fn report(store: &Store, tenant: &Tenant) -> Result<Vec<BatchReport>> 
                   WHERE c.batch_id = b.id) AS redemptions, \
                 (SELECT CAST(COALESCE(SUM(r.amount), 0) AS BIGINT) FROM coupon_redemptions r \
                   JOIN coupons c ON c.id = r.coupon_id WHERE c.batch_id = b.id) AS amount \
-         FROM coupon_batches b WHERE b.tenant_id = $1 ORDER BY b.id DESC",
+         FROM coupon_batches b WHERE b.tenant_id = $1 AND ($2 = 0 OR b.id = $2) ORDER BY b.id DESC",
     )
     .bind(tenant.id)
+    .bind(only.unwrap_or(0))
     .fetch_all(store.pool())
     .await?;
     rows.iter()
@@ -369,4 +410,33 @@ pub async fn report(store: &Store, tenant: &Tenant) -> Result<Vec<BatchReport>> 
             })
         })
         .collect()
+}
+
+/// One code of a batch and how often it was used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCode {
+    pub code: String,
+    pub phone: Option<String>,
+    pub uses: i64,
+}
+
+/// A batch's codes (at most `limit`), in issue order.
+pub async fn codes(
+    store: &Store,
+    tenant: &Tenant,
+    batch_id: i64,
+    limit: i64,
+) -> Result<Vec<IssuedCode>> {
+    let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT code, phone, uses FROM coupons WHERE tenant_id = $1 AND batch_id = $2 ORDER BY id LIMIT $3",
+    )
+    .bind(tenant.id)
+    .bind(batch_id)
+    .bind(limit.clamp(1, MAX_BATCH as i64))
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(code, phone, uses)| IssuedCode { code, phone, uses })
+        .collect())
 }

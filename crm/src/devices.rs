@@ -58,6 +58,7 @@ pub async fn record(
     .fetch_one(&mut *tx)
     .await?;
     generations::bump(&mut *tx, Generation::Subscribers).await?;
+    crate::club::fraud::screen_device_in(&mut tx, tenant.id, customer_id, &mac, now).await?;
     tx.commit().await?;
     Ok(Device {
         id: row.try_get("id")?,

@@ -37,12 +37,20 @@ pub enum Permission {
     ClearFraudFlags,
     /// Customers in and out as CSV (the whole list at once).
     ExportCustomers,
+    /// Change the club's earning formula, expiry, tiers, notifications and fraud rules.
+    EditClubSettings,
+    /// Create coupon batches and read their reports.
+    ManageCoupons,
+    /// The club's reports (members, credit, visits, revenue) and the SMS wallet.
+    ViewReports,
+    /// Add money to the SMS wallet by hand (a payment received outside the panel).
+    TopUpWallet,
     /// Platform operators only: create tenants. No role grants it.
     ManageTenants,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 22] = [
         Permission::ViewDashboard,
         Permission::ViewCustomers,
         Permission::EditCustomers,
@@ -60,6 +68,10 @@ impl Permission {
         Permission::ManualCredit,
         Permission::ClearFraudFlags,
         Permission::ExportCustomers,
+        Permission::EditClubSettings,
+        Permission::ManageCoupons,
+        Permission::ViewReports,
+        Permission::TopUpWallet,
         // Last: owners get every permission before it.
         Permission::ManageTenants,
     ];
@@ -83,6 +95,10 @@ impl Permission {
             Permission::ManualCredit => "manual_credit",
             Permission::ClearFraudFlags => "clear_fraud_flags",
             Permission::ExportCustomers => "export_customers",
+            Permission::EditClubSettings => "edit_club_settings",
+            Permission::ManageCoupons => "manage_coupons",
+            Permission::ViewReports => "view_reports",
+            Permission::TopUpWallet => "top_up_wallet",
             Permission::ManageTenants => "manage_tenants",
         }
     }
@@ -147,6 +163,9 @@ impl BuiltinRole {
                 ManualCredit,
                 ClearFraudFlags,
                 ExportCustomers,
+                EditClubSettings,
+                ManageCoupons,
+                ViewReports,
             ],
             BuiltinRole::BranchManager => &[
                 ViewDashboard,
@@ -160,6 +179,7 @@ impl BuiltinRole {
                 CreateVouchers,
                 ViewClub,
                 ManualCredit,
+                ViewReports,
             ],
             BuiltinRole::Staff => &[
                 ViewDashboard,

@@ -455,3 +455,83 @@ async fn birthday_and_anniversary_gifts_come_once_a_year() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn reports_count_joins_credit_repeat_buyers_and_branch_revenue() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let t = tenants::ensure_default(s).await.unwrap();
+        branches::add(s, &t, "Center").await.unwrap();
+        branches::add(s, &t, "North").await.unwrap();
+        let (center, _) = pos_keys::create(s, &t, "Center").await.unwrap();
+        let (north, _) = pos_keys::create(s, &t, "North").await.unwrap();
+        let render = |r: &invoices::Receipt| (201, r.invoice.id.to_string());
+        let day = 86_400;
+        async fn buy(
+            s: &crm::Store,
+            key: &pos_keys::PosKey,
+            phone: &str,
+            amount: i64,
+            at: i64,
+        ) -> i64 {
+            let render = |r: &invoices::Receipt| (201, r.invoice.id.to_string());
+            let r = invoices::create(s, key, &invoice(phone, amount, vec![]), None, at, render)
+                .await
+                .unwrap();
+            r.body.parse::<i64>().unwrap()
+        }
+        // Long ago: outside a 30-day report, inside a 90-day one.
+        buy(s, &center, "09120000004", 80_000, NOW - 40 * day).await;
+        // P1 joins with its first purchase (not yet a member for it), buys again as one.
+        buy(s, &center, "09120000001", 100_000, NOW - 3 * day).await;
+        let second = buy(s, &center, "09120000001", 200_000, NOW - 2 * day).await;
+        invoices::redeem(s, &center, second, 3_000, None, NOW - 2 * day + 60, render)
+            .await
+            .unwrap();
+        buy(s, &north, "09120000002", 50_000, NOW - day).await;
+        manual::credit(
+            s,
+            &t,
+            &Phone::parse("09120000003").unwrap(),
+            10_000,
+            "welcome",
+            Actor::System,
+            NOW - day,
+        )
+        .await
+        .unwrap();
+
+        let r = club::reports::build(s, &t, NOW, 30).await.unwrap();
+        assert_eq!(r.periods.len(), 30);
+        assert_eq!(r.periods[29].first_day, r.periods[29].last_day);
+        let joined = |col: usize| r.periods.iter().map(|p| p.joined[col]).sum::<i64>();
+        assert_eq!((joined(0), joined(1), joined(2), joined(4)), (0, 0, 2, 1));
+        assert_eq!(r.periods[28].joined[2], 1, "P2 joined yesterday");
+        assert_eq!(
+            r.periods.iter().map(|p| p.earned).sum::<i64>(),
+            5_000 + 10_000 + 2_500 + 10_000
+        );
+        assert_eq!(r.periods.iter().map(|p| p.redeemed).sum::<i64>(), 3_000);
+        assert_eq!(
+            (r.buyers, r.repeat_buyers, r.repeat_per_mille()),
+            (2, 1, 500)
+        );
+        let rows: Vec<(&str, i64, i64, i64)> = r
+            .branches
+            .iter()
+            .map(|b| (b.branch.as_str(), b.invoices, b.members, b.others))
+            .collect();
+        assert_eq!(
+            rows,
+            [("Center", 2, 200_000, 100_000), ("North", 1, 0, 50_000)]
+        );
+
+        // Weeks beyond a month; the old purchase counts now.
+        let r = club::reports::build(s, &t, NOW, 90).await.unwrap();
+        assert_eq!(r.periods.len(), 13);
+        assert_eq!(r.periods.iter().map(|p| p.joined[2]).sum::<i64>(), 3);
+        assert_eq!(r.buyers, 3);
+        db
+    })
+    .await;
+}

@@ -234,3 +234,165 @@ async fn many_invoices_for_one_phone_flag_then_block_credit() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn manual_credit_and_clearing_a_flag_are_audited_with_before_and_after() {
+    on_both(|db| async move {
+        let t = tenants::ensure_default(&db.store).await.unwrap();
+        let mut s = settings::ClubSettings::default();
+        s.fraud.manual_amount = 100_000;
+        s.manual_daily_cap = 500_000;
+        settings::set(&db.store, &t, None, &s).await.unwrap();
+        let manager = crm::staff::create_operator(&db.store, "09120000001", None)
+            .await
+            .unwrap();
+        let a = Phone::parse("09121000001").unwrap();
+        let as_manager = Actor::Staff(manager.id);
+
+        manual::credit(&db.store, &t, &a, 20_000, "broken cup", as_manager, NOW)
+            .await
+            .unwrap();
+        // Above the fraud threshold: done and flagged, audited like any credit.
+        let big = manual::credit(&db.store, &t, &a, 150_000, "vip", as_manager, NOW + 1)
+            .await
+            .unwrap();
+        // Refused (above the threshold again while flagged): nothing to audit.
+        assert!(
+            manual::credit(&db.store, &t, &a, 400_000, "too much", as_manager, NOW + 2)
+                .await
+                .is_err()
+        );
+        let flag = fraud::flags(&db.store, &t, true).await.unwrap()[0].id;
+        fraud::clear(&db.store, &t, flag, as_manager, "receipt seen", NOW + 3)
+            .await
+            .unwrap();
+
+        let log = crm::audit::list(&db.store, &t, None, 50).await.unwrap();
+        let actions: Vec<&str> = log.iter().rev().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["club.credit", "club.credit", "fraud.clear"]);
+        assert!(log.iter().all(|e| e.user_id == Some(manager.id)));
+        let second = &log[1];
+        assert_eq!(second.entity_id, Some(big.customer_id));
+        let before: serde_json::Value =
+            serde_json::from_str(second.before.as_deref().unwrap()).unwrap();
+        let after: serde_json::Value =
+            serde_json::from_str(second.after.as_deref().unwrap()).unwrap();
+        assert_eq!(before["spendable"], 20_000);
+        assert_eq!(after["spendable"], 170_000);
+        assert_eq!(after["amount"], 150_000);
+        assert_eq!(after["reason"], "vip");
+        let cleared = &log[0];
+        assert_eq!(
+            (cleared.entity.as_str(), cleared.entity_id),
+            ("fraud_flag", Some(flag))
+        );
+        let before: serde_json::Value =
+            serde_json::from_str(cleared.before.as_deref().unwrap()).unwrap();
+        // The refused 400 000 was above the threshold again: the flag had become a block.
+        assert_eq!(before["state"], "blocked");
+        assert_eq!(before["rule"], "manual_amount");
+        assert!(cleared.after.as_deref().unwrap().contains("receipt seen"));
+
+        // A staff id nobody signs in with (the command line's --staff) is the host's change.
+        manual::credit(&db.store, &t, &a, 1_000, "cli", Actor::Staff(999), NOW + 4)
+            .await
+            .unwrap();
+        let newest = &crm::audit::list(&db.store, &t, None, 1).await.unwrap()[0];
+        assert_eq!(
+            (newest.action.as_str(), newest.user_id),
+            ("club.credit", None)
+        );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn one_device_cycling_through_phones_flags_then_blocks_the_newest_phone() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let t = tenants::ensure_default(s).await.unwrap();
+        let mut rules = settings::ClubSettings::default();
+        rules.fraud.device_phones = 2;
+        rules.fraud.window_seconds = 3_600;
+        settings::set(s, &t, None, &rules).await.unwrap();
+        let tenant = &t;
+        let customer = |phone: &'static str| async move {
+            crm::customers::add(s, tenant, phone, None, None)
+                .await
+                .unwrap()
+                .id
+        };
+        let (a, b, c, d) = (
+            customer("09121000001").await,
+            customer("09121000002").await,
+            customer("09121000003").await,
+            customer("09121000004").await,
+        );
+        let mac = "aa-bb-cc-00-11-22";
+        // Two phones on one device, and the same phone again: within the threshold.
+        for id in [a, b, a] {
+            crm::devices::record(s, &t, id, mac, None).await.unwrap();
+        }
+        // Another device is counted apart.
+        crm::devices::record(s, &t, c, "aa:bb:cc:00:11:99", None)
+            .await
+            .unwrap();
+        assert!(fraud::flags(s, &t, true).await.unwrap().is_empty());
+
+        // A third phone on the device: flagged, with the reason; the login goes ahead.
+        crm::devices::record(s, &t, c, mac, None).await.unwrap();
+        let open = fraud::flags(s, &t, true).await.unwrap();
+        assert_eq!(open.len(), 1, "{open:?}");
+        assert_eq!(
+            (
+                open[0].subject_kind.as_str(),
+                open[0].subject_id,
+                open[0].rule.as_str()
+            ),
+            ("customer", c, "device_cycling")
+        );
+        assert!(
+            open[0].reason.contains("AA:BB:CC:00:11:22") && open[0].reason.contains("3 phones"),
+            "{}",
+            open[0].reason
+        );
+        // The same phone cycling on again while flagged: blocked.
+        crm::devices::record(s, &t, d, mac, None).await.unwrap();
+        crm::devices::record(s, &t, c, mac, None).await.unwrap();
+        let open = fraud::flags(s, &t, true).await.unwrap();
+        let c_flag = open.iter().find(|f| f.subject_id == c).unwrap();
+        assert_eq!(c_flag.state, "blocked");
+        // Blocked: an invoice for that phone earns nothing until a manager clears it.
+        branches::add(s, &t, "Center").await.unwrap();
+        let (key, _) = pos_keys::create(s, &t, "Center").await.unwrap();
+        let new = NewInvoice {
+            phone: "09121000003".into(),
+            amount: 100_000,
+            items: vec![],
+            reservation_id: None,
+            pos_transaction_id: None,
+        };
+        let render = |r: &invoices::Receipt| (201, r.invoice.earned.to_string());
+        let r = invoices::create(s, &key, &new, None, NOW, render)
+            .await
+            .unwrap();
+        assert_eq!(r.body, "0");
+        let log = fraud::decisions(s, &t, 100).await.unwrap();
+        assert!(
+            log.iter()
+                .any(|d| d.decision == "block" && d.reason.contains("device_cycling")),
+            "{log:?}"
+        );
+        assert!(log.iter().all(|d| !d.reason.is_empty()));
+
+        // Off (0): no more flags.
+        rules.fraud.device_phones = 0;
+        settings::set(s, &t, None, &rules).await.unwrap();
+        let before = fraud::decisions(s, &t, 100).await.unwrap().len();
+        crm::devices::record(s, &t, b, mac, None).await.unwrap();
+        assert_eq!(fraud::decisions(s, &t, 100).await.unwrap().len(), before);
+        db
+    })
+    .await;
+}

@@ -23,12 +23,23 @@ use crate::{BASE, PanelState, i18n};
 const ENTRIES: i64 = 200;
 
 /// Rials in the page's digits, with the unit.
-fn rials(locale: Locale, amount: i64) -> String {
+pub(crate) fn rials(locale: Locale, amount: i64) -> String {
     format!(
         "{} {}",
         view::num(locale, amount),
         i18n::texts(locale).rials
     )
+}
+
+/// Who a fraud flag or decision is about, for people.
+pub(crate) fn subject(locale: Locale, kind: &str, id: i64) -> String {
+    let t = i18n::texts(locale);
+    let who = if kind == "staff" {
+        t.flag_staff
+    } else {
+        t.flag_customer
+    };
+    format!("{who} #{}", view::num(locale, id))
 }
 
 pub struct FlagRow {
@@ -50,6 +61,8 @@ struct ClubPage {
     open_flags: String,
     flags: Vec<FlagRow>,
     can_clear: bool,
+    /// The club's other pages this person may open: (label, href).
+    links: Vec<(&'static str, String)>,
     error: Option<String>,
 }
 
@@ -64,15 +77,7 @@ async fn render_club(state: &PanelState, ctx: &Ctx, error: Option<String>) -> Pa
         .into_iter()
         .map(|f| FlagRow {
             id: f.id,
-            subject: format!(
-                "{} #{}",
-                if f.subject_kind == "staff" {
-                    t.flag_staff
-                } else {
-                    t.flag_customer
-                },
-                view::num(locale, f.subject_id)
-            ),
+            subject: subject(locale, &f.subject_kind, f.subject_id),
             rule: f.rule,
             blocked: f.state == "blocked",
             reason: f.reason,
@@ -87,6 +92,24 @@ async fn render_club(state: &PanelState, ctx: &Ctx, error: Option<String>) -> Pa
         open_flags: view::num(locale, flags.len() as i64),
         flags,
         can_clear: ctx.can(Permission::ClearFraudFlags),
+        links: [
+            (
+                t.club_settings_link,
+                "/club/settings",
+                Permission::EditClubSettings,
+            ),
+            (t.coupons_title, "/coupons", Permission::ManageCoupons),
+            (
+                t.decisions_title,
+                "/club/decisions",
+                Permission::ClearFraudFlags,
+            ),
+            (t.reports_title, "/reports", Permission::ViewReports),
+        ]
+        .into_iter()
+        .filter(|(_, _, p)| ctx.can(*p))
+        .map(|(label, path, _)| (label, format!("{BASE}{path}")))
+        .collect(),
         error,
     }
     .into_response())

@@ -77,17 +77,12 @@ pub async fn export(
     };
     let pages = stream::unfold(Some(walk), |walk| async move { walk?.next().await });
     let body = stream::once(async { Ok::<_, crm::Error>(head) }).chain(pages);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"customers.csv\"",
-            ),
-        ],
-        Body::from_stream(body),
-    )
-        .into_response())
+    Ok(download("customers.csv", Body::from_stream(body)))
+}
+
+/// A CSV file the browser saves as `name`.
+pub(crate) fn download(name: &str, body: impl Into<Body>) -> axum::response::Response {
+    view::attachment("text/csv; charset=utf-8", name, body)
 }
 
 #[derive(Debug, Deserialize)]

@@ -84,7 +84,7 @@ pub async fn page(
                 .take(2)
                 .collect::<Vec<_>>()
                 .join(" "),
-            values: [day.logins, day.new_customers],
+            values: vec![day.logins, day.new_customers],
         })
         .collect();
     Ok(DashboardPage {

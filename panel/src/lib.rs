@@ -11,6 +11,8 @@
 mod audit_page;
 mod chart;
 mod club;
+mod club_settings;
+mod coupons;
 mod custom_roles;
 mod customers;
 mod customers_csv;
@@ -21,6 +23,7 @@ mod i18n;
 mod login;
 mod multipart;
 mod people;
+mod reports;
 mod routers;
 mod routes;
 mod sessions;

@@ -398,21 +398,6 @@ async fn setup(
     Ok(Ok((setup, format!("smartx-{file}"))))
 }
 
-fn download(content_type: &str, file: String, body: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 /// `GET /panel/routers/{id}/script?portal=&radius=`: the RouterOS script as a file.
 /// It carries the shared secret, hence `edit_routers`.
 pub async fn script(
@@ -426,10 +411,10 @@ pub async fn script(
         Err(bad) => return Ok(bad),
     };
     let text = router_config::routeros_script(&setup);
-    Ok(download(
+    Ok(view::attachment(
         "text/plain; charset=utf-8",
-        format!("{file}.rsc"),
-        text.into_bytes(),
+        &format!("{file}.rsc"),
+        text,
     ))
 }
 
@@ -449,9 +434,9 @@ pub async fn pages(
         .iter()
         .filter_map(|name| Some((*name, router_config::page(name, &setup)?.into_bytes())))
         .collect();
-    Ok(download(
+    Ok(view::attachment(
         "application/zip",
-        format!("{file}-pages.zip"),
+        &format!("{file}-pages.zip"),
         zip::stored(&files),
     ))
 }

@@ -10,8 +10,8 @@ use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
 use crate::{
-    BASE, PanelState, audit_page, club, custom_roles, customers, customers_csv, dashboard, groups,
-    guard, login, people, routers, sessions, vouchers,
+    BASE, PanelState, audit_page, club, club_settings, coupons, custom_roles, customers,
+    customers_csv, dashboard, groups, guard, login, people, reports, routers, sessions, vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -117,11 +117,32 @@ fn rows() -> Vec<Row> {
         ),
         post("/customers/{id}/credit", Tenant(ManualCredit), club::credit),
         get("/club", Tenant(ViewClub), club::page),
+        get(
+            "/club/settings",
+            Tenant(EditClubSettings),
+            club_settings::page,
+        ),
+        post(
+            "/club/settings",
+            Tenant(EditClubSettings),
+            club_settings::save,
+        ),
         post(
             "/club/flags/{id}/clear",
             Tenant(ClearFraudFlags),
             club::clear_flag,
         ),
+        get(
+            "/club/decisions",
+            Tenant(ClearFraudFlags),
+            coupons::decisions,
+        ),
+        get("/coupons", Tenant(ManageCoupons), coupons::list),
+        post("/coupons", Tenant(ManageCoupons), coupons::create),
+        get("/coupons/{id}", Tenant(ManageCoupons), coupons::show),
+        get("/reports", Tenant(ViewReports), reports::page),
+        get("/reports.csv", Tenant(ViewReports), reports::csv),
+        post("/reports/wallet", Tenant(TopUpWallet), reports::top_up),
         get("/sessions", Tenant(ViewSessions), sessions::list),
         post(
             "/sessions/{id}/disconnect",

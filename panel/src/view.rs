@@ -96,6 +96,22 @@ pub fn num(locale: Locale, n: i64) -> String {
     locale.digits(&n.to_string())
 }
 
+/// `٫` in Persian, `.` in English.
+pub fn decimal_point(locale: Locale) -> &'static str {
+    match locale {
+        Locale::Fa => "٫",
+        Locale::En => ".",
+    }
+}
+
+/// `٪` in Persian, `%` in English.
+pub fn percent_sign(locale: Locale) -> &'static str {
+    match locale {
+        Locale::Fa => "٪",
+        Locale::En => "%",
+    }
+}
+
 /// Bytes as people read them: `1.5 GB` / `۱٫۵ گیگابایت`.
 pub fn bytes(locale: Locale, n: i64) -> String {
     let units: [(&str, &str); 5] = [
@@ -175,6 +191,24 @@ struct ErrorPage {
 }
 
 /// The page for a refused or failed request, in the visitor's language.
+/// A file the browser saves as `name` rather than shows (exports, router set-up files);
+/// never cached, as some carry secrets.
+pub fn attachment(content_type: &str, name: &str, body: impl Into<axum::body::Body>) -> Response {
+    use axum::http::header;
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body.into(),
+    )
+        .into_response()
+}
+
 pub fn failure(visitor: &Visitor, ctx: Option<&Ctx>, fail: Fail) -> Response {
     let t = i18n::texts(visitor.locale);
     let message = match fail {

@@ -152,6 +152,9 @@ pub struct SettingsArgs {
     /// Fraud: one manual credit above this many rials (0 = off)
     #[arg(long)]
     fraud_manual_amount: Option<i64>,
+    /// Fraud: more different phones than this signing in on one device in the window (0 = off)
+    #[arg(long)]
+    fraud_device_phones: Option<i64>,
     /// Fraud: a manager's phone texted on every flag and block (repeat; replaces the list;
     /// "-" empties it)
     #[arg(long = "fraud-alert-phone")]
@@ -224,6 +227,7 @@ impl ClubCommand {
                     (&mut s.fraud.max_manual, a.fraud_max_manual),
                     (&mut s.fraud.staff_daily, a.fraud_staff_daily),
                     (&mut s.fraud.manual_amount, a.fraud_manual_amount),
+                    (&mut s.fraud.device_phones, a.fraud_device_phones),
                     (&mut s.expiry_notice_days, a.expiry_notice_days),
                     (&mut s.birthday_credit, a.birthday_credit),
                     (&mut s.anniversary_credit, a.anniversary_credit),
@@ -307,12 +311,13 @@ impl ClubCommand {
                 );
                 let fr = &s.fraud;
                 println!(
-                    "fraud: window {} s, invoices {}, manual credits {}, staff per day {}, manual amount {}",
+                    "fraud: window {} s, invoices {}, manual credits {}, staff per day {}, manual amount {}, phones per device {}",
                     fr.window_seconds,
                     fr.max_invoices,
                     fr.max_manual,
                     fr.staff_daily,
-                    fr.manual_amount
+                    fr.manual_amount,
+                    fr.device_phones
                 );
                 println!(
                     "gifts: birthday {}, anniversary {}",

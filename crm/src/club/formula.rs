@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub const FULL_BP: i64 = 10_000;
 
 /// How much credit a purchase earns, and how much of an invoice credit may pay.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Formula {
     /// Credit earned on the amount, e.g. 500 = 5 %.
     pub earn_bp: i64,
@@ -141,7 +141,7 @@ pub struct Tier {
 }
 
 /// How members are placed in tiers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TierRules {
     pub metric: TierMetric,
     pub window_days: i64,

@@ -13,7 +13,10 @@
 //! - `manual_repeat`: more than `max_manual` manual credits for one phone in the window;
 //! - `staff_daily`: one staff member adding more than `staff_daily` manual credits a day;
 //! - `manual_amount`: one manual credit above `manual_amount` (far above what purchases
-//!   earn by the formula).
+//!   earn by the formula);
+//! - `device_cycling`: one device (MAC) signing in to the WiFi with more than
+//!   `device_phones` different phones within `window_seconds` — someone cycling through
+//!   numbers to collect sign-up gifts or spread purchases; the newest phone is flagged.
 
 use sqlx::{AnyConnection, Row};
 
@@ -24,13 +27,15 @@ use crate::store::Store;
 use crate::tenants::Tenant;
 
 /// Thresholds; 0 turns a rule off.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FraudRules {
     pub window_seconds: i64,
     pub max_invoices: i64,
     pub max_manual: i64,
     pub staff_daily: i64,
     pub manual_amount: i64,
+    /// Different phones one device may sign in with within the window.
+    pub device_phones: i64,
     /// Managers' phones (`+989…`) texted on every flag and block.
     pub alert_phones: Vec<String>,
 }
@@ -43,6 +48,7 @@ impl Default for FraudRules {
             max_manual: 0,
             staff_daily: 0,
             manual_amount: 0,
+            device_phones: 0,
             alert_phones: Vec::new(),
         }
     }
@@ -50,27 +56,58 @@ impl Default for FraudRules {
 
 impl FraudRules {
     pub fn validate(&self) -> Result<()> {
-        if !(60..=30 * 86_400).contains(&self.window_seconds) {
-            return Err(Error::invalid("the fraud window must be 60 s to 30 days"));
+        match self.problems().into_iter().next() {
+            Some(p) => Err(Error::invalid(p.message)),
+            None => Ok(()),
         }
-        for (v, what) in [
-            (self.max_invoices, "invoices"),
-            (self.max_manual, "manual credits"),
-            (self.staff_daily, "manual credits per staff member"),
+    }
+
+    /// Every broken threshold, keyed by setting (see `settings::Problem`).
+    pub fn problems(&self) -> Vec<super::settings::Problem> {
+        use super::settings::Problem;
+        let mut out = Vec::new();
+        if !(60..=30 * 86_400).contains(&self.window_seconds) {
+            out.push(Problem {
+                field: "fraud_window",
+                message: "the fraud window must be 60 s to 30 days".into(),
+            });
+        }
+        for (field, v, what) in [
+            ("fraud_max_invoices", self.max_invoices, "invoices"),
+            ("fraud_max_manual", self.max_manual, "manual credits"),
+            (
+                "fraud_staff_daily",
+                self.staff_daily,
+                "manual credits per staff member",
+            ),
+            (
+                "fraud_device_phones",
+                self.device_phones,
+                "phones per device",
+            ),
         ] {
             if !(0..=100_000).contains(&v) {
-                return Err(Error::invalid(format!(
-                    "the fraud threshold for {what} must be 0 to 100000"
-                )));
+                out.push(Problem {
+                    field,
+                    message: format!("the fraud threshold for {what} must be 0 to 100000"),
+                });
             }
         }
         if self.alert_phones.len() > 10 {
-            return Err(Error::invalid("at most 10 fraud alert phones"));
+            out.push(Problem {
+                field: "fraud_alert_phones",
+                message: "at most 10 fraud alert phones".into(),
+            });
         }
         for p in &self.alert_phones {
-            Phone::parse(p)?;
+            if let Err(e) = Phone::parse(p) {
+                out.push(Problem {
+                    field: "fraud_alert_phones",
+                    message: format!("{p:?}: {e}"),
+                });
+            }
         }
-        Ok(())
+        out
     }
 }
 
@@ -433,6 +470,69 @@ pub(crate) async fn screen_manual_in(
     Ok(Ok(()))
 }
 
+/// How long device logins are kept: the longest fraud window.
+const DEVICE_LOGINS_KEPT: i64 = 30 * 86_400;
+
+/// Records that `customer_id` signed in on `mac` (normalised) and screens the device
+/// (inside the login's transaction): more than `device_phones` different phones on it
+/// within the window flag the newest one, or block it if already flagged. The login
+/// itself goes ahead either way; a blocked customer earns and pays no credit.
+pub(crate) async fn screen_device_in(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+    customer_id: i64,
+    mac: &str,
+    now: i64,
+) -> Result<Option<Verdict>> {
+    sqlx::query("DELETE FROM device_logins WHERE tenant_id = $1 AND mac = $2 AND at < $3")
+        .bind(tenant_id)
+        .bind(mac)
+        .bind(now - DEVICE_LOGINS_KEPT)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO device_logins (tenant_id, mac, customer_id, at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(tenant_id)
+    .bind(mac)
+    .bind(customer_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let rules = super::settings::get_in(conn, tenant_id, None).await?.fraud;
+    if rules.device_phones == 0 {
+        return Ok(None);
+    }
+    let (phones,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(DISTINCT customer_id) AS BIGINT) FROM device_logins \
+         WHERE tenant_id = $1 AND mac = $2 AND at > $3",
+    )
+    .bind(tenant_id)
+    .bind(mac)
+    .bind(now - rules.window_seconds)
+    .fetch_one(&mut *conn)
+    .await?;
+    if phones <= rules.device_phones {
+        return Ok(None);
+    }
+    let reason = format!(
+        "device {mac} signed in with {phones} phones within {} s (threshold {})",
+        rules.window_seconds, rules.device_phones
+    );
+    suspicious_in(
+        conn,
+        tenant_id,
+        &rules,
+        Subject::Customer(customer_id),
+        "device_cycling",
+        &reason,
+        Actor::System,
+        now,
+    )
+    .await
+    .map(Some)
+}
+
 fn flag_from_row(r: &sqlx::any::AnyRow) -> Result<Flag, sqlx::Error> {
     Ok(Flag {
         id: r.try_get("id")?,
@@ -523,21 +623,48 @@ pub async fn clear(
     }
     let mut tx = store.pool().begin().await?;
     let row = sqlx::query(
+        "SELECT subject_kind, subject_id, rule, state, reason FROM fraud_flags \
+         WHERE tenant_id = $1 AND id = $2 AND state <> 'cleared'",
+    )
+    .bind(tenant.id)
+    .bind(flag_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("open fraud flag #{flag_id}")))?;
+    let done = sqlx::query(
         "UPDATE fraud_flags SET state = 'cleared', cleared_by = $3, updated_at = $4 \
-         WHERE tenant_id = $1 AND id = $2 AND state <> 'cleared' RETURNING subject_kind, subject_id",
+         WHERE tenant_id = $1 AND id = $2 AND state <> 'cleared'",
     )
     .bind(tenant.id)
     .bind(flag_id)
     .bind(manager.to_string())
     .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| Error::NotFound(format!("open fraud flag #{flag_id}")))?;
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        // Cleared by someone else between the two statements.
+        return Err(Error::NotFound(format!("open fraud flag #{flag_id}")));
+    }
     let id: i64 = row.try_get("subject_id")?;
-    let subject = match row.try_get::<String, _>("subject_kind")?.as_str() {
+    let kind: String = row.try_get("subject_kind")?;
+    let subject = match kind.as_str() {
         "staff" => Subject::Staff(id),
         _ => Subject::Customer(id),
     };
+    let change = crate::audit::Change {
+        tenant_id: Some(tenant.id),
+        action: "fraud.clear",
+        entity: "fraud_flag",
+        entity_id: Some(flag_id),
+        before: Some(serde_json::json!({
+            "subject": format!("{kind}:{id}"),
+            "rule": row.try_get::<String, _>("rule")?,
+            "state": row.try_get::<String, _>("state")?,
+            "reason": row.try_get::<String, _>("reason")?,
+        })),
+        after: Some(serde_json::json!({ "state": "cleared", "reason": reason })),
+    };
+    super::audit_in(&mut tx, manager, &change).await?;
     log_in(
         &mut tx,
         tenant.id,

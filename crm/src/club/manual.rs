@@ -87,6 +87,7 @@ pub async fn credit(
             (cap - before).max(0)
         )));
     }
+    let before_balance = ledger::balance_in(&mut tx, tenant.id, customer_id, now).await?;
     let entry_id = ledger::award_in(
         &mut tx,
         tenant.id,
@@ -104,6 +105,24 @@ pub async fn credit(
     )
     .await?;
     let balance = ledger::balance_in(&mut tx, tenant.id, customer_id, now).await?;
+    let change = crate::audit::Change {
+        tenant_id: Some(tenant.id),
+        action: "club.credit",
+        entity: "customer",
+        entity_id: Some(customer_id),
+        before: Some(serde_json::json!({
+            "spendable": before_balance.spendable,
+            "pending": before_balance.pending,
+        })),
+        after: Some(serde_json::json!({
+            "spendable": balance.spendable,
+            "pending": balance.pending,
+            "amount": amount,
+            "reason": reason,
+            "entry_id": entry_id,
+        })),
+    };
+    super::audit_in(&mut tx, actor, &change).await?;
     tx.commit().await?;
     tracing::info!(tenant = tenant.id, customer = customer_id, amount, actor = %actor, "manual credit");
     Ok(ManualCredit {

@@ -7,6 +7,7 @@ pub mod fraud;
 pub mod inbound;
 pub mod manual;
 pub mod notices;
+pub mod reports;
 pub mod rewards;
 pub mod settings;
 pub mod tier_groups;
@@ -40,6 +41,26 @@ impl JoinSource {
             JoinSource::Import => "import",
         }
     }
+}
+
+/// Writes an audit entry for a club change made by `actor`, inside its transaction. A
+/// staff id names the panel user when there is one; the command line's `--staff` may
+/// name someone who never signed in, recorded then as the host's change.
+pub(crate) async fn audit_in(
+    conn: &mut AnyConnection,
+    actor: ledger::Actor,
+    change: &crate::audit::Change<'_>,
+) -> Result<()> {
+    let user_id = match actor {
+        ledger::Actor::Staff(id) => {
+            sqlx::query_scalar::<_, i64>("SELECT id FROM panel_users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        ledger::Actor::PosKey(_) | ledger::Actor::System => None,
+    };
+    crate::audit::record(&mut *conn, crate::audit::Actor { user_id }, change).await
 }
 
 /// Makes the customer a member; `true` if they just joined, `false` if they already were

@@ -76,7 +76,11 @@ pub async fn template(store: &Store, tenant: &Tenant, notice: Notice) -> Result<
     template_in(&mut conn, tenant.id, notice).await
 }
 
-async fn template_in(conn: &mut AnyConnection, tenant_id: i64, notice: Notice) -> Result<String> {
+pub(crate) async fn template_in(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+    notice: Notice,
+) -> Result<String> {
     let body: Option<String> =
         sqlx::query_scalar("SELECT body FROM club_templates WHERE tenant_id = $1 AND kind = $2")
             .bind(tenant_id)
@@ -93,11 +97,21 @@ pub async fn set_template(
     notice: Notice,
     body: Option<&str>,
 ) -> Result<()> {
+    let mut conn = store.pool().acquire().await?;
+    set_template_in(&mut conn, tenant.id, notice, body).await
+}
+
+pub(crate) async fn set_template_in(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+    notice: Notice,
+    body: Option<&str>,
+) -> Result<()> {
     let Some(body) = body.map(str::trim) else {
         sqlx::query("DELETE FROM club_templates WHERE tenant_id = $1 AND kind = $2")
-            .bind(tenant.id)
+            .bind(tenant_id)
             .bind(notice.as_str())
-            .execute(store.pool())
+            .execute(&mut *conn)
             .await?;
         return Ok(());
     };
@@ -125,11 +139,11 @@ pub async fn set_template(
         "INSERT INTO club_templates (tenant_id, kind, body, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (tenant_id, kind) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
     )
-    .bind(tenant.id)
+    .bind(tenant_id)
     .bind(notice.as_str())
     .bind(body)
     .bind(clock::now())
-    .execute(store.pool())
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -190,8 +204,57 @@ pub async fn top_up(
     .bind(clock::now())
     .execute(&mut *tx)
     .await?;
+    let change = crate::audit::Change {
+        tenant_id: Some(tenant.id),
+        action: "wallet.topup",
+        entity: "tenant",
+        entity_id: Some(tenant.id),
+        before: None,
+        after: Some(serde_json::json!({ "amount": amount, "reason": reason.trim() })),
+    };
+    super::audit_in(&mut tx, actor, &change).await?;
     tx.commit().await?;
     wallet(store, tenant).await
+}
+
+/// One top-up or debit of the wallet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletEntry {
+    /// `topup` or `debit`.
+    pub kind: String,
+    pub amount: i64,
+    pub reason: String,
+    pub actor: String,
+    pub created_at: i64,
+}
+
+/// The wallet's newest entries; `kind` narrows to `topup` or `debit`.
+pub async fn wallet_entries(
+    store: &Store,
+    tenant: &Tenant,
+    kind: Option<&str>,
+    limit: i64,
+) -> Result<Vec<WalletEntry>> {
+    let rows = sqlx::query(
+        "SELECT kind, amount, reason, actor, created_at FROM sms_wallet_entries \
+         WHERE tenant_id = $1 AND ($2 = '' OR kind = $2) ORDER BY id DESC LIMIT $3",
+    )
+    .bind(tenant.id)
+    .bind(kind.unwrap_or(""))
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(WalletEntry {
+                kind: r.try_get("kind")?,
+                amount: r.try_get("amount")?,
+                reason: r.try_get("reason")?,
+                actor: r.try_get("actor")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
 }
 
 /// Sets what one member SMS costs (rials).
