@@ -37,12 +37,18 @@ pub enum Permission {
     ClearFraudFlags,
     /// Customers in and out as CSV (the whole list at once).
     ExportCustomers,
+    /// Survey feedback: cases (with the customer's media), satisfaction reports.
+    ViewFeedback,
+    /// Follow cases up: status, owner, notes, canned replies.
+    HandleCases,
+    /// Compare branches' satisfaction side by side (senior managers).
+    CompareBranches,
     /// Platform operators only: create tenants. No role grants it.
     ManageTenants,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 21] = [
         Permission::ViewDashboard,
         Permission::ViewCustomers,
         Permission::EditCustomers,
@@ -60,6 +66,9 @@ impl Permission {
         Permission::ManualCredit,
         Permission::ClearFraudFlags,
         Permission::ExportCustomers,
+        Permission::ViewFeedback,
+        Permission::HandleCases,
+        Permission::CompareBranches,
         // Last: owners get every permission before it.
         Permission::ManageTenants,
     ];
@@ -83,6 +92,9 @@ impl Permission {
             Permission::ManualCredit => "manual_credit",
             Permission::ClearFraudFlags => "clear_fraud_flags",
             Permission::ExportCustomers => "export_customers",
+            Permission::ViewFeedback => "view_feedback",
+            Permission::HandleCases => "handle_cases",
+            Permission::CompareBranches => "compare_branches",
             Permission::ManageTenants => "manage_tenants",
         }
     }
@@ -147,6 +159,9 @@ impl BuiltinRole {
                 ManualCredit,
                 ClearFraudFlags,
                 ExportCustomers,
+                ViewFeedback,
+                HandleCases,
+                CompareBranches,
             ],
             BuiltinRole::BranchManager => &[
                 ViewDashboard,
@@ -160,6 +175,8 @@ impl BuiltinRole {
                 CreateVouchers,
                 ViewClub,
                 ManualCredit,
+                ViewFeedback,
+                HandleCases,
             ],
             BuiltinRole::Staff => &[
                 ViewDashboard,
@@ -177,6 +194,7 @@ impl BuiltinRole {
                 ViewGroups,
                 ViewVouchers,
                 ViewClub,
+                ViewFeedback,
             ],
         };
         list.iter().copied().collect()
@@ -330,5 +348,16 @@ mod tests {
         assert!(credit(BuiltinRole::BranchManager) && !clear(BuiltinRole::BranchManager));
         assert!(!credit(BuiltinRole::Staff) && !credit(BuiltinRole::Viewer));
         assert!(clear(BuiltinRole::SeniorManager));
+        // Feedback: branch managers follow cases up, only senior ones compare branches.
+        let can = |r: BuiltinRole, p| r.permissions().contains(&p);
+        assert!(can(BuiltinRole::BranchManager, Permission::HandleCases));
+        assert!(!can(
+            BuiltinRole::BranchManager,
+            Permission::CompareBranches
+        ));
+        assert!(can(BuiltinRole::SeniorManager, Permission::CompareBranches));
+        assert!(can(BuiltinRole::Viewer, Permission::ViewFeedback));
+        assert!(!can(BuiltinRole::Viewer, Permission::HandleCases));
+        assert!(!can(BuiltinRole::Staff, Permission::ViewFeedback));
     }
 }
