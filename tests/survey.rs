@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::browser::Browser;
-use common::survey::post_bytes;
+use common::survey::{item_fields, post_bytes};
 use common::{BIN, Db, HttpResponse, Server, form_encode, http_request};
 use serde_json::json;
 
@@ -36,18 +36,6 @@ fn post(server: &Server, path: &str, cookie: Option<&str>, body: &str) -> HttpRe
     )
 }
 
-/// The `item_{id}` field names of the form, in order, without repeats.
-fn item_fields(body: &str) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for part in body.split("name=\"item_").skip(1) {
-        let id = part.split('"').next().unwrap();
-        let name = format!("item_{id}");
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    names
-}
 
 /// `invoiced`, then the survey SMS sent by `smartx survey send-due`; returns the server
 /// and the survey page's path.

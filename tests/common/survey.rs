@@ -46,6 +46,19 @@ pub fn post_bytes(addr: &str, path: &str, cookie: &str, csrf: Option<&str>, body
     Upload { status, body }
 }
 
+/// The `item_{id}` field names of the form, in order, without repeats.
+pub fn item_fields(body: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for part in body.split("name=\"item_").skip(1) {
+        let id = part.split('"').next().unwrap();
+        let name = format!("item_{id}");
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
 /// A tiny JPEG and Ogg voice message, as the sniffing recognises them.
 pub const PHOTO: &[u8] = b"\xFF\xD8\xFF\xE0 a tiny jpeg";
 pub const VOICE: &[u8] = b"OggS a voice message";
@@ -142,13 +155,19 @@ pub fn answer(server: &Server, path: &str, rating: &str, comment: &str, files: &
         let r = post_bytes(http, &format!("{path}/media"), &cookie, Some(&csrf), file);
         assert_eq!(r.status, 201, "{}", r.body);
     }
-    let body = form_encode(&[
-        ("csrf", &csrf),
+    // The first item gets the overall rating, the others five stars.
+    let items = item_fields(&page.body);
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
         ("lang", "fa"),
         ("rating", rating),
         ("nps", "3"),
         ("comment", comment),
-    ]);
+    ];
+    for (i, item) in items.iter().enumerate() {
+        fields.push((item, if i == 0 { rating } else { "5" }));
+    }
+    let body = form_encode(&fields);
     let r = http_request(
         http,
         "POST",

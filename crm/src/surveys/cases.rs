@@ -279,24 +279,13 @@ pub async fn set_status(
         )));
     }
     let mut tx = store.pool().begin().await?;
-    let before: Option<String> =
-        sqlx::query_scalar("SELECT status FROM survey_cases WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant.id)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let done = sqlx::query(
-        "UPDATE survey_cases SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(tenant.id)
-    .bind(id)
-    .bind(status)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(Error::NotFound(format!("case #{id}")));
-    }
+    let before = lock_in(&mut tx, tenant, id, now).await?.status;
+    sqlx::query("UPDATE survey_cases SET status = $3 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.id)
+        .bind(id)
+        .bind(status)
+        .execute(&mut *tx)
+        .await?;
     record_by_in(
         &mut tx,
         id,
@@ -313,7 +302,7 @@ pub async fn set_status(
         actor,
         "case.status",
         id,
-        before.map(|b| serde_json::json!({ "status": b })),
+        Some(serde_json::json!({ "status": before })),
         serde_json::json!({ "status": status }),
     )
     .await?;
@@ -374,6 +363,28 @@ pub async fn compensate(
     record_in(&mut tx, case_id, "credit", None, Some(&detail), now).await?;
     tx.commit().await?;
     Ok(entry)
+}
+
+/// Takes a case for a change: writes first (so SQLite takes the write lock at once
+/// rather than failing to upgrade a read when another writer came first), then reads it.
+/// `NotFound` if not the tenant's.
+pub(crate) async fn lock_in(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    id: i64,
+    now: i64,
+) -> Result<Case> {
+    let done =
+        sqlx::query("UPDATE survey_cases SET updated_at = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.id)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(format!("case #{id}")));
+    }
+    by_id_in(conn, tenant, id).await
 }
 
 /// The audit line of a change made to a case, in its transaction.

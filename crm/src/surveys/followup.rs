@@ -4,9 +4,9 @@
 //! club's manual-credit rules. Each change is a line of the case's history and an audit
 //! entry, in one transaction.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
-use super::cases::{self, Case, CaseEvent, audit_case, record_by_in};
+use super::cases::{self, Case, CaseEvent, audit_case, lock_in, record_by_in};
 use super::media::Media;
 use super::{replies, settings};
 use crate::audit::Actor;
@@ -140,16 +140,6 @@ pub async fn media_of_case(
     })
 }
 
-/// The case's current status and owner, locking nothing; `NotFound` if not the tenant's.
-async fn exists_in(conn: &mut AnyConnection, tenant: &Tenant, id: i64) -> Result<Case> {
-    cases::by_id_in(conn, tenant, id)
-        .await
-        .map_err(|e| match e {
-            Error::Database(sqlx::Error::RowNotFound) => not_found(id),
-            e => e,
-        })
-}
-
 /// Gives the case to a member of the tenant (`None`: nobody). Audited.
 pub async fn assign(
     store: &Store,
@@ -160,7 +150,7 @@ pub async fn assign(
     now: i64,
 ) -> Result<()> {
     let mut tx = store.pool().begin().await?;
-    let case = exists_in(&mut tx, tenant, id).await?;
+    let case = lock_in(&mut tx, tenant, id, now).await?;
     let phone = match owner {
         Some(user) => Some(
             sqlx::query_scalar::<_, String>(
@@ -230,7 +220,7 @@ pub async fn note(
         return Err(Error::invalid("the note contains control characters"));
     }
     let mut tx = store.pool().begin().await?;
-    exists_in(&mut tx, tenant, id).await?;
+    lock_in(&mut tx, tenant, id, now).await?;
     record_by_in(&mut tx, id, "note", None, Some(text), actor.user_id, now).await?;
     audit_case(
         &mut tx,
@@ -271,7 +261,7 @@ pub async fn reply(
     now: i64,
 ) -> Result<i64> {
     let mut tx = store.pool().begin().await?;
-    let case = exists_in(&mut tx, tenant, id).await?;
+    let case = lock_in(&mut tx, tenant, id, now).await?;
     let s = settings::get_in(&mut tx, tenant.id).await?;
     // The reply a top or a bottom rating would have earned.
     let rating = match which {
@@ -318,7 +308,7 @@ pub async fn compensate(
         ));
     }
     let mut tx = store.pool().begin().await?;
-    let case = exists_in(&mut tx, tenant, id).await?;
+    let case = lock_in(&mut tx, tenant, id, now).await?;
     let phone = Phone::parse(&case.phone)?;
     let done = manual::credit_in(
         &mut tx,
