@@ -151,12 +151,18 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             assert_eq!(html, json!([lang, dir]), "{name} in {lang}");
             check_layout(&browser, &format!("{name} page ({lang})"));
             browser.screenshot(&format!("{name}-{lang}.png"));
-            if name == "case" {
+            // The long pages' lower halves too.
+            let lower = match name {
+                "case" => Some(".timeline"),
+                "feedback" => Some("section.card:nth-of-type(2)"),
+                _ => None,
+            };
+            if let Some(selector) = lower {
                 browser.js(
-                    "document.querySelector('.timeline').scrollIntoView();",
-                    json!([]),
+                    "document.querySelector(arguments[0]).scrollIntoView();",
+                    json!([selector]),
                 );
-                browser.screenshot(&format!("case-history-{lang}.png"));
+                browser.screenshot(&format!("{name}-lower-{lang}.png"));
             }
         }
     }

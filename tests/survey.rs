@@ -36,7 +36,6 @@ fn post(server: &Server, path: &str, cookie: Option<&str>, body: &str) -> HttpRe
     )
 }
 
-
 /// `invoiced`, then the survey SMS sent by `smartx survey send-due`; returns the server
 /// and the survey page's path.
 fn invited(db: &Db) -> (Server, String) {

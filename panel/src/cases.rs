@@ -53,12 +53,26 @@ fn event_name(t: &Texts, kind: &str) -> &'static str {
     }
 }
 
+/// An outbox state in the page's language.
+fn sms_state(t: &Texts, status: &str) -> String {
+    match status {
+        "queued" => t.sms_queued,
+        "sending" => t.sms_sending,
+        "sent" => t.sms_sent,
+        "delivered" => t.sms_delivered,
+        "failed" => t.sms_failed,
+        other => other,
+    }
+    .to_string()
+}
+
 fn phone_text(locale: Locale, e164: &str) -> String {
     locale.digits(&view::national(e164))
 }
 
 pub struct CaseRow {
     id: i64,
+    number: String,
     when: String,
     phone: String,
     stars: String,
@@ -128,6 +142,7 @@ async fn render_list(
         .into_iter()
         .map(|c| CaseRow {
             id: c.id,
+            number: view::num(locale, c.id),
             when: view::moment(locale, &zone, c.created_at),
             phone: phone_text(locale, &c.phone),
             stars: stars(c.rating),
@@ -248,6 +263,7 @@ pub struct Choice {
 struct CasePage {
     f: Frame,
     id: i64,
+    number: String,
     status: &'static str,
     status_class: &'static str,
     phone: String,
@@ -366,12 +382,17 @@ async fn render_case(
                     .unwrap_or_else(|| t.nobody.to_string()),
                 _ => e.detail.clone().unwrap_or_default(),
             },
-            sms_status: e.sms_status.clone().unwrap_or_default(),
+            sms_status: e
+                .sms_status
+                .as_deref()
+                .map(|s| sms_state(t, s))
+                .unwrap_or_default(),
         })
         .collect();
     Ok(CasePage {
         f: Frame::tenant(ctx, t.case_title, "/cases"),
         id: d.case.id,
+        number: view::num(locale, d.case.id),
         status: status_name(t, &d.case.status),
         status_class: status_class(&d.case.status),
         phone: phone_text(locale, &d.case.phone),

@@ -87,8 +87,13 @@ fn percent(locale: Locale, v: Option<i64>) -> String {
     )
 }
 
+/// A score that may be negative (NPS); the left-to-right mark keeps the minus in front
+/// on right-to-left pages.
 fn signed(locale: Locale, v: Option<i64>) -> String {
-    v.map_or_else(|| "—".to_string(), |v| locale.digits(&v.to_string()))
+    v.map_or_else(
+        || "—".to_string(),
+        |v| format!("\u{200E}{}", locale.digits(&v.to_string())),
+    )
 }
 
 fn shift_name(t: &Texts, s: Shift) -> &'static str {

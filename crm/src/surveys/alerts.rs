@@ -50,12 +50,11 @@ pub async fn set_users(store: &Store, tenant: &Tenant, ids: &[i64], actor: Actor
     }
     let mut tx = store.pool().begin().await?;
     // Written first: SQLite takes the write lock at once (see `cases::lock_in`).
-    let mut before: Vec<i64> = sqlx::query_scalar(
-        "DELETE FROM survey_alert_users WHERE tenant_id = $1 RETURNING user_id",
-    )
-    .bind(tenant.id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let mut before: Vec<i64> =
+        sqlx::query_scalar("DELETE FROM survey_alert_users WHERE tenant_id = $1 RETURNING user_id")
+            .bind(tenant.id)
+            .fetch_all(&mut *tx)
+            .await?;
     before.sort_unstable();
     for id in &ids {
         let member: Option<i64> = sqlx::query_scalar(
