@@ -14,9 +14,6 @@ use common::{BIN, Db, HttpResponse, Server, form_encode, http_request};
 use serde_json::json;
 
 const PHONE: &str = "09125550000";
-const INVOICE: &str = r#"{"phone": "09125550000", "amount": 450000,
-    "items": [{"name": "Latte", "category": "drinks", "qty": 2, "unit_price": 150000},
-              {"name": "Cheesecake", "qty": 1, "unit_price": 150000}]}"#;
 
 fn get(server: &Server, path: &str) -> HttpResponse {
     http_request(server.http.as_deref().unwrap(), "GET", path, &[], "")
@@ -36,31 +33,11 @@ fn post(server: &Server, path: &str, cookie: Option<&str>, body: &str) -> HttpRe
     )
 }
 
-/// `invoiced`, then the survey SMS sent by `smartx survey send-due`; returns the server
-/// and the survey page's path.
+/// `invoiced`, then the survey SMS sent by `smartx survey send-due` (the worker has no
+/// public URL here); returns the server and the survey page's path.
 fn invited(db: &Db) -> (Server, String) {
-    let l = db.label;
     let server = invoiced(db);
-    // The worker has no public URL here; the operator command sends what is due.
-    let now = (crm::clock::now() + 60).to_string();
-    let sent = db.ok(&[
-        "survey",
-        "send-due",
-        "--public-url",
-        "https://club.example/",
-        "--now",
-        &now,
-    ]);
-    assert!(sent.contains("queued 1 survey SMS"), "[{l}] {sent}");
-    let inbox = db.wait_for_inbox(PHONE, "https://club.example/s/");
-    let at = inbox.find("https://club.example/s/").expect(&inbox) + "https://club.example/s/".len();
-    let token: String = inbox[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    assert_eq!(token.len(), 22, "[{l}] {inbox}");
-    let path = format!("/s/{token}");
-
+    let path = common::survey::send_due(db, "default", PHONE);
     (server, path)
 }
 
@@ -68,42 +45,14 @@ fn invited(db: &Db) -> (Server, String) {
 /// server without a public URL, and one POS invoice for `PHONE`.
 fn invoiced(db: &Db) -> Server {
     let l = db.label;
-    db.ok(&["branch", "add", "--name", "Center"]);
-    let key = db.ok(&["pos-key", "create", "--branch", "Center"]);
-    let key = key.trim();
-    let shown = db.ok(&[
-        "survey",
-        "settings",
-        "--enabled",
-        "true",
-        "--delay-minutes",
-        "0",
-        "--quiet-hours",
-        "-",
-        "--alert-phone",
-        "09120000099",
-        "--reply-unhappy",
-        "ببخشید؛ {tenant} با شما تماس می‌گیرد.",
-    ]);
+    let server = db.serve(&[]);
+    common::survey::invoice(db, &server, "default", "Center", PHONE);
+    let shown = db.ok(&["survey", "settings", "--alert-phone", "09120000099"]);
     assert!(shown.contains("enabled        true"), "[{l}] {shown}");
     assert!(
         db.fails(&["survey", "settings", "--max-reminders", "9"])
             .contains("at most 5")
     );
-    let server = db.serve(&[]);
-
-    let auth = format!("Bearer {key}");
-    let r = http_request(
-        server.http.as_deref().unwrap(),
-        "POST",
-        "/api/v1/invoices",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        INVOICE,
-    );
-    assert_eq!(r.status, 201, "[{l}] {}", r.body);
     server
 }
 

@@ -33,7 +33,7 @@ pub async fn credit(
     now: i64,
 ) -> Result<ManualCredit> {
     let mut tx = store.pool().begin().await?;
-    match credit_in(&mut *tx, tenant, phone, amount, reason, actor, now).await? {
+    match credit_in(&mut tx, tenant, phone, amount, reason, actor, now).await? {
         Ok(done) => {
             tx.commit().await?;
             tracing::info!(tenant = tenant.id, customer = done.customer_id, amount, actor = %actor, "manual credit");
