@@ -37,7 +37,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .merge(portal::router(state.store.clone()))
         .merge(booking::router(state.store.clone()))
-        .merge(panel::router(state.store))
+        .merge(panel::router(state.store, state.survey_media_dir))
 }
 
 /// Ready = the database answers; load balancers stop sending traffic otherwise.

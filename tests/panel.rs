@@ -5,211 +5,13 @@
 
 mod common;
 
-use std::collections::HashMap;
-
+use common::panel::{Client, ids_in, location, select_tenant, sign_in, sign_in_over};
 use common::radius::{SECRET, radclient};
-use common::{Db, HttpResponse, form_encode, http_request, otp_from_inbox};
+use common::{Db, HttpResponse, form_encode};
 use crm::roles::{BuiltinRole, Permission};
 use panel::{Need, RouteInfo};
 
 const OPERATOR: &str = "09120000001";
-
-/// A browser: keeps cookies, echoes the CSRF cookie in forms.
-struct Client {
-    http: String,
-    cookies: HashMap<String, String>,
-    /// Says the request came over TLS, as a reverse proxy would.
-    tls: bool,
-}
-
-impl Client {
-    fn new(http: &str) -> Client {
-        Client {
-            http: http.to_string(),
-            cookies: HashMap::new(),
-            tls: false,
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep(&mut self, response: &HttpResponse) {
-        for (k, v) in &response.headers {
-            if !k.eq_ignore_ascii_case("set-cookie") {
-                continue;
-            }
-            let Some((name, value)) = v.split(';').next().and_then(|p| p.split_once('=')) else {
-                continue;
-            };
-            if value.is_empty() || v.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_string(), value.to_string());
-            }
-        }
-    }
-
-    fn headers<'a>(&self, cookie: &'a str) -> Vec<(&'a str, &'a str)> {
-        let mut headers = vec![("Cookie", cookie)];
-        if self.tls {
-            headers.push(("X-Forwarded-Proto", "https"));
-        }
-        headers
-    }
-
-    fn get(&mut self, path: &str) -> HttpResponse {
-        let cookie = self.cookie_header();
-        let r = http_request(&self.http, "GET", path, &self.headers(&cookie), "");
-        self.keep(&r);
-        r
-    }
-
-    fn csrf(&self) -> String {
-        self.cookies
-            .get("sx_portal_csrf")
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// A form post carrying the CSRF token, as the panel's forms do.
-    fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> HttpResponse {
-        let csrf = self.csrf();
-        let mut pairs = vec![("csrf", csrf.as_str())];
-        pairs.extend_from_slice(fields);
-        self.post_raw(path, &form_encode(&pairs))
-    }
-
-    /// A file upload form (`multipart/form-data`): the CSRF field, then the file.
-    fn upload(&mut self, path: &str, field: &str, file: &[u8], with_csrf: bool) -> HttpResponse {
-        let boundary = "smartxTestBoundary7";
-        let mut body = Vec::new();
-        if with_csrf {
-            body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n",
-                    self.csrf()
-                )
-                .as_bytes(),
-            );
-        }
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
-                 filename=\"customers.csv\"\r\nContent-Type: text/csv\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(file);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        use std::io::{Read, Write};
-        let mut stream = std::net::TcpStream::connect(&self.http).unwrap();
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nCookie: {}\r\n\
-             Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
-            self.http,
-            self.cookie_header(),
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).unwrap();
-        // A refused upload may be answered before it is all sent.
-        let _ = stream.write_all(&body);
-        let mut raw = Vec::new();
-        let _ = stream.read_to_end(&mut raw);
-        let raw = String::from_utf8_lossy(&raw).into_owned();
-        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        HttpResponse {
-            status,
-            headers: Vec::new(),
-            body: body.to_string(),
-        }
-    }
-
-    fn post_raw(&mut self, path: &str, body: &str) -> HttpResponse {
-        let cookie = self.cookie_header();
-        let mut headers = self.headers(&cookie);
-        headers.push(("Content-Type", "application/x-www-form-urlencoded"));
-        let r = http_request(&self.http, "POST", path, &headers, body);
-        self.keep(&r);
-        r
-    }
-}
-
-fn location(r: &HttpResponse) -> &str {
-    r.header("location").unwrap_or("")
-}
-
-/// Signs in with the code the console provider delivered.
-fn sign_in(db: &Db, http: &str, phone: &str) -> Client {
-    sign_in_over(db, http, phone, false)
-}
-
-fn sign_in_over(db: &Db, http: &str, phone: &str, tls: bool) -> Client {
-    let mut c = Client::new(http);
-    c.tls = tls;
-    let page = c.get("/panel/login");
-    assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("dir=\"rtl\""), "Persian first");
-    let code_page = c.post("/panel/login", &[("phone", phone)]);
-    assert_eq!(code_page.status, 200, "{}", code_page.body);
-    let challenge = code_page.hidden("challenge").expect("code page");
-    let e164 = code_page.hidden("phone").unwrap();
-    let code = otp_from_inbox(db, phone);
-    let done = c.post(
-        "/panel/login/verify",
-        &[("phone", &e164), ("challenge", &challenge), ("code", &code)],
-    );
-    assert_eq!(done.status, 303, "[{}] {}", db.label, done.body);
-    let cookie = done.header("set-cookie").unwrap_or("");
-    assert!(
-        done.headers
-            .iter()
-            .any(|(k, v)| k.eq_ignore_ascii_case("set-cookie")
-                && v.starts_with("sx_panel=")
-                && v.contains("HttpOnly")
-                && v.contains("SameSite=Lax")
-                && v.contains("Secure") == tls),
-        "session cookie: {cookie}"
-    );
-    c
-}
-
-/// Ids named in the page's links or forms: `/panel/{what}/{id}`.
-fn ids_in(body: &str, what: &str) -> Vec<String> {
-    let marker = format!("/panel/{what}/");
-    body.match_indices(&marker)
-        .filter_map(|(i, _)| {
-            let rest = &body[i + marker.len()..];
-            let id: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            (!id.is_empty()).then_some(id)
-        })
-        .collect()
-}
-
-fn select_tenant(c: &mut Client, name: &str) {
-    let page = c.get("/panel/tenants");
-    assert_eq!(page.status, 200, "{}", page.body);
-    let at = page.body.find(&format!("<span>{name}</span>")).expect(name);
-    let before = &page.body[..at];
-    let marker = "name=\"tenant\" value=\"";
-    let start = before.rfind(marker).unwrap() + marker.len();
-    let id: String = before[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    let r = c.post("/panel/tenants/select", &[("tenant", &id)]);
-    assert_eq!(r.status, 303, "{}", r.body);
-}
 
 /// The ids a walk puts in paths.
 struct Ids<'a> {
@@ -224,6 +26,8 @@ struct Ids<'a> {
     flag: &'a str,
     role: &'a str,
     coupon: &'a str,
+    case: &'a str,
+    media: &'a str,
 }
 
 /// Fills a route's `{id}` and gives the form fields its handler needs to succeed.
@@ -246,10 +50,15 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ids.role
     } else if route.path.starts_with("/coupons/") {
         ids.coupon
+    } else if route.path.starts_with("/cases/") {
+        ids.case
     } else {
         ids.membership
     };
-    let mut path = route.path.replace("{id}", id);
+    let mut path = route
+        .path
+        .replace("{id}", id)
+        .replace("{media_id}", ids.media);
     if route.path.ends_with("/script") || route.path.ends_with("/pages.zip") {
         path.push_str("?portal=http%3A%2F%2F192.0.2.5%3A8080&radius=192.0.2.5");
     }
@@ -286,6 +95,13 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("count".to_string(), "2".to_string()),
             ("valid_days".to_string(), "30".to_string()),
             ("max_uses".to_string(), "1".to_string()),
+        ],
+        "/cases/{id}/status" => vec![("status".to_string(), "contacted".to_string())],
+        "/cases/{id}/note" => vec![("note".to_string(), "walk".to_string())],
+        "/cases/{id}/reply" => vec![("which".to_string(), "unhappy".to_string())],
+        "/cases/{id}/credit" => vec![
+            ("amount".to_string(), "1000".to_string()),
+            ("reason".to_string(), "walk".to_string()),
         ],
         "/vouchers" => vec![
             ("group".to_string(), "guests".to_string()),
@@ -431,6 +247,12 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
             .expect("the session is listed")
             .to_string();
 
+        // A low score's case with a photo in each tenant, from the customers already
+        // there (so the customer lists keep their counts).
+        let case = common::survey::low_score_case(&db, &server, "default", "Center", "09121110002");
+        let rival_case =
+            common::survey::low_score_case(&db, &server, "rival", "Rival HQ", "09129990001");
+
         // Nobody signed in: every non-public route sends to the login page.
         let mut anon = Client::new(&http);
         anon.get("/panel/login");
@@ -446,6 +268,8 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                 flag: "1",
                 role: "1",
                 coupon: "1",
+                case: "1",
+                media: "1",
             };
             let (path, fields) = request(route, &ones);
             let r = call(&mut anon, route, &path, &fields);
@@ -501,6 +325,11 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         );
         assert_eq!(r.status, 303, "[{l}] {}", r.body);
         let rival_coupon = ids_in(&op.get("/panel/coupons").body, "coupons")[0].clone();
+        let rival_media = ids_in(
+            &op.get(&format!("/panel/cases/{rival_case}")).body,
+            &format!("cases/{rival_case}/media"),
+        )[0]
+        .clone();
         assert_eq!(rival_members.len(), 1, "[{l}]");
 
         // The operator adds one person per built-in role to the default tenant.
@@ -553,6 +382,11 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
             script.body.contains("/radius") && script.body.contains(SECRET),
             "[{l}]"
         );
+        let media = ids_in(
+            &op.get(&format!("/panel/cases/{case}")).body,
+            &format!("cases/{case}/media"),
+        )[0]
+        .clone();
         let customers_page = op.get("/panel/customers");
         let ours = ids_in(&customers_page.body, "customers");
         assert_eq!(ours.len(), 2, "[{l}] only this tenant's customers");
@@ -642,6 +476,8 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                     flag: &flag,
                     role: &spare_role,
                     coupon: &coupon,
+                    case: &case,
+                    media: &media,
                 };
                 let (path, fields) = request(route, &ids);
                 let r = call(&mut c, route, &path, &fields);
@@ -688,6 +524,8 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                         flag: &rival_flag,
                         role: &rival_role,
                         coupon: &rival_coupon,
+                        case: &rival_case,
+                        media: &rival_media,
                     };
                     let (path, fields) = request(route, &ids);
                     let r = call(&mut c, route, &path, &fields);

@@ -77,6 +77,8 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
     let server = db.serve(&[]);
     let http = server.http.clone().unwrap();
     let base = format!("http://{http}/panel");
+    // A low survey score with a picture and a voice message: a case to follow up.
+    let case = common::survey::low_score_case(&db, &server, "default", "Center", "09121110001");
     let browser = Browser::start(&output_dir("panel"), 1280, 860);
 
     browser.goto(&format!("{base}/login"));
@@ -149,6 +151,26 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
     );
     let customer = browser.url();
 
+    // The case: a note and the canned reply, so its history has them.
+    browser.goto(&format!("{base}/cases/{case}"));
+    browser.wait_page("document.getElementById('note')", "the case page");
+    browser.type_into("#note", "تماس گرفتم؛ جمعه دوباره می‌آید.");
+    submit(&browser, &format!("/panel/cases/{case}/note"));
+    browser.wait_page(
+        "document.querySelector('li[data-kind=note]')",
+        "the note on the case",
+    );
+    browser.click(&format!("form[action='/panel/cases/{case}/reply'] button"));
+    browser.wait_page(
+        "document.querySelectorAll('li[data-kind=reply]').length === 2",
+        "the one-click reply",
+    );
+    let picture = browser.js(
+        "const i = document.querySelector('.media img'); return i.complete && i.naturalWidth;",
+        json!([]),
+    );
+    assert_eq!(picture, json!(96), "the picture is served to the panel");
+
     for lang in ["fa", "en"] {
         let pages = [
             ("dashboard", format!("{base}/?lang={lang}")),
@@ -168,6 +190,11 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             ("coupons", format!("{base}/coupons")),
             ("decisions", format!("{base}/club/decisions")),
             ("reports", format!("{base}/reports")),
+            ("cases", format!("{base}/cases")),
+            ("case", format!("{base}/cases/{case}")),
+            ("feedback", format!("{base}/feedback")),
+            ("branches", format!("{base}/feedback/branches")),
+            ("notifications", format!("{base}/notifications")),
         ];
         for (name, url) in pages {
             browser.goto(&url);
@@ -180,6 +207,19 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             assert_eq!(html, json!([lang, dir]), "{name} in {lang}");
             check_layout(&browser, &format!("{name} page ({lang})"));
             browser.screenshot(&format!("{name}-{lang}.png"));
+            // The long pages' lower halves too.
+            let lower = match name {
+                "case" => Some(".timeline"),
+                "feedback" => Some("section.card:nth-of-type(2)"),
+                _ => None,
+            };
+            if let Some(selector) = lower {
+                browser.js(
+                    "document.querySelector(arguments[0]).scrollIntoView();",
+                    json!([selector]),
+                );
+                browser.screenshot(&format!("{name}-lower-{lang}.png"));
+            }
         }
     }
 
@@ -250,6 +290,8 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
         ("people", format!("{base}/people")),
         ("club-settings", format!("{base}/club/settings")),
         ("reports", format!("{base}/reports")),
+        ("case", format!("{base}/cases/{case}")),
+        ("feedback", format!("{base}/feedback")),
     ] {
         phone.goto(&url);
         phone.wait_page("document.querySelector('main h1')", name);

@@ -5,19 +5,15 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use common::browser::Browser;
+use common::survey::{item_fields, post_bytes};
 use common::{BIN, Db, HttpResponse, Server, form_encode, http_request};
 use serde_json::json;
 
 const PHONE: &str = "09125550000";
-const INVOICE: &str = r#"{"phone": "09125550000", "amount": 450000,
-    "items": [{"name": "Latte", "category": "drinks", "qty": 2, "unit_price": 150000},
-              {"name": "Cheesecake", "qty": 1, "unit_price": 150000}]}"#;
 
 fn get(server: &Server, path: &str) -> HttpResponse {
     http_request(server.http.as_deref().unwrap(), "GET", path, &[], "")
@@ -37,82 +33,11 @@ fn post(server: &Server, path: &str, cookie: Option<&str>, body: &str) -> HttpRe
     )
 }
 
-/// POSTs `body` as raw bytes (a media upload): status and body text.
-fn post_bytes(addr: &str, path: &str, cookie: &str, csrf: Option<&str>, body: &[u8]) -> Upload {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(15)))
-        .unwrap();
-    let mut head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: {cookie}\r\n\
-         Content-Type: application/octet-stream\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if let Some(c) = csrf {
-        head.push_str(&format!("X-CSRF-Token: {c}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    // The server may answer (413) and close before reading it all.
-    let _ = stream.write_all(body);
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let status = raw
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Upload { status, body }
-}
-
-struct Upload {
-    status: u16,
-    body: String,
-}
-
-/// The `item_{id}` field names of the form, in order, without repeats.
-fn item_fields(body: &str) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for part in body.split("name=\"item_").skip(1) {
-        let id = part.split('"').next().unwrap();
-        let name = format!("item_{id}");
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    names
-}
-
-/// `invoiced`, then the survey SMS sent by `smartx survey send-due`; returns the server
-/// and the survey page's path.
+/// `invoiced`, then the survey SMS sent by `smartx survey send-due` (the worker has no
+/// public URL here); returns the server and the survey page's path.
 fn invited(db: &Db) -> (Server, String) {
-    let l = db.label;
     let server = invoiced(db);
-    // The worker has no public URL here; the operator command sends what is due.
-    let now = (crm::clock::now() + 60).to_string();
-    let sent = db.ok(&[
-        "survey",
-        "send-due",
-        "--public-url",
-        "https://club.example/",
-        "--now",
-        &now,
-    ]);
-    assert!(sent.contains("queued 1 survey SMS"), "[{l}] {sent}");
-    let inbox = db.wait_for_inbox(PHONE, "https://club.example/s/");
-    let at = inbox.find("https://club.example/s/").expect(&inbox) + "https://club.example/s/".len();
-    let token: String = inbox[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    assert_eq!(token.len(), 22, "[{l}] {inbox}");
-    let path = format!("/s/{token}");
-
+    let path = common::survey::send_due(db, "default", PHONE);
     (server, path)
 }
 
@@ -120,42 +45,14 @@ fn invited(db: &Db) -> (Server, String) {
 /// server without a public URL, and one POS invoice for `PHONE`.
 fn invoiced(db: &Db) -> Server {
     let l = db.label;
-    db.ok(&["branch", "add", "--name", "Center"]);
-    let key = db.ok(&["pos-key", "create", "--branch", "Center"]);
-    let key = key.trim();
-    let shown = db.ok(&[
-        "survey",
-        "settings",
-        "--enabled",
-        "true",
-        "--delay-minutes",
-        "0",
-        "--quiet-hours",
-        "-",
-        "--alert-phone",
-        "09120000099",
-        "--reply-unhappy",
-        "ببخشید؛ {tenant} با شما تماس می‌گیرد.",
-    ]);
+    let server = db.serve(&[]);
+    common::survey::invoice(db, &server, "default", "Center", PHONE);
+    let shown = db.ok(&["survey", "settings", "--alert-phone", "09120000099"]);
     assert!(shown.contains("enabled        true"), "[{l}] {shown}");
     assert!(
         db.fails(&["survey", "settings", "--max-reminders", "9"])
             .contains("at most 5")
     );
-    let server = db.serve(&[]);
-
-    let auth = format!("Bearer {key}");
-    let r = http_request(
-        server.http.as_deref().unwrap(),
-        "POST",
-        "/api/v1/invoices",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        INVOICE,
-    );
-    assert_eq!(r.status, 201, "[{l}] {}", r.body);
     server
 }
 
@@ -470,6 +367,252 @@ fn the_worker_sends_due_invitations_once_it_knows_the_public_url() {
         let server = db.serve(&["--public-url", "https://club.example"]);
         let inbox = db.wait_for_inbox(PHONE, "https://club.example/s/");
         assert!(inbox.contains("https://club.example/s/"), "[{l}] {inbox}");
+        server.stop();
+        db.cleanup();
+    }
+}
+
+/// The id in `value="…"` of the checkbox or option just before `phone` on a page.
+fn user_id_before(body: &str, phone: &str) -> String {
+    let at = body
+        .find(phone)
+        .unwrap_or_else(|| panic!("{phone}: {body}"));
+    let marker = "value=\"";
+    let start = body[..at].rfind(marker).unwrap() + marker.len();
+    body[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect()
+}
+
+#[test]
+fn a_low_score_is_followed_up_on_the_panel_case_page() {
+    use common::panel::{ids_in, location, select_tenant, sign_in};
+    use common::survey::{PHOTO, VOICE};
+    const OPERATOR: &str = "09120000001";
+    const MANAGER: &str = "09120000002";
+    const SENIOR: &str = "09120000003";
+    for db in Db::both() {
+        let l = db.label;
+        db.ok(&["admin", "create", "--phone", OPERATOR]);
+        db.ok(&["tenant", "add", "--name", "rival"]);
+        db.ok(&["club", "settings", "--manual-daily-cap", "100000"]);
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+
+        // The owner's side: a branch manager and a senior manager; the branch manager
+        // is the one alerted about low scores.
+        let mut op = sign_in(&db, &http, OPERATOR);
+        select_tenant(&mut op, "default");
+        for (phone, role) in [(MANAGER, "branch_manager"), (SENIOR, "senior_manager")] {
+            let r = op.post(
+                "/panel/people",
+                &[("phone", phone), ("role", &format!("builtin:{role}"))],
+            );
+            assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        }
+        let cases_page = op.get("/panel/cases?lang=en");
+        let manager_id = user_id_before(&cases_page.body, MANAGER);
+        let r = op.post("/panel/cases/alerts", &[("user", &manager_id)]);
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        assert!(
+            op.get("/panel/cases?lang=en")
+                .body
+                .contains(&format!("value=\"{manager_id}\" checked")),
+            "[{l}] the choice is kept"
+        );
+
+        // POST invoice → invitation sent with the injected clock → answered with a
+        // photo and a voice message, one star.
+        common::survey::invoice(&db, &server, "default", "Center", PHONE);
+        let path = common::survey::send_due(&db, "default", PHONE);
+        common::survey::answer(&server, &path, "1", "قهوه سرد بود", &[PHOTO, VOICE]);
+
+        // The alert: an SMS to the manager and a notification in the panel.
+        let alert = db.wait_for_inbox(MANAGER, "۱ از ۵");
+        assert!(alert.contains("قهوه سرد بود"), "[{l}] {alert}");
+        let mut manager = sign_in(&db, &http, MANAGER);
+        let home = manager.get("/panel/?lang=en");
+        assert!(
+            home.body.contains("<span class=\"count\""),
+            "[{l}] the badge: {}",
+            home.body
+        );
+        let notes = manager.get("/panel/notifications?lang=en");
+        assert_eq!(notes.status, 200, "[{l}]");
+        let case = ids_in(&notes.body, "cases")[0].clone();
+        assert!(notes.body.contains("قهوه سرد بود"), "[{l}]");
+
+        // The case page: invoice and items, answers, both attachments served here only.
+        let page = manager.get(&format!("/panel/cases/{case}?lang=en"));
+        assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        for text in [
+            "Latte",
+            "Cheesecake",
+            "drinks",
+            "Center",
+            "قهوه سرد بود",
+            "★☆☆☆☆",
+        ] {
+            assert!(page.body.contains(text), "[{l}] {text}: {}", page.body);
+        }
+        assert!(
+            !manager
+                .get("/panel/?lang=en")
+                .body
+                .contains("<span class=\"count\""),
+            "[{l}] read once the case was opened"
+        );
+        let mut media = ids_in(&page.body, &format!("cases/{case}/media"));
+        // A photo is linked and shown: the same id twice in a row.
+        media.dedup();
+        assert_eq!(media.len(), 2, "[{l}] {}", page.body);
+        let photo = manager.get(&format!("/panel/cases/{case}/media/{}", media[0]));
+        assert_eq!(photo.status, 200, "[{l}]");
+        assert_eq!(photo.header("content-type"), Some("image/jpeg"));
+        assert_eq!(photo.header("x-content-type-options"), Some("nosniff"));
+        let voice = manager.get(&format!("/panel/cases/{case}/media/{}", media[1]));
+        assert_eq!(voice.header("content-type"), Some("audio/ogg"));
+        assert_eq!(voice.body.as_bytes(), VOICE, "[{l}]");
+        // Not to strangers, not under another case, no path tricks.
+        let mut anon = common::panel::Client::new(&http);
+        let r = anon.get(&format!("/panel/cases/{case}/media/{}", media[0]));
+        assert_eq!(location(&r), "/panel/login", "[{l}]");
+        let other_case = case.parse::<i64>().unwrap() + 1;
+        let r = manager.get(&format!("/panel/cases/{other_case}/media/{}", media[0]));
+        assert_eq!(r.status, 404, "[{l}]");
+        for tricky in ["..%2F..%2Fetc%2Fpasswd", "1%2F..", "-1"] {
+            let r = manager.get(&format!("/panel/cases/{case}/media/{tricky}"));
+            assert!(
+                r.status == 400 || r.status == 404,
+                "[{l}] {tricky}: {}",
+                r.status
+            );
+        }
+
+        // Follow-up: owner, note, a canned reply by one click, status, compensation.
+        let r = manager.post(
+            &format!("/panel/cases/{case}/owner"),
+            &[("owner", &manager_id)],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let r = manager.post(
+            &format!("/panel/cases/{case}/note"),
+            &[("note", "Called; she will come back Friday.")],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let r = manager.post(&format!("/panel/cases/{case}/note"), &[("note", " ")]);
+        assert_eq!(r.status, 200, "[{l}] refused on the page");
+        assert!(r.body.contains("role=\"alert\""), "[{l}]");
+        let r = manager.post(
+            &format!("/panel/cases/{case}/reply"),
+            &[("which", "unhappy")],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let r = manager.post(
+            &format!("/panel/cases/{case}/status"),
+            &[("status", "contacted")],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let r = manager.post(
+            &format!("/panel/cases/{case}/credit"),
+            &[("amount", "۵۰۰۰۰"), ("reason", "cold coffee")],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let ledger = db.ok(&["club", "ledger", PHONE]);
+        assert!(
+            ledger.contains(&format!("survey case #{case}: cold coffee")),
+            "[{l}] {ledger}"
+        );
+        // Over the manager's daily cap: refused with the reason, nothing credited.
+        let r = manager.post(
+            &format!("/panel/cases/{case}/credit"),
+            &[("amount", "60000"), ("reason", "again")],
+        );
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(r.body.contains("value=\"60000\""), "[{l}] kept");
+
+        // Every message on the case page: the survey SMS, the alert, both replies, the
+        // note, the status and the credit, in order.
+        let page = manager.get(&format!("/panel/cases/{case}?lang=en"));
+        let kinds: Vec<&str> = page
+            .body
+            .split("data-kind=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "invitation",
+                "opened",
+                "alert",
+                "reply",
+                "owner",
+                "note",
+                "reply",
+                "status",
+                "credit"
+            ],
+            "[{l}]"
+        );
+        for text in [
+            "https://club.example/s/",
+            "از خرید شما سپاسگزاریم",
+            "امتیاز پایین",
+            "ببخشید؛ default با شما تماس می‌گیرد.",
+            "Called; she will come back Friday.",
+            "50000 rials",
+            "cold coffee",
+            "Contacted",
+        ] {
+            assert!(page.body.contains(text), "[{l}] {text}: {}", page.body);
+        }
+        let replies = db.ok(&["sms", "inbox", "--phone", PHONE]);
+        assert_eq!(
+            replies.matches("ببخشید؛").count(),
+            2,
+            "[{l}] the automatic and the one-click reply: {replies}"
+        );
+        let audit = op.get("/panel/audit?lang=en");
+        for action in ["Note on a case", "Canned reply sent", "Compensation credit"] {
+            assert!(audit.body.contains(action), "[{l}] {action}");
+        }
+
+        // Reports: everyone with feedback sees them; only senior managers compare branches.
+        let report = manager.get("/panel/feedback?lang=en");
+        assert_eq!(report.status, 200, "[{l}]");
+        for text in [
+            "CSAT",
+            "Satisfaction by item",
+            "Latte",
+            "Satisfaction by shift",
+            "Weekly trend",
+            "<svg",
+        ] {
+            assert!(report.body.contains(text), "[{l}] {text}");
+        }
+        assert!(!report.body.contains("/panel/feedback/branches"), "[{l}]");
+        let r = manager.get("/panel/feedback/branches?lang=en");
+        assert_eq!(
+            r.status, 403,
+            "[{l}] a branch manager may not compare branches"
+        );
+        let mut senior = sign_in(&db, &http, SENIOR);
+        let report = senior.get("/panel/feedback?lang=en");
+        assert!(report.body.contains("/panel/feedback/branches"), "[{l}]");
+        let r = senior.get("/panel/feedback/branches?lang=en");
+        assert_eq!(r.status, 200, "[{l}] {}", r.body);
+        assert!(
+            r.body.contains("Center") && r.body.contains("<svg"),
+            "[{l}]"
+        );
+
+        // Another tenant's people see none of it.
+        select_tenant(&mut op, "rival");
+        assert_eq!(op.get(&format!("/panel/cases/{case}")).status, 404, "[{l}]");
+        let r = op.get(&format!("/panel/cases/{case}/media/{}", media[0]));
+        assert_eq!(r.status, 404, "[{l}]");
         server.stop();
         db.cleanup();
     }

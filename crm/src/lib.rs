@@ -24,6 +24,7 @@ pub mod invoices;
 pub mod jalali;
 pub mod ledger;
 pub mod nas;
+pub mod notifications;
 pub mod otp;
 pub mod phone;
 pub mod pos_keys;

@@ -45,12 +45,18 @@ pub enum Permission {
     ViewReports,
     /// Add money to the SMS wallet by hand (a payment received outside the panel).
     TopUpWallet,
+    /// Survey feedback: cases (with the customer's media), satisfaction reports.
+    ViewFeedback,
+    /// Follow cases up: status, owner, notes, canned replies.
+    HandleCases,
+    /// Compare branches' satisfaction side by side (senior managers).
+    CompareBranches,
     /// Platform operators only: create tenants. No role grants it.
     ManageTenants,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 22] = [
+    pub const ALL: [Permission; 25] = [
         Permission::ViewDashboard,
         Permission::ViewCustomers,
         Permission::EditCustomers,
@@ -72,6 +78,9 @@ impl Permission {
         Permission::ManageCoupons,
         Permission::ViewReports,
         Permission::TopUpWallet,
+        Permission::ViewFeedback,
+        Permission::HandleCases,
+        Permission::CompareBranches,
         // Last: owners get every permission before it.
         Permission::ManageTenants,
     ];
@@ -99,6 +108,9 @@ impl Permission {
             Permission::ManageCoupons => "manage_coupons",
             Permission::ViewReports => "view_reports",
             Permission::TopUpWallet => "top_up_wallet",
+            Permission::ViewFeedback => "view_feedback",
+            Permission::HandleCases => "handle_cases",
+            Permission::CompareBranches => "compare_branches",
             Permission::ManageTenants => "manage_tenants",
         }
     }
@@ -166,6 +178,9 @@ impl BuiltinRole {
                 EditClubSettings,
                 ManageCoupons,
                 ViewReports,
+                ViewFeedback,
+                HandleCases,
+                CompareBranches,
             ],
             BuiltinRole::BranchManager => &[
                 ViewDashboard,
@@ -180,6 +195,8 @@ impl BuiltinRole {
                 ViewClub,
                 ManualCredit,
                 ViewReports,
+                ViewFeedback,
+                HandleCases,
             ],
             BuiltinRole::Staff => &[
                 ViewDashboard,
@@ -197,6 +214,7 @@ impl BuiltinRole {
                 ViewGroups,
                 ViewVouchers,
                 ViewClub,
+                ViewFeedback,
             ],
         };
         list.iter().copied().collect()
@@ -480,5 +498,16 @@ mod tests {
         assert!(credit(BuiltinRole::BranchManager) && !clear(BuiltinRole::BranchManager));
         assert!(!credit(BuiltinRole::Staff) && !credit(BuiltinRole::Viewer));
         assert!(clear(BuiltinRole::SeniorManager));
+        // Feedback: branch managers follow cases up, only senior ones compare branches.
+        let can = |r: BuiltinRole, p| r.permissions().contains(&p);
+        assert!(can(BuiltinRole::BranchManager, Permission::HandleCases));
+        assert!(!can(
+            BuiltinRole::BranchManager,
+            Permission::CompareBranches
+        ));
+        assert!(can(BuiltinRole::SeniorManager, Permission::CompareBranches));
+        assert!(can(BuiltinRole::Viewer, Permission::ViewFeedback));
+        assert!(!can(BuiltinRole::Viewer, Permission::HandleCases));
+        assert!(!can(BuiltinRole::Staff, Permission::ViewFeedback));
     }
 }

@@ -11,6 +11,7 @@ use crm::{Error, Store, branches, customers, phone::Phone, pos_keys, sms, tenant
 const NOW: i64 = 1_800_000_000;
 const H: i64 = 3600;
 const URL: &str = "https://club.example/";
+const CLI: crm::audit::Actor = crm::audit::Actor::CLI;
 
 fn invoice(phone: &str) -> NewInvoice {
     NewInvoice {
@@ -237,14 +238,14 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
         );
         assert_eq!(cases[0].phone, "+989121111111");
         assert!(matches!(
-            surveys::cases::set_status(s, &t, cases[0].id, "lost", NOW).await,
+            surveys::cases::set_status(s, &t, cases[0].id, "lost", CLI, NOW).await,
             Err(Error::Invalid(_))
         ));
         assert!(matches!(
-            surveys::cases::set_status(s, &t, cases[0].id + 99, "resolved", NOW).await,
+            surveys::cases::set_status(s, &t, cases[0].id + 99, "resolved", CLI, NOW).await,
             Err(Error::NotFound(_))
         ));
-        surveys::cases::set_status(s, &t, cases[0].id, "resolved", NOW)
+        surveys::cases::set_status(s, &t, cases[0].id, "resolved", CLI, NOW)
             .await
             .unwrap();
         // Compensation: club credit in the member's ledger, noted on the case.
@@ -267,7 +268,29 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
         let (case, events) = surveys::cases::history(s, &t, cases[0].id).await.unwrap();
         assert_eq!(case.status, "resolved");
         let kinds: Vec<_> = events.iter().map(|e| e.kind.as_str()).collect();
-        assert_eq!(kinds, ["opened", "alert", "reply", "status", "credit"]);
+        // The survey SMS and the reminder she was sent come first.
+        assert_eq!(
+            kinds,
+            [
+                "invitation",
+                "invitation",
+                "opened",
+                "alert",
+                "reply",
+                "status",
+                "credit"
+            ]
+        );
+        assert!(events[0].sms_body.as_deref().unwrap().contains("/s/"));
+        assert!(
+            events[1]
+                .sms_body
+                .as_deref()
+                .unwrap()
+                .contains("هنوز منتظر")
+        );
+        assert_eq!(events[0].sms_phone.as_deref(), Some("+989121111111"));
+        let events = &events[2..];
         assert_eq!(events[1].detail.as_deref(), Some("+989120000099"));
         assert!(
             events[1]

@@ -113,6 +113,46 @@ fn draw(title: &str, bars: &[Bar], stack: bool, value_text: impl Fn(i64) -> Stri
     svg
 }
 
+/// One row of a horizontal chart: a label and a share in percent (0–100).
+pub struct Share {
+    pub label: String,
+    pub percent: i64,
+}
+
+/// Horizontal bars of percentages (satisfaction per branch, item, shift…): the label
+/// before each bar, the value after it. `None` values are drawn as an empty track.
+pub fn shares(title: &str, rows: &[Share], value_text: impl Fn(i64) -> String) -> String {
+    let (width, row, label_width) = (700.0_f64, 30.0_f64, 190.0_f64);
+    let track = width - label_width - 70.0;
+    let height = row * rows.len().max(1) as f64 + 8.0;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{}">"#,
+        escape(title)
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let y = 4.0 + row * i as f64;
+        let w = track * (r.percent.clamp(0, 100) as f64) / 100.0;
+        let label: String = r.label.chars().take(28).collect();
+        let _ = write!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text><rect class="track" x="{label_width}" y="{:.1}" width="{track:.1}" height="16" rx="3"/><rect class="s0" x="{label_width}" y="{:.1}" width="{w:.1}" height="16" rx="3"><title>{}</title></rect><text x="{:.1}" y="{:.1}">{}</text>"#,
+            label_width - 8.0,
+            y + 13.0,
+            escape(&label),
+            y + 2.0,
+            y + 2.0,
+            escape(&value_text(r.percent)),
+            label_width + track + 8.0,
+            y + 13.0,
+            escape(&value_text(r.percent)),
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +190,30 @@ mod tests {
         assert!(
             svg.contains(r#"y="154.0" width="20.4" height="46.0""#)
                 && svg.contains(r#"y="16.0" width="20.4" height="138.0""#),
+            "{svg}"
+        );
+    }
+
+    #[test]
+    fn shares_scale_to_a_hundred_percent() {
+        let svg = shares(
+            "by item",
+            &[
+                Share {
+                    label: "<Latte>".into(),
+                    percent: 50,
+                },
+                Share {
+                    label: "x".into(),
+                    percent: 140,
+                },
+            ],
+            |v| format!("{v}%"),
+        );
+        assert!(svg.contains("&lt;Latte&gt;") && !svg.contains("<Latte>"));
+        assert!(svg.contains(r#"width="220.0""#), "{svg}");
+        assert!(
+            svg.contains(r#"width="440.0" height="16" rx="3"><title>140%"#),
             "{svg}"
         );
     }

@@ -53,6 +53,8 @@ pub struct Ctx {
     pub signed: Signed,
     pub tenant: Tenant,
     pub access: Access,
+    /// Unread notifications of this person here (the badge in the frame).
+    pub unread: i64,
 }
 
 impl Ctx {
@@ -340,10 +342,14 @@ async fn check(
         return Err(pick());
     };
     let tenant = tenants::by_id(store, tenant_id).await.map_err(server)?;
+    let unread = crm::notifications::unread(store, tenant_id, signed.user.id)
+        .await
+        .map_err(server)?;
     let ctx = Ctx {
         signed,
         tenant,
         access,
+        unread,
     };
     if !ctx.can(permission) {
         return Err(view::failure(visitor, Some(&ctx), Fail::Forbidden));

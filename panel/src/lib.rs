@@ -9,6 +9,7 @@
 //! id up with `tenant_id = ctx.tenant.id`, so another tenant's id is simply not found.
 
 mod audit_page;
+mod cases;
 mod chart;
 mod club;
 mod club_settings;
@@ -17,11 +18,13 @@ mod custom_roles;
 mod customers;
 mod customers_csv;
 mod dashboard;
+mod feedback;
 mod groups;
 mod guard;
 mod i18n;
 mod login;
 mod multipart;
+mod notifications;
 mod people;
 mod reports;
 mod routers;
@@ -36,6 +39,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use crm::Store;
+use std::path::PathBuf;
 
 pub use guard::Ctx;
 pub use routes::{Need, RouteInfo, table};
@@ -46,11 +50,14 @@ pub const BASE: &str = "/panel";
 #[derive(Clone)]
 pub struct PanelState {
     pub store: Store,
+    /// Where survey attachments are stored (`crm::surveys::media`); served only to the
+    /// tenant's users through the case page.
+    pub media_dir: PathBuf,
 }
 
 /// The panel's routes, all under [`BASE`].
-pub fn router(store: Store) -> Router {
-    let state = PanelState { store };
+pub fn router(store: Store, media_dir: PathBuf) -> Router {
+    let state = PanelState { store, media_dir };
     let pages = routes::build(state.clone()).route(
         "/panel/assets/panel.css",
         get(|| async {

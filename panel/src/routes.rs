@@ -10,8 +10,9 @@ use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
 use crate::{
-    BASE, PanelState, audit_page, club, club_settings, coupons, custom_roles, customers,
-    customers_csv, dashboard, groups, guard, login, people, reports, routers, sessions, vouchers,
+    BASE, PanelState, audit_page, cases, club, club_settings, coupons, custom_roles, customers,
+    customers_csv, dashboard, feedback, groups, guard, login, notifications, people, reports,
+    routers, sessions, vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -143,6 +144,31 @@ fn rows() -> Vec<Row> {
         get("/reports", Tenant(ViewReports), reports::page),
         get("/reports.csv", Tenant(ViewReports), reports::csv),
         post("/reports/wallet", Tenant(TopUpWallet), reports::top_up),
+        get("/cases", Tenant(ViewFeedback), cases::list),
+        post("/cases/alerts", Tenant(ManagePeople), cases::set_alerts),
+        get("/cases/{id}", Tenant(ViewFeedback), cases::show),
+        get(
+            "/cases/{id}/media/{media_id}",
+            Tenant(ViewFeedback),
+            cases::media,
+        ),
+        post("/cases/{id}/status", Tenant(HandleCases), cases::set_status),
+        post("/cases/{id}/owner", Tenant(HandleCases), cases::set_owner),
+        post("/cases/{id}/note", Tenant(HandleCases), cases::add_note),
+        post("/cases/{id}/reply", Tenant(HandleCases), cases::reply),
+        post("/cases/{id}/credit", Tenant(ManualCredit), cases::credit),
+        get("/notifications", Tenant(ViewFeedback), notifications::list),
+        post(
+            "/notifications/read",
+            Tenant(ViewFeedback),
+            notifications::read_all,
+        ),
+        get("/feedback", Tenant(ViewFeedback), feedback::page),
+        get(
+            "/feedback/branches",
+            Tenant(CompareBranches),
+            feedback::branches,
+        ),
         get("/sessions", Tenant(ViewSessions), sessions::list),
         post(
             "/sessions/{id}/disconnect",

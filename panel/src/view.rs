@@ -34,6 +34,10 @@ pub struct Frame {
     pub user_phone: Option<String>,
     /// This page in the other language.
     pub switch_href: String,
+    /// Unread notifications, in the page's digits, when there are any.
+    pub unread: Option<String>,
+    /// The notifications link (people who see feedback get alerts).
+    pub bell: bool,
 }
 
 impl Frame {
@@ -51,6 +55,8 @@ impl Frame {
             tenant_name: None,
             user_phone: None,
             switch_href: format!("{BASE}{path}?lang={}", t.other_language_tag),
+            unread: None,
+            bell: false,
         }
     }
 
@@ -62,6 +68,8 @@ impl Frame {
             (t.nav_dashboard, "/", Permission::ViewDashboard),
             (t.nav_customers, "/customers", Permission::ViewCustomers),
             (t.nav_club, "/club", Permission::ViewClub),
+            (t.nav_cases, "/cases", Permission::ViewFeedback),
+            (t.nav_feedback, "/feedback", Permission::ViewFeedback),
             (t.nav_sessions, "/sessions", Permission::ViewSessions),
             (t.nav_routers, "/routers", Permission::ViewRouters),
             (t.nav_groups, "/groups", Permission::ViewGroups),
@@ -79,6 +87,8 @@ impl Frame {
             })
             .collect();
         frame.tenant_name = Some(ctx.tenant.name.clone());
+        frame.unread = (ctx.unread > 0).then(|| num(ctx.locale(), ctx.unread));
+        frame.bell = ctx.can(Permission::ViewFeedback);
         frame.user_phone = Some(ctx.locale().digits(&national(&ctx.signed.user.phone)));
         frame
     }

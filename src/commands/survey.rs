@@ -43,7 +43,7 @@ pub enum SurveyCommand {
     Report {
         #[arg(long, default_value_t = 30)]
         days: i64,
-        /// Satisfaction per branch or per item instead of the totals
+        /// Satisfaction per branch, item or category instead of the totals
         #[arg(long)]
         by: Option<String>,
     },
@@ -182,7 +182,15 @@ impl SurveyCommand {
                         .await?;
                 }
                 if let Some(status) = status {
-                    surveys::cases::set_status(&store, &tenant, id, &status, clock::now()).await?;
+                    surveys::cases::set_status(
+                        &store,
+                        &tenant,
+                        id,
+                        &status,
+                        crm::audit::Actor::CLI,
+                        clock::now(),
+                    )
+                    .await?;
                 }
                 let (case, events) = surveys::cases::history(&store, &tenant, id).await?;
                 println!(
@@ -214,7 +222,12 @@ impl SurveyCommand {
                     let by = match by.as_str() {
                         "branch" => surveys::Breakdown::Branch,
                         "item" => surveys::Breakdown::Item,
-                        other => return Err(anyhow!("--by {other:?}: expected branch or item")),
+                        "category" => surveys::Breakdown::Category,
+                        other => {
+                            return Err(anyhow!(
+                                "--by {other:?}: expected branch, item or category"
+                            ));
+                        }
                     };
                     let rows: Vec<Vec<String>> =
                         surveys::breakdown(&store, &tenant, by, since, until + 1)

@@ -3,7 +3,9 @@
 
 pub mod booking;
 pub mod browser;
+pub mod panel;
 pub mod radius;
+pub mod survey;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -32,6 +32,33 @@ pub async fn credit(
     actor: Actor,
     now: i64,
 ) -> Result<ManualCredit> {
+    let mut tx = store.pool().begin().await?;
+    match credit_in(&mut tx, tenant, phone, amount, reason, actor, now).await? {
+        Ok(done) => {
+            tx.commit().await?;
+            tracing::info!(tenant = tenant.id, customer = done.customer_id, amount, actor = %actor, "manual credit");
+            Ok(done)
+        }
+        Err(why) => {
+            // Keep the logged decision (and the block), refuse the credit.
+            tx.commit().await?;
+            Err(Error::Conflict(why))
+        }
+    }
+}
+
+/// [`credit`] inside the caller's transaction, for a credit that must land with other
+/// writes (a survey case's compensation). `Ok(Err(why))` is a fraud refusal: the caller
+/// commits to keep the logged decision and refuses.
+pub(crate) async fn credit_in(
+    tx: &mut sqlx::AnyConnection,
+    tenant: &Tenant,
+    phone: &Phone,
+    amount: i64,
+    reason: &str,
+    actor: Actor,
+    now: i64,
+) -> Result<std::result::Result<ManualCredit, String>> {
     ledger::check_amount(amount, "the credit")?;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 200 {
@@ -40,8 +67,7 @@ pub async fn credit(
         ));
     }
     let day_start = clock::Zone::named(&tenant.time_zone)?.day_start(now);
-    let mut tx = store.pool().begin().await?;
-    let settings = settings::get_in(&mut tx, tenant.id, None).await?;
+    let settings = settings::get_in(&mut *tx, tenant.id, None).await?;
     // Screened before anything else is written: a refusal commits only its decision.
     let existing: Option<i64> =
         sqlx::query_scalar("SELECT id FROM customers WHERE tenant_id = $1 AND phone = $2")
@@ -50,10 +76,10 @@ pub async fn credit(
             .fetch_optional(&mut *tx)
             .await?;
     if let Some(id) = existing {
-        ledger::lock(&mut tx, tenant.id, id).await?;
+        ledger::lock(&mut *tx, tenant.id, id).await?;
     }
     if let Err(why) = super::fraud::screen_manual_in(
-        &mut tx,
+        &mut *tx,
         tenant.id,
         existing,
         amount,
@@ -64,13 +90,11 @@ pub async fn credit(
     )
     .await?
     {
-        // Keep the logged decision (and the block), refuse the credit.
-        tx.commit().await?;
-        return Err(Error::Conflict(why));
+        return Ok(Err(why));
     }
-    let customer_id = customers::upsert_in(&mut tx, tenant.id, phone, now).await?;
-    join_in(&mut tx, tenant.id, customer_id, JoinSource::Manual, now).await?;
-    ledger::lock(&mut tx, tenant.id, customer_id).await?;
+    let customer_id = customers::upsert_in(&mut *tx, tenant.id, phone, now).await?;
+    join_in(&mut *tx, tenant.id, customer_id, JoinSource::Manual, now).await?;
+    ledger::lock(&mut *tx, tenant.id, customer_id).await?;
     let (before,): (i64,) = sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM credit_entries \
          WHERE tenant_id = $1 AND kind = 'manual' AND actor = $2 AND created_at >= $3",
@@ -87,9 +111,9 @@ pub async fn credit(
             (cap - before).max(0)
         )));
     }
-    let before_balance = ledger::balance_in(&mut tx, tenant.id, customer_id, now).await?;
+    let before_balance = ledger::balance_in(&mut *tx, tenant.id, customer_id, now).await?;
     let entry_id = ledger::award_in(
-        &mut tx,
+        &mut *tx,
         tenant.id,
         customer_id,
         &Award {
@@ -104,7 +128,7 @@ pub async fn credit(
         now,
     )
     .await?;
-    let balance = ledger::balance_in(&mut tx, tenant.id, customer_id, now).await?;
+    let balance = ledger::balance_in(&mut *tx, tenant.id, customer_id, now).await?;
     let change = crate::audit::Change {
         tenant_id: Some(tenant.id),
         action: "club.credit",
@@ -122,13 +146,11 @@ pub async fn credit(
             "entry_id": entry_id,
         })),
     };
-    super::audit_in(&mut tx, actor, &change).await?;
-    tx.commit().await?;
-    tracing::info!(tenant = tenant.id, customer = customer_id, amount, actor = %actor, "manual credit");
-    Ok(ManualCredit {
+    super::audit_in(&mut *tx, actor, &change).await?;
+    Ok(Ok(ManualCredit {
         customer_id,
         entry_id,
         balance,
         actor_today: before + amount,
-    })
+    }))
 }

@@ -4,6 +4,7 @@
 use sqlx::{AnyConnection, Row};
 
 use super::settings::SurveySettings;
+use crate::audit::{self, Actor, Change};
 use crate::error::{Error, Result};
 use crate::phone::Phone;
 use crate::store::Store;
@@ -24,6 +25,8 @@ pub struct Case {
     pub rating: i64,
     pub comment: Option<String>,
     pub created_at: i64,
+    /// The panel user following it up, with their phone.
+    pub owner: Option<(i64, String)>,
 }
 
 /// Opens a case for a response whose rating is at or below the tenant's threshold and
@@ -49,7 +52,8 @@ pub(crate) async fn open_if_low_in(
     .fetch_one(&mut *conn)
     .await?;
     record_in(conn, id, "opened", None, None, now).await?;
-    if !s.alert_phones.is_empty() {
+    let users = super::alerts::users_in(conn, tenant.id).await?;
+    if !s.alert_phones.is_empty() || !users.is_empty() {
         let case = by_id_in(conn, tenant, id).await?;
         let comment: String = case
             .comment
@@ -71,15 +75,18 @@ pub(crate) async fn open_if_low_in(
                 crate::sms::enqueue_text_in(conn, tenant, &phone, &text, "survey_alert").await?;
             record_in(conn, id, "alert", Some(sms), Some(phone.e164()), now).await?;
         }
+        super::alerts::notify_in(conn, tenant, id, &users, &text, now).await?;
     }
     Ok(Some(id))
 }
 
 macro_rules! select {
     () => {
-        "SELECT k.id, k.status, k.created_at, r.rating, r.comment, i.invoice_id, c.phone \
+        "SELECT k.id, k.status, k.created_at, r.rating, r.comment, i.invoice_id, c.phone, \
+             k.owner_user_id, u.phone AS owner_phone \
          FROM survey_cases k JOIN survey_responses r ON r.id = k.response_id \
-         JOIN survey_invitations i ON i.id = r.invitation_id JOIN customers c ON c.id = i.customer_id"
+         JOIN survey_invitations i ON i.id = r.invitation_id JOIN customers c ON c.id = i.customer_id \
+         LEFT JOIN panel_users u ON u.id = k.owner_user_id"
     };
 }
 
@@ -92,10 +99,14 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
         rating: r.try_get("rating")?,
         comment: r.try_get("comment")?,
         created_at: r.try_get("created_at")?,
+        owner: match r.try_get::<Option<i64>, _>("owner_user_id")? {
+            Some(id) => Some((id, r.try_get("owner_phone")?)),
+            None => None,
+        },
     })
 }
 
-async fn by_id_in(conn: &mut AnyConnection, tenant: &Tenant, id: i64) -> Result<Case> {
+pub(crate) async fn by_id_in(conn: &mut AnyConnection, tenant: &Tenant, id: i64) -> Result<Case> {
     let row = sqlx::query(concat!(select!(), " WHERE k.tenant_id = $1 AND k.id = $2"))
         .bind(tenant.id)
         .bind(id)
@@ -118,7 +129,29 @@ pub async fn list(store: &Store, tenant: &Tenant, all: bool, limit: i64) -> Resu
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
-/// Adds a line to the case's history.
+/// The tenant's cases in one status (all when `None`), newest first.
+pub async fn list_in_status(
+    store: &Store,
+    tenant: &Tenant,
+    status: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Case>> {
+    let Some(status) = status else {
+        return list(store, tenant, true, limit).await;
+    };
+    let rows = sqlx::query(concat!(
+        select!(),
+        " WHERE k.tenant_id = $1 AND k.status = $2 ORDER BY k.id DESC LIMIT $3"
+    ))
+    .bind(tenant.id)
+    .bind(status)
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// Adds a line to the case's history, by the system.
 pub(crate) async fn record_in(
     conn: &mut AnyConnection,
     case_id: i64,
@@ -127,14 +160,28 @@ pub(crate) async fn record_in(
     detail: Option<&str>,
     now: i64,
 ) -> Result<()> {
+    record_by_in(conn, case_id, kind, sms_id, detail, None, now).await
+}
+
+/// Adds a line to the case's history, by a panel user (`None`: the system or the CLI).
+pub(crate) async fn record_by_in(
+    conn: &mut AnyConnection,
+    case_id: i64,
+    kind: &str,
+    sms_id: Option<i64>,
+    detail: Option<&str>,
+    user_id: Option<i64>,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
-        "INSERT INTO survey_case_events (case_id, kind, sms_id, detail, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO survey_case_events (case_id, kind, sms_id, detail, user_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(case_id)
     .bind(kind)
     .bind(sms_id)
     .bind(detail)
+    .bind(user_id)
     .bind(now)
     .execute(&mut *conn)
     .await?;
@@ -144,11 +191,29 @@ pub(crate) async fn record_in(
 /// One line of a case's history; SMS lines carry the text as queued and its state now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseEvent {
+    /// `invitation` (the survey SMS and reminders), `opened`, `alert`, `reply`, `status`,
+    /// `owner`, `note`, `credit`.
     pub kind: String,
     pub detail: Option<String>,
     pub sms_body: Option<String>,
     pub sms_status: Option<String>,
+    /// Who the SMS went to (`+989…`).
+    pub sms_phone: Option<String>,
+    /// The panel user who acted (`+989…`); `None` for the system and the command line.
+    pub user: Option<String>,
     pub created_at: i64,
+}
+
+fn event_from_row(r: &sqlx::any::AnyRow) -> Result<CaseEvent, sqlx::Error> {
+    Ok(CaseEvent {
+        kind: r.try_get("kind")?,
+        detail: r.try_get("detail")?,
+        sms_body: r.try_get("body")?,
+        sms_status: r.try_get("status")?,
+        sms_phone: r.try_get("sms_phone")?,
+        user: r.try_get("user_phone")?,
+        created_at: r.try_get("created_at")?,
+    })
 }
 
 /// A case's history, oldest first. `NotFound` if not the tenant's.
@@ -166,24 +231,30 @@ pub async fn history(
             }
             e => e,
         })?;
-    let rows = sqlx::query(
-        "SELECT e.kind, e.detail, o.body, o.status, e.created_at FROM survey_case_events e \
-         LEFT JOIN sms_outbox o ON o.id = e.sms_id WHERE e.case_id = $1 ORDER BY e.id",
+    // What the customer was sent before answering, then the case's own lines.
+    let sent = sqlx::query(
+        "SELECT 'invitation' AS kind, CAST(NULL AS TEXT) AS detail, o.body, o.status, \
+             o.phone AS sms_phone, CAST(NULL AS TEXT) AS user_phone, o.created_at \
+         FROM survey_cases k JOIN survey_responses r ON r.id = k.response_id \
+         JOIN survey_invitation_sms s ON s.invitation_id = r.invitation_id \
+         JOIN sms_outbox o ON o.id = s.sms_id WHERE k.id = $1 ORDER BY o.id",
     )
     .bind(case.id)
     .fetch_all(&mut *conn)
     .await?;
-    let events = rows
+    let rows = sqlx::query(
+        "SELECT e.kind, e.detail, o.body, o.status, o.phone AS sms_phone, u.phone AS user_phone, \
+             e.created_at FROM survey_case_events e \
+         LEFT JOIN sms_outbox o ON o.id = e.sms_id LEFT JOIN panel_users u ON u.id = e.user_id \
+         WHERE e.case_id = $1 ORDER BY e.id",
+    )
+    .bind(case.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let events = sent
         .iter()
-        .map(|r| {
-            Ok(CaseEvent {
-                kind: r.try_get("kind")?,
-                detail: r.try_get("detail")?,
-                sms_body: r.try_get("body")?,
-                sms_status: r.try_get("status")?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
+        .chain(&rows)
+        .map(event_from_row)
         .collect::<Result<_, sqlx::Error>>()?;
     Ok((case, events))
 }
@@ -191,12 +262,14 @@ pub async fn history(
 /// Where a case is in its follow-up.
 pub const STATUSES: [&str; 3] = ["open", "contacted", "resolved"];
 
-/// Moves a case to `status` (open, contacted or resolved). `NotFound` if not the tenant's.
+/// Moves a case to `status` (open, contacted or resolved), audited. `NotFound` if not
+/// the tenant's.
 pub async fn set_status(
     store: &Store,
     tenant: &Tenant,
     id: i64,
     status: &str,
+    actor: Actor,
     now: i64,
 ) -> Result<()> {
     let status = status.trim();
@@ -206,19 +279,33 @@ pub async fn set_status(
         )));
     }
     let mut tx = store.pool().begin().await?;
-    let done = sqlx::query(
-        "UPDATE survey_cases SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+    let before = lock_in(&mut tx, tenant, id, now).await?.status;
+    sqlx::query("UPDATE survey_cases SET status = $3 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.id)
+        .bind(id)
+        .bind(status)
+        .execute(&mut *tx)
+        .await?;
+    record_by_in(
+        &mut tx,
+        id,
+        "status",
+        None,
+        Some(status),
+        actor.user_id,
+        now,
     )
-    .bind(tenant.id)
-    .bind(id)
-    .bind(status)
-    .bind(now)
-    .execute(&mut *tx)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(Error::NotFound(format!("case #{id}")));
-    }
-    record_in(&mut tx, id, "status", None, Some(status), now).await?;
+    audit_case(
+        &mut tx,
+        tenant,
+        actor,
+        "case.status",
+        id,
+        Some(serde_json::json!({ "status": before })),
+        serde_json::json!({ "status": status }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -276,4 +363,51 @@ pub async fn compensate(
     record_in(&mut tx, case_id, "credit", None, Some(&detail), now).await?;
     tx.commit().await?;
     Ok(entry)
+}
+
+/// Takes a case for a change: writes first (so SQLite takes the write lock at once
+/// rather than failing to upgrade a read when another writer came first), then reads it.
+/// `NotFound` if not the tenant's.
+pub(crate) async fn lock_in(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    id: i64,
+    now: i64,
+) -> Result<Case> {
+    let done =
+        sqlx::query("UPDATE survey_cases SET updated_at = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.id)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(format!("case #{id}")));
+    }
+    by_id_in(conn, tenant, id).await
+}
+
+/// The audit line of a change made to a case, in its transaction.
+pub(crate) async fn audit_case(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: Actor,
+    action: &str,
+    id: i64,
+    before: Option<serde_json::Value>,
+    after: serde_json::Value,
+) -> Result<()> {
+    audit::record(
+        &mut *conn,
+        actor,
+        &Change {
+            tenant_id: Some(tenant.id),
+            action,
+            entity: "survey_case",
+            entity_id: Some(id),
+            before,
+            after: Some(after),
+        },
+    )
+    .await
 }

@@ -11,10 +11,13 @@
 //! (`cases`). `settings` = the tenant's knobs, `invitations` = queuing and sending, `responses` =
 //! answers and the report, `score` = NPS and CSAT as pure functions.
 
+pub mod alerts;
 pub mod cases;
+pub mod followup;
 pub mod invitations;
 pub mod media;
 pub mod replies;
+pub mod reports;
 pub mod responses;
 pub mod score;
 pub mod settings;

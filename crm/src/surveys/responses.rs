@@ -207,6 +207,8 @@ pub enum Breakdown {
     Branch,
     /// The invoice line's name: per-item ratings (no NPS).
     Item,
+    /// The invoice line's category (empty when the POS sent none): per-item ratings.
+    Category,
 }
 
 /// One group of a breakdown.
@@ -245,6 +247,15 @@ const ITEM_RATINGS: &str = concat!(
     "WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 GROUP BY it.name, s.rating"
 );
 
+const CATEGORY_RATINGS: &str = concat!(
+    "SELECT COALESCE(it.category, ''), s.rating, CAST(COUNT(*) AS BIGINT) FROM survey_item_ratings s ",
+    "JOIN invoice_items it ON it.id = s.invoice_item_id ",
+    "JOIN survey_responses r ON r.id = s.response_id ",
+    "JOIN survey_invitations i ON i.id = r.invitation_id ",
+    "WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 ",
+    "GROUP BY COALESCE(it.category, ''), s.rating"
+);
+
 /// `key → [(score, n)]` from `(key, score, n)` rows.
 async fn grouped(
     store: &Store,
@@ -278,6 +289,7 @@ pub async fn breakdown(
     let (ratings_sql, nps_sql) = match by {
         Breakdown::Branch => (BRANCH_RATINGS, Some(BRANCH_NPS)),
         Breakdown::Item => (ITEM_RATINGS, None),
+        Breakdown::Category => (CATEGORY_RATINGS, None),
     };
     let ratings = grouped(store, tenant, ratings_sql, since, until).await?;
     let nps = match nps_sql {

@@ -1,0 +1,109 @@
+//! The panel users an owner picked to hear about every low score: each gets an SMS and a
+//! panel notification when a case opens, in the answer's transaction.
+
+use sqlx::AnyConnection;
+
+use super::cases;
+use crate::audit::Actor;
+use crate::error::{Error, Result};
+use crate::phone::Phone;
+use crate::store::Store;
+use crate::tenants::Tenant;
+
+/// At most this many people are alerted (each costs an SMS per low score).
+pub const MAX_USERS: usize = 10;
+
+/// `(user id, +989…)` of the chosen users who are still members of the tenant.
+pub(crate) async fn users_in(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.phone FROM survey_alert_users a JOIN panel_users u ON u.id = a.user_id \
+         JOIN panel_memberships m ON m.user_id = a.user_id AND m.tenant_id = a.tenant_id \
+         WHERE a.tenant_id = $1 ORDER BY u.id",
+    )
+    .bind(tenant_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The ids of the users alerted about low scores.
+pub async fn users(store: &Store, tenant: &Tenant) -> Result<Vec<i64>> {
+    let mut conn = store.pool().acquire().await?;
+    Ok(users_in(&mut conn, tenant.id)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// Replaces the alerted users; each must be a member of the tenant. Audited.
+pub async fn set_users(store: &Store, tenant: &Tenant, ids: &[i64], actor: Actor) -> Result<()> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > MAX_USERS {
+        return Err(Error::invalid(format!(
+            "at most {MAX_USERS} people can be alerted"
+        )));
+    }
+    let mut tx = store.pool().begin().await?;
+    // Written first: SQLite takes the write lock at once (see `cases::lock_in`).
+    let mut before: Vec<i64> =
+        sqlx::query_scalar("DELETE FROM survey_alert_users WHERE tenant_id = $1 RETURNING user_id")
+            .bind(tenant.id)
+            .fetch_all(&mut *tx)
+            .await?;
+    before.sort_unstable();
+    for id in &ids {
+        let member: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM panel_memberships WHERE tenant_id = $1 AND user_id = $2",
+        )
+        .bind(tenant.id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if member.is_none() {
+            return Err(Error::invalid(format!("user #{id} is not a member here")));
+        }
+        sqlx::query("INSERT INTO survey_alert_users (tenant_id, user_id) VALUES ($1, $2)")
+            .bind(tenant.id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    crate::audit::record(
+        &mut *tx,
+        actor,
+        &crate::audit::Change {
+            tenant_id: Some(tenant.id),
+            action: "survey.alert_users",
+            entity: "tenant",
+            entity_id: Some(tenant.id),
+            before: Some(serde_json::json!({ "users": before })),
+            after: Some(serde_json::json!({ "users": ids })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Texts `text` to each chosen user and leaves them a notification about the case.
+pub(crate) async fn notify_in(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    case_id: i64,
+    users: &[(i64, String)],
+    text: &str,
+    now: i64,
+) -> Result<()> {
+    for (user_id, phone) in users {
+        let phone = Phone::parse(phone)?;
+        let sms = crate::sms::enqueue_text_in(conn, tenant, &phone, text, "survey_alert").await?;
+        cases::record_in(conn, case_id, "alert", Some(sms), Some(phone.e164()), now).await?;
+        crate::notifications::add_in(conn, tenant.id, *user_id, Some(case_id), text, now).await?;
+    }
+    Ok(())
+}

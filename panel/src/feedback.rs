@@ -1,0 +1,300 @@
+//! Satisfaction reports: participation (invited → opened → answered), CSAT and NPS, the
+//! weekly trend, and satisfaction by item, category and shift; the branch comparison
+//! is a page of its own for people allowed to compare branches.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::response::IntoResponse;
+use crm::roles::Permission;
+use crm::surveys::reports::{self, Shift};
+use crm::surveys::{self, Breakdown, GroupScore};
+use crm::ui::Locale;
+use serde::Deserialize;
+
+use crate::chart::{self, Bar, Share};
+use crate::guard::{Ctx, PageResult};
+use crate::i18n::{self, Texts};
+use crate::view::{self, Frame};
+use crate::{BASE, PanelState};
+
+/// The window when none is asked for, and the longest one.
+const DEFAULT_DAYS: i64 = 30;
+const MAX_DAYS: i64 = 366;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Window {
+    #[serde(default)]
+    days: Option<String>,
+}
+
+impl Window {
+    fn days(&self) -> i64 {
+        self.days
+            .as_deref()
+            .and_then(|d| crm::phone::Phone::digits_only(d).parse::<i64>().ok())
+            .unwrap_or(DEFAULT_DAYS)
+            .clamp(1, MAX_DAYS)
+    }
+}
+
+pub struct Tile {
+    label: &'static str,
+    value: String,
+}
+
+pub struct GroupRow {
+    label: String,
+    count: String,
+    csat: String,
+    nps: String,
+}
+
+/// One breakdown: a chart of CSAT and its table.
+pub struct Section {
+    title: &'static str,
+    chart: String,
+    rows: Vec<GroupRow>,
+}
+
+pub struct WeekRow {
+    label: String,
+    answers: String,
+    csat: String,
+    nps: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "feedback.html")]
+struct FeedbackPage {
+    f: Frame,
+    heading: &'static str,
+    days: String,
+    action: String,
+    tiles: Vec<Tile>,
+    funnel: Option<String>,
+    trend: Option<String>,
+    weeks: Vec<WeekRow>,
+    sections: Vec<Section>,
+    compare_href: Option<String>,
+}
+
+fn percent(locale: Locale, v: Option<i64>) -> String {
+    let sign = if locale == Locale::Fa { "٪" } else { "%" };
+    v.map_or_else(
+        || "—".to_string(),
+        |v| format!("{}{sign}", locale.digits(&v.to_string())),
+    )
+}
+
+/// A score that may be negative (NPS); the left-to-right mark keeps the minus in front
+/// on right-to-left pages.
+fn signed(locale: Locale, v: Option<i64>) -> String {
+    v.map_or_else(
+        || "—".to_string(),
+        |v| format!("\u{200E}{}", locale.digits(&v.to_string())),
+    )
+}
+
+fn shift_name(t: &Texts, s: Shift) -> &'static str {
+    match s {
+        Shift::Morning => t.shift_morning,
+        Shift::Afternoon => t.shift_afternoon,
+        Shift::Evening => t.shift_evening,
+        Shift::Night => t.shift_night,
+    }
+}
+
+fn section(locale: Locale, title: &'static str, groups: Vec<(String, GroupScore)>) -> Section {
+    let chart = chart::shares(
+        title,
+        &groups
+            .iter()
+            .map(|(label, g)| Share {
+                label: label.clone(),
+                percent: g.csat.unwrap_or(0),
+            })
+            .collect::<Vec<_>>(),
+        |v| percent(locale, Some(v)),
+    );
+    Section {
+        title,
+        chart,
+        rows: groups
+            .into_iter()
+            .map(|(label, g)| GroupRow {
+                label,
+                count: view::num(locale, g.ratings),
+                csat: percent(locale, g.csat),
+                nps: signed(locale, g.nps),
+            })
+            .collect(),
+    }
+}
+
+fn labelled(groups: Vec<GroupScore>, empty: &str) -> Vec<(String, GroupScore)> {
+    groups
+        .into_iter()
+        .map(|g| {
+            let label = if g.key.is_empty() {
+                empty.to_string()
+            } else {
+                g.key.clone()
+            };
+            (label, g)
+        })
+        .collect()
+}
+
+/// `GET /panel/feedback?days=`.
+pub async fn page(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Query(w): Query<Window>,
+) -> PageResult {
+    let store = &state.store;
+    let locale = ctx.locale();
+    let t = i18n::texts(locale);
+    let zone = view::zone(&ctx);
+    let days = w.days();
+    let until = crm::clock::now() + 1;
+    let since = until - days * 86_400;
+    let r = surveys::report(store, &ctx.tenant, since, until).await?;
+    let share = |n: i64| {
+        if r.invited > 0 {
+            n * 100 / r.invited
+        } else {
+            0
+        }
+    };
+    let funnel = chart::shares(
+        t.funnel,
+        &[
+            (t.invited, r.invited),
+            (t.opened, r.opened),
+            (t.answered, r.answered),
+        ]
+        .map(|(label, n)| Share {
+            label: format!("{label} ({})", view::num(locale, n)),
+            percent: share(n),
+        }),
+        |v| percent(locale, Some(v)),
+    );
+    let tiles = vec![
+        Tile {
+            label: t.invited,
+            value: view::num(locale, r.invited),
+        },
+        Tile {
+            label: t.opened,
+            value: view::num(locale, r.opened),
+        },
+        Tile {
+            label: t.answered,
+            value: view::num(locale, r.answered),
+        },
+        Tile {
+            label: t.participation,
+            value: percent(locale, r.participation),
+        },
+        Tile {
+            label: t.csat,
+            value: percent(locale, r.csat),
+        },
+        Tile {
+            label: t.nps,
+            value: signed(locale, r.nps),
+        },
+    ];
+    let time = reports::over_time(store, &ctx.tenant, &zone, since, until).await?;
+    let short_day = |key: i64| {
+        view::day(locale, key)
+            .split(' ')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let trend = chart::bars(
+        t.per_week,
+        &time
+            .weeks
+            .iter()
+            .map(|w| Bar {
+                label: short_day(w.start_day),
+                values: vec![w.answers, w.satisfied],
+            })
+            .collect::<Vec<_>>(),
+        |v| view::num(locale, v),
+    );
+    let weeks = time
+        .weeks
+        .iter()
+        .rev()
+        .map(|w| WeekRow {
+            label: view::day(locale, w.start_day),
+            answers: view::num(locale, w.answers),
+            csat: percent(locale, w.csat),
+            nps: signed(locale, w.nps),
+        })
+        .collect();
+    let items = surveys::breakdown(store, &ctx.tenant, Breakdown::Item, since, until).await?;
+    let categories =
+        surveys::breakdown(store, &ctx.tenant, Breakdown::Category, since, until).await?;
+    let shifts = time
+        .shifts
+        .into_iter()
+        .map(|(s, g)| (shift_name(t, s).to_string(), g))
+        .collect();
+    let sections = vec![
+        section(locale, t.by_item, labelled(items, t.uncategorized)),
+        section(locale, t.by_category, labelled(categories, t.uncategorized)),
+        section(locale, t.by_shift, shifts),
+    ];
+    Ok(FeedbackPage {
+        f: Frame::tenant(&ctx, t.feedback_title, "/feedback"),
+        heading: t.feedback_title,
+        days: view::num(locale, days),
+        action: format!("{BASE}/feedback"),
+        tiles,
+        funnel: Some(funnel),
+        trend: Some(trend),
+        weeks,
+        sections,
+        compare_href: ctx
+            .can(Permission::CompareBranches)
+            .then(|| format!("{BASE}/feedback/branches?days={days}")),
+    }
+    .into_response())
+}
+
+/// `GET /panel/feedback/branches?days=`: every branch side by side (senior managers).
+pub async fn branches(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Query(w): Query<Window>,
+) -> PageResult {
+    let locale = ctx.locale();
+    let t = i18n::texts(locale);
+    let days = w.days();
+    let until = crm::clock::now() + 1;
+    let since = until - days * 86_400;
+    let groups =
+        surveys::breakdown(&state.store, &ctx.tenant, Breakdown::Branch, since, until).await?;
+    Ok(FeedbackPage {
+        f: Frame::tenant(&ctx, t.by_branch, "/feedback"),
+        heading: t.by_branch,
+        days: view::num(locale, days),
+        action: format!("{BASE}/feedback/branches"),
+        tiles: Vec::new(),
+        funnel: None,
+        trend: None,
+        weeks: Vec::new(),
+        sections: vec![section(
+            locale,
+            t.by_branch,
+            labelled(groups, t.uncategorized),
+        )],
+        compare_href: None,
+    }
+    .into_response())
+}
