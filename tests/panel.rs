@@ -170,6 +170,8 @@ struct Ids<'a> {
     batch: &'a str,
     group: &'a str,
     flag: &'a str,
+    booking: &'a str,
+    table: &'a str,
 }
 
 /// Fills a route's `{id}` and gives the form fields its handler needs to succeed.
@@ -186,6 +188,10 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ids.group
     } else if route.path.starts_with("/club/flags/") {
         ids.flag
+    } else if route.path.starts_with("/bookings/") {
+        ids.booking
+    } else if route.path.starts_with("/tables/") {
+        ids.table
     } else {
         ids.membership
     };
@@ -268,6 +274,36 @@ fn open_flag(db: &Db, tenant: &str, phone: &str) -> String {
         .to_string()
 }
 
+/// A branch "Main" with table 1 and a seated booking of today (so the board offers to
+/// free the table); the booking's id.
+fn seated_booking(db: &Db, tenant: &str) -> String {
+    let t = ["--tenant", tenant];
+    let run = |args: &[&str]| db.ok(&[&t[..], args].concat());
+    run(&["branch", "add", "--name", "Main"]);
+    run(&[
+        "table", "add", "--branch", "Main", "--name", "1", "--max", "4",
+    ]);
+    let made = run(&[
+        "booking",
+        "create",
+        "--branch",
+        "Main",
+        "--phone",
+        "09121110003",
+        "--party",
+        "2",
+        "--time",
+        "23:00",
+    ]);
+    let at = made.find("booking #").expect("booked") + "booking #".len();
+    let id: String = made[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    run(&["booking", "seat", "--id", &id]);
+    id
+}
+
 /// An operator, the default tenant with 09121110001 (named) and 09121110002, and a
 /// "rival" tenant with 09129990001.
 fn two_tenants(db: &Db, name: &str) {
@@ -323,6 +359,8 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         // One open fraud flag in each tenant, for the club routes.
         let flag = open_flag(&db, "default", "09121110002");
         let rival_flag = open_flag(&db, "rival", "09129990001");
+        let booking = seated_booking(&db, "default");
+        let rival_booking = seated_booking(&db, "rival");
         let server = db.serve(&[]);
         let http = server.http.clone().unwrap();
         let acct = server.radius_acct.clone().unwrap();
@@ -351,6 +389,8 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                 batch: "1",
                 group: "1",
                 flag: "1",
+                booking: "1",
+                table: "1",
             };
             let (path, fields) = request(route, &ones);
             let r = call(&mut anon, route, &path, &fields);
@@ -388,6 +428,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         assert_eq!(r.status, 303, "[{l}] {}", r.body);
         let rival_members = ids_in(&op.get("/panel/people").body, "people");
         let rival_group = ids_in(&op.get("/panel/groups").body, "groups")[0].clone();
+        let rival_table = ids_in(&op.get("/panel/tables").body, "tables")[0].clone();
         assert_eq!(rival_members.len(), 1, "[{l}]");
 
         // The operator adds one person per built-in role to the default tenant.
@@ -415,6 +456,11 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         assert_eq!(r.status, 200);
         assert!(r.body.contains("value=\"12345\""), "[{l}]");
         let router = ids_in(&op.get("/panel/routers").body, "routers")[0].clone();
+        let table_id = ids_in(&op.get("/panel/tables").body, "tables")[0].clone();
+        assert!(
+            ids_in(&op.get("/panel/bookings").body, "bookings").contains(&booking),
+            "[{l}] today's booking is listed"
+        );
         let r = op.post("/panel/vouchers", &[("group", "guests"), ("count", "3")]);
         assert_eq!(r.status, 303, "[{l}] {}", r.body);
         let batch = ids_in(&op.get("/panel/vouchers").body, "vouchers")[0].clone();
@@ -495,6 +541,8 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                     batch: &batch,
                     group: &group,
                     flag: &flag,
+                    booking: &booking,
+                    table: &table_id,
                 };
                 let (path, fields) = request(route, &ids);
                 let r = call(&mut c, route, &path, &fields);
@@ -538,6 +586,8 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                         batch: &batch,
                         group: &rival_group,
                         flag: &rival_flag,
+                        booking: &rival_booking,
+                        table: &rival_table,
                     };
                     let (path, fields) = request(route, &ids);
                     let r = call(&mut c, route, &path, &fields);

@@ -37,12 +37,16 @@ pub enum Permission {
     ClearFraudFlags,
     /// Customers in and out as CSV (the whole list at once).
     ExportCustomers,
+    /// The host view (a day's bookings) and the live table board.
+    ViewBookings,
+    /// Book, confirm, seat, finish, cancel, record deposits, mark tables clean.
+    ManageBookings,
     /// Platform operators only: create tenants. No role grants it.
     ManageTenants,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 20] = [
         Permission::ViewDashboard,
         Permission::ViewCustomers,
         Permission::EditCustomers,
@@ -60,6 +64,8 @@ impl Permission {
         Permission::ManualCredit,
         Permission::ClearFraudFlags,
         Permission::ExportCustomers,
+        Permission::ViewBookings,
+        Permission::ManageBookings,
         // Last: owners get every permission before it.
         Permission::ManageTenants,
     ];
@@ -83,6 +89,8 @@ impl Permission {
             Permission::ManualCredit => "manual_credit",
             Permission::ClearFraudFlags => "clear_fraud_flags",
             Permission::ExportCustomers => "export_customers",
+            Permission::ViewBookings => "view_bookings",
+            Permission::ManageBookings => "manage_bookings",
             Permission::ManageTenants => "manage_tenants",
         }
     }
@@ -147,6 +155,8 @@ impl BuiltinRole {
                 ManualCredit,
                 ClearFraudFlags,
                 ExportCustomers,
+                ViewBookings,
+                ManageBookings,
             ],
             BuiltinRole::BranchManager => &[
                 ViewDashboard,
@@ -160,6 +170,8 @@ impl BuiltinRole {
                 CreateVouchers,
                 ViewClub,
                 ManualCredit,
+                ViewBookings,
+                ManageBookings,
             ],
             BuiltinRole::Staff => &[
                 ViewDashboard,
@@ -168,6 +180,8 @@ impl BuiltinRole {
                 ViewVouchers,
                 CreateVouchers,
                 ViewClub,
+                ViewBookings,
+                ManageBookings,
             ],
             BuiltinRole::Viewer => &[
                 ViewDashboard,
@@ -177,6 +191,7 @@ impl BuiltinRole {
                 ViewGroups,
                 ViewVouchers,
                 ViewClub,
+                ViewBookings,
             ],
         };
         list.iter().copied().collect()

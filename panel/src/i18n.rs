@@ -106,6 +106,8 @@ pub struct Texts {
     pub none_yet: &'static str,
     // Club
     pub nav_club: &'static str,
+    pub nav_bookings: &'static str,
+    pub nav_tables: &'static str,
     pub rials: &'static str,
     pub club_title: &'static str,
     pub club_members: &'static str,
@@ -327,6 +329,8 @@ pub static FA: Texts = Texts {
     block: "مسدود کردن اینترنت",
     unblock: "رفع مسدودی",
     nav_club: "باشگاه مشتریان",
+    nav_bookings: "رزروها",
+    nav_tables: "میزها",
     rials: "ریال",
     club_title: "باشگاه مشتریان",
     club_members: "اعضا",
@@ -542,6 +546,8 @@ pub static EN: Texts = Texts {
     block: "Block internet access",
     unblock: "Unblock",
     nav_club: "Club",
+    nav_bookings: "Bookings",
+    nav_tables: "Tables",
     rials: "rials",
     club_title: "Customer club",
     club_members: "Members",
@@ -705,6 +711,8 @@ pub fn permission_name(locale: Locale, p: Permission) -> &'static str {
         (Locale::Fa, ManualCredit) => "افزودن اعتبار دستی",
         (Locale::Fa, ClearFraudFlags) => "رفع هشدارهای تقلب",
         (Locale::Fa, ExportCustomers) => "ورود و خروج فهرست مشتریان (CSV)",
+        (Locale::Fa, ViewBookings) => "دیدن رزروها و میزها",
+        (Locale::Fa, ManageBookings) => "مدیریت رزروها، بیعانه و میزها",
         (Locale::Fa, ManageTenants) => "ساخت مجموعه",
         (Locale::En, ViewDashboard) => "See the dashboard",
         (Locale::En, ViewCustomers) => "See customers",
@@ -723,7 +731,224 @@ pub fn permission_name(locale: Locale, p: Permission) -> &'static str {
         (Locale::En, ManualCredit) => "Add credit by hand",
         (Locale::En, ClearFraudFlags) => "Clear fraud flags",
         (Locale::En, ExportCustomers) => "Import and export customers (CSV)",
+        (Locale::En, ViewBookings) => "See bookings and the table board",
+        (Locale::En, ManageBookings) => "Manage bookings, deposits and tables",
         (Locale::En, ManageTenants) => "Create businesses",
+    }
+}
+
+/// The host view and the table board.
+pub struct BookingTexts {
+    pub bookings_title: &'static str,
+    pub tables_title: &'static str,
+    pub branch: &'static str,
+    pub show: &'static str,
+    pub prev_day: &'static str,
+    pub next_day: &'static str,
+    pub today: &'static str,
+    pub no_branches: &'static str,
+    pub no_bookings: &'static str,
+    pub no_tables: &'static str,
+    pub col_time: &'static str,
+    pub col_guest: &'static str,
+    pub col_party: &'static str,
+    pub col_tables: &'static str,
+    pub col_status: &'static str,
+    pub col_deposit: &'static str,
+    pub new_booking: &'static str,
+    pub time_label: &'static str,
+    pub party_label: &'static str,
+    pub name_label: &'static str,
+    pub note_label: &'static str,
+    pub table_label: &'static str,
+    pub table_hint: &'static str,
+    pub book: &'static str,
+    pub booked_ok: &'static str,
+    pub changed_ok: &'static str,
+    pub refused: &'static str,
+    pub bad_time: &'static str,
+    pub bad_party: &'static str,
+    pub bad_phone: &'static str,
+    pub slot_taken: &'static str,
+    pub guest_busy: &'static str,
+    pub deposit_paid: &'static str,
+    pub deposit_refunded: &'static str,
+    pub live_hint: &'static str,
+    pub mark_free: &'static str,
+    pub up_to: &'static str,
+    pub since: &'static str,
+    pub next_at: &'static str,
+    pub legend: &'static str,
+}
+
+static BOOKINGS_FA: BookingTexts = BookingTexts {
+    bookings_title: "رزروهای روز",
+    tables_title: "وضعیت زنده میزها",
+    branch: "شعبه",
+    show: "نمایش",
+    prev_day: "روز قبل",
+    next_day: "روز بعد",
+    today: "امروز",
+    no_branches: "هنوز شعبه‌ای تعریف نشده است.",
+    no_bookings: "برای این روز رزروی نیست.",
+    no_tables: "این شعبه هنوز میزی ندارد.",
+    col_time: "ساعت",
+    col_guest: "مهمان",
+    col_party: "نفر",
+    col_tables: "میز",
+    col_status: "وضعیت",
+    col_deposit: "بیعانه",
+    new_booking: "رزرو تازه (تلفنی یا حضوری)",
+    time_label: "ساعت (مثلاً ۱۹:۳۰)",
+    party_label: "تعداد نفرات",
+    name_label: "نام مهمان",
+    note_label: "یادداشت",
+    table_label: "میز",
+    table_hint: "خالی: بهترین میز آزاد",
+    book: "ثبت رزرو",
+    booked_ok: "رزرو ثبت شد.",
+    changed_ok: "ثبت شد.",
+    refused: "این تغییر الان ممکن نیست.",
+    bad_time: "ساعت را به شکل ۱۹:۳۰ بنویسید.",
+    bad_party: "تعداد نفرات باید بین ۱ و ۱۰۰ باشد.",
+    bad_phone: "شماره موبایل درست نیست.",
+    slot_taken: "در این ساعت میز آزادی برای این تعداد نیست.",
+    guest_busy: "این مهمان در همین ساعت رزرو دیگری دارد.",
+    deposit_paid: "بیعانه دریافت شد",
+    deposit_refunded: "بیعانه پس داده شد",
+    live_hint: "این صفحه خودش به‌روز می‌شود.",
+    mark_free: "تمیز شد، آزاد",
+    up_to: "تا",
+    since: "از",
+    next_at: "رزرو بعدی",
+    legend: "آزاد · به‌زودی رزرو · پر · نیاز به نظافت",
+};
+
+static BOOKINGS_EN: BookingTexts = BookingTexts {
+    bookings_title: "Bookings of the day",
+    tables_title: "Live table board",
+    branch: "Branch",
+    show: "Show",
+    prev_day: "Previous day",
+    next_day: "Next day",
+    today: "Today",
+    no_branches: "No branch has been set up yet.",
+    no_bookings: "No bookings on this day.",
+    no_tables: "This branch has no tables yet.",
+    col_time: "Time",
+    col_guest: "Guest",
+    col_party: "Party",
+    col_tables: "Table",
+    col_status: "Status",
+    col_deposit: "Deposit",
+    new_booking: "New booking (phone or walk-in)",
+    time_label: "Time (e.g. 19:30)",
+    party_label: "Party size",
+    name_label: "Guest's name",
+    note_label: "Note",
+    table_label: "Table",
+    table_hint: "empty: the best free table",
+    book: "Book",
+    booked_ok: "Booked.",
+    changed_ok: "Done.",
+    refused: "That change is not possible now.",
+    bad_time: "Write the time as 19:30.",
+    bad_party: "The party size must be 1 to 100.",
+    bad_phone: "That is not a valid mobile number.",
+    slot_taken: "No table is free for that party at that time.",
+    guest_busy: "This guest already has a booking at that time.",
+    deposit_paid: "Deposit received",
+    deposit_refunded: "Deposit refunded",
+    live_hint: "This page updates itself.",
+    mark_free: "Cleaned, free",
+    up_to: "up to",
+    since: "since",
+    next_at: "Next booking",
+    legend: "free · reserved soon · occupied · needs cleaning",
+};
+
+pub fn booking_texts(locale: Locale) -> &'static BookingTexts {
+    match locale {
+        Locale::Fa => &BOOKINGS_FA,
+        Locale::En => &BOOKINGS_EN,
+    }
+}
+
+/// A booking's status as hosts say it.
+pub fn booking_status(locale: Locale, s: crm::reservations::Status) -> &'static str {
+    use crm::reservations::Status::*;
+    match (locale, s) {
+        (Locale::Fa, Booked) => "رزرو شده",
+        (Locale::Fa, Confirmed) => "تأیید شده",
+        (Locale::Fa, Seated) => "نشسته",
+        (Locale::Fa, Finished) => "رفته",
+        (Locale::Fa, Cancelled) => "لغو شده",
+        (Locale::Fa, NoShow) => "نیامد",
+        (Locale::Fa, Waitlisted) => "در نوبت",
+        (Locale::En, Booked) => "Booked",
+        (Locale::En, Confirmed) => "Confirmed",
+        (Locale::En, Seated) => "Seated",
+        (Locale::En, Finished) => "Finished",
+        (Locale::En, Cancelled) => "Cancelled",
+        (Locale::En, NoShow) => "No-show",
+        (Locale::En, Waitlisted) => "Waitlisted",
+    }
+}
+
+/// The button that moves a booking to `s`.
+pub fn booking_action(locale: Locale, s: crm::reservations::Status) -> &'static str {
+    use crm::reservations::Status::*;
+    match (locale, s) {
+        (Locale::Fa, Confirmed) => "تأیید",
+        (Locale::Fa, Seated) => "نشاندن",
+        (Locale::Fa, Finished) => "رفت",
+        (Locale::Fa, Cancelled) => "لغو",
+        (Locale::Fa, NoShow) => "نیامد",
+        (Locale::Fa, _) => "رزرو",
+        (Locale::En, Confirmed) => "Confirm",
+        (Locale::En, Seated) => "Seat",
+        (Locale::En, Finished) => "Finish",
+        (Locale::En, Cancelled) => "Cancel",
+        (Locale::En, NoShow) => "No-show",
+        (Locale::En, _) => "Book",
+    }
+}
+
+/// Where a deposit stands, for hosts.
+pub fn deposit_state(locale: Locale, s: crm::reservations::deposits::State) -> &'static str {
+    use crm::reservations::deposits::State::*;
+    match (locale, s) {
+        (Locale::Fa, None) => "—",
+        (Locale::Fa, Due) => "پرداخت نشده",
+        (Locale::Fa, Paid) => "پرداخت شده",
+        (Locale::Fa, Applied) => "از فاکتور کم شد",
+        (Locale::Fa, RefundDue) => "باید پس داده شود",
+        (Locale::Fa, Refunded) => "پس داده شد",
+        (Locale::Fa, Forfeited) => "ضبط شد",
+        (Locale::Fa, Void) => "باطل",
+        (Locale::En, None) => "—",
+        (Locale::En, Due) => "not paid",
+        (Locale::En, Paid) => "paid",
+        (Locale::En, Applied) => "deducted on the bill",
+        (Locale::En, RefundDue) => "to refund",
+        (Locale::En, Refunded) => "refunded",
+        (Locale::En, Forfeited) => "kept",
+        (Locale::En, Void) => "void",
+    }
+}
+
+/// A table's state on the board.
+pub fn table_state(locale: Locale, s: crm::reservations::tables::TableState) -> &'static str {
+    use crm::reservations::tables::TableState::*;
+    match (locale, s) {
+        (Locale::Fa, Free) => "آزاد",
+        (Locale::Fa, ReservedSoon) => "به‌زودی رزرو",
+        (Locale::Fa, Occupied) => "پر",
+        (Locale::Fa, NeedsCleaning) => "نیاز به نظافت",
+        (Locale::En, Free) => "Free",
+        (Locale::En, ReservedSoon) => "Reserved soon",
+        (Locale::En, Occupied) => "Occupied",
+        (Locale::En, NeedsCleaning) => "Needs cleaning",
     }
 }
 
@@ -742,6 +967,10 @@ pub fn action_name(locale: Locale, action: &str) -> String {
         (Locale::Fa, "group.limits") => "تغییر محدودیت‌های گروه",
         (Locale::Fa, "vouchers.create") => "ساخت کارت اینترنت",
         (Locale::Fa, "customer.import") => "ورود مشتریان از CSV",
+        (Locale::Fa, "booking.create") => "ثبت رزرو",
+        (Locale::Fa, "booking.status") => "تغییر وضعیت رزرو",
+        (Locale::Fa, "booking.deposit") => "ثبت بیعانه",
+        (Locale::Fa, "table.free") => "آزاد کردن میز",
         (Locale::En, "customer.block") => "Customer blocked",
         (Locale::En, "customer.unblock") => "Customer unblocked",
         (Locale::En, "customer.group") => "Customer's group changed",
@@ -754,6 +983,10 @@ pub fn action_name(locale: Locale, action: &str) -> String {
         (Locale::En, "group.limits") => "Group limits changed",
         (Locale::En, "vouchers.create") => "Vouchers created",
         (Locale::En, "customer.import") => "Customers imported (CSV)",
+        (Locale::En, "booking.create") => "Booking made",
+        (Locale::En, "booking.status") => "Booking status changed",
+        (Locale::En, "booking.deposit") => "Deposit recorded",
+        (Locale::En, "table.free") => "Table marked free",
         _ => return action.to_string(),
     };
     known.to_string()

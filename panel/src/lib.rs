@@ -9,6 +9,7 @@
 //! id up with `tenant_id = ctx.tenant.id`, so another tenant's id is simply not found.
 
 mod audit_page;
+mod bookings;
 mod chart;
 mod club;
 mod customers;
@@ -22,6 +23,7 @@ mod people;
 mod routers;
 mod routes;
 mod sessions;
+mod table_board;
 mod view;
 mod vouchers;
 

@@ -9,8 +9,8 @@ use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
 use crate::{
-    BASE, PanelState, audit_page, club, customers, customers_csv, dashboard, groups, guard, login,
-    people, routers, sessions, vouchers,
+    BASE, PanelState, audit_page, bookings, club, customers, customers_csv, dashboard, groups,
+    guard, login, people, routers, sessions, table_board, vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -120,6 +120,25 @@ fn rows() -> Vec<Row> {
             "/club/flags/{id}/clear",
             Tenant(ClearFraudFlags),
             club::clear_flag,
+        ),
+        get("/bookings", Tenant(ViewBookings), bookings::list),
+        post("/bookings", Tenant(ManageBookings), bookings::create),
+        post(
+            "/bookings/{id}/status",
+            Tenant(ManageBookings),
+            bookings::set_status,
+        ),
+        post(
+            "/bookings/{id}/deposit",
+            Tenant(ManageBookings),
+            bookings::deposit,
+        ),
+        get("/tables", Tenant(ViewBookings), table_board::page),
+        get("/tables/live", Tenant(ViewBookings), table_board::live),
+        post(
+            "/tables/{id}/free",
+            Tenant(ManageBookings),
+            table_board::free,
         ),
         get("/sessions", Tenant(ViewSessions), sessions::list),
         post(

@@ -62,6 +62,8 @@ impl Frame {
             (t.nav_dashboard, "/", Permission::ViewDashboard),
             (t.nav_customers, "/customers", Permission::ViewCustomers),
             (t.nav_club, "/club", Permission::ViewClub),
+            (t.nav_bookings, "/bookings", Permission::ViewBookings),
+            (t.nav_tables, "/tables", Permission::ViewBookings),
             (t.nav_sessions, "/sessions", Permission::ViewSessions),
             (t.nav_routers, "/routers", Permission::ViewRouters),
             (t.nav_groups, "/groups", Permission::ViewGroups),
