@@ -274,9 +274,9 @@ fn open_flag(db: &Db, tenant: &str, phone: &str) -> String {
         .to_string()
 }
 
-/// A branch "Main" with table 1 and a seated booking of today (so the board offers to
-/// free the table); the booking's id.
-fn seated_booking(db: &Db, tenant: &str) -> String {
+/// A branch "Main" with table 1 and a seated booking of today for `phone`, a customer
+/// already (so the board offers to free the table); the booking's id.
+fn seated_booking(db: &Db, tenant: &str, phone: &str) -> String {
     let t = ["--tenant", tenant];
     let run = |args: &[&str]| db.ok(&[&t[..], args].concat());
     run(&["branch", "add", "--name", "Main"]);
@@ -284,15 +284,7 @@ fn seated_booking(db: &Db, tenant: &str) -> String {
         "table", "add", "--branch", "Main", "--name", "1", "--max", "4",
     ]);
     let made = run(&[
-        "booking",
-        "create",
-        "--branch",
-        "Main",
-        "--phone",
-        "09121110003",
-        "--party",
-        "2",
-        "--time",
+        "booking", "create", "--branch", "Main", "--phone", phone, "--party", "2", "--time",
         "23:00",
     ]);
     let at = made.find("booking #").expect("booked") + "booking #".len();
@@ -359,8 +351,6 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         // One open fraud flag in each tenant, for the club routes.
         let flag = open_flag(&db, "default", "09121110002");
         let rival_flag = open_flag(&db, "rival", "09129990001");
-        let booking = seated_booking(&db, "default");
-        let rival_booking = seated_booking(&db, "rival");
         let server = db.serve(&[]);
         let http = server.http.clone().unwrap();
         let acct = server.radius_acct.clone().unwrap();
@@ -376,6 +366,10 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
             .and_then(|row| row.split_whitespace().next())
             .expect("the session is listed")
             .to_string();
+        // Made while serving (a booking's SMS is then not queued at start-up, beside the
+        // accounting write above).
+        let booking = seated_booking(&db, "default", "09121110002");
+        let rival_booking = seated_booking(&db, "rival", "09129990001");
 
         // Nobody signed in: every non-public route sends to the login page.
         let mut anon = Client::new(&http);
