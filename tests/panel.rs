@@ -274,26 +274,34 @@ fn open_flag(db: &Db, tenant: &str, phone: &str) -> String {
         .to_string()
 }
 
-/// A branch "Main" with table 1 and a seated booking of today for `phone`, a customer
-/// already (so the board offers to free the table); the booking's id.
+/// A branch "Main" with tables 1 and 2 and two bookings of today for `phone`, a customer
+/// already: one finished at table 2 (which now needs cleaning: the board offers to free
+/// it), one seated at table 1 (the host view offers to finish it); the seated one's id.
 fn seated_booking(db: &Db, tenant: &str, phone: &str) -> String {
     let t = ["--tenant", tenant];
     let run = |args: &[&str]| db.ok(&[&t[..], args].concat());
     run(&["branch", "add", "--name", "Main"]);
-    run(&[
-        "table", "add", "--branch", "Main", "--name", "1", "--max", "4",
-    ]);
-    let made = run(&[
-        "booking", "create", "--branch", "Main", "--phone", phone, "--party", "2", "--time",
-        "23:00",
-    ]);
-    let at = made.find("booking #").expect("booked") + "booking #".len();
-    let id: String = made[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    run(&["booking", "seat", "--id", &id]);
-    id
+    for table in ["1", "2"] {
+        run(&[
+            "table", "add", "--branch", "Main", "--name", table, "--max", "4",
+        ]);
+    }
+    let book = |time: &str, table: &str| {
+        let made = run(&[
+            "booking", "create", "--branch", "Main", "--phone", phone, "--party", "2", "--time",
+            time, "--table", table,
+        ]);
+        let at = made.find("booking #").expect("booked") + "booking #".len();
+        let id: String = made[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        run(&["booking", "seat", "--id", &id]);
+        id
+    };
+    let left = book("20:00", "2");
+    run(&["booking", "finish", "--id", &left]);
+    book("23:00", "1")
 }
 
 /// An operator, the default tenant with 09121110001 (named) and 09121110002, and a
@@ -999,6 +1007,125 @@ fn customers_csv_export_and_import() {
         let r = owner.post("/panel/customers/import?lang=en", &[("csv", huge.as_str())]);
         assert_eq!(r.status, 413, "[{l}]");
         assert!(r.body.contains("too large"), "[{l}] {}", r.body);
+        drop(server);
+        db.cleanup();
+    }
+}
+
+#[test]
+fn host_view_books_refuses_a_taken_table_and_records_deposits() {
+    for db in Db::both() {
+        let l = db.label;
+        db.ok(&["admin", "create", "--phone", OPERATOR, "--name", "Ops"]);
+        db.ok(&["branch", "add", "--name", "Main"]);
+        db.ok(&[
+            "table", "add", "--branch", "Main", "--name", "1", "--max", "4",
+        ]);
+        db.ok(&[
+            "booking",
+            "settings",
+            "--branch",
+            "Main",
+            "--deposit",
+            "fixed",
+            "--deposit-amount",
+            "500000",
+            "--deposit-from",
+            "4",
+        ]);
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        let mut op = sign_in(&db, &http, OPERATOR);
+        select_tenant(&mut op, "default");
+        let page = op.get("/panel/bookings?lang=en");
+        assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        let branch = page.hidden("branch").expect("the booking form");
+        let day = page.hidden("day").unwrap();
+        let book = |op: &mut Client, time: &str, phone: &str, party: &str| {
+            op.post(
+                "/panel/bookings",
+                &[
+                    ("branch", &branch),
+                    ("day", &day),
+                    ("time", time),
+                    ("party", party),
+                    ("phone", phone),
+                    ("name", "Reza"),
+                ],
+            )
+        };
+
+        // A phone call: booked, with the branch's deposit asked.
+        let r = book(&mut op, "21:00", "09121230001", "4");
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let back = location(&r).to_string();
+        assert!(back.contains("done=booked"), "[{l}] {back}");
+        let page = op.get(&back);
+        assert!(page.body.contains("Booked."), "[{l}]");
+        assert!(
+            page.body.contains("500000 · not paid"),
+            "[{l}] {}",
+            page.body
+        );
+        let id = ids_in(&page.body, "bookings")[0].clone();
+
+        // The only table at the same time: refused on the form, with the reason and what
+        // was typed; so is a time that is not one.
+        let r = book(&mut op, "21:30", "09121230002", "2");
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(
+            r.body
+                .contains("No table is free for that party at that time.")
+                && r.body.contains("value=\"09121230002\""),
+            "[{l}] {}",
+            r.body
+        );
+        let r = book(&mut op, "25:99", "09121230002", "2");
+        assert!(r.body.contains("Write the time as 19:30."), "[{l}]");
+        assert_eq!(
+            ids_in(&op.get(&back).body, "bookings")
+                .iter()
+                .filter(|x| **x != id)
+                .count(),
+            0,
+            "[{l}] still one booking"
+        );
+
+        // The deposit is received; a late cancellation keeps it.
+        let r = op.post(
+            &format!("/panel/bookings/{id}/deposit"),
+            &[("deposit", "paid")],
+        );
+        assert_eq!(r.status, 303, "[{l}]");
+        assert!(op.get(&back).body.contains("500000 · paid"), "[{l}]");
+        let r = op.post(
+            &format!("/panel/bookings/{id}/status"),
+            &[("status", "cancelled")],
+        );
+        assert!(location(&r).contains("done=ok"), "[{l}] {}", location(&r));
+        let page = op.get(&back);
+        assert!(
+            page.body.contains("500000 · kept") && page.body.contains(">Cancelled<"),
+            "[{l}] {}",
+            page.body
+        );
+        // A cancelled booking cannot be seated: refused, nothing changes.
+        let r = op.post(
+            &format!("/panel/bookings/{id}/status"),
+            &[("status", "seated")],
+        );
+        assert!(location(&r).contains("done=refused"), "[{l}]");
+        assert!(
+            op.get(location(&r))
+                .body
+                .contains("That change is not possible now."),
+            "[{l}]"
+        );
+        let audit = op.get("/panel/audit?lang=en").body;
+        assert!(
+            audit.contains("Booking made") && audit.contains("Deposit recorded"),
+            "[{l}]"
+        );
         drop(server);
         db.cleanup();
     }

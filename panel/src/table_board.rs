@@ -75,7 +75,7 @@ fn card(locale: Locale, zone: &Zone, t: BoardTable) -> Card {
         parts.push(format!(
             "{} {}",
             view::num(locale, x.party),
-            i18n::booking_texts(locale).col_party
+            i18n::booking_texts(locale).people
         ));
         parts.push(locale.digits(&zone.hh_mm(x.starts_at)));
         let text = parts.join(" · ");
@@ -111,7 +111,8 @@ fn card(locale: Locale, zone: &Zone, t: BoardTable) -> Card {
             .filter(|_| matches!(t.state, TableState::Occupied | TableState::NeedsCleaning))
             .map(|s| locale.digits(&zone.hh_mm(s))),
         action,
-        can_free: t.state != TableState::Free,
+        // Only what the POS or a host marked (opened, left): bookings free themselves.
+        can_free: t.since.is_some(),
     }
 }
 
