@@ -304,6 +304,16 @@ fn a_public_booking_then_the_live_table_board() {
         "the Persian host view",
     );
     shot("6-bookings-fa");
+    browser.goto(&format!("http://{http}/panel/bookings/report?lang=en"));
+    browser.wait_page("document.querySelector('table.report')", "the report");
+    assert!(browser.text("table.report").contains("Total"));
+    shot("7-report-en");
+    browser.goto(&format!("http://{http}/panel/bookings/report?lang=fa"));
+    browser.wait_page(
+        "document.querySelector('ul.hours li')",
+        "the Persian report",
+    );
+    shot("8-report-fa");
     drop(browser);
     drop(server);
     db.cleanup();

@@ -1121,6 +1121,14 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
                 .contains("That change is not possible now."),
             "[{l}]"
         );
+        let report = op.get("/panel/bookings/report?lang=en&days=7");
+        assert_eq!(report.status, 200, "[{l}]");
+        assert!(
+            report.body.contains("Bookings report")
+                && report.body.contains("<td class=\"num\">500000</td>"),
+            "[{l}] the kept deposit is collected: {}",
+            report.body
+        );
         let audit = op.get("/panel/audit?lang=en").body;
         assert!(
             audit.contains("Booking made") && audit.contains("Deposit recorded"),

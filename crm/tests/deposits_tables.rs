@@ -267,6 +267,15 @@ async fn cancellation_records_whether_the_deposit_is_refundable() {
             .await
             .unwrap();
         assert_eq!(c.deposit_state, State::Void);
+
+        // The report: deposits kept (two late/absent ones; the refunded one is not), the
+        // no-show at 19:00.
+        let r = bookings::full_report(s, &t, b.id, DAY, DAY).await.unwrap();
+        assert_eq!(r.days.len(), 1);
+        assert_eq!(r.total().deposits, 400_000);
+        assert_eq!((r.total().no_shows, r.total().cancelled), (1, 3));
+        assert_eq!(r.by_hour[19], 1);
+        assert_eq!(r.tables, 3);
         db
     })
     .await;

@@ -9,8 +9,8 @@ use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
 use crate::{
-    BASE, PanelState, audit_page, bookings, club, customers, customers_csv, dashboard, groups,
-    guard, login, people, routers, sessions, table_board, vouchers,
+    BASE, PanelState, audit_page, booking_report, bookings, club, customers, customers_csv,
+    dashboard, groups, guard, login, people, routers, sessions, table_board, vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -122,6 +122,11 @@ fn rows() -> Vec<Row> {
             club::clear_flag,
         ),
         get("/bookings", Tenant(ViewBookings), bookings::list),
+        get(
+            "/bookings/report",
+            Tenant(ViewBookings),
+            booking_report::page,
+        ),
         post("/bookings", Tenant(ManageBookings), bookings::create),
         post(
             "/bookings/{id}/status",

@@ -837,6 +837,45 @@ pub struct DayReport {
     pub no_shows: i64,
     pub cancelled: i64,
     pub waitlisted: i64,
+    /// Deposits received and kept or still held (paid, deducted, forfeited, to refund).
+    pub deposits: i64,
+}
+
+/// A branch's book over a range of days: per day, and per starting hour (local) of the
+/// bookings that held a table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub days: Vec<DayReport>,
+    pub by_hour: [i64; 24],
+    /// Active tables (or resources) now, for table turnover (finished ÷ tables).
+    pub tables: i64,
+}
+
+impl Report {
+    /// All days added up (`day` = 0).
+    pub fn total(&self) -> DayReport {
+        self.days
+            .iter()
+            .fold(DayReport::default(), |t, d| DayReport {
+                day: 0,
+                bookings: t.bookings + d.bookings,
+                covers: t.covers + d.covers,
+                finished: t.finished + d.finished,
+                no_shows: t.no_shows + d.no_shows,
+                cancelled: t.cancelled + d.cancelled,
+                waitlisted: t.waitlisted + d.waitlisted,
+                deposits: t.deposits + d.deposits,
+            })
+    }
+
+    /// Guests finished per table, in tenths (`23` = 2.3 turns).
+    pub fn turnover_tenths(&self, day: &DayReport) -> i64 {
+        if self.tables == 0 {
+            0
+        } else {
+            day.finished * 10 / self.tables
+        }
+    }
 }
 
 impl DayReport {
@@ -852,7 +891,7 @@ impl DayReport {
 }
 
 /// Per local day of `[from_day, to_day]`: bookings, covers, finished, no-shows,
-/// cancellations, waitlisted requests.
+/// cancellations, waitlisted requests, deposits collected.
 pub async fn report(
     store: &Store,
     tenant: &Tenant,
@@ -860,11 +899,25 @@ pub async fn report(
     from_day: i64,
     to_day: i64,
 ) -> Result<Vec<DayReport>> {
+    Ok(full_report(store, tenant, branch_id, from_day, to_day)
+        .await?
+        .days)
+}
+
+/// `report` with the bookings per starting hour and the table count (the panel's page).
+pub async fn full_report(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    from_day: i64,
+    to_day: i64,
+) -> Result<Report> {
     let p = place(store, tenant, branch_id).await?;
     let zone = &p.rules.zone;
     let from = zone.start_of_day(from_day)?;
     let to = zone.start_of_day(crate::clock::add_days(to_day, 1)?)?;
     let mut days: Vec<DayReport> = Vec::new();
+    let mut by_hour = [0; 24];
     for b in list(store, tenant, branch_id, from, to).await? {
         let day = zone.day_key(b.starts_at);
         if days.last().is_none_or(|d| d.day != day) {
@@ -874,6 +927,15 @@ pub async fn report(
             });
         }
         let Some(d) = days.last_mut() else { continue };
+        if matches!(
+            b.deposit_state,
+            DepositState::Paid
+                | DepositState::Applied
+                | DepositState::Forfeited
+                | DepositState::RefundDue
+        ) {
+            d.deposits += b.deposit_amount;
+        }
         match b.status {
             Status::Cancelled => d.cancelled += 1,
             Status::Waitlisted => d.waitlisted += 1,
@@ -882,8 +944,16 @@ pub async fn report(
                 d.covers += b.party;
                 d.finished += i64::from(held == Status::Finished);
                 d.no_shows += i64::from(held == Status::NoShow);
+                let (_, minute) = zone.weekday_minute(b.starts_at);
+                if let Some(h) = by_hour.get_mut(usize::from(minute / 60)) {
+                    *h += 1;
+                }
             }
         }
     }
-    Ok(days)
+    Ok(Report {
+        days,
+        by_hour,
+        tables: p.resources.len() as i64,
+    })
 }
