@@ -188,6 +188,20 @@ fn a_public_booking_then_the_live_table_board() {
         &[("1", "4", ""), ("2", "4", "")],
         "00:00-24:00",
     );
+    db.ok(&[
+        "booking",
+        "settings",
+        "--branch",
+        "Vali-Asr",
+        "--deposit",
+        "fixed",
+        "--deposit-amount",
+        "200000",
+        "--deposit-from",
+        "2",
+        "--refund-hours",
+        "0",
+    ]);
     db.ok(&["admin", "create", "--phone", HOST, "--name", "Host"]);
     let key = db
         .ok(&["pos-key", "create", "--branch", "Vali-Asr"])
@@ -216,6 +230,12 @@ fn a_public_booking_then_the_live_table_board() {
     browser.type_into("#code", &otp_from_inbox(&db, "09121234567"));
     browser.click("form button[type=submit]");
     browser.wait_page("document.querySelector('.tick')", "the confirmation");
+    let deposit = browser.text(".summary .deposit");
+    assert!(
+        deposit.contains("200000 rials") && deposit.contains("refunded if cancelled by"),
+        "the guest sees the deposit: {deposit}"
+    );
+    shot("0-public-done-deposit");
 
     // The host signs in to the panel.
     browser.goto(&format!("http://{http}/panel/login?lang=en"));
