@@ -173,3 +173,168 @@ fn booking_page_in_a_phone_browser_fa_and_en() {
     drop(server);
     db.cleanup();
 }
+
+/// A guest books on the public page; the host watches the live table board change:
+/// the booking makes its table "reserved soon", seating it makes it "occupied", the POS
+/// closing the table turns it "needs cleaning" on the open page (no reload: the board
+/// polls), and "cleaned, free" frees it. Screenshots `board-*.png`.
+#[test]
+fn a_public_booking_then_the_live_table_board() {
+    const HOST: &str = "09120000001";
+    let db = Db::sqlite();
+    branch(
+        &db,
+        "Vali-Asr",
+        &[("1", "4", ""), ("2", "4", "")],
+        "00:00-24:00",
+    );
+    db.ok(&[
+        "booking",
+        "settings",
+        "--branch",
+        "Vali-Asr",
+        "--deposit",
+        "fixed",
+        "--deposit-amount",
+        "200000",
+        "--deposit-from",
+        "2",
+        "--refund-hours",
+        "0",
+    ]);
+    db.ok(&["admin", "create", "--phone", HOST, "--name", "Host"]);
+    let key = db
+        .ok(&["pos-key", "create", "--branch", "Vali-Asr"])
+        .trim()
+        .to_string();
+    let server = db.serve(&[]);
+    let http = server.http.clone().unwrap();
+    let browser = Browser::start(&output_dir("booking"), 900, 1000);
+    let shot = |n: &str| browser.screenshot(&format!("board-{n}.png"));
+
+    // The guest: today, two people, the first free time (within the next 15 minutes).
+    browser.goto(&format!("http://{http}/book/1?lang=en"));
+    browser.wait_page("document.querySelector('#date')", "the first step");
+    browser.js(
+        "document.querySelector('#date').selectedIndex = 0; document.querySelector('#party').value = '2';",
+        json!([]),
+    );
+    browser.click("form button[type=submit]");
+    browser.wait_page("document.querySelector('.times')", "today's free times");
+    browser.click(".times li:nth-child(1) a");
+    browser.wait_page("document.querySelector('#phone')", "the details step");
+    browser.type_into("#name", "Sara");
+    browser.type_into("#phone", "09121234567");
+    browser.click("form button[type=submit]");
+    browser.wait_page("document.querySelector('#code')", "the code step");
+    browser.type_into("#code", &otp_from_inbox(&db, "09121234567"));
+    browser.click("form button[type=submit]");
+    browser.wait_page("document.querySelector('.tick')", "the confirmation");
+    let deposit = browser.text(".summary .deposit");
+    assert!(
+        deposit.contains("200000 rials") && deposit.contains("refunded if cancelled by"),
+        "the guest sees the deposit: {deposit}"
+    );
+    shot("0-public-done-deposit");
+
+    // The host signs in to the panel.
+    browser.goto(&format!("http://{http}/panel/login?lang=en"));
+    browser.wait_page("document.getElementById('phone')", "the login page");
+    browser.type_into("#phone", HOST);
+    browser.click("form[action='/panel/login'] button[type=submit]");
+    browser.wait_page("document.getElementById('code')", "the code page");
+    browser.type_into("#code", &otp_from_inbox(&db, HOST));
+    browser.click("form[action='/panel/login/verify'] button[type=submit]");
+    browser.wait_page("document.querySelector('.choice')", "the tenant picker");
+    browser.click(".choice");
+    browser.wait_page("document.querySelector('nav.tabs')", "the dashboard");
+
+    browser.goto(&format!("http://{http}/panel/bookings"));
+    browser.wait_page(
+        "document.querySelector('tr[id^=booking-]')",
+        "the host view",
+    );
+    assert!(browser.text("table.bookings").contains("Sara"));
+    shot("0-bookings-en");
+
+    browser.goto(&format!("http://{http}/panel/tables"));
+    browser.wait_page(
+        "document.querySelector('.table-card[data-state=reserved_soon]')",
+        "the booked table reserved soon",
+    );
+    let card = browser.js(
+        "return document.querySelector('.table-card[data-state=reserved_soon]').id;",
+        json!([]),
+    );
+    let card = card.as_str().unwrap().to_string();
+    let table = card.trim_start_matches("table-").to_string();
+    assert!(browser.text(&format!("#{card}")).contains("Sara"));
+    assert!(
+        browser.exists(".table-card[data-state=free]"),
+        "the other table is free"
+    );
+    shot("1-reserved-soon");
+
+    // The guest arrives: the host seats them from the board.
+    browser.click(&format!("#{card} form[action$='/status'] button"));
+    browser.wait_page(
+        &format!("document.querySelector('#{card}').dataset.state === 'occupied'"),
+        "the seated table occupied",
+    );
+    shot("2-seated");
+
+    // The bill is settled at the POS; the open board follows within seconds.
+    let closed = common::http_request(
+        &http,
+        "POST",
+        &format!("/api/v1/tables/{table}/close"),
+        &[("Authorization", &format!("Bearer {key}"))],
+        "",
+    );
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    browser.wait_for(
+        &format!("document.querySelector('#{card}').dataset.state === 'needs_cleaning'"),
+        Duration::from_secs(20),
+        "the board to show the closed table needing cleaning",
+    );
+    shot("3-needs-cleaning");
+    let list = db.ok(&["booking", "list", "--branch", "Vali-Asr"]);
+    assert!(
+        list.contains("finished"),
+        "closing finished the booking: {list}"
+    );
+
+    browser.click(&format!("#{card} form[action$='/free'] button"));
+    browser.wait_page(
+        &format!("document.querySelector('#{card}').dataset.state === 'free'"),
+        "the cleaned table free",
+    );
+    shot("4-free");
+
+    // The same in Persian.
+    browser.goto(&format!("http://{http}/panel/tables?lang=fa"));
+    browser.wait_page(
+        "document.querySelector('html[dir=rtl] .table-card')",
+        "the Persian board",
+    );
+    shot("5-fa");
+    browser.goto(&format!("http://{http}/panel/bookings?lang=fa"));
+    browser.wait_page(
+        "document.querySelector('table.bookings')",
+        "the Persian host view",
+    );
+    shot("6-bookings-fa");
+    browser.goto(&format!("http://{http}/panel/bookings/report?lang=en"));
+    browser.wait_page("document.querySelector('table.report')", "the report");
+    assert!(browser.text("table.report").contains("Total"));
+    shot("7-report-en");
+    browser.goto(&format!("http://{http}/panel/bookings/report?lang=fa"));
+    browser.wait_page(
+        "document.querySelector('ul.hours li')",
+        "the Persian report",
+    );
+    shot("8-report-fa");
+    drop(browser);
+    drop(server);
+    db.cleanup();
+}

@@ -28,6 +28,8 @@ struct Ids<'a> {
     coupon: &'a str,
     case: &'a str,
     media: &'a str,
+    booking: &'a str,
+    table: &'a str,
 }
 
 /// Fills a route's `{id}` and gives the form fields its handler needs to succeed.
@@ -52,6 +54,10 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ids.coupon
     } else if route.path.starts_with("/cases/") {
         ids.case
+    } else if route.path.starts_with("/bookings/") {
+        ids.booking
+    } else if route.path.starts_with("/tables/") {
+        ids.table
     } else {
         ids.membership
     };
@@ -176,6 +182,36 @@ fn add_people(db: &Db, http: &str, people: &[(&str, &str)]) -> Client {
     op
 }
 
+/// A branch "Main" with tables 1 and 2 and two bookings of today for `phone`, a customer
+/// already: one finished at table 2 (which now needs cleaning: the board offers to free
+/// it), one seated at table 1 (the host view offers to finish it); the seated one's id.
+fn seated_booking(db: &Db, tenant: &str, phone: &str) -> String {
+    let t = ["--tenant", tenant];
+    let run = |args: &[&str]| db.ok(&[&t[..], args].concat());
+    run(&["branch", "add", "--name", "Main"]);
+    for table in ["1", "2"] {
+        run(&[
+            "table", "add", "--branch", "Main", "--name", table, "--max", "4",
+        ]);
+    }
+    let book = |time: &str, table: &str| {
+        let made = run(&[
+            "booking", "create", "--branch", "Main", "--phone", phone, "--party", "2", "--time",
+            time, "--table", table,
+        ]);
+        let at = made.find("booking #").expect("booked") + "booking #".len();
+        let id: String = made[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        run(&["booking", "seat", "--id", &id]);
+        id
+    };
+    let left = book("20:00", "2");
+    run(&["booking", "finish", "--id", &left]);
+    book("23:00", "1")
+}
+
 /// An operator, the default tenant with 09121110001 (named) and 09121110002, and a
 /// "rival" tenant with 09129990001.
 fn two_tenants(db: &Db, name: &str) {
@@ -246,6 +282,10 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
             .and_then(|row| row.split_whitespace().next())
             .expect("the session is listed")
             .to_string();
+        // Made while serving (a booking's SMS is then not queued at start-up, beside the
+        // accounting write above).
+        let booking = seated_booking(&db, "default", "09121110002");
+        let rival_booking = seated_booking(&db, "rival", "09129990001");
 
         // A low score's case with a photo in each tenant, from the customers already
         // there (so the customer lists keep their counts).
@@ -270,6 +310,8 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                 coupon: "1",
                 case: "1",
                 media: "1",
+                booking: "1",
+                table: "1",
             };
             let (path, fields) = request(route, &ones);
             let r = call(&mut anon, route, &path, &fields);
@@ -330,6 +372,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
             &format!("cases/{rival_case}/media"),
         )[0]
         .clone();
+        let rival_table = ids_in(&op.get("/panel/tables").body, "tables")[0].clone();
         assert_eq!(rival_members.len(), 1, "[{l}]");
 
         // The operator adds one person per built-in role to the default tenant.
@@ -357,6 +400,11 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         assert_eq!(r.status, 200);
         assert!(r.body.contains("value=\"12345\""), "[{l}]");
         let router = ids_in(&op.get("/panel/routers").body, "routers")[0].clone();
+        let table_id = ids_in(&op.get("/panel/tables").body, "tables")[0].clone();
+        assert!(
+            ids_in(&op.get("/panel/bookings").body, "bookings").contains(&booking),
+            "[{l}] today's booking is listed"
+        );
         let r = op.post("/panel/vouchers", &[("group", "guests"), ("count", "3")]);
         assert_eq!(r.status, 303, "[{l}] {}", r.body);
         let batch = ids_in(&op.get("/panel/vouchers").body, "vouchers")[0].clone();
@@ -478,6 +526,8 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                     coupon: &coupon,
                     case: &case,
                     media: &media,
+                    booking: &booking,
+                    table: &table_id,
                 };
                 let (path, fields) = request(route, &ids);
                 let r = call(&mut c, route, &path, &fields);
@@ -526,6 +576,8 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                         coupon: &rival_coupon,
                         case: &rival_case,
                         media: &rival_media,
+                        booking: &rival_booking,
+                        table: &rival_table,
                     };
                     let (path, fields) = request(route, &ids);
                     let r = call(&mut c, route, &path, &fields);
@@ -2011,6 +2063,133 @@ fn reports_charts_csv_and_wallet_top_up() {
         assert!(!page.body.contains("/panel/reports/wallet"), "[{l}]");
         let r = manager.post("/panel/reports/wallet", &[("amount", "1"), ("reason", "x")]);
         assert_eq!(r.status, 403, "[{l}]");
+        drop(server);
+        db.cleanup();
+    }
+}
+
+#[test]
+fn host_view_books_refuses_a_taken_table_and_records_deposits() {
+    for db in Db::both() {
+        let l = db.label;
+        db.ok(&["admin", "create", "--phone", OPERATOR, "--name", "Ops"]);
+        db.ok(&["branch", "add", "--name", "Main"]);
+        db.ok(&[
+            "table", "add", "--branch", "Main", "--name", "1", "--max", "4",
+        ]);
+        db.ok(&[
+            "booking",
+            "settings",
+            "--branch",
+            "Main",
+            "--deposit",
+            "fixed",
+            "--deposit-amount",
+            "500000",
+            "--deposit-from",
+            "4",
+        ]);
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        let mut op = sign_in(&db, &http, OPERATOR);
+        select_tenant(&mut op, "default");
+        let page = op.get("/panel/bookings?lang=en");
+        assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        let branch = page.hidden("branch").expect("the booking form");
+        let day = page.hidden("day").unwrap();
+        let book = |op: &mut Client, time: &str, phone: &str, party: &str| {
+            op.post(
+                "/panel/bookings",
+                &[
+                    ("branch", &branch),
+                    ("day", &day),
+                    ("time", time),
+                    ("party", party),
+                    ("phone", phone),
+                    ("name", "Reza"),
+                ],
+            )
+        };
+
+        // A phone call: booked, with the branch's deposit asked.
+        let r = book(&mut op, "21:00", "09121230001", "4");
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let back = location(&r).to_string();
+        assert!(back.contains("done=booked"), "[{l}] {back}");
+        let page = op.get(&back);
+        assert!(page.body.contains("Booked."), "[{l}]");
+        assert!(
+            page.body.contains("500000 · not paid"),
+            "[{l}] {}",
+            page.body
+        );
+        let id = ids_in(&page.body, "bookings")[0].clone();
+
+        // The only table at the same time: refused on the form, with the reason and what
+        // was typed; so is a time that is not one.
+        let r = book(&mut op, "21:30", "09121230002", "2");
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(
+            r.body
+                .contains("No table is free for that party at that time.")
+                && r.body.contains("value=\"09121230002\""),
+            "[{l}] {}",
+            r.body
+        );
+        let r = book(&mut op, "25:99", "09121230002", "2");
+        assert!(r.body.contains("Write the time as 19:30."), "[{l}]");
+        assert_eq!(
+            ids_in(&op.get(&back).body, "bookings")
+                .iter()
+                .filter(|x| **x != id)
+                .count(),
+            0,
+            "[{l}] still one booking"
+        );
+
+        // The deposit is received; a late cancellation keeps it.
+        let r = op.post(
+            &format!("/panel/bookings/{id}/deposit"),
+            &[("deposit", "paid")],
+        );
+        assert_eq!(r.status, 303, "[{l}]");
+        assert!(op.get(&back).body.contains("500000 · paid"), "[{l}]");
+        let r = op.post(
+            &format!("/panel/bookings/{id}/status"),
+            &[("status", "cancelled")],
+        );
+        assert!(location(&r).contains("done=ok"), "[{l}] {}", location(&r));
+        let page = op.get(&back);
+        assert!(
+            page.body.contains("500000 · kept") && page.body.contains(">Cancelled<"),
+            "[{l}] {}",
+            page.body
+        );
+        // A cancelled booking cannot be seated: refused, nothing changes.
+        let r = op.post(
+            &format!("/panel/bookings/{id}/status"),
+            &[("status", "seated")],
+        );
+        assert!(location(&r).contains("done=refused"), "[{l}]");
+        assert!(
+            op.get(location(&r))
+                .body
+                .contains("That change is not possible now."),
+            "[{l}]"
+        );
+        let report = op.get("/panel/bookings/report?lang=en&days=7");
+        assert_eq!(report.status, 200, "[{l}]");
+        assert!(
+            report.body.contains("Bookings report")
+                && report.body.contains("<td class=\"num\">500000</td>"),
+            "[{l}] the kept deposit is collected: {}",
+            report.body
+        );
+        let audit = op.get("/panel/audit?lang=en").body;
+        assert!(
+            audit.contains("Booking made") && audit.contains("Deposit recorded"),
+            "[{l}]"
+        );
         drop(server);
         db.cleanup();
     }

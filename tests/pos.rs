@@ -319,3 +319,137 @@ fn coupons_are_redeemed_through_the_api() {
         db.cleanup();
     }
 }
+
+/// The number after `booking #` in a CLI line.
+fn booking_id(line: &str) -> String {
+    let at = line.find("booking #").expect("a booking line") + "booking #".len();
+    line[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect()
+}
+
+#[test]
+fn reservation_deposit_is_deducted_once_and_tables_open_and_close() {
+    for db in Db::both() {
+        let l = db.label;
+        let key = setup(&db);
+        db.ok(&[
+            "table", "add", "--branch", "Center", "--name", "1", "--max", "4",
+        ]);
+        db.ok(&[
+            "table", "add", "--branch", "Center", "--name", "2", "--max", "4",
+        ]);
+        let settings = db.ok(&[
+            "booking",
+            "settings",
+            "--branch",
+            "Center",
+            "--deposit",
+            "per-guest",
+            "--deposit-amount",
+            "100000",
+            "--deposit-from",
+            "2",
+            "--refund-hours",
+            "12",
+        ]);
+        assert!(
+            settings.contains("100000 rials per guest from 2 guests"),
+            "[{l}] {settings}"
+        );
+        let made = db.ok(&[
+            "booking",
+            "create",
+            "--branch",
+            "Center",
+            "--phone",
+            "09123456789",
+            "--party",
+            "4",
+            "--date",
+            "2030-01-15",
+            "--time",
+            "20:00",
+        ]);
+        assert!(made.contains("deposit 400000 due"), "[{l}] {made}");
+        let id = booking_id(&made);
+        let paid = db.ok(&["booking", "deposit", "--id", &id, "--paid"]);
+        assert!(paid.contains("deposit 400000 paid"), "[{l}] {paid}");
+
+        db.ok(&["branch", "add", "--name", "North"]);
+        let north = db
+            .ok(&["pos-key", "create", "--branch", "North"])
+            .trim()
+            .to_string();
+        let server = db.serve(&[]);
+        let pos = Pos {
+            server: &server,
+            key,
+        };
+        let bill = |txn: &str| {
+            format!(
+                r#"{{"phone": "09121112222", "amount": 1500000, "reservation_id": {id}, "pos_transaction_id": "{txn}"}}"#
+            )
+        };
+
+        // Another branch's POS cannot take this branch's deposit.
+        let (status, other) =
+            pos.call("POST", "/api/v1/invoices", Some(&north), None, &bill("N-1"));
+        assert_eq!(status, 201, "[{l}] {other}");
+        assert_eq!(other["invoice"]["deposit_applied"], 0, "[{l}] {other}");
+
+        let (status, first) = pos.post("/api/v1/invoices", Some("dep-1"), &bill("R-1"));
+        assert_eq!(status, 201, "[{l}] {first}");
+        assert_eq!(
+            first["invoice"]["deposit_applied"], 400_000,
+            "[{l}] {first}"
+        );
+        assert_eq!(first["invoice"]["to_pay"], 1_100_000, "[{l}] {first}");
+        assert_eq!(
+            first["invoice"]["reservation_id"],
+            id.parse::<i64>().unwrap()
+        );
+        // The POS retries: the same reply, nothing deducted again.
+        let (status, again) = pos.post("/api/v1/invoices", Some("dep-1"), &bill("R-1"));
+        assert_eq!((status, &again), (201, &first), "[{l}]");
+        // A second invoice for the reservation: nothing left to deduct.
+        let (status, second) = pos.post("/api/v1/invoices", Some("dep-2"), &bill("R-2"));
+        assert_eq!(status, 201, "[{l}] {second}");
+        assert_eq!(second["invoice"]["deposit_applied"], 0, "[{l}] {second}");
+        let listed = db.ok(&[
+            "booking",
+            "list",
+            "--branch",
+            "Center",
+            "--date",
+            "2030-01-15",
+        ]);
+        assert!(listed.contains("400000 applied"), "[{l}] {listed}");
+
+        // Tables: the board, open (twice), close; only this branch's tables.
+        let (status, board) = pos.call("GET", "/api/v1/tables", None, None, "");
+        assert_eq!(status, 200, "[{l}] {board}");
+        let tables = board["tables"].as_array().unwrap();
+        assert_eq!(tables.len(), 2, "[{l}] {board}");
+        assert_eq!(tables[1]["state"], "free", "[{l}] {board}");
+        let table = tables[1]["id"].as_i64().unwrap();
+        let open = format!("/api/v1/tables/{table}/open");
+        for _ in 0..2 {
+            let (status, t) = pos.post(&open, None, "");
+            assert_eq!(status, 200, "[{l}] {t}");
+            assert_eq!(t["table"]["state"], "occupied", "[{l}] {t}");
+        }
+        let (status, t) = pos.post(&format!("/api/v1/tables/{table}/close"), None, "");
+        assert_eq!(status, 200, "[{l}] {t}");
+        assert_eq!(t["table"]["state"], "needs_cleaning", "[{l}] {t}");
+        let (status, e) = pos.call("POST", &open, Some(&north), None, "");
+        assert_eq!(status, 404, "[{l}] {e}");
+        let (status, e) = pos.post("/api/v1/tables/999999/open", None, "");
+        assert_eq!(status, 404, "[{l}] {e}");
+        let (status, e) = pos.post("/api/v1/tables/x/close", None, "");
+        assert_eq!(status, 404, "[{l}] {e}");
+        drop(server);
+        db.cleanup();
+    }
+}

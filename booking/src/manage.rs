@@ -68,7 +68,7 @@ fn page(v: &Venue, b: &Booking, csrf: &str, notice: Option<&'static str>) -> Res
                 v.t().other_language_tag
             )),
         ),
-        s: Summary::new(v, b.starts_at, b.party).named(b.name.clone()),
+        s: Summary::of_booking(v, b),
         status: i18n::status(v.locale, b.status),
         action: format!("/book/manage/{}", b.token),
         csrf,

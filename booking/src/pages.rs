@@ -445,6 +445,8 @@ pub(crate) struct Summary {
     pub time: String,
     pub party: String,
     pub name: Option<String>,
+    /// The deposit asked, and until when a cancellation gets it back.
+    pub deposit: Option<String>,
 }
 
 impl Summary {
@@ -455,11 +457,33 @@ impl Summary {
             time: calendar::time_label(zone, start, v.locale),
             party: i18n::people(v.locale, party),
             name: None,
+            deposit: None,
         }
     }
 
-    pub fn named(self, name: Option<String>) -> Summary {
-        Summary { name, ..self }
+    /// A booking made: its name and, when the branch asks one, its deposit.
+    pub fn of_booking(v: &Venue, b: &crm::reservations::Booking) -> Summary {
+        let zone = &v.rules.zone;
+        let deposit = (b.deposit_amount > 0).then(|| {
+            let t = v.t();
+            let until = b.deposit_refundable_until.unwrap_or(b.starts_at);
+            let when = format!(
+                "{} {}",
+                calendar::day_label(zone, zone.day_key(until), v.locale),
+                calendar::time_label(zone, until, v.locale)
+            );
+            format!(
+                "{} {} · {}",
+                v.locale.digits(&b.deposit_amount.to_string()),
+                t.rials,
+                t.deposit_refundable.replace("{when}", &when)
+            )
+        });
+        Summary {
+            name: b.name.clone(),
+            deposit,
+            ..Summary::new(v, b.starts_at, b.party)
+        }
     }
 }
 
@@ -701,7 +725,7 @@ pub async fn confirm(
             metrics::counter!("bookings_made_total", "source" => "web").increment(1);
             DonePage {
                 f: Frame::new(&v, None),
-                s: Summary::new(&v, b.starts_at, b.party).named(b.name.clone()),
+                s: Summary::of_booking(&v, &b),
                 waitlisted: b.status == crm::reservations::Status::Waitlisted,
                 manage_url: format!("/book/manage/{}?lang={}", b.token, v.locale.tag()),
             }

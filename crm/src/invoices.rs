@@ -122,6 +122,8 @@ pub struct Invoice {
     pub status: InvoiceStatus,
     pub pos_transaction_id: Option<String>,
     pub reservation_id: Option<i64>,
+    /// The reservation's deposit deducted from this invoice (rials, 0 = none).
+    pub deposit_applied: i64,
     pub created_at: i64,
     pub cancelled_at: Option<i64>,
 }
@@ -129,7 +131,7 @@ pub struct Invoice {
 macro_rules! select {
     () => {
         "SELECT i.id, i.tenant_id, i.branch_id, i.customer_id, c.phone, i.amount, i.earned, i.redeemed, \
-         i.status, i.pos_transaction_id, i.reservation_id, i.created_at, i.cancelled_at \
+         i.status, i.pos_transaction_id, i.reservation_id, i.deposit_applied, i.created_at, i.cancelled_at \
          FROM invoices i JOIN customers c ON c.id = i.customer_id"
     };
 }
@@ -152,6 +154,7 @@ impl Invoice {
             status,
             pos_transaction_id: r.try_get("pos_transaction_id")?,
             reservation_id: r.try_get("reservation_id")?,
+            deposit_applied: r.try_get("deposit_applied")?,
             created_at: r.try_get("created_at")?,
             cancelled_at: r.try_get("cancelled_at")?,
         })
@@ -343,6 +346,17 @@ where
                 "this POS transaction was already invoiced".into()
             })
         })?;
+        if let Some(reservation) = new.reservation_id {
+            crate::reservations::deposits::apply_in(
+                conn,
+                tenant.id,
+                key.branch_id,
+                reservation,
+                invoice_id,
+                new.amount,
+            )
+            .await?;
+        }
         for item in &new.items {
             sqlx::query(
                 "INSERT INTO invoice_items (invoice_id, name, category, qty, unit_price) VALUES ($1, $2, $3, $4, $5)",
@@ -517,6 +531,7 @@ where
             .bind(now)
             .execute(&mut *conn)
             .await?;
+        crate::reservations::deposits::unapply_in(conn, key.tenant_id, invoice_id).await?;
         // A return can take the member below their tier.
         let rules = settings::get_in(conn, key.tenant_id, None).await?.tiers;
         let moved =

@@ -51,12 +51,16 @@ pub enum Permission {
     HandleCases,
     /// Compare branches' satisfaction side by side (senior managers).
     CompareBranches,
+    /// The host view (a day's bookings) and the live table board.
+    ViewBookings,
+    /// Book, confirm, seat, finish, cancel, record deposits, mark tables clean.
+    ManageBookings,
     /// Platform operators only: create tenants. No role grants it.
     ManageTenants,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 27] = [
         Permission::ViewDashboard,
         Permission::ViewCustomers,
         Permission::EditCustomers,
@@ -81,6 +85,8 @@ impl Permission {
         Permission::ViewFeedback,
         Permission::HandleCases,
         Permission::CompareBranches,
+        Permission::ViewBookings,
+        Permission::ManageBookings,
         // Last: owners get every permission before it.
         Permission::ManageTenants,
     ];
@@ -111,6 +117,8 @@ impl Permission {
             Permission::ViewFeedback => "view_feedback",
             Permission::HandleCases => "handle_cases",
             Permission::CompareBranches => "compare_branches",
+            Permission::ViewBookings => "view_bookings",
+            Permission::ManageBookings => "manage_bookings",
             Permission::ManageTenants => "manage_tenants",
         }
     }
@@ -181,6 +189,8 @@ impl BuiltinRole {
                 ViewFeedback,
                 HandleCases,
                 CompareBranches,
+                ViewBookings,
+                ManageBookings,
             ],
             BuiltinRole::BranchManager => &[
                 ViewDashboard,
@@ -197,6 +207,8 @@ impl BuiltinRole {
                 ViewReports,
                 ViewFeedback,
                 HandleCases,
+                ViewBookings,
+                ManageBookings,
             ],
             BuiltinRole::Staff => &[
                 ViewDashboard,
@@ -205,6 +217,8 @@ impl BuiltinRole {
                 ViewVouchers,
                 CreateVouchers,
                 ViewClub,
+                ViewBookings,
+                ManageBookings,
             ],
             BuiltinRole::Viewer => &[
                 ViewDashboard,
@@ -215,6 +229,7 @@ impl BuiltinRole {
                 ViewVouchers,
                 ViewClub,
                 ViewFeedback,
+                ViewBookings,
             ],
         };
         list.iter().copied().collect()

@@ -9,6 +9,8 @@
 //! id up with `tenant_id = ctx.tenant.id`, so another tenant's id is simply not found.
 
 mod audit_page;
+mod booking_report;
+mod bookings;
 mod cases;
 mod chart;
 mod club;
@@ -30,6 +32,7 @@ mod reports;
 mod routers;
 mod routes;
 mod sessions;
+mod table_board;
 mod view;
 mod vouchers;
 mod zip;

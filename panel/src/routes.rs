@@ -10,9 +10,9 @@ use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
 use crate::{
-    BASE, PanelState, audit_page, cases, club, club_settings, coupons, custom_roles, customers,
-    customers_csv, dashboard, feedback, groups, guard, login, notifications, people, reports,
-    routers, sessions, vouchers,
+    BASE, PanelState, audit_page, booking_report, bookings, cases, club, club_settings, coupons,
+    custom_roles, customers, customers_csv, dashboard, feedback, groups, guard, login,
+    notifications, people, reports, routers, sessions, table_board, vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -168,6 +168,30 @@ fn rows() -> Vec<Row> {
             "/feedback/branches",
             Tenant(CompareBranches),
             feedback::branches,
+        ),
+        get("/bookings", Tenant(ViewBookings), bookings::list),
+        get(
+            "/bookings/report",
+            Tenant(ViewBookings),
+            booking_report::page,
+        ),
+        post("/bookings", Tenant(ManageBookings), bookings::create),
+        post(
+            "/bookings/{id}/status",
+            Tenant(ManageBookings),
+            bookings::set_status,
+        ),
+        post(
+            "/bookings/{id}/deposit",
+            Tenant(ManageBookings),
+            bookings::deposit,
+        ),
+        get("/tables", Tenant(ViewBookings), table_board::page),
+        get("/tables/live", Tenant(ViewBookings), table_board::live),
+        post(
+            "/tables/{id}/free",
+            Tenant(ManageBookings),
+            table_board::free,
         ),
         get("/sessions", Tenant(ViewSessions), sessions::list),
         post(

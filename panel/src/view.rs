@@ -70,6 +70,8 @@ impl Frame {
             (t.nav_club, "/club", Permission::ViewClub),
             (t.nav_cases, "/cases", Permission::ViewFeedback),
             (t.nav_feedback, "/feedback", Permission::ViewFeedback),
+            (t.nav_bookings, "/bookings", Permission::ViewBookings),
+            (t.nav_tables, "/tables", Permission::ViewBookings),
             (t.nav_sessions, "/sessions", Permission::ViewSessions),
             (t.nav_routers, "/routers", Permission::ViewRouters),
             (t.nav_groups, "/groups", Permission::ViewGroups),

@@ -23,6 +23,7 @@ use crm::invoices::{self, NewInvoice, NewItem, Receipt};
 use crm::ledger::Balance;
 use crm::phone::Phone;
 use crm::pos_keys::{self, PosKey};
+use crm::reservations::tables::{self as board, BoardTable};
 use crm::{Error, Store, clock, club, coupons, tenants};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -43,6 +44,9 @@ pub fn router(store: Store) -> Router {
         .route("/api/v1/invoices/{id}/cancel", post(cancel))
         .route("/api/v1/members/{phone}", get(member))
         .route("/api/v1/coupons/redeem", post(redeem_coupon))
+        .route("/api/v1/tables", get(tables))
+        .route("/api/v1/tables/{id}/open", post(open_table))
+        .route("/api/v1/tables/{id}/close", post(close_table))
         // Unknown API paths answer JSON too; paths outside /api/v1 are not ours.
         .route(
             "/api/v1/{*rest}",
@@ -168,6 +172,8 @@ fn receipt_json(r: &Receipt) -> String {
             "status": i.status.as_str(),
             "pos_transaction_id": i.pos_transaction_id,
             "reservation_id": i.reservation_id,
+            "deposit_applied": i.deposit_applied,
+            "to_pay": (i.amount - i.deposit_applied - i.redeemed).max(0),
             "created_at": i.created_at,
             "cancelled_at": i.cancelled_at,
         },
@@ -388,6 +394,82 @@ async fn member(State(api): State<Api>, Path(phone): Path<String>, headers: Head
             }))
             .into_response(),
         )
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+fn table_json(t: &BoardTable) -> Value {
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "zone": t.zone,
+        "state": t.state.as_str(),
+        "since": t.since,
+        "booking": t.booking.as_ref().map(|b| json!({
+            "id": b.id,
+            "name": b.name,
+            "party": b.party,
+            "starts_at": b.starts_at,
+            "status": b.status.as_str(),
+        })),
+    })
+}
+
+/// `GET /api/v1/tables`: the key's branch's table board.
+async fn tables(State(api): State<Api>, headers: HeaderMap) -> Response {
+    let result = async {
+        let key = authenticate(&api, &headers).await?;
+        let tenant = tenants::by_id(&api.store, key.tenant_id)
+            .await
+            .map_err(from_crm)?;
+        let tables = board::board(&api.store, &tenant, key.branch_id, clock::now())
+            .await
+            .map_err(from_crm)?;
+        let tables: Vec<Value> = tables.iter().map(table_json).collect();
+        Ok::<_, ApiError>(axum::Json(json!({ "tables": tables })).into_response())
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn open_table(
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    table_action(api, id, headers, true).await
+}
+
+async fn close_table(
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    table_action(api, id, headers, false).await
+}
+
+/// `POST /api/v1/tables/{id}/open|close`. Both are safe to retry: opening an open table
+/// or closing a closed one changes nothing.
+async fn table_action(api: Api, id: String, headers: HeaderMap, open: bool) -> Response {
+    let result = async {
+        let key = authenticate(&api, &headers).await?;
+        let id = id
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("table {id:?} not found")))?;
+        let tenant = tenants::by_id(&api.store, key.tenant_id)
+            .await
+            .map_err(from_crm)?;
+        let now = clock::now();
+        let table = if open {
+            board::open(&api.store, &tenant, key.branch_id, id, now).await
+        } else {
+            board::close(&api.store, &tenant, key.branch_id, id, now).await
+        }
+        .map_err(from_crm)?;
+        Ok::<_, ApiError>(axum::Json(json!({ "table": table_json(&table) })).into_response())
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)

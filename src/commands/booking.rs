@@ -3,6 +3,7 @@ use clap::{Args, Subcommand};
 use crm::branches::{self, Branch};
 use crm::clock::{self, Zone};
 use crm::reservations::bookings::{self, BookingChange, NewBooking, Source};
+use crm::reservations::deposits::{self, Mode as DepositMode, State as DepositState};
 use crm::reservations::settings::{self, SettingsChange};
 use crm::reservations::{Booking, Status};
 use crm::tenants::Tenant;
@@ -79,6 +80,19 @@ pub enum BookingCommand {
     Cancel(IdArg),
     /// Show or change a branch's booking settings
     Settings(SettingsArgs),
+    /// Record a booking's deposit as received (--paid) or given back (--refunded)
+    Deposit {
+        #[arg(long)]
+        id: i64,
+        #[arg(
+            long,
+            conflicts_with = "refunded",
+            required_unless_present = "refunded"
+        )]
+        paid: bool,
+        #[arg(long)]
+        refunded: bool,
+    },
     /// Per day: bookings, covers, finished, no-shows (rate), cancellations, waitlist
     Report {
         #[arg(long)]
@@ -138,6 +152,18 @@ pub struct SettingsArgs {
     /// Opening hours, e.g. "sat-thu 12:00-23:00; fri 16:00-23:30"
     #[arg(long)]
     hours: Option<String>,
+    /// Deposit: none, per-guest or fixed
+    #[arg(long)]
+    deposit: Option<String>,
+    /// Deposit in rials (per guest or for the booking)
+    #[arg(long)]
+    deposit_amount: Option<i64>,
+    /// Parties of this size and up pay a deposit
+    #[arg(long)]
+    deposit_from: Option<i64>,
+    /// A cancellation at least this many hours before the start is refunded
+    #[arg(long)]
+    refund_hours: Option<i64>,
 }
 
 async fn zone_of(store: &Store, tenant: &Tenant, branch: &Branch) -> Result<Zone> {
@@ -170,8 +196,13 @@ pub(crate) fn describe(b: &Booking) -> String {
             )
         },
     );
+    let deposit = if b.deposit_amount > 0 {
+        format!(", deposit {} {}", b.deposit_amount, b.deposit_state)
+    } else {
+        String::new()
+    };
     format!(
-        "booking #{} {when} for {} ({}), tables {}: {}",
+        "booking #{} {when} for {} ({}), tables {}: {}{deposit}",
         b.id,
         b.party,
         b.phone,
@@ -219,6 +250,10 @@ impl BookingCommand {
                             b.phone,
                             table::opt(b.name),
                             b.status.to_string(),
+                            table::opt(
+                                (b.deposit_amount > 0)
+                                    .then(|| format!("{} {}", b.deposit_amount, b.deposit_state)),
+                            ),
                             b.source,
                         ]
                     })
@@ -226,7 +261,8 @@ impl BookingCommand {
                 println!("{} — {}", branch.name, fmt_day(day));
                 table::print(
                     &[
-                        "ID", "FROM", "TO", "PARTY", "TABLES", "PHONE", "NAME", "STATUS", "SOURCE",
+                        "ID", "FROM", "TO", "PARTY", "TABLES", "PHONE", "NAME", "STATUS",
+                        "DEPOSIT", "SOURCE",
                     ],
                     &rows,
                 );
@@ -331,6 +367,10 @@ impl BookingCommand {
                     min_notice: a.min_notice,
                     max_days_ahead: a.days_ahead,
                     opening_hours: a.hours,
+                    deposit_mode: a.deposit,
+                    deposit_amount: a.deposit_amount,
+                    deposit_from_party: a.deposit_from,
+                    deposit_refund_hours: a.refund_hours,
                 };
                 let st = settings::update(s, t, &branch, &change).await?;
                 println!(
@@ -352,6 +392,30 @@ impl BookingCommand {
                 println!("buffer:         {} min", st.buffer_minutes);
                 println!("min notice:     {} min", st.min_notice);
                 println!("days ahead:     {}", st.max_days_ahead);
+                let d = st.deposit;
+                match d.mode {
+                    DepositMode::None => println!("deposit:        none"),
+                    mode => println!(
+                        "deposit:        {} rials {} from {} guests, refundable until {} h before",
+                        d.amount,
+                        if mode == DepositMode::Fixed {
+                            "per booking"
+                        } else {
+                            "per guest"
+                        },
+                        d.from_party,
+                        d.refund_hours
+                    ),
+                }
+            }
+            BookingCommand::Deposit { id, paid, .. } => {
+                let to = if paid {
+                    DepositState::Paid
+                } else {
+                    DepositState::Refunded
+                };
+                deposits::record(s, t, id, to, now).await?;
+                print_booking("deposit recorded:", &bookings::get(s, t, id).await?);
             }
             BookingCommand::Sms(c) => c.run(s, t).await?,
             BookingCommand::Report { branch, from, to } => {

@@ -13,6 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::availability::{self, Held, Table, units};
+use super::deposits::{Rule as DepositRule, State as DepositState};
 use super::resources::{self, Kind, Resource};
 use super::rules::{BookingRules, Status, UNIT};
 use super::settings;
@@ -65,12 +66,22 @@ pub struct Booking {
     pub updated_at: i64,
     /// Names of the tables held (several when joined).
     pub tables: Vec<String>,
+    /// Rials asked as a deposit (0 = none) and where it stands.
+    pub deposit_amount: i64,
+    pub deposit_state: DepositState,
+    /// A cancellation until then gets the deposit back.
+    pub deposit_refundable_until: Option<i64>,
+    pub deposit_paid_at: Option<i64>,
+    /// The invoice it was deducted from.
+    pub deposit_invoice_id: Option<i64>,
 }
 
 macro_rules! columns {
     () => {
         "b.id, b.tenant_id, b.branch_id, b.customer_id, b.phone, b.name, b.party, b.starts_at, \
-         b.ends_at, b.time_zone, b.status, b.source, b.note, b.token, b.created_at, b.updated_at"
+         b.ends_at, b.time_zone, b.status, b.source, b.note, b.token, b.created_at, b.updated_at, \
+         b.deposit_amount, b.deposit_state, b.deposit_refundable_until, b.deposit_paid_at, \
+         b.deposit_invoice_id"
     };
 }
 
@@ -97,6 +108,14 @@ impl Booking {
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
             tables: Vec::new(),
+            deposit_amount: row.try_get("deposit_amount")?,
+            deposit_state: row
+                .try_get::<String, _>("deposit_state")?
+                .parse()
+                .map_err(|e: Error| sqlx::Error::Decode(e.to_string().into()))?,
+            deposit_refundable_until: row.try_get("deposit_refundable_until")?,
+            deposit_paid_at: row.try_get("deposit_paid_at")?,
+            deposit_invoice_id: row.try_get("deposit_invoice_id")?,
         })
     }
 }
@@ -121,13 +140,14 @@ pub struct NewBooking {
 struct Place {
     branch: Branch,
     rules: BookingRules,
+    deposit: DepositRule,
     resources: Vec<Resource>,
     tables: Vec<Table>,
 }
 
 async fn place(store: &Store, tenant: &Tenant, branch_id: i64) -> Result<Place> {
     let branch = branches::by_id(store, tenant, branch_id).await?;
-    let rules = settings::rules(store, tenant, &branch).await?;
+    let (rules, deposit) = settings::load(store, tenant, &branch).await?;
     let mut resources: Vec<Resource> = resources::list(store, tenant, &branch)
         .await?
         .into_iter()
@@ -145,6 +165,7 @@ async fn place(store: &Store, tenant: &Tenant, branch_id: i64) -> Result<Place> 
     Ok(Place {
         branch,
         rules,
+        deposit,
         resources,
         tables,
     })
@@ -385,6 +406,15 @@ fn after_failed_hold(failed: Hold) -> Option<Error> {
     }
 }
 
+/// A booking asked for a deposit owes it; one that was not has none.
+fn deposit_state_for(amount: i64) -> DepositState {
+    if amount > 0 {
+        DepositState::Due
+    } else {
+        DepositState::None
+    }
+}
+
 fn new_token() -> String {
     format!("{:032x}", rand::rng().random::<u128>())
 }
@@ -433,11 +463,14 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
 
     let held = held(store, tenant, &p.branch, start, start + stay + buffer, None).await?;
     let sets = candidates(&p, &new.tables, &held, start, new.party)?;
+    let deposit = p.deposit.due(new.party);
     let insert_booking = |status: Status| {
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO bookings (tenant_id, branch_id, customer_id, phone, name, party, \
-             starts_at, ends_at, time_zone, status, source, note, token, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
+             starts_at, ends_at, time_zone, status, source, note, token, created_at, updated_at, \
+             deposit_amount, deposit_state, deposit_refundable_until) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17) \
+             RETURNING id",
         )
         .bind(tenant.id)
         .bind(p.branch.id)
@@ -453,6 +486,9 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
         .bind(note.map(str::to_string))
         .bind(new_token())
         .bind(now)
+        .bind(deposit)
+        .bind(deposit_state_for(deposit).as_str())
+        .bind(p.deposit.refundable_until(start))
     };
     for set in &sets {
         // The booking row is the transaction's first statement: a write, so SQLite
@@ -529,7 +565,10 @@ pub async fn modify(
     for set in candidates(&p, &named, &held, start, party)? {
         let mut tx = store.pool().begin().await?;
         let updated = sqlx::query(
-            "UPDATE bookings SET party = $3, starts_at = $4, ends_at = $5, status = $6, updated_at = $7 \
+            "UPDATE bookings SET party = $3, starts_at = $4, ends_at = $5, status = $6, updated_at = $7, \
+             deposit_refundable_until = $9, \
+             deposit_amount = CASE WHEN deposit_state IN ('none', 'due') THEN $10 ELSE deposit_amount END, \
+             deposit_state = CASE WHEN deposit_state IN ('none', 'due') THEN $11 ELSE deposit_state END \
              WHERE tenant_id = $1 AND id = $2 AND status = $8",
         )
         .bind(tenant.id)
@@ -543,6 +582,9 @@ pub async fn modify(
         })
         .bind(now)
         .bind(old.status.as_str())
+        .bind(p.deposit.refundable_until(start))
+        .bind(p.deposit.due(party))
+        .bind(deposit_state_for(p.deposit.due(party)).as_str())
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
@@ -610,6 +652,12 @@ pub async fn set_status(
     }
     if !next.holds() {
         release(&mut tx, id, false).await?;
+    }
+    super::deposits::follow_status_in(&mut tx, tenant.id, id, next, now).await?;
+    if next == Status::Seated {
+        super::tables::seated_in(&mut tx, tenant.id, id).await?;
+    } else if old.status == Status::Seated && next == Status::Finished {
+        super::tables::left_in(&mut tx, tenant.id, id, now).await?;
     }
     tx.commit().await?;
     if !next.holds() && old.status.holds() {
@@ -789,6 +837,45 @@ pub struct DayReport {
     pub no_shows: i64,
     pub cancelled: i64,
     pub waitlisted: i64,
+    /// Deposits received and kept or still held (paid, deducted, forfeited, to refund).
+    pub deposits: i64,
+}
+
+/// A branch's book over a range of days: per day, and per starting hour (local) of the
+/// bookings that held a table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub days: Vec<DayReport>,
+    pub by_hour: [i64; 24],
+    /// Active tables (or resources) now, for table turnover (finished ÷ tables).
+    pub tables: i64,
+}
+
+impl Report {
+    /// All days added up (`day` = 0).
+    pub fn total(&self) -> DayReport {
+        self.days
+            .iter()
+            .fold(DayReport::default(), |t, d| DayReport {
+                day: 0,
+                bookings: t.bookings + d.bookings,
+                covers: t.covers + d.covers,
+                finished: t.finished + d.finished,
+                no_shows: t.no_shows + d.no_shows,
+                cancelled: t.cancelled + d.cancelled,
+                waitlisted: t.waitlisted + d.waitlisted,
+                deposits: t.deposits + d.deposits,
+            })
+    }
+
+    /// Guests finished per table, in tenths (`23` = 2.3 turns).
+    pub fn turnover_tenths(&self, day: &DayReport) -> i64 {
+        if self.tables == 0 {
+            0
+        } else {
+            day.finished * 10 / self.tables
+        }
+    }
 }
 
 impl DayReport {
@@ -804,7 +891,7 @@ impl DayReport {
 }
 
 /// Per local day of `[from_day, to_day]`: bookings, covers, finished, no-shows,
-/// cancellations, waitlisted requests.
+/// cancellations, waitlisted requests, deposits collected.
 pub async fn report(
     store: &Store,
     tenant: &Tenant,
@@ -812,11 +899,25 @@ pub async fn report(
     from_day: i64,
     to_day: i64,
 ) -> Result<Vec<DayReport>> {
+    Ok(full_report(store, tenant, branch_id, from_day, to_day)
+        .await?
+        .days)
+}
+
+/// `report` with the bookings per starting hour and the table count (the panel's page).
+pub async fn full_report(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    from_day: i64,
+    to_day: i64,
+) -> Result<Report> {
     let p = place(store, tenant, branch_id).await?;
     let zone = &p.rules.zone;
     let from = zone.start_of_day(from_day)?;
     let to = zone.start_of_day(crate::clock::add_days(to_day, 1)?)?;
     let mut days: Vec<DayReport> = Vec::new();
+    let mut by_hour = [0; 24];
     for b in list(store, tenant, branch_id, from, to).await? {
         let day = zone.day_key(b.starts_at);
         if days.last().is_none_or(|d| d.day != day) {
@@ -826,6 +927,15 @@ pub async fn report(
             });
         }
         let Some(d) = days.last_mut() else { continue };
+        if matches!(
+            b.deposit_state,
+            DepositState::Paid
+                | DepositState::Applied
+                | DepositState::Forfeited
+                | DepositState::RefundDue
+        ) {
+            d.deposits += b.deposit_amount;
+        }
         match b.status {
             Status::Cancelled => d.cancelled += 1,
             Status::Waitlisted => d.waitlisted += 1,
@@ -834,8 +944,16 @@ pub async fn report(
                 d.covers += b.party;
                 d.finished += i64::from(held == Status::Finished);
                 d.no_shows += i64::from(held == Status::NoShow);
+                let (_, minute) = zone.weekday_minute(b.starts_at);
+                if let Some(h) = by_hour.get_mut(usize::from(minute / 60)) {
+                    *h += 1;
+                }
             }
         }
     }
-    Ok(days)
+    Ok(Report {
+        days,
+        by_hour,
+        tables: p.resources.len() as i64,
+    })
 }

@@ -7,16 +7,21 @@
 //! - `availability`: free start times, pure functions with an injected `now`;
 //! - `settings`, `resources`: what operators configure, as stored;
 //! - `bookings`: create / modify / lifecycle, and the slot rows that refuse overlaps;
+//! - `deposits`: the deposit rule, each booking's deposit, its deduction from the invoice;
+//! - `tables`: the live table board (free / reserved soon / occupied / needs cleaning),
+//!   the POS's open and close, the host's clean mark;
 //! - `messages`: the SMS around a booking (editable texts and schedule), queued by the worker;
 //! - `replies`: a guest confirming or cancelling by texting back.
 
 pub mod availability;
 pub mod bookings;
+pub mod deposits;
 pub mod messages;
 pub mod replies;
 pub mod resources;
 pub mod rules;
 pub mod settings;
+pub mod tables;
 
 pub use bookings::{Booking, BookingChange, NewBooking, Source};
 pub use rules::{BookingRules, Status};

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::deposits::{Mode, Rule};
 use super::rules::{BookingRules, StayRules};
 use crate::branches::Branch;
 use crate::clock::{self, Zone};
@@ -26,6 +27,7 @@ pub struct Settings {
     pub min_notice: i64,
     pub max_days_ahead: i64,
     pub opening_hours: String,
+    pub deposit: Rule,
 }
 
 /// What an operator changes; `None` keeps the current value.
@@ -39,6 +41,11 @@ pub struct SettingsChange {
     pub min_notice: Option<i64>,
     pub max_days_ahead: Option<i64>,
     pub opening_hours: Option<String>,
+    /// `none`, `per-guest` or `fixed`.
+    pub deposit_mode: Option<String>,
+    pub deposit_amount: Option<i64>,
+    pub deposit_from_party: Option<i64>,
+    pub deposit_refund_hours: Option<i64>,
 }
 
 impl Settings {
@@ -53,6 +60,12 @@ impl Settings {
             min_notice: 60,
             max_days_ahead: 30,
             opening_hours: "12:00-23:00".into(),
+            deposit: Rule {
+                mode: Mode::None,
+                amount: 0,
+                from_party: 1,
+                refund_hours: 24,
+            },
         }
     }
 
@@ -67,6 +80,15 @@ impl Settings {
             min_notice: row.try_get("min_notice")?,
             max_days_ahead: row.try_get("max_days_ahead")?,
             opening_hours: row.try_get("opening_hours")?,
+            deposit: Rule {
+                mode: row
+                    .try_get::<String, _>("deposit_mode")?
+                    .parse()
+                    .map_err(|e: Error| sqlx::Error::Decode(e.to_string().into()))?,
+                amount: row.try_get("deposit_amount")?,
+                from_party: row.try_get("deposit_from_party")?,
+                refund_hours: row.try_get("deposit_refund_hours")?,
+            },
         })
     }
 
@@ -90,7 +112,8 @@ impl Settings {
 pub async fn get(store: &Store, tenant: &Tenant, branch: &Branch) -> Result<Settings> {
     let row = sqlx::query(
         "SELECT branch_id, time_zone, slot_interval, stay_minutes, stay_by_party, buffer_minutes, \
-         min_notice, max_days_ahead, opening_hours FROM reservation_settings \
+         min_notice, max_days_ahead, opening_hours, deposit_mode, deposit_amount, \
+         deposit_from_party, deposit_refund_hours FROM reservation_settings \
          WHERE tenant_id = $1 AND branch_id = $2",
     )
     .bind(tenant.id)
@@ -124,7 +147,17 @@ pub async fn update(
         min_notice: pick(&change.min_notice, old.min_notice),
         max_days_ahead: pick(&change.max_days_ahead, old.max_days_ahead),
         opening_hours: text(&change.opening_hours, &old.opening_hours),
+        deposit: Rule {
+            mode: match &change.deposit_mode {
+                Some(m) => m.parse()?,
+                None => old.deposit.mode,
+            },
+            amount: pick(&change.deposit_amount, old.deposit.amount),
+            from_party: pick(&change.deposit_from_party, old.deposit.from_party),
+            refund_hours: pick(&change.deposit_refund_hours, old.deposit.refund_hours),
+        },
     };
+    new.deposit.validate()?;
     // Store the normalised texts, so what is shown is what is applied.
     let rules = new.rules(BTreeSet::new())?;
     let new = Settings {
@@ -135,12 +168,15 @@ pub async fn update(
     sqlx::query(
         "INSERT INTO reservation_settings (branch_id, tenant_id, time_zone, slot_interval, \
          stay_minutes, stay_by_party, buffer_minutes, min_notice, max_days_ahead, opening_hours, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         deposit_mode, deposit_amount, deposit_from_party, deposit_refund_hours, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
          ON CONFLICT (branch_id) DO UPDATE SET time_zone = excluded.time_zone, \
          slot_interval = excluded.slot_interval, stay_minutes = excluded.stay_minutes, \
          stay_by_party = excluded.stay_by_party, buffer_minutes = excluded.buffer_minutes, \
          min_notice = excluded.min_notice, max_days_ahead = excluded.max_days_ahead, \
-         opening_hours = excluded.opening_hours, updated_at = excluded.updated_at",
+         opening_hours = excluded.opening_hours, deposit_mode = excluded.deposit_mode, \
+         deposit_amount = excluded.deposit_amount, deposit_from_party = excluded.deposit_from_party, \
+         deposit_refund_hours = excluded.deposit_refund_hours, updated_at = excluded.updated_at",
     )
     .bind(branch.id)
     .bind(tenant.id)
@@ -152,6 +188,10 @@ pub async fn update(
     .bind(new.min_notice)
     .bind(new.max_days_ahead)
     .bind(&new.opening_hours)
+    .bind(new.deposit.mode.as_str())
+    .bind(new.deposit.amount)
+    .bind(new.deposit.from_party)
+    .bind(new.deposit.refund_hours)
     .bind(clock::now())
     .execute(store.pool())
     .await?;
@@ -206,8 +246,14 @@ pub async fn closed_dates(
 
 /// The branch's rules as availability uses them.
 pub async fn rules(store: &Store, tenant: &Tenant, branch: &Branch) -> Result<BookingRules> {
+    Ok(load(store, tenant, branch).await?.0)
+}
+
+/// The branch's rules and its deposit rule, as a booking is made with them.
+pub async fn load(store: &Store, tenant: &Tenant, branch: &Branch) -> Result<(BookingRules, Rule)> {
     let settings = get(store, tenant, branch).await?;
-    settings
+    let rules = settings
         .rules(closed_dates(store, tenant, branch).await?)
-        .map_err(|e| Error::Invalid(format!("booking settings of branch {}: {e}", branch.name)))
+        .map_err(|e| Error::Invalid(format!("booking settings of branch {}: {e}", branch.name)))?;
+    Ok((rules, settings.deposit))
 }

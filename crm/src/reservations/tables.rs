@@ -1,0 +1,382 @@
+//! The live table board: every table of a branch as free, reserved soon, occupied or
+//! needing cleaning, from its bookings, the POS (open / close table) and the host
+//! (seat, finish, mark clean).
+//!
+//! `table_states` keeps only what bookings do not say: the POS opened the table, or it
+//! was closed (or its guests left) and nobody has marked it clean yet. Everything else
+//! is read from the bookings at the moment the board is drawn, so the board can never
+//! disagree with the book.
+
+use std::collections::HashMap;
+
+use sqlx::AnyConnection;
+
+use super::bookings;
+use super::resources::{self, Kind, Resource};
+use super::rules::Status;
+use crate::branches;
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::tenants::Tenant;
+
+/// A booking starting within this many seconds makes its table "reserved soon".
+pub const SOON: i64 = 30 * 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableState {
+    Free,
+    ReservedSoon,
+    Occupied,
+    NeedsCleaning,
+}
+
+impl TableState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableState::Free => "free",
+            TableState::ReservedSoon => "reserved_soon",
+            TableState::Occupied => "occupied",
+            TableState::NeedsCleaning => "needs_cleaning",
+        }
+    }
+}
+
+/// What the POS or a host last said about a table (no row: nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// The POS opened it.
+    Open,
+    /// Closed or left; waiting for a host to mark it clean.
+    Cleaning,
+}
+
+/// The state from what is known about a table: the mark, whether a seated booking holds
+/// it, and the start of its next booking not yet seated.
+pub fn state_of(mark: Option<Mark>, seated: bool, next_start: Option<i64>, now: i64) -> TableState {
+    if mark == Some(Mark::Open) || seated {
+        TableState::Occupied
+    } else if mark == Some(Mark::Cleaning) {
+        TableState::NeedsCleaning
+    } else if next_start.is_some_and(|s| s <= now + SOON) {
+        TableState::ReservedSoon
+    } else {
+        TableState::Free
+    }
+}
+
+/// The booking a board row shows: the seated one, else the next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardBooking {
+    pub id: i64,
+    pub name: Option<String>,
+    pub party: i64,
+    pub starts_at: i64,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardTable {
+    pub id: i64,
+    pub name: String,
+    pub zone: Option<String>,
+    pub max_party: i64,
+    pub state: TableState,
+    /// Since when the POS/host mark holds (open, cleaning).
+    pub since: Option<i64>,
+    pub booking: Option<BoardBooking>,
+}
+
+fn mark_of(text: &str) -> Option<Mark> {
+    match text {
+        "open" => Some(Mark::Open),
+        "cleaning" => Some(Mark::Cleaning),
+        _ => None,
+    }
+}
+
+/// The board of a branch at `now`: its active tables in their order, each with its state.
+pub async fn board(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    now: i64,
+) -> Result<Vec<BoardTable>> {
+    let branch = branches::by_id(store, tenant, branch_id).await?;
+    let tables: Vec<Resource> = resources::list(store, tenant, &branch)
+        .await?
+        .into_iter()
+        .filter(|r| r.active && r.kind == Kind::Table)
+        .collect();
+    let marks: HashMap<i64, (Option<Mark>, i64)> = sqlx::query_as::<_, (i64, String, i64)>(
+        "SELECT resource_id, state, since FROM table_states WHERE tenant_id = $1 AND branch_id = $2",
+    )
+    .bind(tenant.id)
+    .bind(branch.id)
+    .fetch_all(store.pool())
+    .await?
+    .into_iter()
+    .map(|(id, state, since)| (id, (mark_of(&state), since)))
+    .collect();
+    // Live bookings of the next day (a seated one may have overstayed its end).
+    let rows: Vec<(i64, i64, Option<String>, i64, i64, String)> = sqlx::query_as(
+        "SELECT br.resource_id, b.id, b.name, b.party, b.starts_at, b.status FROM bookings b \
+         JOIN booking_resources br ON br.booking_id = b.id \
+         WHERE b.tenant_id = $1 AND b.branch_id = $2 \
+         AND (b.status = 'seated' OR (b.status IN ('booked', 'confirmed') AND b.ends_at > $3)) \
+         AND b.starts_at < $4 ORDER BY b.starts_at, b.id",
+    )
+    .bind(tenant.id)
+    .bind(branch.id)
+    .bind(now)
+    .bind(now + 86_400)
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = Vec::with_capacity(tables.len());
+    for t in tables {
+        let mut seated = None;
+        let mut next = None;
+        for (resource, id, name, party, starts_at, status) in &rows {
+            if *resource != t.id {
+                continue;
+            }
+            let status: Status = status.parse()?;
+            let b = BoardBooking {
+                id: *id,
+                name: name.clone(),
+                party: *party,
+                starts_at: *starts_at,
+                status,
+            };
+            if status == Status::Seated {
+                seated.get_or_insert(b);
+            } else {
+                next.get_or_insert(b);
+            }
+        }
+        let (mark, since) = marks
+            .get(&t.id)
+            .map_or((None, None), |&(m, s)| (m, Some(s)));
+        let state = state_of(
+            mark,
+            seated.is_some(),
+            next.as_ref().map(|b| b.starts_at),
+            now,
+        );
+        out.push(BoardTable {
+            id: t.id,
+            name: t.name,
+            zone: t.zone,
+            max_party: t.max_party,
+            state,
+            since,
+            booking: seated.or(next),
+        });
+    }
+    Ok(out)
+}
+
+/// One table of the board; `NotFound` unless it is an active table of the branch.
+pub async fn one(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    table_id: i64,
+    now: i64,
+) -> Result<BoardTable> {
+    board(store, tenant, branch_id, now)
+        .await?
+        .into_iter()
+        .find(|t| t.id == table_id)
+        .ok_or_else(|| Error::NotFound(format!("table #{table_id}")))
+}
+
+/// The branch of table `table_id` of the tenant; `NotFound` for any other id.
+pub async fn branch_of(store: &Store, tenant: &Tenant, table_id: i64) -> Result<i64> {
+    sqlx::query_scalar(
+        "SELECT branch_id FROM reservation_resources WHERE tenant_id = $1 AND id = $2 AND kind = 'table'",
+    )
+    .bind(tenant.id)
+    .bind(table_id)
+    .fetch_optional(store.pool())
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("table #{table_id}")))
+}
+
+async fn set_mark_in(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+    branch_id: i64,
+    table_id: i64,
+    mark: Mark,
+    now: i64,
+) -> Result<()> {
+    let state = match mark {
+        Mark::Open => "open",
+        Mark::Cleaning => "cleaning",
+    };
+    // Keeps `since` when the mark does not change: a retried open is not a new opening.
+    sqlx::query(
+        "INSERT INTO table_states (resource_id, tenant_id, branch_id, state, since) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (resource_id) DO UPDATE SET \
+         since = CASE WHEN table_states.state = excluded.state THEN table_states.since ELSE excluded.since END, \
+         state = excluded.state",
+    )
+    .bind(table_id)
+    .bind(tenant_id)
+    .bind(branch_id)
+    .bind(state)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores the POS's or host's mark on a table (`None` clears it); the table as it is now.
+async fn mark(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    table_id: i64,
+    mark: Option<Mark>,
+    now: i64,
+) -> Result<BoardTable> {
+    let mut conn = store.pool().acquire().await?;
+    match mark {
+        Some(m) => set_mark_in(&mut conn, tenant.id, branch_id, table_id, m, now).await?,
+        None => {
+            sqlx::query("DELETE FROM table_states WHERE tenant_id = $1 AND resource_id = $2")
+                .bind(tenant.id)
+                .bind(table_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    drop(conn);
+    one(store, tenant, branch_id, table_id, now).await
+}
+
+/// The POS opened the table (guests sat down and ordered). Opening an open table is a no-op.
+pub async fn open(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    table_id: i64,
+    now: i64,
+) -> Result<BoardTable> {
+    one(store, tenant, branch_id, table_id, now).await?;
+    mark(store, tenant, branch_id, table_id, Some(Mark::Open), now).await
+}
+
+/// The POS closed the table (the bill is paid): a seated booking on it is finished and
+/// the table needs cleaning until a host marks it free. Closing again is a no-op.
+pub async fn close(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    table_id: i64,
+    now: i64,
+) -> Result<BoardTable> {
+    let table = one(store, tenant, branch_id, table_id, now).await?;
+    if let Some(b) = table.booking.filter(|b| b.status == Status::Seated) {
+        match bookings::set_status(store, tenant, b.id, Status::Finished, now).await {
+            // A host finished it meanwhile: the table is being left all the same.
+            Ok(_) | Err(Error::Conflict(_)) | Err(Error::Invalid(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    mark(
+        store,
+        tenant,
+        branch_id,
+        table_id,
+        Some(Mark::Cleaning),
+        now,
+    )
+    .await
+}
+
+/// A host marked the table clean and free (the POS's open mark goes too).
+pub async fn mark_free(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    table_id: i64,
+    now: i64,
+) -> Result<BoardTable> {
+    one(store, tenant, branch_id, table_id, now).await?;
+    mark(store, tenant, branch_id, table_id, None, now).await
+}
+
+/// A booking was seated: its tables are no longer waiting to be cleaned.
+pub(crate) async fn seated_in(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+    booking_id: i64,
+) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM table_states WHERE tenant_id = $1 AND state = 'cleaning' AND resource_id IN \
+         (SELECT resource_id FROM booking_resources WHERE booking_id = $2)",
+    )
+    .bind(tenant_id)
+    .bind(booking_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A seated booking's guests left: its tables need cleaning.
+pub(crate) async fn left_in(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+    booking_id: i64,
+    now: i64,
+) -> Result<()> {
+    let tables: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT br.resource_id, b.branch_id FROM booking_resources br \
+         JOIN bookings b ON b.id = br.booking_id WHERE b.tenant_id = $1 AND b.id = $2",
+    )
+    .bind(tenant_id)
+    .bind(booking_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (table, branch) in tables {
+        set_mark_in(conn, tenant_id, branch, table, Mark::Cleaning, now).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_precedence() {
+        let now = 1_000_000;
+        assert_eq!(state_of(None, false, None, now), TableState::Free);
+        assert_eq!(
+            state_of(None, false, Some(now + SOON + 1), now),
+            TableState::Free
+        );
+        assert_eq!(
+            state_of(None, false, Some(now + SOON), now),
+            TableState::ReservedSoon
+        );
+        // A late guest's table stays reserved.
+        assert_eq!(
+            state_of(None, false, Some(now - 600), now),
+            TableState::ReservedSoon
+        );
+        assert_eq!(
+            state_of(Some(Mark::Cleaning), false, Some(now), now),
+            TableState::NeedsCleaning
+        );
+        assert_eq!(
+            state_of(Some(Mark::Cleaning), true, None, now),
+            TableState::Occupied
+        );
+        assert_eq!(
+            state_of(Some(Mark::Open), false, None, now),
+            TableState::Occupied
+        );
+    }
+}
