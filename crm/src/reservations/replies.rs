@@ -8,7 +8,7 @@
 
 use sqlx::Row;
 
-use super::bookings::{self, Booking};
+use super::bookings;
 use super::messages::{self, render};
 use super::rules::Status;
 use crate::error::Result;
@@ -47,7 +47,7 @@ impl Reply {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answered {
     /// The booking moved (or already was where the guest asked).
-    Done(Tenant, Booking),
+    Done { tenant_id: i64, booking_id: i64 },
     /// The sender has no upcoming booking that could take the step.
     NoBooking,
 }
@@ -94,7 +94,10 @@ pub async fn answer(
             &messages::vars_of(&booking, &branch.name, locale, None),
         );
         sms::enqueue_text(store, &tenant, phone, &text, "booking_reply").await?;
-        return Ok(Answered::Done(tenant, booking));
+        return Ok(Answered::Done {
+            tenant_id: tenant.id,
+            booking_id: booking.id,
+        });
     }
     Ok(Answered::NoBooking)
 }
