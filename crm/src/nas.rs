@@ -245,16 +245,34 @@ pub async fn update(
     Ok(after)
 }
 
-/// Removes a router of this tenant, and with it its sessions (their rows name it).
+/// Removes a router of this tenant. Its row stays (renamed, address freed), so the
+/// sessions and history that name it survive; its open sessions are closed.
 pub async fn remove_by_id(store: &Store, tenant: &Tenant, id: i64, actor: Actor) -> Result<()> {
     let before = in_tenant(store, tenant, id).await?;
+    let now = clock::now();
     let mut tx = store.pool().begin().await?;
-    sqlx::query("DELETE FROM nas WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant.id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    // The new name and address carry the row's id, so they clash with nothing: not with
+    // another removed router, and `removed-…` is no address a live router can have.
+    sqlx::query(
+        "UPDATE nas SET removed_at = $3, name = name || ' #' || CAST(id AS TEXT), \
+         address = 'removed-' || CAST(id AS TEXT) \
+         WHERE tenant_id = $1 AND id = $2 AND removed_at IS NULL",
+    )
+    .bind(tenant.id)
+    .bind(id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE sessions SET stopped_at = $2, updated_at = $2, terminate_cause = 'NAS-Removed' \
+         WHERE nas_id = $1 AND stopped_at IS NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     generations::bump(&mut *tx, Generation::Nas).await?;
+    generations::bump(&mut *tx, Generation::Sessions).await?;
     let record = Change {
         tenant_id: Some(tenant.id),
         action: "nas.remove",
@@ -273,7 +291,7 @@ pub async fn in_tenant(store: &Store, tenant: &Tenant, id: i64) -> Result<Nas> {
     let sql = concat!(
         "SELECT ",
         columns!(),
-        " FROM nas WHERE tenant_id = $1 AND id = $2"
+        " FROM nas WHERE tenant_id = $1 AND id = $2 AND removed_at IS NULL"
     );
     let row = sqlx::query(sql)
         .bind(tenant.id)
@@ -294,7 +312,7 @@ pub async fn list_in(store: &Store, tenant: &Tenant, scope: &Scope) -> Result<Ve
         concat!(
             "SELECT ",
             columns!(),
-            " FROM nas WHERE tenant_id = $1 AND {} ORDER BY name"
+            " FROM nas WHERE tenant_id = $1 AND removed_at IS NULL AND {} ORDER BY name"
         ),
         scope.condition("branch_id")
     );
@@ -307,7 +325,11 @@ pub async fn list_in(store: &Store, tenant: &Tenant, scope: &Scope) -> Result<Ve
 
 /// Every tenant's routers: what the RADIUS server loads into its registry.
 pub async fn all(store: &Store) -> Result<Vec<Nas>> {
-    let sql = concat!("SELECT ", columns!(), " FROM nas ORDER BY id");
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM nas WHERE removed_at IS NULL ORDER BY id"
+    );
     let rows = sqlx::query(sql).fetch_all(store.pool()).await?;
     rows.iter().map(Nas::from_row).collect()
 }
@@ -316,7 +338,7 @@ pub async fn by_name(store: &Store, tenant: &Tenant, name: &str) -> Result<Nas> 
     let sql = concat!(
         "SELECT ",
         columns!(),
-        " FROM nas WHERE tenant_id = $1 AND name = $2"
+        " FROM nas WHERE tenant_id = $1 AND name = $2 AND removed_at IS NULL"
     );
     let row = sqlx::query(sql)
         .bind(tenant.id)
@@ -329,7 +351,11 @@ pub async fn by_name(store: &Store, tenant: &Tenant, name: &str) -> Result<Nas> 
 
 /// A router by id, whichever tenant (the portal learns the id from the router's page).
 pub async fn by_id(store: &Store, id: i64) -> Result<Nas> {
-    let sql = concat!("SELECT ", columns!(), " FROM nas WHERE id = $1");
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM nas WHERE id = $1 AND removed_at IS NULL"
+    );
     let row = sqlx::query(sql)
         .bind(id)
         .fetch_optional(store.pool())
@@ -338,19 +364,10 @@ pub async fn by_id(store: &Store, id: i64) -> Result<Nas> {
     Nas::from_row(&row)
 }
 
+/// [`remove_by_id`] by name, from the command line.
 pub async fn remove(store: &Store, tenant: &Tenant, name: &str) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
-    let done = sqlx::query("DELETE FROM nas WHERE tenant_id = $1 AND name = $2")
-        .bind(tenant.id)
-        .bind(name.trim())
-        .execute(&mut *tx)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(Error::NotFound(format!("NAS {:?}", name.trim())));
-    }
-    generations::bump(&mut *tx, Generation::Nas).await?;
-    tx.commit().await?;
-    Ok(())
+    let nas = by_name(store, tenant, name).await?;
+    remove_by_id(store, tenant, nas.id, Actor::CLI).await
 }
 
 #[cfg(test)]

@@ -302,3 +302,60 @@ async fn membership_rules_move_regulars_in_and_out_but_leave_manual_groups() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn removing_a_router_keeps_its_sessions_and_frees_its_name_and_address() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let t = tenants::ensure_default(s).await.unwrap();
+        let n = hq(s, &t).await;
+        let a = accounts::add(s, &t, "staff1", &Secret::new("pw"), "staff")
+            .await
+            .unwrap();
+        let staff = groups::by_name(s, &t, "staff").await.unwrap();
+        let now = 1_800_000_000;
+        let subject = Subject::Account(a.id);
+        record_batch(
+            s,
+            &[
+                start(t.id, n.id, "done", subject, staff.id, now - 600),
+                start(t.id, n.id, "live", subject, staff.id, now - 60),
+            ],
+        )
+        .await
+        .unwrap();
+        let stop = AccountingRecord {
+            status: AcctStatus::Stop,
+            session_time: 300,
+            ..start(t.id, n.id, "done", subject, staff.id, now - 300)
+        };
+        record_batch(s, &[stop]).await.unwrap();
+
+        nas::remove(s, &t, "hq").await.unwrap();
+        // Gone from every live lookup (RADIUS, the portal, the panel)…
+        assert!(nas::list(s, &t).await.unwrap().is_empty());
+        assert!(nas::all(s).await.unwrap().is_empty());
+        assert!(nas::by_id(s, n.id).await.is_err());
+        assert!(matches!(
+            nas::remove(s, &t, "hq").await,
+            Err(crm::Error::NotFound(_))
+        ));
+        // …but its sessions stay, the open one closed.
+        let kept = crm::accounting::sessions(s, t.id, false, 10).await.unwrap();
+        assert_eq!(kept.len(), 2);
+        let live = kept.iter().find(|k| k.acct_session_id == "live").unwrap();
+        assert!(live.stopped_at.is_some());
+        assert_eq!(live.terminate_cause.as_deref(), Some("NAS-Removed"));
+        let done = kept.iter().find(|k| k.acct_session_id == "done").unwrap();
+        assert_eq!(done.session_time, 300);
+        assert!(crm::accounting::open_sessions(s).await.unwrap().is_empty());
+        // The same router can be added again under its name and address.
+        let again = hq(s, &t).await;
+        assert_ne!(again.id, n.id);
+        assert_eq!(nas::list(s, &t).await.unwrap().len(), 1);
+        let audit = crm::audit::list(s, &t, None, 20).await.unwrap();
+        assert!(audit.iter().any(|e| e.action == "nas.remove"));
+        db
+    })
+    .await;
+}
