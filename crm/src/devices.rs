@@ -19,16 +19,27 @@ pub struct Device {
 
 /// `aa-bb-cc-dd-ee-ff`, `aabb.ccdd.eeff`, `AABBCCDDEEFF` → `AA:BB:CC:DD:EE:FF`.
 pub fn normalize_mac(input: &str) -> Result<String> {
-    let hex: String = input
-        .chars()
-        .filter(|c| !matches!(c, ':' | '-' | '.' | ' '))
-        .collect();
-    if hex.len() != 12 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(Error::invalid(format!("{input:?} is not a MAC address")));
+    // Every accounting record carries one, so this builds the result in one allocation.
+    let bad = || Error::invalid(format!("{input:?} is not a MAC address"));
+    let mut out = String::with_capacity(17);
+    let mut digits = 0;
+    for c in input.chars() {
+        if matches!(c, ':' | '-' | '.' | ' ') {
+            continue;
+        }
+        if !c.is_ascii_hexdigit() || digits == 12 {
+            return Err(bad());
+        }
+        if digits > 0 && digits % 2 == 0 {
+            out.push(':');
+        }
+        out.push(c.to_ascii_uppercase());
+        digits += 1;
     }
-    let hex = hex.to_ascii_uppercase();
-    let pairs: Vec<&str> = (0..6).map(|i| &hex[i * 2..i * 2 + 2]).collect();
-    Ok(pairs.join(":"))
+    if digits != 12 {
+        return Err(bad());
+    }
+    Ok(out)
 }
 
 /// Records that `customer_id` used `mac` now; a MAC seen with another customer of the
@@ -106,7 +117,13 @@ mod tests {
         ] {
             assert_eq!(normalize_mac(m).unwrap(), "AA:BB:CC:DD:EE:0F");
         }
-        for bad in ["", "---", "AA:BB:CC:DD:EE", "GG:BB:CC:DD:EE:FF"] {
+        for bad in [
+            "",
+            "---",
+            "AA:BB:CC:DD:EE",
+            "GG:BB:CC:DD:EE:FF",
+            "AA:BB:CC:DD:EE:FF:00",
+        ] {
             assert!(normalize_mac(bad).is_err());
         }
     }
