@@ -1,5 +1,5 @@
 //! A tenant's survey knobs: on/off, delay after the invoice, quiet hours, frequency cap,
-//! reminders, per-item ratings.
+//! reminders, per-item ratings, the "precision" add-on.
 
 use sqlx::{AnyConnection, Row};
 
@@ -34,6 +34,9 @@ pub struct SurveySettings {
     pub happy_from: i64,
     pub reply_happy: Option<String>,
     pub reply_unhappy: Option<String>,
+    /// The "precision" add-on (switched by the operator): the tenant's own questions
+    /// (`questions`) are asked after the overall rating.
+    pub precision: bool,
 }
 
 impl Default for SurveySettings {
@@ -53,6 +56,7 @@ impl Default for SurveySettings {
             happy_from: 4,
             reply_happy: None,
             reply_unhappy: None,
+            precision: false,
         }
     }
 }
@@ -136,7 +140,7 @@ pub async fn get(store: &Store, tenant: &Tenant) -> Result<SurveySettings> {
 pub(crate) async fn get_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<SurveySettings> {
     let row = sqlx::query(
         "SELECT enabled, delay_minutes, quiet_start, quiet_end, cap_days, max_reminders, per_item, \
-                alert_below, alert_phones, happy_from, reply_happy, reply_unhappy \
+                alert_below, alert_phones, happy_from, reply_happy, reply_unhappy, precision_addon \
          FROM survey_settings WHERE tenant_id = $1",
     )
     .bind(tenant_id)
@@ -163,6 +167,7 @@ pub(crate) async fn get_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<S
         happy_from: r.try_get("happy_from")?,
         reply_happy: r.try_get("reply_happy")?,
         reply_unhappy: r.try_get("reply_unhappy")?,
+        precision: flag(&r, "precision_addon")?,
     })
 }
 
@@ -177,8 +182,8 @@ pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<(
     sqlx::query(
         "INSERT INTO survey_settings (tenant_id, enabled, delay_minutes, quiet_start, quiet_end, \
              cap_days, max_reminders, per_item, alert_below, alert_phones, happy_from, \
-             reply_happy, reply_unhappy, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             reply_happy, reply_unhappy, updated_at, precision_addon) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
          ON CONFLICT (tenant_id) DO UPDATE SET enabled = excluded.enabled, \
              delay_minutes = excluded.delay_minutes, quiet_start = excluded.quiet_start, \
              quiet_end = excluded.quiet_end, cap_days = excluded.cap_days, \
@@ -186,7 +191,7 @@ pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<(
              alert_below = excluded.alert_below, alert_phones = excluded.alert_phones, \
              happy_from = excluded.happy_from, reply_happy = excluded.reply_happy, \
              reply_unhappy = excluded.reply_unhappy, \
-             updated_at = excluded.updated_at",
+             precision_addon = excluded.precision_addon, updated_at = excluded.updated_at",
     )
     .bind(tenant.id)
     .bind(s.enabled)
@@ -202,6 +207,7 @@ pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<(
     .bind(s.reply_happy.as_deref().map(str::trim))
     .bind(s.reply_unhappy.as_deref().map(str::trim))
     .bind(clock::now())
+    .bind(s.precision)
     .execute(store.pool())
     .await?;
     Ok(())
