@@ -4,7 +4,7 @@
 use anyhow::{Result, anyhow};
 use clap::{Args, Subcommand};
 use crm::clock;
-use crm::surveys::{self, settings};
+use crm::surveys::{self, questions, settings};
 
 use super::open_tenant;
 use crate::{config::Config, table};
@@ -39,6 +39,11 @@ pub enum SurveyCommand {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// The "precision" add-on's questions, in the order asked
+    Questions,
+    /// Add, change, remove or reorder a "precision" question
+    #[command(subcommand)]
+    Question(QuestionAction),
     /// Participation, ratings, CSAT and NPS of the invitations of the last days
     Report {
         #[arg(long, default_value_t = 30)]
@@ -49,8 +54,68 @@ pub enum SurveyCommand {
     },
 }
 
+#[derive(Subcommand)]
+pub enum QuestionAction {
+    /// Add a question at the end
+    Add(QuestionArgs),
+    /// Replace question ID
+    Edit {
+        id: i64,
+        #[command(flatten)]
+        question: QuestionArgs,
+    },
+    /// Stop asking question ID (its answers stay in cases and reports)
+    Remove { id: i64 },
+    /// Ask question ID one place earlier
+    Up { id: i64 },
+    /// Ask question ID one place later
+    Down { id: i64 },
+}
+
+#[derive(Args)]
+pub struct QuestionArgs {
+    /// rating (1-5), categories (1-5 per category on the invoice), nps (0-10),
+    /// choice (one option), multi (several options), text
+    #[arg(long)]
+    kind: String,
+    /// The question as the customer reads it
+    #[arg(long)]
+    label: String,
+    /// An option of choice/multi (repeat, 2 to 10)
+    #[arg(long = "option")]
+    options: Vec<String>,
+    /// The customer must answer it (when it is shown)
+    #[arg(long)]
+    required: bool,
+    /// Ask it only when the overall rating is at most this many stars (1-4)
+    #[arg(long)]
+    show_if_at_most: Option<i64>,
+}
+
+impl QuestionArgs {
+    fn question(self) -> Result<questions::Question> {
+        Ok(questions::Question {
+            id: 0,
+            kind: questions::Kind::parse(&self.kind)?,
+            label: self.label,
+            options: self.options,
+            required: self.required,
+            show_if_at_most: self.show_if_at_most,
+        })
+    }
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
 #[derive(Args)]
 pub struct SettingsArgs {
+    /// The "precision" add-on: the tenant's own questions after the overall rating
+    #[arg(long)]
+    precision: Option<Switch>,
     /// Turn surveys on or off
     #[arg(long)]
     enabled: Option<bool>,
@@ -100,6 +165,9 @@ impl SurveyCommand {
                 s.per_item = a.per_item.unwrap_or(s.per_item);
                 s.alert_below = a.alert_below.unwrap_or(s.alert_below);
                 s.happy_from = a.happy_from.unwrap_or(s.happy_from);
+                if let Some(p) = a.precision {
+                    s.precision = matches!(p, Switch::On);
+                }
                 let text = |t: String| (t != "-").then_some(t);
                 if let Some(t) = a.reply_happy {
                     s.reply_happy = text(t);
@@ -135,6 +203,10 @@ impl SurveyCommand {
                 println!("happy from     {} stars", s.happy_from);
                 println!("reply happy    {}", shown(&s.reply_happy));
                 println!("reply unhappy  {}", shown(&s.reply_unhappy));
+                println!(
+                    "precision      {}",
+                    if s.precision { "on" } else { "off" }
+                );
             }
             SurveyCommand::SendDue { public_url, now } => {
                 let n =
@@ -214,6 +286,24 @@ impl SurveyCommand {
                     .collect();
                 table::print(&["WHEN (UTC)", "WHAT", "DETAIL", "SMS", "TEXT"], &rows);
             }
+            SurveyCommand::Questions => print_questions(&store, &tenant).await?,
+            SurveyCommand::Question(action) => {
+                match action {
+                    QuestionAction::Add(q) => {
+                        let id = questions::add(&store, &tenant, &q.question()?).await?;
+                        println!("added question {id}");
+                    }
+                    QuestionAction::Edit { id, question } => {
+                        questions::update(&store, &tenant, id, &question.question()?).await?;
+                    }
+                    QuestionAction::Remove { id } => questions::remove(&store, &tenant, id).await?,
+                    QuestionAction::Up { id } => questions::shift(&store, &tenant, id, true).await?,
+                    QuestionAction::Down { id } => {
+                        questions::shift(&store, &tenant, id, false).await?
+                    }
+                }
+                print_questions(&store, &tenant).await?;
+            }
             SurveyCommand::Report { days, by } => {
                 let until = clock::now();
                 let since = until - days.max(1) * 86_400;
@@ -257,10 +347,36 @@ impl SurveyCommand {
                     r.nps.map_or("-".to_string(), |v| v.to_string()),
                     r.nps_answers
                 );
+                for q in questions::choice_shares(&store, &tenant, since, until + 1).await? {
+                    println!("{} ({} answers)", q.label, q.answered);
+                    for (option, n, share) in q.options {
+                        println!("  {option:<20} {n:>5}  {}", pct(share));
+                    }
+                }
             }
         }
         Ok(())
     }
+}
+
+async fn print_questions(store: &crm::Store, tenant: &crm::tenants::Tenant) -> Result<()> {
+    let rows: Vec<Vec<String>> = questions::list(store, tenant)
+        .await?
+        .into_iter()
+        .map(|q| {
+            vec![
+                q.id.to_string(),
+                q.kind.name().to_string(),
+                if q.required { "yes" } else { "no" }.to_string(),
+                q.show_if_at_most
+                    .map_or("always".to_string(), |n| format!("rating <= {n}")),
+                q.label,
+                q.options.join(" | "),
+            ]
+        })
+        .collect();
+    table::print(&["ID", "KIND", "REQUIRED", "ASKED", "QUESTION", "OPTIONS"], &rows);
+    Ok(())
 }
 
 fn hhmm(minute: i64) -> String {

@@ -276,6 +276,15 @@ fn kept<'a>(
     })
 }
 
+/// The answer to the first 0–10 question, which stands for the response's NPS when the
+/// tenant asks it as a precision question (the basic one is then left out).
+pub(crate) fn nps_of(questions: &[Question], categories: &[String], rating: i64, replies: &[(i64, Reply)]) -> Option<i64> {
+    kept(questions, categories, rating, replies).find_map(|(q, r)| match (q.kind, r) {
+        (Kind::Nps, Reply::Number(n)) => Some(*n),
+        _ => None,
+    })
+}
+
 /// Stores the checked replies of response `response_id`: one row per part (a category,
 /// an option picked). The caller has run `check` and holds the response's transaction.
 pub(crate) async fn store_in(

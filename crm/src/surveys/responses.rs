@@ -92,7 +92,14 @@ pub async fn answer(store: &Store, token: &str, answer: &Answer, now: i64) -> Re
     .bind(page.tenant.id)
     .bind(page.invitation_id)
     .bind(answer.rating)
-    .bind(answer.nps)
+    .bind(answer.nps.or_else(|| {
+        super::questions::nps_of(
+            &page.questions,
+            &page.categories,
+            answer.rating,
+            &answer.questions,
+        )
+    }))
     .bind(comment)
     .bind(now)
     .fetch_one(&mut *tx)
