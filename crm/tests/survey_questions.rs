@@ -12,7 +12,13 @@ use crm::{Error, Store, branches, pos_keys, sms, tenants};
 const NOW: i64 = 1_800_000_000;
 const URL: &str = "https://club.example/";
 
-fn question(kind: Kind, label: &str, options: &[&str], required: bool, show_if: Option<i64>) -> Question {
+fn question(
+    kind: Kind,
+    label: &str,
+    options: &[&str],
+    required: bool,
+    show_if: Option<i64>,
+) -> Question {
     Question {
         id: 0,
         kind,
@@ -24,7 +30,13 @@ fn question(kind: Kind, label: &str, options: &[&str], required: bool, show_if: 
 }
 
 /// Posts an invoice for `phone`, sends the invitation, returns the link's token.
-async fn invited(s: &Store, t: &tenants::Tenant, key: &crm::pos_keys::PosKey, phone: &str, at: i64) -> String {
+async fn invited(
+    s: &Store,
+    t: &tenants::Tenant,
+    key: &crm::pos_keys::PosKey,
+    phone: &str,
+    at: i64,
+) -> String {
     let invoice = NewInvoice {
         phone: phone.into(),
         amount: 300_000,
@@ -83,44 +95,77 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
         .unwrap();
 
         // Definitions are checked with a clear reason.
-        let err = questions::add(s, &t, &question(Kind::Choice, "Why?", &["Only one"], false, None))
-            .await
-            .unwrap_err();
+        let err = questions::add(
+            s,
+            &t,
+            &question(Kind::Choice, "Why?", &["Only one"], false, None),
+        )
+        .await
+        .unwrap_err();
         assert!(err.to_string().contains("2 to 10 options"), "{err}");
         assert!(matches!(
             questions::add(s, &t, &question(Kind::Nps, "x", &[], false, Some(5))).await,
             Err(Error::Invalid(_))
         ));
-        let nps = questions::add(s, &t, &question(Kind::Nps, "Recommend us?", &[], true, None))
-            .await
-            .unwrap();
+        let nps = questions::add(
+            s,
+            &t,
+            &question(Kind::Nps, "Recommend us?", &[], true, None),
+        )
+        .await
+        .unwrap();
         let why = questions::add(
             s,
             &t,
-            &question(Kind::Multi, "What went wrong?", &["Slow", "Cold", "Rude"], true, Some(2)),
+            &question(
+                Kind::Multi,
+                "What went wrong?",
+                &["Slow", "Cold", "Rude"],
+                true,
+                Some(2),
+            ),
         )
         .await
         .unwrap();
         let seat = questions::add(
             s,
             &t,
-            &question(Kind::Choice, "Where did you sit?", &["Inside", "Terrace"], false, None),
+            &question(
+                Kind::Choice,
+                "Where did you sit?",
+                &["Inside", "Terrace"],
+                false,
+                None,
+            ),
         )
         .await
         .unwrap();
-        let cats = questions::add(s, &t, &question(Kind::Categories, "Rate each part", &[], false, None))
-            .await
-            .unwrap();
-        let gone = questions::add(s, &t, &question(Kind::Text, "Anything else?", &[], false, None))
-            .await
-            .unwrap();
+        let cats = questions::add(
+            s,
+            &t,
+            &question(Kind::Categories, "Rate each part", &[], false, None),
+        )
+        .await
+        .unwrap();
+        let gone = questions::add(
+            s,
+            &t,
+            &question(Kind::Text, "Anything else?", &[], false, None),
+        )
+        .await
+        .unwrap();
         questions::shift(s, &t, seat, true).await.unwrap();
         questions::remove(s, &t, gone).await.unwrap();
         assert!(matches!(
             questions::remove(s, &t, gone).await,
             Err(Error::NotFound(_))
         ));
-        let ids: Vec<i64> = questions::list(s, &t).await.unwrap().iter().map(|q| q.id).collect();
+        let ids: Vec<i64> = questions::list(s, &t)
+            .await
+            .unwrap()
+            .iter()
+            .map(|q| q.id)
+            .collect();
         assert_eq!(ids, [nps, seat, why, cats]);
 
         // Without the add-on the page is the basic survey.
@@ -149,8 +194,14 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
         let err = surveys::answer(s, &token, &answer, NOW + 20_000)
             .await
             .unwrap_err();
-        assert!(err.to_string().contains(&format!("question #{why}")), "{err}");
-        assert_eq!(surveys::report(s, &t, 0, i64::MAX).await.unwrap().answered, 0);
+        assert!(
+            err.to_string().contains(&format!("question #{why}")),
+            "{err}"
+        );
+        assert_eq!(
+            surveys::report(s, &t, 0, i64::MAX).await.unwrap().answered,
+            0
+        );
         answer.questions.push((why, Reply::Choices(vec![0, 1])));
         let response = surveys::answer(s, &token, &answer, NOW + 20_000)
             .await
@@ -190,24 +241,42 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
             shown,
             vec![
                 ("Recommend us?".to_string(), vec![(Some(3), None)]),
-                ("Where did you sit?".to_string(), vec![(Some(1), Some("Terrace".into()))]),
+                (
+                    "Where did you sit?".to_string(),
+                    vec![(Some(1), Some("Terrace".into()))]
+                ),
                 (
                     "What went wrong?".to_string(),
-                    vec![(Some(0), Some("Slow".into())), (Some(1), Some("Cold".into()))]
+                    vec![
+                        (Some(0), Some("Slow".into())),
+                        (Some(1), Some("Cold".into()))
+                    ]
                 ),
-                ("Rate each part".to_string(), vec![(Some(1), Some("Drinks".into()))]),
+                (
+                    "Rate each part".to_string(),
+                    vec![(Some(1), Some("Drinks".into()))]
+                ),
             ]
         );
 
         // Option shares: "what went wrong" was answered once (the happy one was dropped).
         let shares = questions::choice_shares(s, &t, 0, i64::MAX).await.unwrap();
-        let seat_share = shares.iter().find(|c| c.label == "Where did you sit?").unwrap();
+        let seat_share = shares
+            .iter()
+            .find(|c| c.label == "Where did you sit?")
+            .unwrap();
         assert_eq!(seat_share.answered, 2);
         assert_eq!(
             seat_share.options,
-            vec![("Inside".into(), 1, Some(50)), ("Terrace".into(), 1, Some(50))]
+            vec![
+                ("Inside".into(), 1, Some(50)),
+                ("Terrace".into(), 1, Some(50))
+            ]
         );
-        let why_share = shares.iter().find(|c| c.label == "What went wrong?").unwrap();
+        let why_share = shares
+            .iter()
+            .find(|c| c.label == "What went wrong?")
+            .unwrap();
         assert!(why_share.multi);
         assert_eq!(why_share.answered, 1);
         assert_eq!(
@@ -223,12 +292,21 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
             s,
             &t,
             seat,
-            &question(Kind::Choice, "Where did you sit?", &["Indoors", "Terrace"], false, None),
+            &question(
+                Kind::Choice,
+                "Where did you sit?",
+                &["Indoors", "Terrace"],
+                false,
+                None,
+            ),
         )
         .await
         .unwrap();
         let shares = questions::choice_shares(s, &t, 0, i64::MAX).await.unwrap();
-        let seat_share = shares.iter().find(|c| c.label == "Where did you sit?").unwrap();
+        let seat_share = shares
+            .iter()
+            .find(|c| c.label == "Where did you sit?")
+            .unwrap();
         assert_eq!(
             seat_share.options,
             vec![

@@ -203,10 +203,7 @@ impl SurveyCommand {
                 println!("happy from     {} stars", s.happy_from);
                 println!("reply happy    {}", shown(&s.reply_happy));
                 println!("reply unhappy  {}", shown(&s.reply_unhappy));
-                println!(
-                    "precision      {}",
-                    if s.precision { "on" } else { "off" }
-                );
+                println!("precision      {}", if s.precision { "on" } else { "off" });
             }
             SurveyCommand::SendDue { public_url, now } => {
                 let n =
@@ -297,7 +294,9 @@ impl SurveyCommand {
                         questions::update(&store, &tenant, id, &question.question()?).await?;
                     }
                     QuestionAction::Remove { id } => questions::remove(&store, &tenant, id).await?,
-                    QuestionAction::Up { id } => questions::shift(&store, &tenant, id, true).await?,
+                    QuestionAction::Up { id } => {
+                        questions::shift(&store, &tenant, id, true).await?
+                    }
                     QuestionAction::Down { id } => {
                         questions::shift(&store, &tenant, id, false).await?
                     }
@@ -375,7 +374,10 @@ async fn print_questions(store: &crm::Store, tenant: &crm::tenants::Tenant) -> R
             ]
         })
         .collect();
-    table::print(&["ID", "KIND", "REQUIRED", "ASKED", "QUESTION", "OPTIONS"], &rows);
+    table::print(
+        &["ID", "KIND", "REQUIRED", "ASKED", "QUESTION", "OPTIONS"],
+        &rows,
+    );
     Ok(())
 }
 

@@ -276,7 +276,10 @@ pub(crate) async fn page_in(conn: &mut AnyConnection, token: &str) -> Result<Sur
         .bind(invoice_id)
         .fetch_all(&mut *conn)
         .await?;
-        (super::questions::list_in(conn, tenant.id).await?, categories)
+        (
+            super::questions::list_in(conn, tenant.id).await?,
+            categories,
+        )
     } else {
         (Vec::new(), Vec::new())
     };

@@ -239,10 +239,7 @@ pub fn check(
             problems.push((*id, Problem::Invalid));
         }
     }
-    for q in questions
-        .iter()
-        .filter(|q| asked(q, categories, rating))
-    {
+    for q in questions.iter().filter(|q| asked(q, categories, rating)) {
         let reply = replies
             .iter()
             .find(|(id, _)| *id == q.id)
@@ -278,7 +275,12 @@ fn kept<'a>(
 
 /// The answer to the first 0–10 question, which stands for the response's NPS when the
 /// tenant asks it as a precision question (the basic one is then left out).
-pub(crate) fn nps_of(questions: &[Question], categories: &[String], rating: i64, replies: &[(i64, Reply)]) -> Option<i64> {
+pub(crate) fn nps_of(
+    questions: &[Question],
+    categories: &[String],
+    rating: i64,
+    replies: &[(i64, Reply)],
+) -> Option<i64> {
     kept(questions, categories, rating, replies).find_map(|(q, r)| match (q.kind, r) {
         (Kind::Nps, Reply::Number(n)) => Some(*n),
         _ => None,
@@ -452,7 +454,10 @@ pub async fn shift(store: &Store, tenant: &Tenant, id: i64, up: bool) -> Result<
         .into_iter()
         .map(|q| q.id)
         .collect();
-    let at = ids.iter().position(|&q| q == id).ok_or_else(|| not_found(id))?;
+    let at = ids
+        .iter()
+        .position(|&q| q == id)
+        .ok_or_else(|| not_found(id))?;
     let other = if up { at.checked_sub(1) } else { Some(at + 1) };
     let Some(other) = other.filter(|&o| o < ids.len()) else {
         return Ok(());
@@ -573,8 +578,7 @@ pub async fn choice_shares(
                 .map_or(0, |&(_, n)| n);
             let mine: Vec<&(i64, String, i64)> =
                 counts.iter().filter(|(id, _, _)| *id == q.id).collect();
-            let count_of =
-                |label: &str| mine.iter().find(|c| c.1 == label).map_or(0, |c| c.2);
+            let count_of = |label: &str| mine.iter().find(|c| c.1 == label).map_or(0, |c| c.2);
             let share = |n: i64| (total > 0).then(|| super::score::percent(n, total));
             let mut options: Vec<(String, i64, Option<i64>)> = q
                 .options
@@ -649,7 +653,10 @@ mod tests {
         ];
         assert!(check(&qs, &cats, Some(5), &ok).is_empty());
         // Unhappy: it is.
-        assert_eq!(check(&qs, &cats, Some(2), &ok), vec![(3, Problem::Required)]);
+        assert_eq!(
+            check(&qs, &cats, Some(2), &ok),
+            vec![(3, Problem::Required)]
+        );
         let bad = vec![
             (1, Reply::Number(11)),
             (2, Reply::Choices(vec![0, 1])),
