@@ -10,6 +10,7 @@ use crm::testing::on_both;
 use crm::{Error, Store, branches, pos_keys, sms, tenants};
 
 const NOW: i64 = 1_800_000_000;
+const CLI: crm::audit::Actor = crm::audit::Actor::CLI;
 const URL: &str = "https://club.example/";
 
 fn question(
@@ -99,18 +100,20 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
             s,
             &t,
             &question(Kind::Choice, "Why?", &["Only one"], false, None),
+            CLI,
         )
         .await
         .unwrap_err();
         assert!(err.to_string().contains("2 to 10 options"), "{err}");
         assert!(matches!(
-            questions::add(s, &t, &question(Kind::Nps, "x", &[], false, Some(5))).await,
+            questions::add(s, &t, &question(Kind::Nps, "x", &[], false, Some(5)), CLI).await,
             Err(Error::Invalid(_))
         ));
         let nps = questions::add(
             s,
             &t,
             &question(Kind::Nps, "Recommend us?", &[], true, None),
+            CLI,
         )
         .await
         .unwrap();
@@ -124,6 +127,7 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
                 true,
                 Some(2),
             ),
+            CLI,
         )
         .await
         .unwrap();
@@ -137,6 +141,7 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
                 false,
                 None,
             ),
+            CLI,
         )
         .await
         .unwrap();
@@ -144,6 +149,7 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
             s,
             &t,
             &question(Kind::Categories, "Rate each part", &[], false, None),
+            CLI,
         )
         .await
         .unwrap();
@@ -151,13 +157,14 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
             s,
             &t,
             &question(Kind::Text, "Anything else?", &[], false, None),
+            CLI,
         )
         .await
         .unwrap();
-        questions::shift(s, &t, seat, true).await.unwrap();
-        questions::remove(s, &t, gone).await.unwrap();
+        questions::shift(s, &t, seat, true, CLI).await.unwrap();
+        questions::remove(s, &t, gone, CLI).await.unwrap();
         assert!(matches!(
-            questions::remove(s, &t, gone).await,
+            questions::remove(s, &t, gone, CLI).await,
             Err(Error::NotFound(_))
         ));
         let ids: Vec<i64> = questions::list(s, &t)
@@ -299,6 +306,7 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
                 false,
                 None,
             ),
+            CLI,
         )
         .await
         .unwrap();
@@ -318,10 +326,19 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
         // Other tenants cannot touch these questions.
         let other = tenants::create(s, "Other").await.unwrap();
         assert!(matches!(
-            questions::remove(s, &other, nps).await,
+            questions::remove(s, &other, nps, CLI).await,
             Err(Error::NotFound(_))
         ));
         assert!(questions::list(s, &other).await.unwrap().is_empty());
+        // Every change to the questions is in the audit log.
+        let actions: Vec<String> = crm::audit::list(s, &t, None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .filter(|a| a.starts_with("survey.question"))
+            .collect();
+        assert_eq!(actions.len(), 8, "{actions:?}");
         db
     })
     .await;

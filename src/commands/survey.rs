@@ -7,6 +7,8 @@ use crm::clock;
 use crm::surveys::{self, questions, settings};
 
 use super::open_tenant;
+
+const CLI: crm::audit::Actor = crm::audit::Actor::CLI;
 use crate::{config::Config, table};
 
 #[derive(Subcommand)]
@@ -179,21 +181,14 @@ impl SurveyCommand {
                     s.alert_phones = a.alert_phones.into_iter().filter(|p| p != "-").collect();
                 }
                 if let Some(q) = &a.quiet_hours {
-                    (s.quiet_start, s.quiet_end) = parse_quiet_hours(q)?;
+                    (s.quiet_start, s.quiet_end) = settings::parse_quiet_hours(q)?;
                 }
                 if s != before {
                     settings::set(&store, &tenant, &s).await?;
                 }
                 println!("enabled        {}", s.enabled);
                 println!("delay          {} minutes", s.delay_minutes);
-                println!(
-                    "quiet hours    {}",
-                    if s.quiet_start == s.quiet_end {
-                        "none".to_string()
-                    } else {
-                        format!("{}-{}", hhmm(s.quiet_start), hhmm(s.quiet_end))
-                    }
-                );
+                println!("quiet hours    {}", settings::quiet_hours_text(&s));
                 println!("cap            one per {} days", s.cap_days);
                 println!("reminders      {}", s.max_reminders);
                 println!("per-item       {}", s.per_item);
@@ -287,18 +282,20 @@ impl SurveyCommand {
             SurveyCommand::Question(action) => {
                 match action {
                     QuestionAction::Add(q) => {
-                        let id = questions::add(&store, &tenant, &q.question()?).await?;
+                        let id = questions::add(&store, &tenant, &q.question()?, CLI).await?;
                         println!("added question {id}");
                     }
                     QuestionAction::Edit { id, question } => {
-                        questions::update(&store, &tenant, id, &question.question()?).await?;
+                        questions::update(&store, &tenant, id, &question.question()?, CLI).await?;
                     }
-                    QuestionAction::Remove { id } => questions::remove(&store, &tenant, id).await?,
+                    QuestionAction::Remove { id } => {
+                        questions::remove(&store, &tenant, id, CLI).await?
+                    }
                     QuestionAction::Up { id } => {
-                        questions::shift(&store, &tenant, id, true).await?
+                        questions::shift(&store, &tenant, id, true, CLI).await?
                     }
                     QuestionAction::Down { id } => {
-                        questions::shift(&store, &tenant, id, false).await?
+                        questions::shift(&store, &tenant, id, false, CLI).await?
                     }
                 }
                 print_questions(&store, &tenant).await?;
@@ -379,36 +376,4 @@ async fn print_questions(store: &crm::Store, tenant: &crm::tenants::Tenant) -> R
         &rows,
     );
     Ok(())
-}
-
-fn hhmm(minute: i64) -> String {
-    format!("{:02}:{:02}", minute / 60, minute % 60)
-}
-
-/// `22:00-09:00` → (1320, 540); `-` → no quiet hours.
-fn parse_quiet_hours(text: &str) -> Result<(i64, i64)> {
-    if text.trim() == "-" {
-        return Ok((0, 0));
-    }
-    let bad = || anyhow!("quiet hours {text:?}: expected HH:MM-HH:MM, e.g. 22:00-09:00");
-    let minute = |t: &str| -> Option<i64> {
-        let (h, m) = t.trim().split_once(':')?;
-        let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
-        ((0..24).contains(&h) && (0..60).contains(&m)).then_some(h * 60 + m)
-    };
-    let (from, to) = text.split_once('-').ok_or_else(bad)?;
-    Ok((minute(from).ok_or_else(bad)?, minute(to).ok_or_else(bad)?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_quiet_hours;
-
-    #[test]
-    fn quiet_hours_parse() {
-        assert_eq!(parse_quiet_hours("22:00-09:30").unwrap(), (1320, 570));
-        assert_eq!(parse_quiet_hours("-").unwrap(), (0, 0));
-        assert!(parse_quiet_hours("25:00-09:00").is_err());
-        assert!(parse_quiet_hours("22-09").is_err());
-    }
 }

@@ -6,6 +6,7 @@
 
 use sqlx::{AnyConnection, Row};
 
+use crate::audit::{self, Actor};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::store::{Store, flag};
@@ -361,6 +362,45 @@ pub(crate) async fn list_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<
     .collect()
 }
 
+fn as_json(q: &Question) -> serde_json::Value {
+    serde_json::json!({
+        "kind": q.kind.name(),
+        "label": q.label.trim(),
+        "options": q.options.iter().map(|o| o.trim()).collect::<Vec<_>>(),
+        "required": q.required,
+        "show_if_at_most": q.show_if_at_most,
+    })
+}
+
+/// The audit entry of a change to question `id`, in the change's transaction.
+async fn audit_in(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: Actor,
+    action: &str,
+    id: i64,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<()> {
+    let change = audit::Change {
+        tenant_id: Some(tenant.id),
+        action,
+        entity: "survey_question",
+        entity_id: Some(id),
+        before,
+        after,
+    };
+    audit::record(&mut *conn, actor, &change).await
+}
+
+async fn one_in(conn: &mut AnyConnection, tenant: &Tenant, id: i64) -> Result<Question> {
+    list_in(conn, tenant.id)
+        .await?
+        .into_iter()
+        .find(|q| q.id == id)
+        .ok_or_else(|| not_found(id))
+}
+
 fn options_text(q: &Question) -> String {
     q.options
         .iter()
@@ -369,8 +409,8 @@ fn options_text(q: &Question) -> String {
         .join("\n")
 }
 
-/// Adds a question at the end; returns its id.
-pub async fn add(store: &Store, tenant: &Tenant, q: &Question) -> Result<i64> {
+/// Adds a question at the end (audited); returns its id.
+pub async fn add(store: &Store, tenant: &Tenant, q: &Question, actor: Actor) -> Result<i64> {
     q.validate()?;
     let mut tx = store.pool().begin().await?;
     let (count, last): (i64, i64) = sqlx::query_as(
@@ -399,6 +439,16 @@ pub async fn add(store: &Store, tenant: &Tenant, q: &Question) -> Result<i64> {
     .bind(clock::now())
     .fetch_one(&mut *tx)
     .await?;
+    audit_in(
+        &mut tx,
+        tenant,
+        actor,
+        "survey.question_add",
+        id,
+        None,
+        Some(as_json(q)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -407,10 +457,19 @@ fn not_found(id: i64) -> Error {
     Error::NotFound(format!("question #{id}"))
 }
 
-/// Replaces question `id` of the tenant (earlier answers keep the option labels they had).
-pub async fn update(store: &Store, tenant: &Tenant, id: i64, q: &Question) -> Result<()> {
+/// Replaces question `id` of the tenant (earlier answers keep the option labels they
+/// had), audited.
+pub async fn update(
+    store: &Store,
+    tenant: &Tenant,
+    id: i64,
+    q: &Question,
+    actor: Actor,
+) -> Result<()> {
     q.validate()?;
-    let done = sqlx::query(
+    let mut tx = store.pool().begin().await?;
+    let before = one_in(&mut tx, tenant, id).await?;
+    sqlx::query(
         "UPDATE survey_questions SET kind = $3, label = $4, options = $5, required = $6, \
              show_if_at_most = $7 WHERE tenant_id = $1 AND id = $2 AND removed_at IS NULL",
     )
@@ -421,33 +480,52 @@ pub async fn update(store: &Store, tenant: &Tenant, id: i64, q: &Question) -> Re
     .bind(options_text(q))
     .bind(q.required)
     .bind(q.show_if_at_most)
-    .execute(store.pool())
+    .execute(&mut *tx)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(not_found(id));
-    }
+    let (before, after) = audit::changed(&as_json(&before), &as_json(q));
+    audit_in(
+        &mut tx,
+        tenant,
+        actor,
+        "survey.question_edit",
+        id,
+        Some(before),
+        Some(after),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
-/// Stops asking question `id`; its answers stay in the case pages and reports.
-pub async fn remove(store: &Store, tenant: &Tenant, id: i64) -> Result<()> {
-    let done = sqlx::query(
+/// Stops asking question `id` (audited); its answers stay in the case pages and reports.
+pub async fn remove(store: &Store, tenant: &Tenant, id: i64, actor: Actor) -> Result<()> {
+    let mut tx = store.pool().begin().await?;
+    let before = one_in(&mut tx, tenant, id).await?;
+    sqlx::query(
         "UPDATE survey_questions SET removed_at = $3 \
          WHERE tenant_id = $1 AND id = $2 AND removed_at IS NULL",
     )
     .bind(tenant.id)
     .bind(id)
     .bind(clock::now())
-    .execute(store.pool())
+    .execute(&mut *tx)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(not_found(id));
-    }
+    audit_in(
+        &mut tx,
+        tenant,
+        actor,
+        "survey.question_remove",
+        id,
+        Some(as_json(&before)),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Moves question `id` one place earlier (`up`) or later; a no-op at either end.
-pub async fn shift(store: &Store, tenant: &Tenant, id: i64, up: bool) -> Result<()> {
+pub async fn shift(store: &Store, tenant: &Tenant, id: i64, up: bool, actor: Actor) -> Result<()> {
     let mut tx = store.pool().begin().await?;
     let mut ids: Vec<i64> = list_in(&mut tx, tenant.id)
         .await?
@@ -471,6 +549,19 @@ pub async fn shift(store: &Store, tenant: &Tenant, id: i64, up: bool) -> Result<
             .execute(&mut *tx)
             .await?;
     }
+    let order = |ids: &[i64]| serde_json::json!({ "order": ids });
+    let mut before = ids.clone();
+    before.swap(at, other);
+    audit_in(
+        &mut tx,
+        tenant,
+        actor,
+        "survey.question_move",
+        id,
+        Some(order(&before)),
+        Some(order(&ids)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
