@@ -90,6 +90,12 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ],
         "/club/flags/{id}/clear" => vec![("reason".to_string(), "walk".to_string())],
         "/club/settings" => vec![("expiry_days".to_string(), "200".to_string())],
+        "/surveys/settings" => vec![("delay_minutes".to_string(), "90".to_string())],
+        "/surveys/questions" => vec![
+            ("action".to_string(), "add".to_string()),
+            ("kind".to_string(), "text".to_string()),
+            ("label".to_string(), format!("walk {n}")),
+        ],
         "/reports/wallet" => vec![
             ("amount".to_string(), "1000".to_string()),
             ("reason".to_string(), "walk".to_string()),

@@ -116,6 +116,7 @@ struct FeedbackPage {
     precision: Option<&'static str>,
     choices: Vec<ChoiceSection>,
     compare_href: Option<String>,
+    settings_href: Option<String>,
 }
 
 fn percent(locale: Locale, v: Option<i64>) -> String {
@@ -314,6 +315,9 @@ pub async fn page(
         compare_href: ctx
             .can(Permission::CompareBranches)
             .then(|| format!("{BASE}/feedback/branches?days={days}")),
+        settings_href: ctx
+            .can(Permission::EditClubSettings)
+            .then(|| format!("{BASE}/surveys/settings")),
     }
     .into_response())
 }
@@ -348,6 +352,7 @@ pub async fn branches(
         precision: None,
         choices: Vec::new(),
         compare_href: None,
+        settings_href: None,
     }
     .into_response())
 }
