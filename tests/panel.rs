@@ -2379,7 +2379,14 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
         assert_eq!(r.status, 303, "[{l}]");
         assert!(!db.ok(&["survey", "questions"]).contains("Recommend us?"));
         // Another tenant's question is not found from here.
-        db.ok(&["--tenant", "rival", "survey", "settings", "--precision", "on"]);
+        db.ok(&[
+            "--tenant",
+            "rival",
+            "survey",
+            "settings",
+            "--precision",
+            "on",
+        ]);
         db.ok(&[
             "--tenant", "rival", "survey", "question", "add", "--kind", "text", "--label", "Theirs",
         ]);

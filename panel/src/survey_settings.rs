@@ -92,7 +92,12 @@ fn values_of(s: &SurveySettings) -> HashMap<&'static str, String> {
 fn question_view(q: &Question, number: usize, count: usize, error: Option<String>) -> QuestionView {
     QuestionView {
         id: q.id,
-        number: number.to_string(),
+        // The form for a new question has no number.
+        number: if number == 0 {
+            String::new()
+        } else {
+            number.to_string()
+        },
         label: q.label.clone(),
         kind: q.kind.name(),
         options: q.options.join("\n"),

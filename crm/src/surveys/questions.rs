@@ -413,6 +413,7 @@ fn options_text(q: &Question) -> String {
 pub async fn add(store: &Store, tenant: &Tenant, q: &Question, actor: Actor) -> Result<i64> {
     q.validate()?;
     let mut tx = store.pool().begin().await?;
+    super::settings::write_lock_in(&mut tx, tenant.id).await?;
     let (count, last): (i64, i64) = sqlx::query_as(
         "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(MAX(position), 0) AS BIGINT) \
          FROM survey_questions WHERE tenant_id = $1 AND removed_at IS NULL",
@@ -468,6 +469,7 @@ pub async fn update(
 ) -> Result<()> {
     q.validate()?;
     let mut tx = store.pool().begin().await?;
+    super::settings::write_lock_in(&mut tx, tenant.id).await?;
     let before = one_in(&mut tx, tenant, id).await?;
     sqlx::query(
         "UPDATE survey_questions SET kind = $3, label = $4, options = $5, required = $6, \
@@ -500,6 +502,7 @@ pub async fn update(
 /// Stops asking question `id` (audited); its answers stay in the case pages and reports.
 pub async fn remove(store: &Store, tenant: &Tenant, id: i64, actor: Actor) -> Result<()> {
     let mut tx = store.pool().begin().await?;
+    super::settings::write_lock_in(&mut tx, tenant.id).await?;
     let before = one_in(&mut tx, tenant, id).await?;
     sqlx::query(
         "UPDATE survey_questions SET removed_at = $3 \
@@ -527,6 +530,7 @@ pub async fn remove(store: &Store, tenant: &Tenant, id: i64, actor: Actor) -> Re
 /// Moves question `id` one place earlier (`up`) or later; a no-op at either end.
 pub async fn shift(store: &Store, tenant: &Tenant, id: i64, up: bool, actor: Actor) -> Result<()> {
     let mut tx = store.pool().begin().await?;
+    super::settings::write_lock_in(&mut tx, tenant.id).await?;
     let mut ids: Vec<i64> = list_in(&mut tx, tenant.id)
         .await?
         .into_iter()

@@ -225,6 +225,7 @@ pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<(
 /// values before and after) in one transaction.
 pub async fn save(store: &Store, tenant: &Tenant, s: &SurveySettings, actor: Actor) -> Result<()> {
     let mut tx = store.pool().begin().await?;
+    write_lock_in(&mut tx, tenant.id).await?;
     let before = get_in(&mut tx, tenant.id).await?;
     set_in(&mut tx, tenant, s).await?;
     let json =
@@ -242,6 +243,17 @@ pub async fn save(store: &Store, tenant: &Tenant, s: &SurveySettings, actor: Act
         audit::record(&mut *tx, actor, &change).await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Starts a transaction that reads before it writes with a write: SQLite then takes the
+/// write lock at once (waiting its turn) instead of failing to upgrade a read snapshot
+/// when the worker writes meanwhile; on PostgreSQL it orders editors of one tenant.
+pub(crate) async fn write_lock_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<()> {
+    sqlx::query("UPDATE survey_settings SET updated_at = updated_at WHERE tenant_id = $1")
+        .bind(tenant_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
