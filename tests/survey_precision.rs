@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use common::browser::Browser;
-use common::{BIN, Db, HttpResponse, Server, form_encode, http_request};
+use common::{Db, HttpResponse, Server, form_encode, http_request};
 use serde_json::json;
 
 const PHONE: &str = "09125550000";
@@ -128,18 +127,7 @@ fn another_invoice(db: &Db, server: &Server, key: &str, phone: &str) {
         r#"{{"phone": "{phone}", "amount": 150000,
             "items": [{{"name": "Tea", "category": "drinks", "qty": 1, "unit_price": 150000}}]}}"#
     );
-    let auth = format!("Bearer {key}");
-    let r = http_request(
-        server.http.as_deref().unwrap(),
-        "POST",
-        "/api/v1/invoices",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        &body,
-    );
-    assert_eq!(r.status, 201, "[{}] {}", db.label, r.body);
+    common::survey::post_invoice(db, server, key, &body);
 }
 
 #[test]
@@ -267,12 +255,6 @@ fn a_precision_survey_is_answered_over_http() {
     }
 }
 
-fn out_dir() -> PathBuf {
-    let bin = PathBuf::from(BIN);
-    let target = bin.parent().and_then(|p| p.parent()).expect("target dir");
-    target.join("test-output").join("survey")
-}
-
 #[test]
 fn a_phone_browser_sees_the_branch_question_after_a_low_rating() {
     let db = Db::sqlite();
@@ -280,7 +262,7 @@ fn a_phone_browser_sees_the_branch_question_after_a_low_rating() {
     common::survey::invoice(&db, &server, "default", "Center", PHONE);
     let path = common::survey::send_due(&db, "default", PHONE);
     let ids = define_questions(&db);
-    let browser = Browser::start(&out_dir(), 390, 844);
+    let browser = Browser::start(&common::survey::out_dir(), 390, 844);
     for lang in ["fa", "en"] {
         browser.goto(&format!(
             "http://{}{path}?lang={lang}",

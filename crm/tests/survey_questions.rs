@@ -9,6 +9,9 @@ use crm::surveys::{self, Answer, SurveySettings, followup, settings};
 use crm::testing::on_both;
 use crm::{Error, Store, branches, pos_keys, sms, tenants};
 
+/// An answer's parts as (number, text).
+type Parts = Vec<(Option<i64>, Option<String>)>;
+
 const NOW: i64 = 1_800_000_000;
 const CLI: crm::audit::Actor = crm::audit::Actor::CLI;
 const URL: &str = "https://club.example/";
@@ -234,7 +237,7 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
         let case = surveys::cases::list(s, &t, false, 10).await.unwrap();
         assert_eq!(case.len(), 1);
         let detail = followup::detail(s, &t, case[0].id).await.unwrap();
-        let shown: Vec<(String, Vec<(Option<i64>, Option<String>)>)> = detail
+        let shown: Vec<(String, Parts)> = detail
             .answers
             .iter()
             .map(|a| {

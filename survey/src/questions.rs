@@ -15,12 +15,11 @@ fn values<'a>(pairs: &'a [(String, String)], name: &'a str) -> impl Iterator<Ite
         .filter(|v| !v.is_empty())
 }
 
+/// The replies as posted, and the questions whose answer could not even be read.
+type Parsed = (Vec<(i64, Reply)>, Vec<(i64, Problem)>);
+
 /// The replies as posted; a value that is not even a number is that question's problem.
-pub fn parse(
-    pairs: &[(String, String)],
-    questions: &[Question],
-    categories: &[String],
-) -> (Vec<(i64, Reply)>, Vec<(i64, Problem)>) {
+pub fn parse(pairs: &[(String, String)], questions: &[Question], categories: &[String]) -> Parsed {
     let (mut replies, mut problems) = (Vec::new(), Vec::new());
     for q in questions {
         let name = format!("q{}", q.id);
