@@ -250,6 +250,35 @@ fn a_precision_survey_is_answered_over_http() {
             "the happy customer's answer was dropped"
         );
         assert_eq!(share("حیاط"), "50%");
+
+        // The panel: the case page lists the answers, the report the option shares.
+        db.ok(&["admin", "create", "--phone", "09120000001"]);
+        let mut op = common::panel::sign_in(&db, server.http.as_deref().unwrap(), "09120000001");
+        common::panel::select_tenant(&mut op, "default");
+        let case = db.ok(&["survey", "cases"]);
+        let case = case
+            .lines()
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap();
+        let page = op.get(&format!("/panel/cases/{case}?lang=en"));
+        assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        assert!(
+            page.body.contains("چه چیزی خوب نبود؟")
+                && page.body.contains("کندی سرویس, سرد بودن غذا")
+                && page.body.contains("حیاط")
+                && page.body.contains("drinks: ★☆☆☆☆"),
+            "[{l}] {}",
+            page.body
+        );
+        let report = op.get("/panel/feedback?lang=en");
+        assert!(
+            report.body.contains("“Precision” add-on: on")
+                && report.body.contains("answers: 1")
+                && report.body.contains("کندی سرویس"),
+            "[{l}] {}",
+            report.body
+        );
         server.stop();
         db.cleanup();
     }
