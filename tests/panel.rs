@@ -90,6 +90,12 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ],
         "/club/flags/{id}/clear" => vec![("reason".to_string(), "walk".to_string())],
         "/club/settings" => vec![("expiry_days".to_string(), "200".to_string())],
+        "/surveys/settings" => vec![("delay_minutes".to_string(), "90".to_string())],
+        "/surveys/questions" => vec![
+            ("action".to_string(), "add".to_string()),
+            ("kind".to_string(), "text".to_string()),
+            ("label".to_string(), format!("walk {n}")),
+        ],
         "/reports/wallet" => vec![
             ("amount".to_string(), "1000".to_string()),
             ("reason".to_string(), "walk".to_string()),
@@ -2191,6 +2197,226 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
             "[{l}]"
         );
         drop(server);
+        db.cleanup();
+    }
+}
+
+#[test]
+fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
+    for db in Db::both() {
+        let l = db.label;
+        two_tenants(&db, "rival");
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        add_people(
+            &db,
+            &http,
+            &[("09120000101", "owner"), ("09120000103", "branch_manager")],
+        );
+        let mut manager = sign_in(&db, &http, "09120000103");
+        assert_eq!(manager.get("/panel/surveys/settings").status, 403, "[{l}]");
+        let mut owner = sign_in(&db, &http, "09120000101");
+        assert!(
+            owner
+                .get("/panel/feedback?lang=en")
+                .body
+                .contains("/panel/surveys/settings"),
+            "[{l}] the report links the settings"
+        );
+        let page = owner.get("/panel/surveys/settings?lang=en");
+        assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        assert!(page.body.contains("value=\"22:00-09:00\""), "[{l}]");
+        assert!(page.body.contains("add-on is not active"), "[{l}]");
+        assert!(!page.body.contains("/panel/surveys/questions"), "[{l}]");
+
+        // Bad values: each refused next to its field, what was typed kept, nothing saved.
+        let r = owner.post(
+            "/panel/surveys/settings?lang=fa",
+            &[
+                ("checks", "1"),
+                ("delay_minutes", "soon"),
+                ("quiet_hours", "25:00-09:00"),
+                ("happy_from", "1"),
+                ("max_reminders", "9"),
+            ],
+        );
+        assert_eq!(r.status, 200, "[{l}]");
+        for field in [
+            "delay_minutes",
+            "quiet_hours",
+            "happy_from",
+            "max_reminders",
+        ] {
+            assert!(
+                r.body.contains(&format!(
+                    "id=\"{field}-error\" class=\"error\" role=\"alert\""
+                )),
+                "[{l}] {field}: {}",
+                r.body
+            );
+        }
+        assert!(r.body.contains("حداکثر ۵ یادآوری"), "[{l}] in Persian");
+        assert!(r.body.contains("value=\"soon\""), "[{l}]");
+        assert!(
+            db.ok(&["survey", "settings"])
+                .contains("enabled        false")
+        );
+        let r = owner.post("/panel/surveys/settings?lang=en", &[("max_reminders", "9")]);
+        assert!(r.body.contains("at most 5 reminders"), "[{l}] {}", r.body);
+
+        // Good values, in Persian digits: saved and audited with what changed.
+        let r = owner.post(
+            "/panel/surveys/settings",
+            &[
+                ("checks", "1"),
+                ("enabled", "on"),
+                ("delay_minutes", "۴۵"),
+                ("quiet_hours", "۲۳:۰۰-۰۸:۳۰"),
+                ("max_reminders", "1"),
+                ("reply_unhappy", "{tenant}: sorry, we will call you."),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let shown = db.ok(&["survey", "settings"]);
+        assert!(
+            shown.contains("enabled        true")
+                && shown.contains("delay          45 minutes")
+                && shown.contains("quiet hours    23:00-08:30")
+                && shown.contains("reminders      1"),
+            "[{l}] {shown}"
+        );
+        let audit = owner.get("/panel/audit?lang=en").body;
+        assert!(
+            audit.contains("Survey settings changed")
+                && audit.contains("&#34;delay_minutes&#34;:45"),
+            "[{l}] {audit}"
+        );
+
+        // The question editor, once the operator turns the add-on on.
+        db.ok(&["survey", "settings", "--precision", "on"]);
+        let page = owner.get("/panel/surveys/settings?lang=en");
+        assert!(page.body.contains("No questions yet."), "[{l}]");
+        let add = |c: &mut Client, fields: &[(&str, &str)]| {
+            c.post(
+                "/panel/surveys/questions?lang=en",
+                &[&[("action", "add")][..], fields].concat(),
+            )
+        };
+        let r = add(
+            &mut owner,
+            &[
+                ("kind", "choice"),
+                ("label", "Where did you sit?"),
+                ("options", "Inside"),
+            ],
+        );
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(r.body.contains("needs 2 to 10 options"), "[{l}] {}", r.body);
+        assert!(
+            r.body.contains("value=\"Where did you sit?\""),
+            "[{l}] kept"
+        );
+        for fields in [
+            [
+                ("kind", "nps"),
+                ("label", "Recommend us?"),
+                ("options", ""),
+                ("required", "on"),
+                ("show_if", "0"),
+            ],
+            [
+                ("kind", "multi"),
+                ("label", "What went wrong?"),
+                ("options", "Slow\nCold\n"),
+                ("required", "on"),
+                ("show_if", "2"),
+            ],
+        ] {
+            assert_eq!(add(&mut owner, &fields).status, 303, "[{l}]");
+        }
+        let listing = db.ok(&["survey", "questions"]);
+        let ids: Vec<String> = listing
+            .lines()
+            .skip(1)
+            .map(|r| r.split_whitespace().next().unwrap().to_string())
+            .collect();
+        assert_eq!(ids.len(), 2, "[{l}] {listing}");
+        assert!(
+            listing.contains("rating <= 2") && listing.contains("Slow | Cold"),
+            "[{l}] {listing}"
+        );
+        let r = owner.post(
+            "/panel/surveys/questions",
+            &[
+                ("action", "save"),
+                ("id", &ids[1]),
+                ("kind", "multi"),
+                ("label", "What went wrong?"),
+                ("options", "Slow\nCold\nNoisy"),
+                ("show_if", "1"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let r = owner.post(
+            "/panel/surveys/questions",
+            &[("action", "up"), ("id", &ids[1])],
+        );
+        assert_eq!(r.status, 303, "[{l}]");
+        let listing = db.ok(&["survey", "questions"]);
+        assert!(
+            listing
+                .lines()
+                .nth(1)
+                .unwrap()
+                .contains("Slow | Cold | Noisy")
+                && listing.contains("rating <= 1"),
+            "[{l}] {listing}"
+        );
+        let r = owner.post(
+            "/panel/surveys/questions",
+            &[("action", "remove"), ("id", &ids[0])],
+        );
+        assert_eq!(r.status, 303, "[{l}]");
+        assert!(!db.ok(&["survey", "questions"]).contains("Recommend us?"));
+        // Another tenant's question is not found from here.
+        db.ok(&[
+            "--tenant",
+            "rival",
+            "survey",
+            "settings",
+            "--precision",
+            "on",
+        ]);
+        db.ok(&[
+            "--tenant", "rival", "survey", "question", "add", "--kind", "text", "--label", "Theirs",
+        ]);
+        let theirs = db.ok(&["--tenant", "rival", "survey", "questions"]);
+        let theirs = theirs
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+        let r = owner.post(
+            "/panel/surveys/questions",
+            &[("action", "remove"), ("id", &theirs)],
+        );
+        assert_eq!(r.status, 404, "[{l}] {}", r.body);
+        assert!(
+            db.ok(&["--tenant", "rival", "survey", "questions"])
+                .contains("Theirs")
+        );
+        let audit = owner.get("/panel/audit?lang=en").body;
+        assert!(
+            audit.contains("Survey question added")
+                && audit.contains("Survey question changed")
+                && audit.contains("Survey question moved")
+                && audit.contains("Survey question removed"),
+            "[{l}]"
+        );
+        server.stop();
         db.cleanup();
     }
 }

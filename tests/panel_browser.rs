@@ -171,6 +171,32 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
     );
     assert_eq!(picture, json!(96), "the picture is served to the panel");
 
+    // The precision add-on with a few questions, for the survey settings page.
+    db.ok(&["survey", "settings", "--precision", "on"]);
+    for args in [
+        &[
+            "--kind",
+            "nps",
+            "--label",
+            "چقدر ما را به دوستانتان پیشنهاد می‌کنید؟",
+            "--required",
+        ][..],
+        &[
+            "--kind",
+            "multi",
+            "--label",
+            "چه چیزی خوب نبود؟",
+            "--option",
+            "کندی سرویس",
+            "--option",
+            "سرد بودن غذا",
+            "--required",
+            "--show-if-at-most",
+            "2",
+        ],
+    ] {
+        db.ok(&[&["survey", "question", "add"][..], args].concat());
+    }
     for lang in ["fa", "en"] {
         let pages = [
             ("dashboard", format!("{base}/?lang={lang}")),
@@ -195,6 +221,7 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             ("feedback", format!("{base}/feedback")),
             ("branches", format!("{base}/feedback/branches")),
             ("notifications", format!("{base}/notifications")),
+            ("survey-settings", format!("{base}/surveys/settings")),
         ];
         for (name, url) in pages {
             browser.goto(&url);
@@ -211,6 +238,7 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             let lower = match name {
                 "case" => Some(".timeline"),
                 "feedback" => Some("section.card:nth-of-type(2)"),
+                "survey-settings" => Some("#questions"),
                 _ => None,
             };
             if let Some(selector) = lower {
@@ -250,6 +278,41 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
     assert!(browser.exists("#earn_rate-error") && browser.exists("#tiers-error"));
     check_layout(&browser, "refused club settings");
     browser.screenshot("club-settings-refused-fa.png");
+    // Refused survey settings and a refused question, in both languages.
+    for lang in ["fa", "en"] {
+        browser.goto(&format!("{base}/surveys/settings?lang={lang}"));
+        browser.wait_page(
+            "document.getElementById('delay_minutes')",
+            "survey settings",
+        );
+        browser.type_into("#delay_minutes", "فردا");
+        browser.type_into("#quiet_hours", "25:00-09:00");
+        submit(&browser, "/panel/surveys/settings");
+        browser.wait_page(
+            "document.getElementById('quiet_hours-error')",
+            "the refused survey settings",
+        );
+        assert!(browser.exists("#delay_minutes-error"));
+        check_layout(&browser, &format!("refused survey settings ({lang})"));
+        browser.screenshot(&format!("survey-settings-refused-{lang}.png"));
+        browser.goto(&format!("{base}/surveys/settings?lang={lang}"));
+        browser.wait_page(
+            "document.getElementById('label-0')",
+            "the new question form",
+        );
+        browser.type_into("#label-0", "کجا نشستید؟");
+        browser.type_into("#options-0", "داخل");
+        browser.click("#question-0 button[value=add]");
+        browser.wait_page(
+            "document.querySelector('#question-0 .error')",
+            "the refused question",
+        );
+        browser.js(
+            "document.getElementById('question-0').scrollIntoView();",
+            json!([]),
+        );
+        browser.screenshot(&format!("survey-question-refused-{lang}.png"));
+    }
 
     // The operator makes someone the owner; the owner uses a phone.
     browser.goto(&format!("{base}/people?lang=fa"));

@@ -5,12 +5,11 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use common::browser::Browser;
 use common::survey::{item_fields, post_bytes};
-use common::{BIN, Db, HttpResponse, Server, form_encode, http_request};
+use common::{Db, HttpResponse, Server, form_encode, http_request};
 use serde_json::json;
 
 const PHONE: &str = "09125550000";
@@ -248,17 +247,11 @@ fn a_pos_invoice_is_surveyed_by_sms_and_answered_once() {
 }
 
 /// `<target dir>/test-output/survey`.
-fn out_dir() -> PathBuf {
-    let bin = PathBuf::from(BIN);
-    let target = bin.parent().and_then(|p| p.parent()).expect("target dir");
-    target.join("test-output").join("survey")
-}
-
 #[test]
 fn a_phone_browser_answers_the_survey() {
     let db = Db::sqlite();
     let (server, path) = invited(&db);
-    let browser = Browser::start(&out_dir(), 390, 844);
+    let browser = Browser::start(&common::survey::out_dir(), 390, 844);
     browser.goto(&format!("http://{}{path}", server.http.as_deref().unwrap()));
     browser.wait_page(
         "document.querySelector('fieldset.stars')",

@@ -118,6 +118,7 @@ async fn a_low_score_is_followed_up_from_alert_to_compensation() {
             nps: Some(2),
             comment: Some("cold".into()),
             items: vec![(page.items[0].id, 1), (page.items[1].id, 5)],
+            ..Default::default()
         };
         surveys::answer(s, &token, &answer, NOW + 120)
             .await

@@ -163,6 +163,7 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
             nps: Some(5),
             comment: Some(" cold coffee ".into()),
             items: vec![(page.items[0].id, 1), (page.items[1].id, 5)],
+            ..Default::default()
         };
         for bad in [
             Answer {

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Redirect};
 use crm::phone::Phone;
 use crm::roles::Permission;
 use crm::staff;
+use crm::surveys::questions::{self, Kind};
 use crm::surveys::{alerts, cases, followup};
 use crm::ui::Locale;
 use serde::Deserialize;
@@ -227,6 +228,26 @@ pub async fn set_alerts(
     }
 }
 
+/// (question, answer) for the case page: stars, a 0–10 number, the options picked, each
+/// category's stars, or the text.
+fn answered(locale: Locale, a: &questions::Answered) -> (String, String) {
+    let parts = a.parts.iter().map(|p| {
+        let text = p.text.clone().unwrap_or_default();
+        match (a.kind, p.number) {
+            (Kind::Rating, Some(n)) => stars(n),
+            (Kind::Nps, Some(n)) => view::num(locale, n),
+            (Kind::Categories, Some(n)) => format!("{text}: {}", stars(n)),
+            _ => text,
+        }
+    });
+    let sep = match (a.kind, locale) {
+        (Kind::Categories, _) => " · ",
+        (_, Locale::Fa) => "، ",
+        (_, Locale::En) => ", ",
+    };
+    (a.label.clone(), parts.collect::<Vec<_>>().join(sep))
+}
+
 pub struct ItemRow {
     name: String,
     category: String,
@@ -271,6 +292,8 @@ struct CasePage {
     stars: String,
     rating: String,
     nps: String,
+    /// The "precision" questions answered: (question, answer as shown).
+    answers: Vec<(String, String)>,
     comment: Option<String>,
     invoice: String,
     branch: String,
@@ -404,6 +427,7 @@ async fn render_case(
         nps: d
             .nps
             .map_or_else(|| t.no_answer.to_string(), |n| view::num(locale, n)),
+        answers: d.answers.iter().map(|a| answered(locale, a)).collect(),
         comment: d.case.comment.clone(),
         invoice: view::num(locale, d.case.invoice_id),
         branch: d.branch.clone(),

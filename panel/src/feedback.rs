@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 use crm::roles::Permission;
 use crm::surveys::reports::{self, Shift};
-use crm::surveys::{self, Breakdown, GroupScore};
+use crm::surveys::{self, Breakdown, GroupScore, questions};
 use crm::ui::Locale;
 use serde::Deserialize;
 
@@ -64,6 +64,41 @@ pub struct WeekRow {
     nps: String,
 }
 
+/// How the answers to one multiple-choice question split.
+pub struct ChoiceSection {
+    title: String,
+    answered: String,
+    chart: String,
+    /// (option, responses that picked it, share)
+    rows: Vec<(String, String, String)>,
+}
+
+fn choice_section(locale: Locale, t: &Texts, q: questions::ChoiceShare) -> ChoiceSection {
+    let chart = chart::shares(
+        &q.label,
+        &q.options
+            .iter()
+            .map(|(label, _, share)| Share {
+                label: label.clone(),
+                percent: share.unwrap_or(0),
+            })
+            .collect::<Vec<_>>(),
+        |v| percent(locale, Some(v)),
+    );
+    ChoiceSection {
+        answered: t
+            .choice_answers
+            .replace("{n}", &view::num(locale, q.answered)),
+        title: q.label,
+        chart,
+        rows: q
+            .options
+            .into_iter()
+            .map(|(label, n, share)| (label, view::num(locale, n), percent(locale, share)))
+            .collect(),
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "feedback.html")]
 struct FeedbackPage {
@@ -76,7 +111,12 @@ struct FeedbackPage {
     trend: Option<String>,
     weeks: Vec<WeekRow>,
     sections: Vec<Section>,
+    /// The "precision" add-on: whether it is on, and the option shares of its
+    /// multiple-choice questions.
+    precision: Option<&'static str>,
+    choices: Vec<ChoiceSection>,
     compare_href: Option<String>,
+    settings_href: Option<String>,
 }
 
 fn percent(locale: Locale, v: Option<i64>) -> String {
@@ -245,6 +285,12 @@ pub async fn page(
         .into_iter()
         .map(|(s, g)| (shift_name(t, s).to_string(), g))
         .collect();
+    let precision_on = surveys::settings::get(store, &ctx.tenant).await?.precision;
+    let choices = surveys::questions::choice_shares(store, &ctx.tenant, since, until)
+        .await?
+        .into_iter()
+        .map(|q| choice_section(locale, t, q))
+        .collect();
     let sections = vec![
         section(locale, t.by_item, labelled(items, t.uncategorized)),
         section(locale, t.by_category, labelled(categories, t.uncategorized)),
@@ -260,9 +306,18 @@ pub async fn page(
         trend: Some(trend),
         weeks,
         sections,
+        precision: Some(if precision_on {
+            t.precision_on
+        } else {
+            t.precision_off
+        }),
+        choices,
         compare_href: ctx
             .can(Permission::CompareBranches)
             .then(|| format!("{BASE}/feedback/branches?days={days}")),
+        settings_href: ctx
+            .can(Permission::EditClubSettings)
+            .then(|| format!("{BASE}/surveys/settings")),
     }
     .into_response())
 }
@@ -294,7 +349,10 @@ pub async fn branches(
             t.by_branch,
             labelled(groups, t.uncategorized),
         )],
+        precision: None,
+        choices: Vec::new(),
         compare_href: None,
+        settings_href: None,
     }
     .into_response())
 }

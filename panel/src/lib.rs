@@ -32,6 +32,7 @@ mod reports;
 mod routers;
 mod routes;
 mod sessions;
+mod survey_settings;
 mod table_board;
 mod view;
 mod vouchers;

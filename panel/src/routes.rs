@@ -12,7 +12,7 @@ use crm::roles::Permission;
 use crate::{
     BASE, PanelState, audit_page, booking_report, bookings, cases, club, club_settings, coupons,
     custom_roles, customers, customers_csv, dashboard, feedback, groups, guard, login,
-    notifications, people, reports, routers, sessions, table_board, vouchers,
+    notifications, people, reports, routers, sessions, survey_settings, table_board, vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -164,6 +164,21 @@ fn rows() -> Vec<Row> {
             notifications::read_all,
         ),
         get("/feedback", Tenant(ViewFeedback), feedback::page),
+        get(
+            "/surveys/settings",
+            Tenant(EditClubSettings),
+            survey_settings::page,
+        ),
+        post(
+            "/surveys/settings",
+            Tenant(EditClubSettings),
+            survey_settings::save,
+        ),
+        post(
+            "/surveys/questions",
+            Tenant(EditClubSettings),
+            survey_settings::question,
+        ),
         get(
             "/feedback/branches",
             Tenant(CompareBranches),

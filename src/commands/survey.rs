@@ -4,9 +4,11 @@
 use anyhow::{Result, anyhow};
 use clap::{Args, Subcommand};
 use crm::clock;
-use crm::surveys::{self, settings};
+use crm::surveys::{self, questions, settings};
 
 use super::open_tenant;
+
+const CLI: crm::audit::Actor = crm::audit::Actor::CLI;
 use crate::{config::Config, table};
 
 #[derive(Subcommand)]
@@ -39,6 +41,11 @@ pub enum SurveyCommand {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// The "precision" add-on's questions, in the order asked
+    Questions,
+    /// Add, change, remove or reorder a "precision" question
+    #[command(subcommand)]
+    Question(QuestionAction),
     /// Participation, ratings, CSAT and NPS of the invitations of the last days
     Report {
         #[arg(long, default_value_t = 30)]
@@ -49,8 +56,68 @@ pub enum SurveyCommand {
     },
 }
 
+#[derive(Subcommand)]
+pub enum QuestionAction {
+    /// Add a question at the end
+    Add(QuestionArgs),
+    /// Replace question ID
+    Edit {
+        id: i64,
+        #[command(flatten)]
+        question: QuestionArgs,
+    },
+    /// Stop asking question ID (its answers stay in cases and reports)
+    Remove { id: i64 },
+    /// Ask question ID one place earlier
+    Up { id: i64 },
+    /// Ask question ID one place later
+    Down { id: i64 },
+}
+
+#[derive(Args)]
+pub struct QuestionArgs {
+    /// rating (1-5), categories (1-5 per category on the invoice), nps (0-10),
+    /// choice (one option), multi (several options), text
+    #[arg(long)]
+    kind: String,
+    /// The question as the customer reads it
+    #[arg(long)]
+    label: String,
+    /// An option of choice/multi (repeat, 2 to 10)
+    #[arg(long = "option")]
+    options: Vec<String>,
+    /// The customer must answer it (when it is shown)
+    #[arg(long)]
+    required: bool,
+    /// Ask it only when the overall rating is at most this many stars (1-4)
+    #[arg(long)]
+    show_if_at_most: Option<i64>,
+}
+
+impl QuestionArgs {
+    fn question(self) -> Result<questions::Question> {
+        Ok(questions::Question {
+            id: 0,
+            kind: questions::Kind::parse(&self.kind)?,
+            label: self.label,
+            options: self.options,
+            required: self.required,
+            show_if_at_most: self.show_if_at_most,
+        })
+    }
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
 #[derive(Args)]
 pub struct SettingsArgs {
+    /// The "precision" add-on: the tenant's own questions after the overall rating
+    #[arg(long)]
+    precision: Option<Switch>,
     /// Turn surveys on or off
     #[arg(long)]
     enabled: Option<bool>,
@@ -100,6 +167,9 @@ impl SurveyCommand {
                 s.per_item = a.per_item.unwrap_or(s.per_item);
                 s.alert_below = a.alert_below.unwrap_or(s.alert_below);
                 s.happy_from = a.happy_from.unwrap_or(s.happy_from);
+                if let Some(p) = a.precision {
+                    s.precision = matches!(p, Switch::On);
+                }
                 let text = |t: String| (t != "-").then_some(t);
                 if let Some(t) = a.reply_happy {
                     s.reply_happy = text(t);
@@ -111,21 +181,14 @@ impl SurveyCommand {
                     s.alert_phones = a.alert_phones.into_iter().filter(|p| p != "-").collect();
                 }
                 if let Some(q) = &a.quiet_hours {
-                    (s.quiet_start, s.quiet_end) = parse_quiet_hours(q)?;
+                    (s.quiet_start, s.quiet_end) = settings::parse_quiet_hours(q)?;
                 }
                 if s != before {
                     settings::set(&store, &tenant, &s).await?;
                 }
                 println!("enabled        {}", s.enabled);
                 println!("delay          {} minutes", s.delay_minutes);
-                println!(
-                    "quiet hours    {}",
-                    if s.quiet_start == s.quiet_end {
-                        "none".to_string()
-                    } else {
-                        format!("{}-{}", hhmm(s.quiet_start), hhmm(s.quiet_end))
-                    }
-                );
+                println!("quiet hours    {}", settings::quiet_hours_text(&s));
                 println!("cap            one per {} days", s.cap_days);
                 println!("reminders      {}", s.max_reminders);
                 println!("per-item       {}", s.per_item);
@@ -135,6 +198,7 @@ impl SurveyCommand {
                 println!("happy from     {} stars", s.happy_from);
                 println!("reply happy    {}", shown(&s.reply_happy));
                 println!("reply unhappy  {}", shown(&s.reply_unhappy));
+                println!("precision      {}", if s.precision { "on" } else { "off" });
             }
             SurveyCommand::SendDue { public_url, now } => {
                 let n =
@@ -214,6 +278,28 @@ impl SurveyCommand {
                     .collect();
                 table::print(&["WHEN (UTC)", "WHAT", "DETAIL", "SMS", "TEXT"], &rows);
             }
+            SurveyCommand::Questions => print_questions(&store, &tenant).await?,
+            SurveyCommand::Question(action) => {
+                match action {
+                    QuestionAction::Add(q) => {
+                        let id = questions::add(&store, &tenant, &q.question()?, CLI).await?;
+                        println!("added question {id}");
+                    }
+                    QuestionAction::Edit { id, question } => {
+                        questions::update(&store, &tenant, id, &question.question()?, CLI).await?;
+                    }
+                    QuestionAction::Remove { id } => {
+                        questions::remove(&store, &tenant, id, CLI).await?
+                    }
+                    QuestionAction::Up { id } => {
+                        questions::shift(&store, &tenant, id, true, CLI).await?
+                    }
+                    QuestionAction::Down { id } => {
+                        questions::shift(&store, &tenant, id, false, CLI).await?
+                    }
+                }
+                print_questions(&store, &tenant).await?;
+            }
             SurveyCommand::Report { days, by } => {
                 let until = clock::now();
                 let since = until - days.max(1) * 86_400;
@@ -257,40 +343,37 @@ impl SurveyCommand {
                     r.nps.map_or("-".to_string(), |v| v.to_string()),
                     r.nps_answers
                 );
+                for q in questions::choice_shares(&store, &tenant, since, until + 1).await? {
+                    println!("{} ({} answers)", q.label, q.answered);
+                    for (option, n, share) in q.options {
+                        println!("  {option:<20} {n:>5}  {}", pct(share));
+                    }
+                }
             }
         }
         Ok(())
     }
 }
 
-fn hhmm(minute: i64) -> String {
-    format!("{:02}:{:02}", minute / 60, minute % 60)
-}
-
-/// `22:00-09:00` → (1320, 540); `-` → no quiet hours.
-fn parse_quiet_hours(text: &str) -> Result<(i64, i64)> {
-    if text.trim() == "-" {
-        return Ok((0, 0));
-    }
-    let bad = || anyhow!("quiet hours {text:?}: expected HH:MM-HH:MM, e.g. 22:00-09:00");
-    let minute = |t: &str| -> Option<i64> {
-        let (h, m) = t.trim().split_once(':')?;
-        let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
-        ((0..24).contains(&h) && (0..60).contains(&m)).then_some(h * 60 + m)
-    };
-    let (from, to) = text.split_once('-').ok_or_else(bad)?;
-    Ok((minute(from).ok_or_else(bad)?, minute(to).ok_or_else(bad)?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_quiet_hours;
-
-    #[test]
-    fn quiet_hours_parse() {
-        assert_eq!(parse_quiet_hours("22:00-09:30").unwrap(), (1320, 570));
-        assert_eq!(parse_quiet_hours("-").unwrap(), (0, 0));
-        assert!(parse_quiet_hours("25:00-09:00").is_err());
-        assert!(parse_quiet_hours("22-09").is_err());
-    }
+async fn print_questions(store: &crm::Store, tenant: &crm::tenants::Tenant) -> Result<()> {
+    let rows: Vec<Vec<String>> = questions::list(store, tenant)
+        .await?
+        .into_iter()
+        .map(|q| {
+            vec![
+                q.id.to_string(),
+                q.kind.name().to_string(),
+                if q.required { "yes" } else { "no" }.to_string(),
+                q.show_if_at_most
+                    .map_or("always".to_string(), |n| format!("rating <= {n}")),
+                q.label,
+                q.options.join(" | "),
+            ]
+        })
+        .collect();
+    table::print(
+        &["ID", "KIND", "REQUIRED", "ASKED", "QUESTION", "OPTIONS"],
+        &rows,
+    );
+    Ok(())
 }

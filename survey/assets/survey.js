@@ -4,6 +4,17 @@
   const form = document.getElementById('survey');
   if (!form) return;
   const t = form.dataset;
+  // Questions asked only after a low overall rating show once one is picked (the server
+  // ignores answers to questions not asked, so without this script all are shown).
+  const branch = () => {
+    const picked = form.querySelector('input[name=rating]:checked');
+    const rating = picked ? Number(picked.value) : 0;
+    for (const q of form.querySelectorAll('[data-show-if]')) {
+      q.hidden = !(rating > 0 && rating <= Number(q.dataset.showIf));
+    }
+  };
+  for (const r of form.querySelectorAll('input[name=rating]')) r.addEventListener('change', branch);
+  branch();
   const csrf = form.querySelector('input[name=csrf]').value;
   const status = document.getElementById('media-status');
   const says = { 403: t.failed, 409: t.tooMany, 413: t.bad, 422: t.bad };

@@ -35,6 +35,13 @@ pub struct Texts {
     pub media_bad: &'static str,
     pub media_too_many: &'static str,
     pub media_failed: &'static str,
+    pub q_required: &'static str,
+    pub q_invalid: &'static str,
+    pub q_one_only: &'static str,
+    pub q_too_long: &'static str,
+    pub q_check: &'static str,
+    pub q_required_mark: &'static str,
+    pub q_text_hint: &'static str,
 }
 
 pub static FA: Texts = Texts {
@@ -70,6 +77,13 @@ pub static FA: Texts = Texts {
     media_bad: "فقط عکس (تا ۵ مگابایت)، صدا (تا ۱۰ مگابایت) یا فیلم (تا ۲۵ مگابایت) پذیرفته می‌شود.",
     media_too_many: "حداکثر سه پرونده می‌توانید بفرستید.",
     media_failed: "ارسال نشد؛ دوباره تلاش کنید.",
+    q_required: "لطفاً به این پرسش پاسخ دهید.",
+    q_invalid: "این پاسخ جزو گزینه‌ها نیست؛ دوباره انتخاب کنید.",
+    q_one_only: "فقط یک گزینه را انتخاب کنید.",
+    q_too_long: "متن حداکثر ۱۰۰۰ نویسه باشد.",
+    q_check: "چند پرسش پاسخ درست ندارد؛ موارد مشخص‌شده را ببینید.",
+    q_required_mark: "(الزامی)",
+    q_text_hint: "پاسخ شما…",
 };
 
 pub static EN: Texts = Texts {
@@ -105,6 +119,13 @@ pub static EN: Texts = Texts {
     media_bad: "Only photos (up to 5 MB), audio (up to 10 MB) or video (up to 25 MB) are accepted.",
     media_too_many: "You can send at most three files.",
     media_failed: "Not sent; please try again.",
+    q_required: "Please answer this question.",
+    q_invalid: "This answer is not one of the choices; please choose again.",
+    q_one_only: "Choose only one option.",
+    q_too_long: "At most 1000 characters, please.",
+    q_check: "Some questions need your attention; see the marked ones.",
+    q_required_mark: "(required)",
+    q_text_hint: "Your answer…",
 };
 
 pub fn texts(locale: Locale) -> &'static Texts {

@@ -8,6 +8,7 @@
 mod i18n;
 mod media;
 mod pages;
+mod questions;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

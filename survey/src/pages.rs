@@ -6,6 +6,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use crm::Error;
+use crm::surveys::questions::{self, Kind, Problem};
 use crm::surveys::{self, Answer, SurveyPage};
 use crm::ui::Locale;
 use portal::csrf;
@@ -39,6 +40,10 @@ struct FormPage<'a> {
     rating: i64,
     nps: i64,
     error: Option<&'static str>,
+    /// The "precision" questions (empty without the add-on).
+    questions: Vec<crate::questions::QuestionView>,
+    /// The basic 0–10 question, unless the tenant asks its own.
+    basic_nps: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -118,6 +123,7 @@ fn form(
     locale: Locale,
     posted: &[(String, String)],
     error: Option<&'static str>,
+    problems: &[(i64, Problem)],
 ) -> Response {
     let t = texts(locale);
     let chosen = |name: &str| {
@@ -151,6 +157,15 @@ fn form(
         rating: chosen("rating"),
         nps: chosen("nps"),
         error,
+        questions: crate::questions::views(
+            &page.questions,
+            &page.categories,
+            posted,
+            problems,
+            locale,
+            t,
+        ),
+        basic_nps: !page.questions.iter().any(|q| q.kind == Kind::Nps),
     };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -183,7 +198,7 @@ pub async fn show(
             |t| t.answered,
             false,
         ),
-        Ok(page) => form(&page, &token, locale, &[], None),
+        Ok(page) => form(&page, &token, locale, &[], None, &[]),
         Err(e) => failure(e, locale),
     }
 }
@@ -197,35 +212,35 @@ fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// What was wrong with a posted form, for the customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Problem {
+enum FormProblem {
     NeedRating,
     CheckAnswers,
 }
 
-impl Problem {
+impl FormProblem {
     fn text(self, t: &'static Texts) -> &'static str {
         match self {
-            Problem::NeedRating => t.need_rating,
-            Problem::CheckAnswers => t.check_answers,
+            FormProblem::NeedRating => t.need_rating,
+            FormProblem::CheckAnswers => t.check_answers,
         }
     }
 }
 
 /// The answer as posted.
-fn parse(pairs: &[(String, String)]) -> Result<Answer, Problem> {
+fn parse(pairs: &[(String, String)]) -> Result<Answer, FormProblem> {
     let number = |v: &str| v.trim().parse::<i64>().ok();
     let rating = field(pairs, "rating")
         .and_then(number)
-        .ok_or(Problem::NeedRating)?;
+        .ok_or(FormProblem::NeedRating)?;
     let nps = match field(pairs, "nps").map(str::trim).filter(|v| !v.is_empty()) {
-        Some(v) => Some(number(v).ok_or(Problem::CheckAnswers)?),
+        Some(v) => Some(number(v).ok_or(FormProblem::CheckAnswers)?),
         None => None,
     };
     let mut items = Vec::new();
     for (key, value) in pairs {
         if let Some(id) = key.strip_prefix("item_") {
-            let id = number(id).ok_or(Problem::CheckAnswers)?;
-            items.push((id, number(value).ok_or(Problem::CheckAnswers)?));
+            let id = number(id).ok_or(FormProblem::CheckAnswers)?;
+            items.push((id, number(value).ok_or(FormProblem::CheckAnswers)?));
         }
     }
     Ok(Answer {
@@ -233,6 +248,7 @@ fn parse(pairs: &[(String, String)]) -> Result<Answer, Problem> {
         nps,
         comment: field(pairs, "comment").map(str::to_string),
         items,
+        questions: Vec::new(),
     })
 }
 
@@ -252,19 +268,32 @@ pub async fn submit(
         Err(e) => return failure(e, locale),
     };
     if !csrf::matches(&headers, field(&pairs, "csrf").unwrap_or("")) {
-        return form(
-            &page,
-            &token,
-            locale,
-            &pairs,
-            Some(texts(locale).expired_form),
-        );
+        let expired = Some(texts(locale).expired_form);
+        return form(&page, &token, locale, &pairs, expired, &[]);
     }
-    let answer = match parse(&pairs) {
-        Ok(a) => a,
+    let basic = parse(&pairs);
+    let (replies, mut problems) =
+        crate::questions::parse(&pairs, &page.questions, &page.categories);
+    let rating = basic.as_ref().ok().map(|a| a.rating);
+    problems.extend(questions::check(
+        &page.questions,
+        &page.categories,
+        rating,
+        &replies,
+    ));
+    let answer = match basic {
         Err(why) => {
-            return form(&page, &token, locale, &pairs, Some(why.text(texts(locale))));
+            let why = Some(why.text(texts(locale)));
+            return form(&page, &token, locale, &pairs, why, &problems);
         }
+        Ok(_) if !problems.is_empty() => {
+            let why = Some(texts(locale).q_check);
+            return form(&page, &token, locale, &pairs, why, &problems);
+        }
+        Ok(answer) => Answer {
+            questions: replies,
+            ..answer
+        },
     };
     match surveys::answer(store, &token, &answer, now).await {
         Ok(_) => message(
@@ -281,6 +310,7 @@ pub async fn submit(
             locale,
             &pairs,
             Some(texts(locale).check_answers),
+            &[],
         ),
         Err(e) => failure(e, locale),
     }

@@ -93,6 +93,12 @@ pub fn invoice(db: &Db, server: &Server, tenant: &str, branch: &str, phone: &str
             "items": [{{"name": "Latte", "category": "drinks", "qty": 2, "unit_price": 150000}},
                       {{"name": "Cheesecake", "qty": 1, "unit_price": 150000}}]}}"#
     );
+    post_invoice(db, server, &key, &body);
+    key
+}
+
+/// Posts the invoice `body` (JSON) through the POS API with `key`; it must be accepted.
+pub fn post_invoice(db: &Db, server: &Server, key: &str, body: &str) {
     let auth = format!("Bearer {key}");
     let r = http_request(
         server.http.as_deref().unwrap(),
@@ -102,10 +108,16 @@ pub fn invoice(db: &Db, server: &Server, tenant: &str, branch: &str, phone: &str
             ("Authorization", &auth),
             ("Content-Type", "application/json"),
         ],
-        &body,
+        body,
     );
     assert_eq!(r.status, 201, "[{}] {}", db.label, r.body);
-    key
+}
+
+/// Where the survey tests put their screenshots: `target/test-output/survey/`.
+pub fn out_dir() -> std::path::PathBuf {
+    let bin = std::path::PathBuf::from(super::BIN);
+    let target = bin.parent().and_then(|p| p.parent()).expect("target dir");
+    target.join("test-output").join("survey")
 }
 
 /// Sends what is due in `tenant` a minute from now (the injected clock) and returns the

@@ -40,6 +40,8 @@ pub struct CaseDetail {
     pub nps: Option<i64>,
     pub items: Vec<ItemLine>,
     pub media: Vec<Media>,
+    /// The answers to the "precision" questions, in the questions' order.
+    pub answers: Vec<super::questions::Answered>,
     /// Oldest first: the survey SMS, then the case's own history.
     pub events: Vec<CaseEvent>,
 }
@@ -99,6 +101,7 @@ pub async fn detail(store: &Store, tenant: &Tenant, id: i64) -> Result<CaseDetai
         file,
     })
     .collect();
+    let answers = super::questions::answers_of(store, response_id).await?;
     Ok(CaseDetail {
         customer_id: row.try_get("customer_id")?,
         branch: row.try_get("branch")?,
@@ -108,6 +111,7 @@ pub async fn detail(store: &Store, tenant: &Tenant, id: i64) -> Result<CaseDetai
         case,
         items,
         media,
+        answers,
         events,
     })
 }

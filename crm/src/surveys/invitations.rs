@@ -200,6 +200,10 @@ pub struct SurveyPage {
     pub items: Vec<SurveyItem>,
     /// Already answered: the page says so instead of showing the form.
     pub answered: bool,
+    /// With the "precision" add-on: the tenant's questions, and the categories of the
+    /// invoice's items (what a categories question rates); empty without it.
+    pub questions: Vec<super::questions::Question>,
+    pub categories: Vec<String>,
 }
 
 /// The survey behind a link; marks it opened (the first time). `NotFound` for a token
@@ -263,7 +267,23 @@ pub(crate) async fn page_in(conn: &mut AnyConnection, token: &str) -> Result<Sur
     .ok_or_else(not_found)?;
     let tenant = tenants::by_id_in(conn, row.try_get("tenant_id")?).await?;
     let invoice_id: i64 = row.try_get("invoice_id")?;
-    let items = if settings::get_in(conn, tenant.id).await?.per_item {
+    let s = settings::get_in(conn, tenant.id).await?;
+    let (questions, categories) = if s.precision {
+        let categories: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT category FROM invoice_items \
+             WHERE invoice_id = $1 AND category IS NOT NULL AND category <> '' ORDER BY category",
+        )
+        .bind(invoice_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        (
+            super::questions::list_in(conn, tenant.id).await?,
+            categories,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let items = if s.per_item {
         sqlx::query_as::<_, (i64, String, i64)>(
             "SELECT id, name, qty FROM invoice_items WHERE invoice_id = $1 ORDER BY id",
         )
@@ -283,6 +303,8 @@ pub(crate) async fn page_in(conn: &mut AnyConnection, token: &str) -> Result<Sur
         invoice_at: row.try_get("invoice_at")?,
         items,
         answered: row.try_get::<Option<i64>, _>("answered_at")?.is_some(),
+        questions,
+        categories,
     })
 }
 

@@ -8,7 +8,8 @@
 //! ```
 //!
 //! A rating at or below the tenant's threshold opens a case and texts the chosen phones
-//! (`cases`). `settings` = the tenant's knobs, `invitations` = queuing and sending, `responses` =
+//! (`cases`). `questions` = the "precision" add-on's own questions and branching.
+//! `settings` = the tenant's knobs, `invitations` = queuing and sending, `responses` =
 //! answers and the report, `score` = NPS and CSAT as pure functions.
 
 pub mod alerts;
@@ -16,6 +17,7 @@ pub mod cases;
 pub mod followup;
 pub mod invitations;
 pub mod media;
+pub mod questions;
 pub mod replies;
 pub mod reports;
 pub mod responses;

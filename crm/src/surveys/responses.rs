@@ -18,6 +18,8 @@ pub struct Answer {
     pub comment: Option<String>,
     /// (`invoice_items.id`, 1 to 5) for the items they rated.
     pub items: Vec<(i64, i64)>,
+    /// (question id, reply) to the "precision" questions; ignored without the add-on.
+    pub questions: Vec<(i64, super::questions::Reply)>,
 }
 
 impl Answer {
@@ -53,6 +55,18 @@ impl Answer {
                 return Err(Error::invalid("item ratings must be 1 to 5 stars"));
             }
         }
+        let problems = super::questions::check(
+            &page.questions,
+            &page.categories,
+            Some(self.rating),
+            &self.questions,
+        );
+        if let Some(&(id, problem)) = problems.first() {
+            return Err(Error::invalid(format!(
+                "question #{id}: {}",
+                problem.message()
+            )));
+        }
         Ok(())
     }
 }
@@ -78,7 +92,14 @@ pub async fn answer(store: &Store, token: &str, answer: &Answer, now: i64) -> Re
     .bind(page.tenant.id)
     .bind(page.invitation_id)
     .bind(answer.rating)
-    .bind(answer.nps)
+    .bind(answer.nps.or_else(|| {
+        super::questions::nps_of(
+            &page.questions,
+            &page.categories,
+            answer.rating,
+            &answer.questions,
+        )
+    }))
     .bind(comment)
     .bind(now)
     .fetch_one(&mut *tx)
@@ -94,6 +115,15 @@ pub async fn answer(store: &Store, token: &str, answer: &Answer, now: i64) -> Re
         .execute(&mut *tx)
         .await?;
     }
+    super::questions::store_in(
+        &mut tx,
+        id,
+        &page.questions,
+        &page.categories,
+        answer.rating,
+        &answer.questions,
+    )
+    .await?;
     let s = super::settings::get_in(&mut tx, page.tenant.id).await?;
     let case =
         super::cases::open_if_low_in(&mut tx, &page.tenant, &s, id, answer.rating, now).await?;

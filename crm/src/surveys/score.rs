@@ -36,7 +36,7 @@ pub fn csat(histogram: &[(i64, i64)]) -> Option<i64> {
 }
 
 /// `part / total` in percent, rounded half away from zero (integers only).
-fn percent(part: i64, total: i64) -> i64 {
+pub(crate) fn percent(part: i64, total: i64) -> i64 {
     let scaled = part * 200 / total;
     (scaled + scaled.signum()) / 2
 }

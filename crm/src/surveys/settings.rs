@@ -1,15 +1,16 @@
 //! A tenant's survey knobs: on/off, delay after the invoice, quiet hours, frequency cap,
-//! reminders, per-item ratings.
+//! reminders, per-item ratings, the "precision" add-on.
 
 use sqlx::{AnyConnection, Row};
 
+use crate::audit::{self, Actor};
 use crate::clock::{self, Zone};
 use crate::error::{Error, Result};
 use crate::phone::Phone;
 use crate::store::{Store, flag};
 use crate::tenants::Tenant;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SurveySettings {
     pub enabled: bool,
     /// Minutes after the invoice the first SMS is due.
@@ -34,6 +35,9 @@ pub struct SurveySettings {
     pub happy_from: i64,
     pub reply_happy: Option<String>,
     pub reply_unhappy: Option<String>,
+    /// The "precision" add-on (switched by the operator): the tenant's own questions
+    /// (`questions`) are asked after the overall rating.
+    pub precision: bool,
 }
 
 impl Default for SurveySettings {
@@ -53,6 +57,7 @@ impl Default for SurveySettings {
             happy_from: 4,
             reply_happy: None,
             reply_unhappy: None,
+            precision: false,
         }
     }
 }
@@ -63,48 +68,62 @@ pub const REMINDER_GAP: i64 = 86_400;
 impl SurveySettings {
     /// Checks every knob; the error names the first bad one.
     pub fn validate(&self) -> Result<()> {
-        if !(0..=7 * 24 * 60).contains(&self.delay_minutes) {
-            return Err(Error::invalid("the delay must be 0 to 10080 minutes"));
+        match self.problems().into_iter().next() {
+            Some((_, message)) => Err(Error::invalid(message)),
+            None => Ok(()),
         }
-        for m in [self.quiet_start, self.quiet_end] {
-            if !(0..24 * 60).contains(&m) {
-                return Err(Error::invalid(
-                    "quiet hours must be minutes of the day, 0 to 1439",
-                ));
-            }
+    }
+
+    /// Every bad knob as (field, reason), so a form can put each next to its field.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out: Vec<(&'static str, String)> = Vec::new();
+        let mut bad = |field, message: &str| out.push((field, message.to_string()));
+        if !(0..=7 * 24 * 60).contains(&self.delay_minutes) {
+            bad("delay_minutes", "the delay must be 0 to 10080 minutes");
+        }
+        if [self.quiet_start, self.quiet_end]
+            .iter()
+            .any(|m| !(0..24 * 60).contains(m))
+        {
+            bad(
+                "quiet_hours",
+                "quiet hours must be minutes of the day, 0 to 1439",
+            );
         }
         if !(0..=365).contains(&self.cap_days) {
-            return Err(Error::invalid("the frequency cap must be 0 to 365 days"));
+            bad("cap_days", "the frequency cap must be 0 to 365 days");
         }
         if !(0..=5).contains(&self.max_reminders) {
-            return Err(Error::invalid("at most 5 reminders"));
+            bad("max_reminders", "at most 5 reminders");
         }
         if !(0..=5).contains(&self.alert_below) {
-            return Err(Error::invalid("the alert threshold must be 0 to 5 stars"));
+            bad("alert_below", "the alert threshold must be 0 to 5 stars");
         }
         if self.alert_phones.len() > 10 {
-            return Err(Error::invalid("at most 10 survey alert phones"));
-        }
-        for p in &self.alert_phones {
-            Phone::parse(p)?;
+            bad("alert_phones", "at most 10 survey alert phones");
+        } else if let Some(e) = self.alert_phones.iter().find_map(|p| Phone::parse(p).err()) {
+            bad("alert_phones", &e.to_string());
         }
         if !(1..=5).contains(&self.happy_from) || self.happy_from <= self.alert_below {
-            return Err(Error::invalid(
+            bad(
+                "happy_from",
                 "the happy threshold must be 1 to 5 stars and above the alert threshold",
-            ));
+            );
         }
-        for text in [&self.reply_happy, &self.reply_unhappy]
-            .into_iter()
-            .flatten()
-        {
+        for (field, text) in [
+            ("reply_happy", &self.reply_happy),
+            ("reply_unhappy", &self.reply_unhappy),
+        ] {
+            let Some(text) = text else { continue };
             let n = text.trim().chars().count();
             if n == 0 || n > 300 || text.chars().any(|c| c.is_control() && c != '\n') {
-                return Err(Error::invalid(
+                bad(
+                    field,
                     "canned replies must be 1 to 300 characters without control characters",
-                ));
+                );
             }
         }
-        Ok(())
+        out
     }
 
     /// `unix`, or the end of the quiet hours if it falls inside them (tenant's local time).
@@ -128,6 +147,36 @@ impl SurveySettings {
     }
 }
 
+/// `22:00-09:00` → (1320, 540); `-` or nothing → no quiet hours (0, 0).
+pub fn parse_quiet_hours(text: &str) -> Result<(i64, i64)> {
+    let text = text.trim();
+    if text == "-" || text.is_empty() {
+        return Ok((0, 0));
+    }
+    let bad = || {
+        Error::invalid(format!(
+            "quiet hours {text:?}: expected HH:MM-HH:MM, e.g. 22:00-09:00"
+        ))
+    };
+    let minute = |t: &str| -> Option<i64> {
+        let (h, m) = t.trim().split_once(':')?;
+        let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+        ((0..24).contains(&h) && (0..60).contains(&m)).then_some(h * 60 + m)
+    };
+    let (from, to) = text.split_once('-').ok_or_else(bad)?;
+    Ok((minute(from).ok_or_else(bad)?, minute(to).ok_or_else(bad)?))
+}
+
+/// The quiet hours as `parse_quiet_hours` reads them: `22:00-09:00`, or `-` for none.
+pub fn quiet_hours_text(s: &SurveySettings) -> String {
+    let hhmm = |m: i64| format!("{:02}:{:02}", m / 60, m % 60);
+    if s.quiet_start == s.quiet_end {
+        "-".to_string()
+    } else {
+        format!("{}-{}", hhmm(s.quiet_start), hhmm(s.quiet_end))
+    }
+}
+
 pub async fn get(store: &Store, tenant: &Tenant) -> Result<SurveySettings> {
     let mut conn = store.pool().acquire().await?;
     get_in(&mut conn, tenant.id).await
@@ -136,7 +185,7 @@ pub async fn get(store: &Store, tenant: &Tenant) -> Result<SurveySettings> {
 pub(crate) async fn get_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<SurveySettings> {
     let row = sqlx::query(
         "SELECT enabled, delay_minutes, quiet_start, quiet_end, cap_days, max_reminders, per_item, \
-                alert_below, alert_phones, happy_from, reply_happy, reply_unhappy \
+                alert_below, alert_phones, happy_from, reply_happy, reply_unhappy, precision_addon \
          FROM survey_settings WHERE tenant_id = $1",
     )
     .bind(tenant_id)
@@ -163,10 +212,52 @@ pub(crate) async fn get_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<S
         happy_from: r.try_get("happy_from")?,
         reply_happy: r.try_get("reply_happy")?,
         reply_unhappy: r.try_get("reply_unhappy")?,
+        precision: flag(&r, "precision_addon")?,
     })
 }
 
 pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<()> {
+    let mut conn = store.pool().acquire().await?;
+    set_in(&mut conn, tenant, s).await
+}
+
+/// Saves the settings from the panel with an audit entry (`survey.settings`, the changed
+/// values before and after) in one transaction.
+pub async fn save(store: &Store, tenant: &Tenant, s: &SurveySettings, actor: Actor) -> Result<()> {
+    let mut tx = store.pool().begin().await?;
+    write_lock_in(&mut tx, tenant.id).await?;
+    let before = get_in(&mut tx, tenant.id).await?;
+    set_in(&mut tx, tenant, s).await?;
+    let json =
+        |v: &SurveySettings| serde_json::to_value(v).map_err(|e| Error::invalid(e.to_string()));
+    let (before, after) = audit::changed(&json(&before)?, &json(s)?);
+    if !after.as_object().is_some_and(|m| m.is_empty()) {
+        let change = audit::Change {
+            tenant_id: Some(tenant.id),
+            action: "survey.settings",
+            entity: "tenant",
+            entity_id: Some(tenant.id),
+            before: Some(before),
+            after: Some(after),
+        };
+        audit::record(&mut *tx, actor, &change).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Starts a transaction that reads before it writes with a write: SQLite then takes the
+/// write lock at once (waiting its turn) instead of failing to upgrade a read snapshot
+/// when the worker writes meanwhile; on PostgreSQL it orders editors of one tenant.
+pub(crate) async fn write_lock_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<()> {
+    sqlx::query("UPDATE survey_settings SET updated_at = updated_at WHERE tenant_id = $1")
+        .bind(tenant_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn set_in(conn: &mut AnyConnection, tenant: &Tenant, s: &SurveySettings) -> Result<()> {
     s.validate()?;
     let alert_phones = s
         .alert_phones
@@ -177,8 +268,8 @@ pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<(
     sqlx::query(
         "INSERT INTO survey_settings (tenant_id, enabled, delay_minutes, quiet_start, quiet_end, \
              cap_days, max_reminders, per_item, alert_below, alert_phones, happy_from, \
-             reply_happy, reply_unhappy, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             reply_happy, reply_unhappy, updated_at, precision_addon) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
          ON CONFLICT (tenant_id) DO UPDATE SET enabled = excluded.enabled, \
              delay_minutes = excluded.delay_minutes, quiet_start = excluded.quiet_start, \
              quiet_end = excluded.quiet_end, cap_days = excluded.cap_days, \
@@ -186,7 +277,7 @@ pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<(
              alert_below = excluded.alert_below, alert_phones = excluded.alert_phones, \
              happy_from = excluded.happy_from, reply_happy = excluded.reply_happy, \
              reply_unhappy = excluded.reply_unhappy, \
-             updated_at = excluded.updated_at",
+             precision_addon = excluded.precision_addon, updated_at = excluded.updated_at",
     )
     .bind(tenant.id)
     .bind(s.enabled)
@@ -202,7 +293,8 @@ pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<(
     .bind(s.reply_happy.as_deref().map(str::trim))
     .bind(s.reply_unhappy.as_deref().map(str::trim))
     .bind(clock::now())
-    .execute(store.pool())
+    .bind(s.precision)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -240,6 +332,16 @@ mod tests {
         let tehran = Zone::named("Asia/Tehran").unwrap();
         let d = SurveySettings::default();
         assert_eq!(d.out_of_quiet_hours(&tehran, at(20, 0)), at(29, 30));
+    }
+
+    #[test]
+    fn quiet_hours_parse() {
+        assert_eq!(parse_quiet_hours("22:00-09:30").unwrap(), (1320, 570));
+        assert_eq!(parse_quiet_hours("-").unwrap(), (0, 0));
+        assert!(parse_quiet_hours("25:00-09:00").is_err());
+        assert!(parse_quiet_hours("22-09").is_err());
+        let s = SurveySettings::default();
+        assert_eq!(quiet_hours_text(&s), "22:00-09:00");
     }
 
     #[test]

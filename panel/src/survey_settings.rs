@@ -1,0 +1,395 @@
+//! The tenant's survey settings (`/panel/surveys/settings`): when and how often the SMS
+//! goes, reminders, the thresholds and texts of the canned replies; with the "precision"
+//! add-on (switched by the operator) the question editor. Every refused value comes back
+//! next to its field; saving and each change to a question is audited in crm.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect};
+use crm::surveys::questions::{self, Kind, Question};
+use crm::surveys::settings::{self, SurveySettings};
+use crm::ui::Locale;
+use serde::Deserialize;
+
+use crate::club_settings::parse_whole;
+use crate::guard::{Ctx, PageResult};
+use crate::i18n::{self, Texts};
+use crate::view::{self, Frame};
+use crate::{BASE, PanelState};
+
+/// The numeric and text fields, in the order shown.
+const NUMBERS: [&str; 6] = [
+    "delay_minutes",
+    "cap_days",
+    "max_reminders",
+    "alert_below",
+    "happy_from",
+    "quiet_hours",
+];
+const TEXTS: [&str; 2] = ["reply_happy", "reply_unhappy"];
+const CHECKS: [&str; 2] = ["enabled", "per_item"];
+
+pub struct FieldView {
+    key: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    value: String,
+    error: Option<String>,
+}
+
+/// A question's form (`id` 0 = the one to add).
+pub struct QuestionView {
+    id: i64,
+    number: String,
+    label: String,
+    kind: &'static str,
+    options: String,
+    required: bool,
+    show_if: i64,
+    error: Option<String>,
+    first: bool,
+    last: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "survey_settings.html")]
+struct SettingsPage {
+    f: Frame,
+    checks: Vec<(&'static str, &'static str, bool)>,
+    fields: Vec<FieldView>,
+    texts: Vec<FieldView>,
+    precision: bool,
+    questions: Vec<QuestionView>,
+    new_question: QuestionView,
+    /// (value, label)
+    kinds: Vec<(&'static str, &'static str)>,
+    thresholds: Vec<(i64, String)>,
+    failed: bool,
+    saved: bool,
+}
+
+fn values_of(s: &SurveySettings) -> HashMap<&'static str, String> {
+    let mut v = HashMap::from([
+        ("delay_minutes", s.delay_minutes.to_string()),
+        ("cap_days", s.cap_days.to_string()),
+        ("max_reminders", s.max_reminders.to_string()),
+        ("alert_below", s.alert_below.to_string()),
+        ("happy_from", s.happy_from.to_string()),
+        ("quiet_hours", settings::quiet_hours_text(s)),
+        ("reply_happy", s.reply_happy.clone().unwrap_or_default()),
+        ("reply_unhappy", s.reply_unhappy.clone().unwrap_or_default()),
+    ]);
+    for (key, on) in [("enabled", s.enabled), ("per_item", s.per_item)] {
+        v.insert(key, if on { "on".into() } else { String::new() });
+    }
+    v
+}
+
+fn question_view(q: &Question, number: usize, count: usize, error: Option<String>) -> QuestionView {
+    QuestionView {
+        id: q.id,
+        // The form for a new question has no number.
+        number: if number == 0 {
+            String::new()
+        } else {
+            number.to_string()
+        },
+        label: q.label.clone(),
+        kind: q.kind.name(),
+        options: q.options.join("\n"),
+        required: q.required,
+        show_if: q.show_if_at_most.unwrap_or(0),
+        error,
+        first: number == 1,
+        last: number == count,
+    }
+}
+
+/// What a refused question form looks like again: as typed.
+struct Refused {
+    id: i64,
+    question: Question,
+    message: String,
+}
+
+async fn render(
+    state: &PanelState,
+    ctx: &Ctx,
+    values: HashMap<&'static str, String>,
+    errors: HashMap<&'static str, String>,
+    refused: Option<Refused>,
+    saved: bool,
+) -> PageResult {
+    let locale = ctx.locale();
+    let t = i18n::texts(locale);
+    let s = settings::get(&state.store, &ctx.tenant).await?;
+    let field = |key: &'static str| {
+        let (label, hint) = i18n::survey_field(locale, key);
+        FieldView {
+            key,
+            label,
+            hint,
+            value: values.get(key).cloned().unwrap_or_default(),
+            error: errors.get(key).cloned(),
+        }
+    };
+    let list = questions::list(&state.store, &ctx.tenant).await?;
+    let count = list.len();
+    let mut new_question = question_view(
+        &Question {
+            id: 0,
+            kind: Kind::Choice,
+            label: String::new(),
+            options: Vec::new(),
+            required: false,
+            show_if_at_most: None,
+        },
+        0,
+        0,
+        None,
+    );
+    let mut views: Vec<QuestionView> = list
+        .iter()
+        .enumerate()
+        .map(|(i, q)| question_view(q, i + 1, count, None))
+        .collect();
+    if let Some(r) = refused {
+        let slot = if r.id == 0 {
+            Some(&mut new_question)
+        } else {
+            views.iter_mut().find(|v| v.id == r.id)
+        };
+        if let Some(v) = slot {
+            let number = std::mem::take(&mut v.number);
+            let (first, last) = (v.first, v.last);
+            *v = question_view(&r.question, 0, 0, Some(r.message));
+            (v.id, v.number, v.first, v.last) = (r.id, number, first, last);
+        }
+    }
+    for v in &mut views {
+        v.number = locale.digits(&v.number);
+    }
+    Ok(SettingsPage {
+        f: Frame::tenant(ctx, t.survey_settings_title, "/feedback"),
+        checks: CHECKS
+            .iter()
+            .map(|&k| {
+                (
+                    k,
+                    i18n::survey_field(locale, k).0,
+                    values.get(k).is_some_and(|v| !v.is_empty()),
+                )
+            })
+            .collect(),
+        fields: NUMBERS.iter().map(|&k| field(k)).collect(),
+        texts: TEXTS.iter().map(|&k| field(k)).collect(),
+        precision: s.precision,
+        questions: views,
+        new_question,
+        kinds: Kind::ALL
+            .iter()
+            .map(|k| (k.name(), i18n::question_kind(locale, k.name())))
+            .collect(),
+        thresholds: (1..=4).map(|n| (n, view::num(locale, n))).collect(),
+        failed: !errors.is_empty(),
+        saved,
+    }
+    .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+/// `GET /panel/surveys/settings`.
+pub async fn page(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Query(q): Query<SavedQuery>,
+) -> PageResult {
+    let s = settings::get(&state.store, &ctx.tenant).await?;
+    render(
+        &state,
+        &ctx,
+        values_of(&s),
+        HashMap::new(),
+        None,
+        q.saved.is_some(),
+    )
+    .await
+}
+
+/// The Persian for a refused knob (crm's reasons are English).
+fn refusal(locale: Locale, t: &Texts, key: &str, english: String) -> String {
+    match locale {
+        Locale::En => english,
+        Locale::Fa => i18n::survey_field_error(key)
+            .unwrap_or(t.set_out_of_range)
+            .to_string(),
+    }
+}
+
+/// `POST /panel/surveys/settings`: saves (audited) or shows the form again with the
+/// message next to each refused field. Fields a form does not send keep their values;
+/// the check boxes count only when the form says it shows them (`checks`).
+pub async fn save(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    let locale = ctx.locale();
+    let t = i18n::texts(locale);
+    let mut s = settings::get(&state.store, &ctx.tenant).await?;
+    let mut errors: HashMap<&'static str, String> = HashMap::new();
+    let typed = |key: &str| form.get(key).map(|v| v.trim());
+    for (key, slot) in [
+        ("delay_minutes", &mut s.delay_minutes),
+        ("cap_days", &mut s.cap_days),
+        ("max_reminders", &mut s.max_reminders),
+        ("alert_below", &mut s.alert_below),
+        ("happy_from", &mut s.happy_from),
+    ] {
+        if let Some(v) = typed(key) {
+            match parse_whole(v) {
+                Some(n) => *slot = n,
+                None => {
+                    errors.insert(key, t.set_not_whole.to_string());
+                }
+            }
+        }
+    }
+    if let Some(v) = typed("quiet_hours") {
+        match settings::parse_quiet_hours(&crm::text::ascii_digits(v)) {
+            Ok(q) => (s.quiet_start, s.quiet_end) = q,
+            Err(e) => {
+                errors.insert(
+                    "quiet_hours",
+                    refusal(locale, t, "quiet_hours", e.to_string()),
+                );
+            }
+        }
+    }
+    for (key, slot) in [
+        ("reply_happy", &mut s.reply_happy),
+        ("reply_unhappy", &mut s.reply_unhappy),
+    ] {
+        if let Some(v) = typed(key) {
+            *slot = (!v.is_empty()).then(|| v.to_string());
+        }
+    }
+    if form.contains_key("checks") {
+        s.enabled = form.contains_key("enabled");
+        s.per_item = form.contains_key("per_item");
+    }
+    for (key, message) in s.problems() {
+        errors
+            .entry(key)
+            .or_insert_with(|| refusal(locale, t, key, message));
+    }
+    if errors.is_empty() {
+        settings::save(&state.store, &ctx.tenant, &s, ctx.actor()).await?;
+        return Ok(Redirect::to(&format!("{BASE}/surveys/settings?saved=1")).into_response());
+    }
+    let mut values = values_of(&s);
+    for key in NUMBERS.iter().chain(TEXTS.iter()) {
+        if let Some(v) = form.get(*key) {
+            values.insert(key, v.clone());
+        }
+    }
+    render(&state, &ctx, values, errors, None, false).await
+}
+
+/// The question a form describes (`options` one per line).
+fn question_of(form: &HashMap<String, String>) -> Result<Question, crm::Error> {
+    let show_if = form
+        .get("show_if")
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty() && *v != "0");
+    Ok(Question {
+        id: 0,
+        kind: Kind::parse(form.get("kind").map_or("", |k| k.trim()))?,
+        label: form.get("label").cloned().unwrap_or_default(),
+        options: form
+            .get("options")
+            .map(|o| {
+                o.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        required: form.contains_key("required"),
+        show_if_at_most: match show_if {
+            None => None,
+            Some(v) => {
+                Some(parse_whole(v).ok_or_else(|| crm::Error::Invalid("show if: 1 to 4".into()))?)
+            }
+        },
+    })
+}
+
+/// `POST /panel/surveys/questions`: `action` = add, save, up, down or remove (the
+/// question's `id` a form field; crm refuses another tenant's). Audited in crm.
+pub async fn question(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    let (store, tenant, actor) = (&state.store, &ctx.tenant, ctx.actor());
+    let id = form
+        .get("id")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    let action = form.get("action").map_or("", |a| a.as_str());
+    let done = match action {
+        "up" | "down" => questions::shift(store, tenant, id, action == "up", actor).await,
+        "remove" => questions::remove(store, tenant, id, actor).await,
+        "add" | "save" => match question_of(&form) {
+            Ok(q) if action == "add" => questions::add(store, tenant, &q, actor).await.map(|_| ()),
+            Ok(q) => questions::update(store, tenant, id, &q, actor).await,
+            Err(e) => Err(e),
+        },
+        _ => Err(crm::Error::Invalid("unknown action".into())),
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("{BASE}/surveys/settings?saved=1")).into_response()),
+        Err(crm::Error::Invalid(message)) => {
+            let locale = ctx.locale();
+            let message = match locale {
+                Locale::En => message,
+                Locale::Fa => i18n::texts(locale).question_refused.to_string(),
+            };
+            let question = question_of(&form).unwrap_or(Question {
+                id,
+                kind: Kind::Text,
+                label: form.get("label").cloned().unwrap_or_default(),
+                options: Vec::new(),
+                required: false,
+                show_if_at_most: None,
+            });
+            let s = settings::get(store, tenant).await?;
+            let refused = Refused {
+                id: if action == "add" { 0 } else { id },
+                question,
+                message,
+            };
+            render(
+                &state,
+                &ctx,
+                values_of(&s),
+                HashMap::new(),
+                Some(refused),
+                false,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
