@@ -1981,6 +1981,19 @@ fn reports_charts_csv_and_wallet_top_up() {
             "--reason",
             "welcome",
         ]);
+        // Priced but empty: a marketing text is skipped and counted, not sent.
+        db.ok(&["club", "wallet", "--price", "1000"]);
+        db.ok(&[
+            "sms",
+            "send",
+            "--phone",
+            "09121110001",
+            "--text",
+            "hi",
+            "--purpose",
+            "promo",
+            "--marketing",
+        ]);
         let server = db.serve(&[]);
         let http = server.http.clone().unwrap();
         add_people(
@@ -1991,6 +2004,12 @@ fn reports_charts_csv_and_wallet_top_up() {
         let mut owner = sign_in(&db, &http, "09120000101");
         let page = owner.get("/panel/reports?lang=en");
         assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        assert!(
+            page.body
+                .contains("<ul id=\"wallet-unpaid\"><li>Club: <strong class=\"num\">1</strong>"),
+            "[{l}] {}",
+            page.body
+        );
         assert!(
             page.body.matches("<svg class=\"chart\"").count() == 2
                 && page.body.contains("SMS self-join")

@@ -323,6 +323,7 @@ pub struct Texts {
     pub reply_happy: &'static str,
     pub reply_unhappy: &'static str,
     pub no_canned: &'static str,
+    pub reply_wallet_empty: &'static str,
     pub compensate: &'static str,
     pub alert_people: &'static str,
     pub alert_people_intro: &'static str,
@@ -427,6 +428,8 @@ pub struct Texts {
     pub wallet_balance: &'static str,
     pub wallet_price: &'static str,
     pub wallet_top_ups: &'static str,
+    pub wallet_unpaid: &'static str,
+    pub wallet_unpaid_none: &'static str,
     pub top_up: &'static str,
     pub top_up_amount: &'static str,
     pub top_up_reason: &'static str,
@@ -756,6 +759,7 @@ pub static FA: Texts = Texts {
     reply_happy: "پاسخ به مشتری راضی",
     reply_unhappy: "پاسخ به مشتری ناراضی",
     no_canned: "هنوز پاسخ آماده‌ای در تنظیمات نظرسنجی نوشته نشده است.",
+    reply_wallet_empty: "کیف پول پیامک خالی است؛ پاسخ فرستاده نشد. اول کیف پول را شارژ کنید.",
     compensate: "اعتبار جبرانی باشگاه",
     alert_people: "هشدار امتیاز پایین به این افراد",
     alert_people_intro: "برای هر امتیاز پایین پیامک و اعلان پنل می‌گیرند.",
@@ -817,7 +821,9 @@ pub static FA: Texts = Texts {
     source_other: "دستی یا ورود فایل",
     wallet_title: "کیف پول پیامک",
     wallet_balance: "موجودی",
-    wallet_price: "هزینه هر پیامک اعضا",
+    wallet_price: "هزینه هر پیامک (اعضا، رزرو، نظرسنجی)",
+    wallet_unpaid: "پیامک‌هایی که به‌خاطر خالی بودن کیف پول فرستاده نشد",
+    wallet_unpaid_none: "هیچ پیامکی به‌خاطر کیف پول خالی جا نماند.",
     wallet_top_ups: "شارژهای اخیر",
     top_up: "شارژ کیف پول",
     top_up_amount: "مبلغ (ریال)",
@@ -1186,6 +1192,7 @@ pub static EN: Texts = Texts {
     reply_happy: "Reply for a happy customer",
     reply_unhappy: "Reply for an unhappy customer",
     no_canned: "No canned replies are written in the survey settings yet.",
+    reply_wallet_empty: "The SMS wallet is empty: the reply was not sent. Top it up first.",
     compensate: "Compensation credit (club)",
     alert_people: "Alert these people about low scores",
     alert_people_intro: "They get an SMS and a panel notification for every low score.",
@@ -1247,7 +1254,9 @@ pub static EN: Texts = Texts {
     source_other: "Manual or import",
     wallet_title: "SMS wallet",
     wallet_balance: "Balance",
-    wallet_price: "Price per member SMS",
+    wallet_price: "Price per SMS (club, bookings, surveys)",
+    wallet_unpaid: "SMS not sent because the wallet was empty",
+    wallet_unpaid_none: "No SMS was skipped for an empty wallet.",
     wallet_top_ups: "Recent top-ups",
     top_up: "Top up",
     top_up_amount: "Amount (rials)",
@@ -1452,6 +1461,10 @@ pub struct BookingTexts {
     pub col_turnover: &'static str,
     pub by_hour_title: &'static str,
     pub nav_report: &'static str,
+    pub move_booking: &'static str,
+    pub move_save: &'static str,
+    pub col_day_label: &'static str,
+    pub moved_ok: &'static str,
 }
 
 static BOOKINGS_FA: BookingTexts = BookingTexts {
@@ -1511,6 +1524,10 @@ static BOOKINGS_FA: BookingTexts = BookingTexts {
     col_turnover: "گردش میز",
     by_hour_title: "رزروها بر اساس ساعت شروع",
     nav_report: "گزارش",
+    move_booking: "جابه‌جایی",
+    move_save: "جابه‌جا کن",
+    col_day_label: "روز",
+    moved_ok: "رزرو جابه‌جا شد.",
 };
 
 static BOOKINGS_EN: BookingTexts = BookingTexts {
@@ -1570,6 +1587,10 @@ static BOOKINGS_EN: BookingTexts = BookingTexts {
     col_turnover: "Turnover",
     by_hour_title: "Bookings by starting hour",
     nav_report: "Report",
+    move_booking: "Move",
+    move_save: "Move booking",
+    col_day_label: "Day",
+    moved_ok: "The booking was moved.",
 };
 
 pub fn booking_texts(locale: Locale) -> &'static BookingTexts {

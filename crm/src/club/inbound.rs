@@ -371,7 +371,7 @@ async fn act(
         }
         Command::Booking(reply) => {
             match replies::answer(store, phone, own.as_ref(), reply, now).await? {
-                Answered::Done(tenant, _) => Ok((Outcome::Booking, Some(tenant.id))),
+                Answered::Done(done) => Ok((Outcome::Booking, Some(done.0.id))),
                 Answered::NoBooking => {
                     reply_general(store, own.as_ref(), phone, replies::NO_BOOKING).await?;
                     Ok((Outcome::NoBooking, None))

@@ -47,7 +47,7 @@ impl Reply {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answered {
     /// The booking moved (or already was where the guest asked).
-    Done(Tenant, Booking),
+    Done(Box<(Tenant, Booking)>),
     /// The sender has no upcoming booking that could take the step.
     NoBooking,
 }
@@ -93,8 +93,8 @@ pub async fn answer(
             confirmation(reply, locale),
             &messages::vars_of(&booking, &branch.name, locale, None),
         );
-        sms::enqueue_text(store, &tenant, phone, &text, "booking_reply").await?;
-        return Ok(Answered::Done(tenant, booking));
+        sms::wallet::send_paid(store, &tenant, phone, &text, "booking_reply").await?;
+        return Ok(Answered::Done(Box::new((tenant, booking))));
     }
     Ok(Answered::NoBooking)
 }
