@@ -2166,6 +2166,67 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
             "[{l}] still one booking"
         );
 
+        // Moving a booking goes through the same save: onto the taken table it is
+        // refused and stays; an hour earlier it moves (the table chosen again).
+        let r = book(&mut op, "17:00", "09121230003", "2");
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let early = ids_in(&op.get(&back).body, "bookings")
+            .into_iter()
+            .find(|x| *x != id)
+            .unwrap();
+        let move_to = |op: &mut Client, time: &str, table: &str| {
+            op.post(
+                &format!("/panel/bookings/{early}/move"),
+                &[("day", day.as_str()), ("time", time), ("table", table)],
+            )
+        };
+        let r = move_to(&mut op, "21:15", "1");
+        assert!(
+            location(&r).contains("done=taken"),
+            "[{l}] {}",
+            location(&r)
+        );
+        let page = op.get(location(&r));
+        assert!(
+            page.body
+                .contains("No table is free for that party at that time.")
+                && page.body.contains("value=\"17:00\""),
+            "[{l}] {}",
+            page.body
+        );
+        let r = move_to(&mut op, "16:00", "");
+        assert!(
+            location(&r).contains("done=moved"),
+            "[{l}] {}",
+            location(&r)
+        );
+        let page = op.get(location(&r));
+        assert!(
+            page.body.contains("The booking was moved.") && page.body.contains("value=\"16:00\""),
+            "[{l}] {}",
+            page.body
+        );
+        let r = move_to(&mut op, "7pm", "");
+        assert!(location(&r).contains("done=refused"), "[{l}]");
+
+        // The guest's page lists their bookings, linked to the day in the host view.
+        let listed = op.get("/panel/customers?q=09121230003");
+        let customer = ids_in(&listed.body, "customers")[0].clone();
+        let page = op.get(&format!("/panel/customers/{customer}?lang=en"));
+        assert_eq!(page.status, 200, "[{l}]");
+        let section = page
+            .body
+            .split("id=\"customer-bookings\"")
+            .nth(1)
+            .expect("the bookings section");
+        assert!(
+            section.contains("16:00")
+                && section.contains(">Main<")
+                && section.contains(&format!("/panel/bookings?branch={branch}&amp;day={day}")),
+            "[{l}] {section}"
+        );
+        assert!(page.body.contains("id=\"club-credit\""), "[{l}]");
+
         // The deposit is received; a late cancellation keeps it.
         let r = op.post(
             &format!("/panel/bookings/{id}/deposit"),
@@ -2206,7 +2267,9 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
         );
         let audit = op.get("/panel/audit?lang=en").body;
         assert!(
-            audit.contains("Booking made") && audit.contains("Deposit recorded"),
+            audit.contains("Booking made")
+                && audit.contains("Deposit recorded")
+                && audit.contains("Booking moved"),
             "[{l}]"
         );
         drop(server);

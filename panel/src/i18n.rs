@@ -1713,6 +1713,7 @@ pub fn action_name(locale: Locale, action: &str) -> String {
         (Locale::Fa, "booking.create") => "ثبت رزرو",
         (Locale::Fa, "booking.status") => "تغییر وضعیت رزرو",
         (Locale::Fa, "booking.deposit") => "ثبت بیعانه",
+        (Locale::Fa, "booking.move") => "جابه‌جایی رزرو",
         (Locale::Fa, "table.free") => "آزاد کردن میز",
         (Locale::En, "customer.block") => "Customer blocked",
         (Locale::En, "customer.unblock") => "Customer unblocked",
@@ -1748,6 +1749,7 @@ pub fn action_name(locale: Locale, action: &str) -> String {
         (Locale::En, "booking.create") => "Booking made",
         (Locale::En, "booking.status") => "Booking status changed",
         (Locale::En, "booking.deposit") => "Deposit recorded",
+        (Locale::En, "booking.move") => "Booking moved",
         (Locale::En, "table.free") => "Table marked free",
         _ => return action.to_string(),
     };

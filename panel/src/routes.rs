@@ -182,6 +182,11 @@ fn rows() -> Vec<Row> {
             bookings::set_status,
         ),
         post(
+            "/bookings/{id}/move",
+            Tenant(ManageBookings),
+            bookings::move_booking,
+        ),
+        post(
             "/bookings/{id}/deposit",
             Tenant(ManageBookings),
             bookings::deposit,
