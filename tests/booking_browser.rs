@@ -373,6 +373,25 @@ fn a_public_booking_then_the_live_table_board() {
     assert_eq!(moved.as_str(), Some("23:30"));
     shot("10-moved-fa");
 
+    // The booking SMS, edited by the owner: a refused offset shows its reason in place.
+    for lang in ["en", "fa"] {
+        browser.goto(&format!(
+            "http://{http}/panel/bookings/messages?lang={lang}"
+        ));
+        browser.wait_page("document.querySelector('#message-new')", "the booking SMS");
+        shot(&format!("13-sms-{lang}"));
+    }
+    browser.js(
+        "document.querySelector('form[action$=\"/bookings/messages/2\"] input[name=offset]').value = 'soon';",
+        json!([]),
+    );
+    browser.click("form[action$='/bookings/messages/2'] button[type=submit]");
+    browser.wait_page(
+        "document.querySelector('#offset-2-error')",
+        "the reason by the field",
+    );
+    shot("14-sms-refused-fa");
+
     // The guest's page: their bookings and club credit.
     browser.goto(&format!("http://{http}/panel/customers?q=09125550001"));
     let href = browser.js(

@@ -30,6 +30,7 @@ struct Ids<'a> {
     media: &'a str,
     booking: &'a str,
     table: &'a str,
+    message: &'a str,
 }
 
 /// Fills a route's `{id}` and gives the form fields its handler needs to succeed.
@@ -54,6 +55,8 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ids.coupon
     } else if route.path.starts_with("/cases/") {
         ids.case
+    } else if route.path.starts_with("/bookings/messages/") {
+        ids.message
     } else if route.path.starts_with("/bookings/") {
         ids.booking
     } else if route.path.starts_with("/tables/") {
@@ -101,6 +104,16 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("count".to_string(), "2".to_string()),
             ("valid_days".to_string(), "30".to_string()),
             ("max_uses".to_string(), "1".to_string()),
+        ],
+        "/bookings/messages" => vec![
+            ("kind".to_string(), "reminder".to_string()),
+            ("offset".to_string(), "1440".to_string()),
+            ("template".to_string(), "Tomorrow {time}".to_string()),
+        ],
+        "/bookings/messages/{id}" => vec![
+            ("offset".to_string(), "30".to_string()),
+            ("template".to_string(), "See you at {time}".to_string()),
+            ("active".to_string(), "on".to_string()),
         ],
         "/cases/{id}/status" => vec![("status".to_string(), "contacted".to_string())],
         "/cases/{id}/note" => vec![("note".to_string(), "walk".to_string())],
@@ -286,6 +299,11 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         // accounting write above).
         let booking = seated_booking(&db, "default", "09121110002");
         let rival_booking = seated_booking(&db, "rival", "09129990001");
+        let message = cli_id(&db.ok(&["booking", "sms", "list"]), "confirmation");
+        let rival_message = cli_id(
+            &db.ok(&["--tenant", "rival", "booking", "sms", "list"]),
+            "confirmation",
+        );
 
         // A low score's case with a photo in each tenant, from the customers already
         // there (so the customer lists keep their counts).
@@ -312,6 +330,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                 media: "1",
                 booking: "1",
                 table: "1",
+                message: "1",
             };
             let (path, fields) = request(route, &ones);
             let r = call(&mut anon, route, &path, &fields);
@@ -528,6 +547,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                     media: &media,
                     booking: &booking,
                     table: &table_id,
+                    message: &message,
                 };
                 let (path, fields) = request(route, &ids);
                 let r = call(&mut c, route, &path, &fields);
@@ -578,6 +598,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                         media: &rival_media,
                         booking: &rival_booking,
                         table: &rival_table,
+                        message: &rival_message,
                     };
                     let (path, fields) = request(route, &ids);
                     let r = call(&mut c, route, &path, &fields);
@@ -2265,7 +2286,74 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
             "[{l}] the kept deposit is collected: {}",
             report.body
         );
+        // The booking SMS: edited with reasons next to the field, switched off, added.
+        let page = op.get("/panel/bookings/messages?lang=en");
+        assert_eq!(page.status, 200, "[{l}]");
+        let reminder = cli_id(&db.ok(&["booking", "sms", "list"]), "reminder");
+        let edit = |op: &mut Client, offset: &str, template: &str, active: bool| {
+            let mut fields = vec![("offset", offset), ("template", template)];
+            if active {
+                fields.push(("active", "on"));
+            }
+            op.post(&format!("/panel/bookings/messages/{reminder}"), &fields)
+        };
+        let r = edit(&mut op, "lots", "See you {time}", true);
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(
+            r.body.contains(&format!("id=\"offset-{reminder}-error\""))
+                && r.body.contains("value=\"lots\""),
+            "[{l}] {}",
+            r.body
+        );
+        let r = op.post(
+            &format!("/panel/bookings/messages/{reminder}?lang=fa"),
+            &[("offset", "۳۰"), ("template", "{when} بیایید")],
+        );
+        assert!(
+            r.body
+                .contains(&format!("id=\"template-{reminder}-error\""))
+                && r.body.contains("فقط از متغیرهای بالا"),
+            "[{l}] {}",
+            r.body
+        );
+        let r = edit(&mut op, "۳۰", "See you at {time}, {name}", false);
+        assert_eq!(
+            location(&r),
+            "/panel/bookings/messages?saved=1",
+            "[{l}] {}",
+            r.body
+        );
+        let listed = db.ok(&["booking", "sms", "list"]);
+        let row = listed
+            .lines()
+            .find(|x| x.starts_with(&format!("{reminder} ")))
+            .unwrap();
+        assert!(
+            row.contains(" 30 ")
+                && row.contains("off")
+                && row.contains("See you at {time}, {name}"),
+            "[{l}] {row}"
+        );
+        let r = op.post(
+            "/panel/bookings/messages",
+            &[
+                ("kind", "reminder"),
+                ("offset", "1440"),
+                ("template", "Tomorrow {time} at {branch}"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        assert!(
+            db.ok(&["booking", "sms", "list"])
+                .contains("Tomorrow {time} at {branch}"),
+            "[{l}]"
+        );
+
         let audit = op.get("/panel/audit?lang=en").body;
+        assert!(
+            audit.contains("Booking SMS edited") && audit.contains("Booking SMS added"),
+            "[{l}]"
+        );
         assert!(
             audit.contains("Booking made")
                 && audit.contains("Deposit recorded")

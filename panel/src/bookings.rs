@@ -124,6 +124,7 @@ struct BookingsPage {
     /// The days a booking can be moved to: (day key, Jalali label, the shown day).
     move_days: Vec<(i64, String, bool)>,
     can_manage: bool,
+    can_edit_sms: bool,
     notice: Option<&'static str>,
     error: Option<&'static str>,
     form: NewForm,
@@ -230,6 +231,7 @@ async fn render(
         rows,
         move_days,
         can_manage: ctx.can(Permission::ManageBookings),
+        can_edit_sms: ctx.can(Permission::EditBookingSettings),
         notice: notice.or(match query.done.as_str() {
             "booked" => Some(b.booked_ok),
             "ok" => Some(b.changed_ok),
@@ -332,7 +334,16 @@ pub async fn create(
         "branch": p.branch.id, "party": made.party, "starts_at": made.starts_at,
         "tables": made.tables,
     });
-    record(&state, &ctx, "booking.create", made.id, None, after).await?;
+    record(
+        &state,
+        &ctx,
+        "booking",
+        "booking.create",
+        made.id,
+        None,
+        after,
+    )
+    .await?;
     Ok(back_to(&made, &p.zone, "booked", ""))
 }
 
@@ -345,10 +356,11 @@ fn table_names(raw: &str) -> Vec<String> {
         .collect()
 }
 
-/// The audit entry of a change to booking `id`.
-async fn record(
+/// The audit entry of a change to a booking (or to another `entity` of the bookings).
+pub(crate) async fn record(
     state: &PanelState,
     ctx: &Ctx,
+    entity: &'static str,
     action: &'static str,
     id: i64,
     before: Option<serde_json::Value>,
@@ -357,7 +369,7 @@ async fn record(
     let change = Change {
         tenant_id: Some(ctx.tenant.id),
         action,
-        entity: "booking",
+        entity,
         entity_id: Some(id),
         before,
         after: Some(after),
@@ -425,7 +437,16 @@ pub async fn set_status(
             let before = json!({ "status": old.status.as_str() });
             let after =
                 json!({ "status": new.status.as_str(), "deposit": new.deposit_state.as_str() });
-            record(&state, &ctx, "booking.status", id, Some(before), after).await?;
+            record(
+                &state,
+                &ctx,
+                "booking",
+                "booking.status",
+                id,
+                Some(before),
+                after,
+            )
+            .await?;
             Ok(back_to(&new, &p.zone, "ok", &form.back))
         }
         Err(crm::Error::Invalid(_) | crm::Error::Conflict(_)) => {
@@ -452,7 +473,16 @@ pub async fn deposit(
         Ok(()) => {
             let before = json!({ "deposit": old.deposit_state.as_str() });
             let after = json!({ "deposit": to.as_str(), "amount": old.deposit_amount });
-            record(&state, &ctx, "booking.deposit", id, Some(before), after).await?;
+            record(
+                &state,
+                &ctx,
+                "booking",
+                "booking.deposit",
+                id,
+                Some(before),
+                after,
+            )
+            .await?;
             Ok(back_to(&old, &p.zone, "ok", ""))
         }
         Err(crm::Error::Invalid(_) | crm::Error::Conflict(_)) => {
@@ -500,7 +530,16 @@ pub async fn move_booking(
         Ok(new) => {
             let before = json!({ "starts_at": old.starts_at, "tables": old.tables });
             let after = json!({ "starts_at": new.starts_at, "tables": new.tables });
-            record(&state, &ctx, "booking.move", id, Some(before), after).await?;
+            record(
+                &state,
+                &ctx,
+                "booking",
+                "booking.move",
+                id,
+                Some(before),
+                after,
+            )
+            .await?;
             Ok(back_to(&new, &p.zone, "moved", ""))
         }
         Err(crm::Error::Conflict(m)) if m == bookings::GUEST_BUSY => {

@@ -9,6 +9,7 @@
 //! id up with `tenant_id = ctx.tenant.id`, so another tenant's id is simply not found.
 
 mod audit_page;
+mod booking_messages;
 mod booking_report;
 mod bookings;
 mod cases;

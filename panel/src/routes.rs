@@ -10,9 +10,9 @@ use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
 use crate::{
-    BASE, PanelState, audit_page, booking_report, bookings, cases, club, club_settings, coupons,
-    custom_roles, customers, customers_csv, dashboard, feedback, groups, guard, login,
-    notifications, people, reports, routers, sessions, table_board, vouchers,
+    BASE, PanelState, audit_page, booking_messages, booking_report, bookings, cases, club,
+    club_settings, coupons, custom_roles, customers, customers_csv, dashboard, feedback, groups,
+    guard, login, notifications, people, reports, routers, sessions, table_board, vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -180,6 +180,21 @@ fn rows() -> Vec<Row> {
             "/bookings/{id}/status",
             Tenant(ManageBookings),
             bookings::set_status,
+        ),
+        get(
+            "/bookings/messages",
+            Tenant(EditBookingSettings),
+            booking_messages::page,
+        ),
+        post(
+            "/bookings/messages",
+            Tenant(EditBookingSettings),
+            booking_messages::add,
+        ),
+        post(
+            "/bookings/messages/{id}",
+            Tenant(EditBookingSettings),
+            booking_messages::update,
         ),
         post(
             "/bookings/{id}/move",

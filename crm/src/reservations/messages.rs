@@ -356,7 +356,7 @@ pub async fn add(
     by_id(store, tenant, id).await
 }
 
-async fn by_id(store: &Store, tenant: &Tenant, id: i64) -> Result<Message> {
+pub async fn by_id(store: &Store, tenant: &Tenant, id: i64) -> Result<Message> {
     list(store, tenant)
         .await?
         .into_iter()
