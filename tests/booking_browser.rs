@@ -392,6 +392,32 @@ fn a_public_booking_then_the_live_table_board() {
     );
     shot("14-sms-refused-fa");
 
+    // The branch's booking rules and deposit rule; a refused field says why in place.
+    for lang in ["en", "fa"] {
+        browser.goto(&format!(
+            "http://{http}/panel/bookings/settings?lang={lang}"
+        ));
+        browser.wait_page(
+            "document.querySelector('#opening_hours')",
+            "the booking settings",
+        );
+        shot(&format!("15-settings-{lang}"));
+    }
+    browser.js(
+        "document.querySelector('#opening_hours').value = 'noon'; document.querySelector('#slot_interval').value = '7';",
+        json!([]),
+    );
+    browser.click("form[action$='/bookings/settings'] button[type=submit]");
+    browser.wait_page(
+        "document.querySelector('#opening_hours-error')",
+        "the reason by the field",
+    );
+    browser.js(
+        "document.querySelector('#slot_interval').scrollIntoView();",
+        json!([]),
+    );
+    shot("16-settings-refused-fa");
+
     // The guest's page: their bookings and club credit.
     browser.goto(&format!("http://{http}/panel/customers?q=09125550001"));
     let href = browser.js(

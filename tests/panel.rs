@@ -105,6 +105,7 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("valid_days".to_string(), "30".to_string()),
             ("max_uses".to_string(), "1".to_string()),
         ],
+        "/bookings/settings" => vec![("slot_interval".to_string(), "15".to_string())],
         "/bookings/messages" => vec![
             ("kind".to_string(), "reminder".to_string()),
             ("offset".to_string(), "1440".to_string()),
@@ -2349,7 +2350,89 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
             "[{l}]"
         );
 
+        // The branch's booking rules and deposit rule: each refusal by its field.
+        let page = op.get(&format!("/panel/bookings/settings?branch={branch}&lang=en"));
+        assert_eq!(page.status, 200, "[{l}]");
+        assert!(
+            page.body.contains("value=\"12:00-23:00\""),
+            "[{l}] {}",
+            page.body
+        );
+        let settings_form = |slot: &str, stay_by: &str, hours: &str, mode: &str, amount: &str| {
+            vec![
+                ("branch", branch.clone()),
+                ("slot_interval", slot.to_string()),
+                ("stay_minutes", "90".to_string()),
+                ("stay_by_party", stay_by.to_string()),
+                ("buffer_minutes", "15".to_string()),
+                ("min_notice", "60".to_string()),
+                ("max_days_ahead", "30".to_string()),
+                ("opening_hours", hours.to_string()),
+                ("deposit_mode", mode.to_string()),
+                ("deposit_amount", amount.to_string()),
+                ("deposit_from_party", "4".to_string()),
+                ("deposit_refund_hours", "24".to_string()),
+            ]
+        };
+        let post = |op: &mut Client, path: &str, fields: Vec<(&str, String)>| {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            op.post(path, &fields)
+        };
+        let r = post(
+            &mut op,
+            "/panel/bookings/settings?lang=en",
+            settings_form("7", "1-2=oops", "noon", "fixed", "500000"),
+        );
+        assert_eq!(r.status, 200, "[{l}]");
+        for field in ["slot_interval", "stay_by_party", "opening_hours"] {
+            assert!(
+                r.body.contains(&format!("id=\"{field}-error\"")),
+                "[{l}] {field}: {}",
+                r.body
+            );
+        }
+        assert!(!r.body.contains("id=\"deposit_amount-error\""), "[{l}]");
+        assert!(r.body.contains("value=\"1-2=oops\""), "[{l}] as typed");
+        let r = post(
+            &mut op,
+            "/panel/bookings/settings?lang=fa",
+            settings_form("15", "", "12:00-23:00", "fixed", "۰"),
+        );
+        assert!(
+            r.body.contains("id=\"deposit_mode-error\"")
+                || r.body.contains("id=\"deposit_amount-error\""),
+            "[{l}] {}",
+            r.body
+        );
+        assert!(r.body.contains("این مقدار پذیرفته نیست"), "[{l}]");
+        let r = post(
+            &mut op,
+            "/panel/bookings/settings",
+            settings_form(
+                "30",
+                "5-=120",
+                "12:00-16:00; 19:00-23:30",
+                "per_guest",
+                "۱۰۰٬۰۰۰",
+            ),
+        );
+        assert_eq!(
+            location(&r),
+            format!("/panel/bookings/settings?branch={branch}&saved=1"),
+            "[{l}] {}",
+            r.body
+        );
+        let shown = db.ok(&["booking", "settings", "--branch", "Main"]);
+        assert!(
+            shown.contains("30")
+                && shown.contains("5-=120")
+                && shown.contains("19:00-23:30")
+                && shown.contains("100000"),
+            "[{l}] {shown}"
+        );
+
         let audit = op.get("/panel/audit?lang=en").body;
+        assert!(audit.contains("Booking settings changed"), "[{l}]");
         assert!(
             audit.contains("Booking SMS edited") && audit.contains("Booking SMS added"),
             "[{l}]"

@@ -1485,6 +1485,10 @@ pub struct BookingTexts {
     pub sms_bad_offset: &'static str,
     pub sms_bad_template: &'static str,
     pub nav_sms: &'static str,
+    pub set_title: &'static str,
+    pub set_saved: &'static str,
+    pub set_error: &'static str,
+    pub nav_settings: &'static str,
 }
 
 static BOOKINGS_FA: BookingTexts = BookingTexts {
@@ -1566,6 +1570,10 @@ static BOOKINGS_FA: BookingTexts = BookingTexts {
     sms_bad_offset: "عددی از ۰ تا ۲۰۱۶۰ دقیقه (۱۴ روز) بنویسید.",
     sms_bad_template: "متن ۱ تا ۹۰۰ نویسه باشد و فقط از متغیرهای بالا استفاده کند.",
     nav_sms: "پیامک‌ها",
+    set_title: "تنظیمات رزرو شعبه",
+    set_saved: "تنظیمات ذخیره شد.",
+    set_error: "این مقدار پذیرفته نیست:",
+    nav_settings: "تنظیمات",
 };
 
 static BOOKINGS_EN: BookingTexts = BookingTexts {
@@ -1647,6 +1655,10 @@ static BOOKINGS_EN: BookingTexts = BookingTexts {
     sms_bad_offset: "Type a number of minutes from 0 to 20160 (14 days).",
     sms_bad_template: "Write 1 to 900 characters, using only the variables above.",
     nav_sms: "SMS",
+    set_title: "Branch booking settings",
+    set_saved: "Settings saved.",
+    set_error: "Not accepted:",
+    nav_settings: "Settings",
 };
 
 pub fn booking_texts(locale: Locale) -> &'static BookingTexts {
@@ -1770,6 +1782,7 @@ pub fn action_name(locale: Locale, action: &str) -> String {
         (Locale::Fa, "booking.status") => "تغییر وضعیت رزرو",
         (Locale::Fa, "booking.deposit") => "ثبت بیعانه",
         (Locale::Fa, "booking.move") => "جابه‌جایی رزرو",
+        (Locale::Fa, "booking.settings") => "تغییر تنظیمات رزرو",
         (Locale::Fa, "booking_sms.update") => "ویرایش پیامک رزرو",
         (Locale::Fa, "booking_sms.add") => "افزودن پیامک رزرو",
         (Locale::Fa, "table.free") => "آزاد کردن میز",
@@ -1808,6 +1821,7 @@ pub fn action_name(locale: Locale, action: &str) -> String {
         (Locale::En, "booking.status") => "Booking status changed",
         (Locale::En, "booking.deposit") => "Deposit recorded",
         (Locale::En, "booking.move") => "Booking moved",
+        (Locale::En, "booking.settings") => "Booking settings changed",
         (Locale::En, "booking_sms.update") => "Booking SMS edited",
         (Locale::En, "booking_sms.add") => "Booking SMS added",
         (Locale::En, "table.free") => "Table marked free",
@@ -2050,5 +2064,80 @@ pub fn tier_metric(locale: Locale, metric: &str) -> &'static str {
         (Locale::En, "spend") => "Amount spent",
         (Locale::En, "visits") => "Number of purchases",
         _ => "Credit earned",
+    }
+}
+
+/// A booking setting's label and what it accepts (also shown when it is refused); the
+/// deposit modes' labels too; then an example, shown left-to-right (inside Persian text
+/// its parts would be reordered).
+pub fn booking_setting(locale: Locale, key: &str) -> (&'static str, &'static str, &'static str) {
+    match (locale, key) {
+        (Locale::Fa, "slot_interval") => {
+            ("فاصله شروع نوبت‌ها (دقیقه)", "مضربی از ۵، از ۵ تا ۱۴۴۰", "")
+        }
+        (Locale::Fa, "stay_minutes") => ("مدت ماندن (دقیقه)", "مضربی از ۵، از ۵ تا ۱۴۴۰", ""),
+        (Locale::Fa, "stay_by_party") => (
+            "مدت ماندن بر اساس تعداد نفرات",
+            "تعداد نفرات=دقیقه؛ خالی: همه یکسان. مثلاً",
+            "1-2=60, 7-=150",
+        ),
+        (Locale::Fa, "buffer_minutes") => (
+            "فاصله آماده‌سازی میز (دقیقه)",
+            "مضربی از ۵، از ۰ تا ۱۴۴۰",
+            "",
+        ),
+        (Locale::Fa, "min_notice") => ("حداقل فاصله تا رزرو (دقیقه)", "از ۰ تا ۴۳۲۰۰", ""),
+        (Locale::Fa, "max_days_ahead") => ("حداکثر روزهای پیش رو", "از ۰ تا ۳۶۵", ""),
+        (Locale::Fa, "opening_hours") => ("ساعات پذیرش", "مثلاً", "12:00-16:00; 19:00-23:30"),
+        (Locale::Fa, "deposit_mode") => ("بیعانه", "برای بیعانه مبلغی بیشتر از صفر لازم است", ""),
+        (Locale::Fa, "deposit_amount") => (
+            "مبلغ بیعانه (ریال)",
+            "بیشتر از صفر وقتی بیعانه گرفته می‌شود",
+            "",
+        ),
+        (Locale::Fa, "deposit_from_party") => ("بیعانه از چند نفر به بالا", "از ۱ تا ۱۰۰", ""),
+        (Locale::Fa, "deposit_refund_hours") => (
+            "بازگشت بیعانه اگر چند ساعت پیش‌تر لغو شود",
+            "از ۰ تا ۱۴۴۰",
+            "",
+        ),
+        (Locale::Fa, "none") => ("بدون بیعانه", "", ""),
+        (Locale::Fa, "per_guest") => ("به ازای هر نفر", "", ""),
+        (Locale::Fa, "fixed") => ("مبلغ ثابت", "", ""),
+        (_, "slot_interval") => (
+            "Start times every (minutes)",
+            "a multiple of 5, from 5 to 1440",
+            "",
+        ),
+        (_, "stay_minutes") => ("Stay (minutes)", "a multiple of 5, from 5 to 1440", ""),
+        (_, "stay_by_party") => (
+            "Stay by party size",
+            "party sizes=minutes; empty: the same for all. E.g.",
+            "1-2=60, 7-=150",
+        ),
+        (_, "buffer_minutes") => (
+            "Table reset buffer (minutes)",
+            "a multiple of 5, from 0 to 1440",
+            "",
+        ),
+        (_, "min_notice") => ("Minimum notice (minutes)", "from 0 to 43200", ""),
+        (_, "max_days_ahead") => ("Days ahead bookable", "from 0 to 365", ""),
+        (_, "opening_hours") => ("Opening hours", "e.g.", "12:00-16:00; 19:00-23:30"),
+        (_, "deposit_mode") => ("Deposit", "a deposit needs an amount above 0", ""),
+        (_, "deposit_amount") => (
+            "Deposit amount (rials)",
+            "above 0 when a deposit is asked",
+            "",
+        ),
+        (_, "deposit_from_party") => ("Deposit from party size", "from 1 to 100", ""),
+        (_, "deposit_refund_hours") => (
+            "Refunded if cancelled this many hours before",
+            "from 0 to 1440",
+            "",
+        ),
+        (_, "none") => ("No deposit", "", ""),
+        (_, "per_guest") => ("Per guest", "", ""),
+        (_, "fixed") => ("Fixed amount", "", ""),
+        _ => ("", "", ""),
     }
 }
