@@ -417,6 +417,11 @@ fn a_public_booking_then_the_live_table_board() {
         json!([]),
     );
     shot("16-settings-refused-fa");
+    browser.js(
+        "document.querySelector('#branch-tables').scrollIntoView();",
+        json!([]),
+    );
+    shot("17-tables-fa");
 
     // The guest's page: their bookings and club credit.
     browser.goto(&format!("http://{http}/panel/customers?q=09125550001"));

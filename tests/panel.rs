@@ -106,6 +106,10 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("max_uses".to_string(), "1".to_string()),
         ],
         "/bookings/settings" => vec![("slot_interval".to_string(), "15".to_string())],
+        "/bookings/tables/active" => vec![
+            ("name".to_string(), "1".to_string()),
+            ("active".to_string(), "on".to_string()),
+        ],
         "/bookings/messages" => vec![
             ("kind".to_string(), "reminder".to_string()),
             ("offset".to_string(), "1440".to_string()),
@@ -2422,6 +2426,49 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
             "[{l}] {}",
             r.body
         );
+        // Tables: one added (a refusal on the form keeps what was typed), one taken out
+        // of service.
+        let add_table = |op: &mut Client, name: &str, max: &str| {
+            op.post(
+                "/panel/bookings/tables?lang=en",
+                &[
+                    ("branch", branch.as_str()),
+                    ("name", name),
+                    ("min", "1"),
+                    ("max", max),
+                    ("zone", "Terrace"),
+                    ("joins", "1"),
+                ],
+            )
+        };
+        let r = add_table(&mut op, "T2", "۶");
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let r = add_table(&mut op, "T2", "6");
+        assert!(
+            r.body.contains("id=\"table-error\"") && r.body.contains("already"),
+            "[{l}] {}",
+            r.body
+        );
+        let r = add_table(&mut op, "T3", "0");
+        assert!(
+            r.body.contains("id=\"table-error\"") && r.body.contains("value=\"T3\""),
+            "[{l}] {}",
+            r.body
+        );
+        let r = op.post(
+            "/panel/bookings/tables/active",
+            &[("branch", branch.as_str()), ("name", "T2")],
+        );
+        assert_eq!(r.status, 303, "[{l}]");
+        let page = op.get(&format!("/panel/bookings/settings?branch={branch}&lang=en"));
+        let section = page.body.split("id=\"branch-tables\"").nth(1).unwrap();
+        assert!(
+            section.contains("T2")
+                && section.contains("Terrace")
+                && section.contains("out of service"),
+            "[{l}] {section}"
+        );
+
         let shown = db.ok(&["booking", "settings", "--branch", "Main"]);
         assert!(
             shown.contains("30")
@@ -2432,7 +2479,10 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
         );
 
         let audit = op.get("/panel/audit?lang=en").body;
-        assert!(audit.contains("Booking settings changed"), "[{l}]");
+        assert!(
+            audit.contains("Booking settings changed") && audit.contains("Table added"),
+            "[{l}]"
+        );
         assert!(
             audit.contains("Booking SMS edited") && audit.contains("Booking SMS added"),
             "[{l}]"

@@ -1,13 +1,16 @@
 //! A branch's booking rules and deposit rule, edited by owners and senior managers:
 //! slot interval, stay (and by party size), buffer, notice, days ahead, opening hours,
 //! and the deposit. Each field is checked by crm's own rules on top of the saved
-//! settings, so a refusal lands next to the field that caused it; audited.
+//! settings, so a refusal lands next to the field that caused it; audited. Below, the
+//! branch's tables: add one (capacity, zone, tables it joins), take one out of service
+//! or back (its bookings stay).
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
+use crm::reservations::resources::{self, Kind, NewResource};
 use crm::reservations::settings::{self, Settings, SettingsChange};
 use crm::ui::Locale;
 use serde::Deserialize;
@@ -58,6 +61,46 @@ struct SettingsPage {
     place: Option<Place>,
     fields: Vec<FieldView>,
     saved: bool,
+    tables: Vec<TableRow>,
+    table_form: TableForm,
+    table_error: Option<&'static str>,
+}
+
+pub struct TableRow {
+    name: String,
+    party: String,
+    zone: String,
+    joins: String,
+    active: bool,
+}
+
+/// The branch's tables as the page lists them.
+async fn tables(
+    state: &PanelState,
+    ctx: &Ctx,
+    place: &Option<Place>,
+) -> Result<Vec<TableRow>, Fail> {
+    let Some(p) = place else {
+        return Ok(Vec::new());
+    };
+    let all = resources::list(&state.store, &ctx.tenant, &p.branch).await?;
+    let name_of = |id: &i64| all.iter().find(|r| r.id == *id).map(|r| r.name.clone());
+    Ok(all
+        .iter()
+        .filter(|r| r.kind == Kind::Table)
+        .map(|r| TableRow {
+            name: r.name.clone(),
+            party: format!("{}–{}", r.min_party, r.max_party),
+            zone: r.zone.clone().unwrap_or_default(),
+            joins: r
+                .joinable
+                .iter()
+                .filter_map(name_of)
+                .collect::<Vec<_>>()
+                .join(", "),
+            active: r.active,
+        })
+        .collect())
 }
 
 fn value_of(s: &Settings, key: &str) -> String {
@@ -157,8 +200,11 @@ pub async fn page(
         f: Frame::tenant(&ctx, b.set_title, "/bookings"),
         b,
         fields: fields(ctx.locale(), &values, &[]),
+        tables: tables(&state, &ctx, &place).await?,
         place,
         saved: !q.saved.is_empty(),
+        table_form: TableForm::default(),
+        table_error: None,
     }
     .into_response())
 }
@@ -190,12 +236,16 @@ pub async fn save(
         errors.push("deposit_amount");
     }
     if !errors.is_empty() {
+        let place = Some(p);
         return Ok(SettingsPage {
             f: Frame::tenant(&ctx, b.set_title, "/bookings"),
             b,
             fields: fields(ctx.locale(), &form, &errors),
-            place: Some(p),
+            tables: tables(&state, &ctx, &place).await?,
+            place,
             saved: false,
+            table_form: TableForm::default(),
+            table_error: None,
         }
         .into_response());
     }
@@ -236,4 +286,112 @@ pub async fn save(
         p.branch.id
     ))
     .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TableForm {
+    #[serde(default)]
+    branch: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    min: String,
+    #[serde(default)]
+    max: String,
+    #[serde(default)]
+    zone: String,
+    /// Names of tables it joins with, comma-separated.
+    #[serde(default)]
+    joins: String,
+    /// For taking one out of service: `on` puts it back.
+    #[serde(default)]
+    active: String,
+}
+
+fn back(branch: i64) -> axum::response::Response {
+    Redirect::to(&format!("{BASE}/bookings/settings?branch={branch}&saved=1")).into_response()
+}
+
+/// `POST /panel/bookings/tables`: a new table; a refusal comes back on the form.
+pub async fn add_table(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Form(form): Form<TableForm>,
+) -> PageResult {
+    let b = i18n::booking_texts(ctx.locale());
+    let Some(p) = place(&state, &ctx, branch_param(&form.branch)).await? else {
+        return Err(Fail::NotFound);
+    };
+    let new = NewResource {
+        kind: Kind::Table,
+        name: form.name.trim().to_string(),
+        min_party: parse_whole(&form.min).unwrap_or(1),
+        max_party: parse_whole(&form.max).unwrap_or(0),
+        zone: Some(form.zone.trim().to_string()).filter(|z| !z.is_empty()),
+        working_hours: None,
+        joinable: form
+            .joins
+            .split([',', '،', '+'])
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
+    };
+    let refusal = match resources::add(&state.store, &ctx.tenant, &p.branch, &new).await {
+        Ok(made) => {
+            let after = json!({ "name": made.name, "min": made.min_party, "max": made.max_party, "zone": made.zone, "joins": new.joinable });
+            record(&state, &ctx, "table", "table.add", made.id, None, after).await?;
+            return Ok(back(p.branch.id));
+        }
+        Err(crm::Error::Conflict(_)) => b.table_taken,
+        Err(crm::Error::Invalid(_) | crm::Error::NotFound(_)) => b.table_invalid,
+        Err(e) => return Err(e.into()),
+    };
+    let s = settings::get(&state.store, &ctx.tenant, &p.branch).await?;
+    let values = KEYS
+        .iter()
+        .map(|k| (k.to_string(), value_of(&s, k)))
+        .collect();
+    let place = Some(p);
+    Ok(SettingsPage {
+        f: Frame::tenant(&ctx, b.set_title, "/bookings"),
+        b,
+        fields: fields(ctx.locale(), &values, &[]),
+        tables: tables(&state, &ctx, &place).await?,
+        place,
+        saved: false,
+        table_form: form,
+        table_error: Some(refusal),
+    }
+    .into_response())
+}
+
+/// `POST /panel/bookings/tables/active`: out of service (or back, `active=on`).
+pub async fn set_table_active(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Form(form): Form<TableForm>,
+) -> PageResult {
+    let Some(p) = place(&state, &ctx, branch_param(&form.branch)).await? else {
+        return Err(Fail::NotFound);
+    };
+    let active = form.active == "on";
+    match resources::set_active(&state.store, &ctx.tenant, &p.branch, &form.name, active).await {
+        Ok(()) => {}
+        // A stale form (the table is gone): the page shows what there is.
+        Err(crm::Error::NotFound(_)) => return Ok(back(p.branch.id)),
+        Err(e) => return Err(e.into()),
+    }
+    let after = json!({ "name": form.name.trim(), "active": active });
+    record(
+        &state,
+        &ctx,
+        "branch",
+        "table.active",
+        p.branch.id,
+        None,
+        after,
+    )
+    .await?;
+    Ok(back(p.branch.id))
 }

@@ -192,6 +192,16 @@ fn rows() -> Vec<Row> {
             Tenant(EditBookingSettings),
             booking_settings::save,
         ),
+        post(
+            "/bookings/tables",
+            Tenant(EditBookingSettings),
+            booking_settings::add_table,
+        ),
+        post(
+            "/bookings/tables/active",
+            Tenant(EditBookingSettings),
+            booking_settings::set_table_active,
+        ),
         get(
             "/bookings/messages",
             Tenant(EditBookingSettings),
