@@ -334,6 +334,134 @@ fn a_public_booking_then_the_live_table_board() {
         "the Persian report",
     );
     shot("8-report-fa");
+
+    // Moving a booking from the host view: another time, the same save.
+    db.ok(&[
+        "booking",
+        "create",
+        "--branch",
+        "Vali-Asr",
+        "--phone",
+        "09125550001",
+        "--party",
+        "3",
+        "--time",
+        "23:00",
+        "--name",
+        "Nima",
+    ]);
+    let open_moves = "document.querySelectorAll('details.move').forEach(d => d.open = true);";
+    for lang in ["en", "fa"] {
+        browser.goto(&format!("http://{http}/panel/bookings?lang={lang}"));
+        browser.wait_page(
+            "document.querySelector('details.move')",
+            "a movable booking",
+        );
+        browser.js(open_moves, json!([]));
+        shot(&format!("9-move-{lang}"));
+    }
+    browser.js(
+        "document.querySelector('details.move input[name=time]').value = '23:30';",
+        json!([]),
+    );
+    browser.click("details.move button[type=submit]");
+    browser.wait_page("document.querySelector('.flash')", "the moved booking");
+    let moved = browser.js(
+        "return document.querySelector('details.move input[name=time]').value;",
+        json!([]),
+    );
+    assert_eq!(moved.as_str(), Some("23:30"));
+    shot("10-moved-fa");
+
+    // The booking SMS, edited by the owner: a refused offset shows its reason in place.
+    for lang in ["en", "fa"] {
+        browser.goto(&format!(
+            "http://{http}/panel/bookings/messages?lang={lang}"
+        ));
+        browser.wait_page("document.querySelector('#message-new')", "the booking SMS");
+        shot(&format!("13-sms-{lang}"));
+    }
+    browser.js(
+        "document.querySelector('form[action$=\"/bookings/messages/2\"] input[name=offset]').value = 'soon';",
+        json!([]),
+    );
+    browser.click("form[action$='/bookings/messages/2'] button[type=submit]");
+    browser.wait_page(
+        "document.querySelector('#offset-2-error')",
+        "the reason by the field",
+    );
+    shot("14-sms-refused-fa");
+
+    // The branch's booking rules and deposit rule; a refused field says why in place.
+    for lang in ["en", "fa"] {
+        browser.goto(&format!(
+            "http://{http}/panel/bookings/settings?lang={lang}"
+        ));
+        browser.wait_page(
+            "document.querySelector('#opening_hours')",
+            "the booking settings",
+        );
+        shot(&format!("15-settings-{lang}"));
+    }
+    browser.js(
+        "document.querySelector('#opening_hours').value = 'noon'; document.querySelector('#slot_interval').value = '7';",
+        json!([]),
+    );
+    browser.click("form[action$='/bookings/settings'] button[type=submit]");
+    browser.wait_page(
+        "document.querySelector('#opening_hours-error')",
+        "the reason by the field",
+    );
+    browser.js(
+        "document.querySelector('#slot_interval').scrollIntoView();",
+        json!([]),
+    );
+    shot("16-settings-refused-fa");
+    browser.js(
+        "document.querySelector('#branch-tables').scrollIntoView();",
+        json!([]),
+    );
+    shot("17-tables-fa");
+
+    // The guest's page: their bookings and club credit.
+    browser.goto(&format!("http://{http}/panel/customers?q=09125550001"));
+    let href = browser.js(
+        "return Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href')).find(h => /^\\/panel\\/customers\\/\\d+$/.test(h || ''));",
+        json!([]),
+    );
+    let href = href.as_str().expect("the customer's link").to_string();
+    for lang in ["en", "fa"] {
+        browser.goto(&format!("http://{http}{href}?lang={lang}"));
+        browser.wait_page(
+            "document.querySelector('#customer-bookings tr')",
+            "the guest's bookings",
+        );
+        shot(&format!("11-customer-{lang}"));
+    }
+
+    // An empty, priced wallet skips a member's SMS; the reports page counts it.
+    db.ok(&["club", "wallet", "--price", "1000"]);
+    db.ok(&[
+        "sms",
+        "send",
+        "--marketing",
+        "--phone",
+        "09121234567",
+        "--text",
+        "hi",
+    ]);
+    for lang in ["en", "fa"] {
+        browser.goto(&format!("http://{http}/panel/reports?lang={lang}"));
+        browser.wait_page(
+            "document.querySelector('#wallet-unpaid')",
+            "the unpaid count",
+        );
+        browser.js(
+            "document.querySelector('#wallet-unpaid').scrollIntoView();",
+            json!([]),
+        );
+        shot(&format!("12-wallet-{lang}"));
+    }
     drop(browser);
     drop(server);
     db.cleanup();

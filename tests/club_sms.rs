@@ -110,6 +110,8 @@ fn texting_the_club_code_joins_and_keywords_answer() {
         assert!(inbox.contains("منقضی می‌شود"), "[{l}] {inbox}");
 
         // Marketing reaches the member (paid from the wallet) until STOP; then it is skipped.
+        // Priced, the empty wallet stops it (unpriced SMS would cost nothing).
+        db.ok(&["club", "wallet", "--price", "100"]);
         let out = db.ok(&[
             "sms",
             "send",
@@ -120,9 +122,7 @@ fn texting_the_club_code_joins_and_keywords_answer() {
             "تخفیف",
         ]);
         assert!(out.contains("wallet is empty"), "[{l}] {out}");
-        db.ok(&[
-            "club", "wallet", "--price", "100", "--top-up", "1000", "--reason", "test",
-        ]);
+        db.ok(&["club", "wallet", "--top-up", "1000", "--reason", "test"]);
         let out = db.ok(&[
             "sms",
             "send",

@@ -30,6 +30,7 @@ struct Ids<'a> {
     media: &'a str,
     booking: &'a str,
     table: &'a str,
+    message: &'a str,
 }
 
 /// Fills a route's `{id}` and gives the form fields its handler needs to succeed.
@@ -54,6 +55,8 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ids.coupon
     } else if route.path.starts_with("/cases/") {
         ids.case
+    } else if route.path.starts_with("/bookings/messages/") {
+        ids.message
     } else if route.path.starts_with("/bookings/") {
         ids.booking
     } else if route.path.starts_with("/tables/") {
@@ -107,6 +110,21 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("count".to_string(), "2".to_string()),
             ("valid_days".to_string(), "30".to_string()),
             ("max_uses".to_string(), "1".to_string()),
+        ],
+        "/bookings/settings" => vec![("slot_interval".to_string(), "15".to_string())],
+        "/bookings/tables/active" => vec![
+            ("name".to_string(), "1".to_string()),
+            ("active".to_string(), "on".to_string()),
+        ],
+        "/bookings/messages" => vec![
+            ("kind".to_string(), "reminder".to_string()),
+            ("offset".to_string(), "1440".to_string()),
+            ("template".to_string(), "Tomorrow {time}".to_string()),
+        ],
+        "/bookings/messages/{id}" => vec![
+            ("offset".to_string(), "30".to_string()),
+            ("template".to_string(), "See you at {time}".to_string()),
+            ("active".to_string(), "on".to_string()),
         ],
         "/cases/{id}/status" => vec![("status".to_string(), "contacted".to_string())],
         "/cases/{id}/note" => vec![("note".to_string(), "walk".to_string())],
@@ -292,6 +310,11 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
         // accounting write above).
         let booking = seated_booking(&db, "default", "09121110002");
         let rival_booking = seated_booking(&db, "rival", "09129990001");
+        let message = cli_id(&db.ok(&["booking", "sms", "list"]), "confirmation");
+        let rival_message = cli_id(
+            &db.ok(&["--tenant", "rival", "booking", "sms", "list"]),
+            "confirmation",
+        );
 
         // A low score's case with a photo in each tenant, from the customers already
         // there (so the customer lists keep their counts).
@@ -318,6 +341,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                 media: "1",
                 booking: "1",
                 table: "1",
+                message: "1",
             };
             let (path, fields) = request(route, &ones);
             let r = call(&mut anon, route, &path, &fields);
@@ -534,6 +558,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                     media: &media,
                     booking: &booking,
                     table: &table_id,
+                    message: &message,
                 };
                 let (path, fields) = request(route, &ids);
                 let r = call(&mut c, route, &path, &fields);
@@ -584,6 +609,7 @@ fn sign_in_roles_tenant_scope_csrf_audit_and_sign_out() {
                         media: &rival_media,
                         booking: &rival_booking,
                         table: &rival_table,
+                        message: &rival_message,
                     };
                     let (path, fields) = request(route, &ids);
                     let r = call(&mut c, route, &path, &fields);
@@ -1987,6 +2013,19 @@ fn reports_charts_csv_and_wallet_top_up() {
             "--reason",
             "welcome",
         ]);
+        // Priced but empty: a marketing text is skipped and counted, not sent.
+        db.ok(&["club", "wallet", "--price", "1000"]);
+        db.ok(&[
+            "sms",
+            "send",
+            "--phone",
+            "09121110001",
+            "--text",
+            "hi",
+            "--purpose",
+            "promo",
+            "--marketing",
+        ]);
         let server = db.serve(&[]);
         let http = server.http.clone().unwrap();
         add_people(
@@ -1997,6 +2036,12 @@ fn reports_charts_csv_and_wallet_top_up() {
         let mut owner = sign_in(&db, &http, "09120000101");
         let page = owner.get("/panel/reports?lang=en");
         assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        assert!(
+            page.body
+                .contains("<ul id=\"wallet-unpaid\"><li>Club: <strong class=\"num\">1</strong>"),
+            "[{l}] {}",
+            page.body
+        );
         assert!(
             page.body.matches("<svg class=\"chart\"").count() == 2
                 && page.body.contains("SMS self-join")
@@ -2153,6 +2198,67 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
             "[{l}] still one booking"
         );
 
+        // Moving a booking goes through the same save: onto the taken table it is
+        // refused and stays; an hour earlier it moves (the table chosen again).
+        let r = book(&mut op, "17:00", "09121230003", "2");
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let early = ids_in(&op.get(&back).body, "bookings")
+            .into_iter()
+            .find(|x| *x != id)
+            .unwrap();
+        let move_to = |op: &mut Client, time: &str, table: &str| {
+            op.post(
+                &format!("/panel/bookings/{early}/move"),
+                &[("day", day.as_str()), ("time", time), ("table", table)],
+            )
+        };
+        let r = move_to(&mut op, "21:15", "1");
+        assert!(
+            location(&r).contains("done=taken"),
+            "[{l}] {}",
+            location(&r)
+        );
+        let page = op.get(location(&r));
+        assert!(
+            page.body
+                .contains("No table is free for that party at that time.")
+                && page.body.contains("value=\"17:00\""),
+            "[{l}] {}",
+            page.body
+        );
+        let r = move_to(&mut op, "16:00", "");
+        assert!(
+            location(&r).contains("done=moved"),
+            "[{l}] {}",
+            location(&r)
+        );
+        let page = op.get(location(&r));
+        assert!(
+            page.body.contains("The booking was moved.") && page.body.contains("value=\"16:00\""),
+            "[{l}] {}",
+            page.body
+        );
+        let r = move_to(&mut op, "7pm", "");
+        assert!(location(&r).contains("done=refused"), "[{l}]");
+
+        // The guest's page lists their bookings, linked to the day in the host view.
+        let listed = op.get("/panel/customers?q=09121230003");
+        let customer = ids_in(&listed.body, "customers")[0].clone();
+        let page = op.get(&format!("/panel/customers/{customer}?lang=en"));
+        assert_eq!(page.status, 200, "[{l}]");
+        let section = page
+            .body
+            .split("id=\"customer-bookings\"")
+            .nth(1)
+            .expect("the bookings section");
+        assert!(
+            section.contains("16:00")
+                && section.contains(">Main<")
+                && section.contains(&format!("/panel/bookings?branch={branch}&amp;day={day}")),
+            "[{l}] {section}"
+        );
+        assert!(page.body.contains("id=\"club-credit\""), "[{l}]");
+
         // The deposit is received; a late cancellation keeps it.
         let r = op.post(
             &format!("/panel/bookings/{id}/deposit"),
@@ -2191,9 +2297,206 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
             "[{l}] the kept deposit is collected: {}",
             report.body
         );
+        // The booking SMS: edited with reasons next to the field, switched off, added.
+        let page = op.get("/panel/bookings/messages?lang=en");
+        assert_eq!(page.status, 200, "[{l}]");
+        let reminder = cli_id(&db.ok(&["booking", "sms", "list"]), "reminder");
+        let edit = |op: &mut Client, offset: &str, template: &str, active: bool| {
+            let mut fields = vec![("offset", offset), ("template", template)];
+            if active {
+                fields.push(("active", "on"));
+            }
+            op.post(&format!("/panel/bookings/messages/{reminder}"), &fields)
+        };
+        let r = edit(&mut op, "lots", "See you {time}", true);
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(
+            r.body.contains(&format!("id=\"offset-{reminder}-error\""))
+                && r.body.contains("value=\"lots\""),
+            "[{l}] {}",
+            r.body
+        );
+        let r = op.post(
+            &format!("/panel/bookings/messages/{reminder}?lang=fa"),
+            &[("offset", "۳۰"), ("template", "{when} بیایید")],
+        );
+        assert!(
+            r.body
+                .contains(&format!("id=\"template-{reminder}-error\""))
+                && r.body.contains("فقط از متغیرهای بالا"),
+            "[{l}] {}",
+            r.body
+        );
+        let r = edit(&mut op, "۳۰", "See you at {time}, {name}", false);
+        assert_eq!(
+            location(&r),
+            "/panel/bookings/messages?saved=1",
+            "[{l}] {}",
+            r.body
+        );
+        let listed = db.ok(&["booking", "sms", "list"]);
+        let row = listed
+            .lines()
+            .find(|x| x.starts_with(&format!("{reminder} ")))
+            .unwrap();
+        assert!(
+            row.contains(" 30 ")
+                && row.contains("off")
+                && row.contains("See you at {time}, {name}"),
+            "[{l}] {row}"
+        );
+        let r = op.post(
+            "/panel/bookings/messages",
+            &[
+                ("kind", "reminder"),
+                ("offset", "1440"),
+                ("template", "Tomorrow {time} at {branch}"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        assert!(
+            db.ok(&["booking", "sms", "list"])
+                .contains("Tomorrow {time} at {branch}"),
+            "[{l}]"
+        );
+
+        // The branch's booking rules and deposit rule: each refusal by its field.
+        let page = op.get(&format!("/panel/bookings/settings?branch={branch}&lang=en"));
+        assert_eq!(page.status, 200, "[{l}]");
+        assert!(
+            page.body.contains("value=\"12:00-23:00\""),
+            "[{l}] {}",
+            page.body
+        );
+        let settings_form = |slot: &str, stay_by: &str, hours: &str, mode: &str, amount: &str| {
+            vec![
+                ("branch", branch.clone()),
+                ("slot_interval", slot.to_string()),
+                ("stay_minutes", "90".to_string()),
+                ("stay_by_party", stay_by.to_string()),
+                ("buffer_minutes", "15".to_string()),
+                ("min_notice", "60".to_string()),
+                ("max_days_ahead", "30".to_string()),
+                ("opening_hours", hours.to_string()),
+                ("deposit_mode", mode.to_string()),
+                ("deposit_amount", amount.to_string()),
+                ("deposit_from_party", "4".to_string()),
+                ("deposit_refund_hours", "24".to_string()),
+            ]
+        };
+        let post = |op: &mut Client, path: &str, fields: Vec<(&str, String)>| {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            op.post(path, &fields)
+        };
+        let r = post(
+            &mut op,
+            "/panel/bookings/settings?lang=en",
+            settings_form("7", "1-2=oops", "noon", "fixed", "500000"),
+        );
+        assert_eq!(r.status, 200, "[{l}]");
+        for field in ["slot_interval", "stay_by_party", "opening_hours"] {
+            assert!(
+                r.body.contains(&format!("id=\"{field}-error\"")),
+                "[{l}] {field}: {}",
+                r.body
+            );
+        }
+        assert!(!r.body.contains("id=\"deposit_amount-error\""), "[{l}]");
+        assert!(r.body.contains("value=\"1-2=oops\""), "[{l}] as typed");
+        let r = post(
+            &mut op,
+            "/panel/bookings/settings?lang=fa",
+            settings_form("15", "", "12:00-23:00", "fixed", "۰"),
+        );
+        assert!(
+            r.body.contains("id=\"deposit_mode-error\"")
+                || r.body.contains("id=\"deposit_amount-error\""),
+            "[{l}] {}",
+            r.body
+        );
+        assert!(r.body.contains("این مقدار پذیرفته نیست"), "[{l}]");
+        let r = post(
+            &mut op,
+            "/panel/bookings/settings",
+            settings_form(
+                "30",
+                "5-=120",
+                "12:00-16:00; 19:00-23:30",
+                "per_guest",
+                "۱۰۰٬۰۰۰",
+            ),
+        );
+        assert_eq!(
+            location(&r),
+            format!("/panel/bookings/settings?branch={branch}&saved=1"),
+            "[{l}] {}",
+            r.body
+        );
+        // Tables: one added (a refusal on the form keeps what was typed), one taken out
+        // of service.
+        let add_table = |op: &mut Client, name: &str, max: &str| {
+            op.post(
+                "/panel/bookings/tables?lang=en",
+                &[
+                    ("branch", branch.as_str()),
+                    ("name", name),
+                    ("min", "1"),
+                    ("max", max),
+                    ("zone", "Terrace"),
+                    ("joins", "1"),
+                ],
+            )
+        };
+        let r = add_table(&mut op, "T2", "۶");
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let r = add_table(&mut op, "T2", "6");
+        assert!(
+            r.body.contains("id=\"table-error\"") && r.body.contains("already"),
+            "[{l}] {}",
+            r.body
+        );
+        let r = add_table(&mut op, "T3", "0");
+        assert!(
+            r.body.contains("id=\"table-error\"") && r.body.contains("value=\"T3\""),
+            "[{l}] {}",
+            r.body
+        );
+        let r = op.post(
+            "/panel/bookings/tables/active",
+            &[("branch", branch.as_str()), ("name", "T2")],
+        );
+        assert_eq!(r.status, 303, "[{l}]");
+        let page = op.get(&format!("/panel/bookings/settings?branch={branch}&lang=en"));
+        let section = page.body.split("id=\"branch-tables\"").nth(1).unwrap();
+        assert!(
+            section.contains("T2")
+                && section.contains("Terrace")
+                && section.contains("out of service"),
+            "[{l}] {section}"
+        );
+
+        let shown = db.ok(&["booking", "settings", "--branch", "Main"]);
+        assert!(
+            shown.contains("30")
+                && shown.contains("5-=120")
+                && shown.contains("19:00-23:30")
+                && shown.contains("100000"),
+            "[{l}] {shown}"
+        );
+
         let audit = op.get("/panel/audit?lang=en").body;
         assert!(
-            audit.contains("Booking made") && audit.contains("Deposit recorded"),
+            audit.contains("Booking settings changed") && audit.contains("Table added"),
+            "[{l}]"
+        );
+        assert!(
+            audit.contains("Booking SMS edited") && audit.contains("Booking SMS added"),
+            "[{l}]"
+        );
+        assert!(
+            audit.contains("Booking made")
+                && audit.contains("Deposit recorded")
+                && audit.contains("Booking moved"),
             "[{l}]"
         );
         drop(server);

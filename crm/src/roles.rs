@@ -55,12 +55,14 @@ pub enum Permission {
     ViewBookings,
     /// Book, confirm, seat, finish, cancel, record deposits, mark tables clean.
     ManageBookings,
+    /// The booking settings: the SMS sent around bookings (owners, senior managers).
+    EditBookingSettings,
     /// Platform operators only: create tenants. No role grants it.
     ManageTenants,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 27] = [
+    pub const ALL: [Permission; 28] = [
         Permission::ViewDashboard,
         Permission::ViewCustomers,
         Permission::EditCustomers,
@@ -87,6 +89,7 @@ impl Permission {
         Permission::CompareBranches,
         Permission::ViewBookings,
         Permission::ManageBookings,
+        Permission::EditBookingSettings,
         // Last: owners get every permission before it.
         Permission::ManageTenants,
     ];
@@ -119,6 +122,7 @@ impl Permission {
             Permission::CompareBranches => "compare_branches",
             Permission::ViewBookings => "view_bookings",
             Permission::ManageBookings => "manage_bookings",
+            Permission::EditBookingSettings => "edit_booking_settings",
             Permission::ManageTenants => "manage_tenants",
         }
     }
@@ -191,6 +195,7 @@ impl BuiltinRole {
                 CompareBranches,
                 ViewBookings,
                 ManageBookings,
+                EditBookingSettings,
             ],
             BuiltinRole::BranchManager => &[
                 ViewDashboard,

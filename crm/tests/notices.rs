@@ -3,6 +3,7 @@
 use crm::club::{notices, settings};
 use crm::invoices::{self, NewInvoice};
 use crm::ledger::{self, Actor, Award, EntryKind};
+use crm::sms::wallet;
 use crm::testing::on_both;
 use crm::{Error, branches, customers, pos_keys, sms, tenants};
 
@@ -21,12 +22,12 @@ async fn earned_and_expiring_credit_are_texted_and_paid_from_the_wallet() {
             ..Default::default()
         };
         settings::set(s, &t, None, &club).await.unwrap();
-        notices::set_price(s, &t, 1_000).await.unwrap();
+        wallet::set_price(s, &t, 1_000).await.unwrap();
         assert!(matches!(
-            notices::top_up(s, &t, 1_500, " ", Actor::System).await,
+            wallet::top_up(s, &t, 1_500, " ", Actor::System).await,
             Err(Error::Invalid(_))
         ));
-        notices::top_up(s, &t, 1_500, "receipt 42", Actor::Staff(1))
+        wallet::top_up(s, &t, 1_500, "receipt 42", Actor::Staff(1))
             .await
             .unwrap();
         let invoice = |phone: &str| NewInvoice {
@@ -51,7 +52,7 @@ async fn earned_and_expiring_credit_are_texted_and_paid_from_the_wallet() {
             "{}",
             outbox[0].body
         );
-        assert_eq!(notices::wallet(s, &t).await.unwrap().balance, 500);
+        assert_eq!(wallet::wallet(s, &t).await.unwrap().balance, 500);
 
         // The wallet cannot pay another: the invoice is recorded, the SMS skipped.
         invoices::create(s, &key, &invoice("09127000002"), None, NOW, |_| {
@@ -60,10 +61,10 @@ async fn earned_and_expiring_credit_are_texted_and_paid_from_the_wallet() {
         .await
         .unwrap();
         assert_eq!(sms::outbox(s, &t, None, 10).await.unwrap().len(), 1);
-        assert_eq!(notices::wallet(s, &t).await.unwrap().balance, 500);
+        assert_eq!(wallet::wallet(s, &t).await.unwrap().balance, 500);
 
         // About to expire: an edited template, one SMS per member, once.
-        notices::top_up(s, &t, 10_000, "receipt 43", Actor::Staff(1))
+        wallet::top_up(s, &t, 10_000, "receipt 43", Actor::Staff(1))
             .await
             .unwrap();
         assert!(
@@ -113,7 +114,7 @@ async fn earned_and_expiring_credit_are_texted_and_paid_from_the_wallet() {
             "{}",
             outbox[0].body
         );
-        assert_eq!(notices::wallet(s, &t).await.unwrap().balance, 9_500);
+        assert_eq!(wallet::wallet(s, &t).await.unwrap().balance, 9_500);
         db
     })
     .await;

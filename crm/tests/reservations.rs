@@ -7,6 +7,7 @@ use crm::reservations::bookings::{self, BookingChange, NewBooking, Source};
 use crm::reservations::resources::{self, Kind, NewResource};
 use crm::reservations::settings::{self, SettingsChange};
 use crm::reservations::{Status, availability::units};
+use crm::sms::wallet;
 use crm::store::Store;
 use crm::tenants::Tenant;
 use crm::testing::on_both;
@@ -466,6 +467,12 @@ async fn booking_sms_follow_the_tenants_texts_and_schedule() {
         let url = Some("https://book.example");
         let due = |at: i64| messages::queue_due(s, at, url);
         let yesterday = |hh: i64| local(hh, 0) - 86_400;
+        // Eight texts go out below, each paid from the SMS wallet.
+        wallet::set_price(s, &t, 1_000).await.unwrap();
+        wallet::top_up(s, &t, 8_000, "receipt 7", crm::ledger::Actor::System)
+            .await
+            .unwrap();
+        let balance = || async { wallet::wallet(s, &t).await.unwrap().balance };
         let b1 = bookings::create(s, &t, &booking(&b, "09121110001", 2, local(19, 0)), now())
             .await
             .unwrap();
@@ -507,6 +514,7 @@ async fn booking_sms_follow_the_tenants_texts_and_schedule() {
         // Confirmations at once, each only once.
         assert_eq!(due(now()).await.unwrap(), 2);
         assert_eq!(due(now() + 60).await.unwrap(), 0);
+        assert_eq!(balance().await, 6_000);
         let confirmations = texts(s, &t, "booking_confirmation").await;
         assert_eq!(confirmations[0].0, "+989121110001");
         let c = &confirmations[0].1;
@@ -530,7 +538,9 @@ async fn booking_sms_follow_the_tenants_texts_and_schedule() {
         // The edited reminder: 30 minutes before, the new text, not two hours before.
         assert_eq!(due(local(17, 0)).await.unwrap(), 0);
         assert_eq!(due(local(18, 29)).await.unwrap(), 0);
+        assert_eq!(balance().await, 4_000, "nothing paid at the old offset");
         assert_eq!(due(local(18, 30)).await.unwrap(), 1);
+        assert_eq!(balance().await, 3_000);
         assert_eq!(
             texts(s, &t, "booking_reminder").await[2].1,
             "See you at ۱۹:۰۰, Sara!"
@@ -580,6 +590,24 @@ async fn booking_sms_follow_the_tenants_texts_and_schedule() {
         );
         // A day later nothing stale goes out.
         assert_eq!(due(local(23, 0) + 2 * 86_400).await.unwrap(), 0);
+        // Each text was debited once, under its own purpose.
+        assert_eq!(balance().await, 0);
+        let mut debited: Vec<String> = wallet::wallet_entries(s, &t, Some("debit"), 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.reason)
+            .collect();
+        let mut sent: Vec<String> = crm::sms::outbox(s, &t, None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.purpose)
+            .collect();
+        debited.sort();
+        sent.sort();
+        assert_eq!(debited, sent);
+        assert_eq!(debited.len(), 8);
         db
     })
     .await;
@@ -655,6 +683,66 @@ async fn guests_confirm_and_cancel_by_texting_back() {
         let got = inbound::handle(s, &from_two, local(14, 0)).await.unwrap();
         assert_eq!(got, Outcome::NoBooking);
         assert_eq!(status(past.id).await, Status::Booked);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_empty_wallet_stops_booking_texts_but_not_login_codes() {
+    use crm::club::inbound::{self, InboundSms, Outcome};
+    use crm::reservations::messages;
+    on_both(|db| async move {
+        let s = &db.store;
+        let (t, b) = setup(s, &[table("1", 1, 4, &[]), table("2", 1, 4, &[])]).await;
+        // Enough for one text only.
+        wallet::set_price(s, &t, 1_000).await.unwrap();
+        wallet::top_up(s, &t, 1_000, "receipt 8", crm::ledger::Actor::System)
+            .await
+            .unwrap();
+        bookings::create(s, &t, &booking(&b, "09121110001", 2, local(19, 0)), now())
+            .await
+            .unwrap();
+        let late = bookings::create(s, &t, &booking(&b, "09121110002", 2, local(21, 0)), now())
+            .await
+            .unwrap();
+        assert_eq!(messages::queue_due(s, now(), None).await.unwrap(), 1);
+        assert_eq!(texts(s, &t, "booking_confirmation").await.len(), 1);
+        assert_eq!(wallet::wallet(s, &t).await.unwrap().balance, 0);
+        let unpaid = wallet::unpaid_since(s, &t, 0).await.unwrap();
+        assert_eq!(unpaid, vec![("booking_confirmation".to_string(), 1)]);
+
+        // A reply still confirms the booking; only the answering text is skipped.
+        let reply = InboundSms {
+            provider: "console".into(),
+            message_id: "w1".into(),
+            from: "09121110002".into(),
+            line: None,
+            body: "confirm".into(),
+        };
+        assert_eq!(
+            inbound::handle(s, &reply, now()).await.unwrap(),
+            Outcome::Booking
+        );
+        assert_eq!(
+            bookings::get(s, &t, late.id).await.unwrap().status,
+            Status::Confirmed
+        );
+        assert!(texts(s, &t, "booking_reply").await.is_empty());
+
+        // Login codes are never charged and never blocked.
+        let phone = Phone::parse("09121110003").unwrap();
+        crm::sms::send_otp(s, &t, &phone, "12345").await.unwrap();
+        assert_eq!(crm::sms::outbox(s, &t, None, 100).await.unwrap().len(), 2);
+        assert_eq!(wallet::wallet(s, &t).await.unwrap().balance, 0);
+
+        // A later top-up does not resend the skipped confirmation.
+        wallet::top_up(s, &t, 5_000, "receipt 9", crm::ledger::Actor::System)
+            .await
+            .unwrap();
+        assert_eq!(messages::queue_due(s, now() + 60, None).await.unwrap(), 0);
+        let unpaid = wallet::unpaid_since(s, &t, 0).await.unwrap();
+        assert_eq!(unpaid.iter().map(|(_, n)| n).sum::<i64>(), 2);
         db
     })
     .await;

@@ -449,3 +449,66 @@ async fn concurrent_answers_to_one_link_store_one() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn survey_texts_are_paid_from_the_sms_wallet() {
+    use crm::sms::wallet;
+    on_both(|db| async move {
+        let s = &db.store;
+        let t = tenants::ensure_default(s).await.unwrap();
+        branches::add(s, &t, "Center").await.unwrap();
+        let (key, _) = pos_keys::create(s, &t, "Center").await.unwrap();
+        let knobs = SurveySettings {
+            enabled: true,
+            delay_minutes: 0,
+            quiet_start: 0,
+            quiet_end: 0,
+            reply_happy: Some("{tenant}: thank you!".into()),
+            ..Default::default()
+        };
+        settings::set(s, &t, &knobs).await.unwrap();
+        // Enough for one invitation.
+        wallet::set_price(s, &t, 700).await.unwrap();
+        wallet::top_up(s, &t, 1_000, "receipt 1", crm::ledger::Actor::System)
+            .await
+            .unwrap();
+        for phone in ["09124444441", "09124444442"] {
+            invoices::create(s, &key, &invoice(phone), None, NOW, |_| {
+                (201, String::new())
+            })
+            .await
+            .unwrap();
+        }
+        assert_eq!(surveys::send_due(s, URL, NOW).await.unwrap(), 1);
+        assert_eq!(wallet::wallet(s, &t).await.unwrap().balance, 300);
+        let debits = wallet::wallet_entries(s, &t, Some("debit"), 10)
+            .await
+            .unwrap();
+        assert_eq!((debits.len(), debits[0].reason.as_str()), (1, "survey"));
+        let mut sent = survey_texts(s, &t, "09124444441").await;
+        sent.extend(survey_texts(s, &t, "09124444442").await);
+        assert_eq!(sent.len(), 1, "one invitation paid, the other skipped");
+        let token = token_of(&sent[0]);
+
+        // The answer is stored; the canned reply is skipped, counted, not sent unpaid.
+        let answer = Answer {
+            rating: 5,
+            ..Default::default()
+        };
+        surveys::answer(s, &token, &answer, NOW + 60).await.unwrap();
+        let replies = sms::outbox(s, &t, None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.purpose == "survey_reply")
+            .count();
+        assert_eq!(replies, 0);
+        let unpaid = wallet::unpaid_since(s, &t, 0).await.unwrap();
+        assert_eq!(
+            unpaid,
+            vec![("survey".to_string(), 1), ("survey_reply".to_string(), 1)]
+        );
+        db
+    })
+    .await;
+}

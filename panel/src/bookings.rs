@@ -1,6 +1,7 @@
 //! The host view: a branch's bookings of one day (Jalali), moving them along their
 //! lifecycle (confirm, seat, finish, cancel, no-show), recording deposits, and booking
-//! a phone call or a walk-in through the same save that refuses double bookings.
+//! a phone call or a walk-in — or moving a booking to another day, time or table —
+//! through the same save that refuses double bookings.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Redirect};
 use crm::audit::{self, Change};
 use crm::branches::{self, Branch};
 use crm::clock::{self, Zone};
-use crm::reservations::bookings::{self, NewBooking, Source};
+use crm::reservations::bookings::{self, BookingChange, NewBooking, Source};
 use crm::reservations::deposits::{self, State as DepositState};
 use crm::reservations::{Status, settings};
 use crm::roles::Permission;
@@ -103,6 +104,10 @@ pub struct Row {
     /// (status value, button label, danger).
     actions: Vec<(&'static str, &'static str, bool)>,
     deposit_action: Option<(&'static str, &'static str)>,
+    /// Whether it can still be moved, and its time and tables as the move form starts.
+    movable: bool,
+    move_time: String,
+    move_tables: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -116,11 +121,17 @@ struct BookingsPage {
     prev: i64,
     next: i64,
     rows: Vec<Row>,
+    /// The days a booking can be moved to: (day key, Jalali label, the shown day).
+    move_days: Vec<(i64, String, bool)>,
     can_manage: bool,
+    can_edit_sms: bool,
     notice: Option<&'static str>,
     error: Option<&'static str>,
     form: NewForm,
 }
+
+/// How many days ahead of the shown day a booking can be moved from the host view.
+const MOVE_DAYS: i64 = 31;
 
 const ACTIONS: [Status; 5] = [
     Status::Confirmed,
@@ -167,6 +178,9 @@ fn row(locale: Locale, zone: &Zone, b: &bookings::Booking) -> Row {
             })
             .collect(),
         deposit_action,
+        movable: b.status == Status::Waitlisted || (b.status.holds() && b.status != Status::Seated),
+        move_time: zone.hh_mm(b.starts_at),
+        move_tables: b.tables.join(", "),
     }
 }
 
@@ -199,6 +213,13 @@ async fn render(
         None => (0, Vec::new()),
     };
     let shift = |n: i64| clock::add_days(day, n).unwrap_or(day);
+    let mut move_days: Vec<(i64, String, bool)> = Vec::new();
+    for n in 0..MOVE_DAYS {
+        let d = shift(n);
+        if move_days.last().is_none_or(|(last, _, _)| *last != d) {
+            move_days.push((d, view::day(locale, d), n == 0));
+        }
+    }
     Ok(BookingsPage {
         f: Frame::tenant(ctx, b.bookings_title, "/bookings"),
         b,
@@ -208,14 +229,19 @@ async fn render(
         next: shift(1),
         place,
         rows,
+        move_days,
         can_manage: ctx.can(Permission::ManageBookings),
+        can_edit_sms: ctx.can(Permission::EditBookingSettings),
         notice: notice.or(match query.done.as_str() {
             "booked" => Some(b.booked_ok),
             "ok" => Some(b.changed_ok),
+            "moved" => Some(b.moved_ok),
             _ => None,
         }),
         error: error.or(match query.done.as_str() {
             "refused" => Some(b.refused),
+            "taken" => Some(b.slot_taken),
+            "busy" => Some(b.guest_busy),
             _ => None,
         }),
         form,
@@ -287,13 +313,7 @@ pub async fn create(
         party,
         starts_at,
         source: Source::Staff,
-        tables: form
-            .table
-            .split([',', '+'])
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-            .collect(),
+        tables: table_names(&form.table),
         waitlist: false,
         note: Some(form.note.clone()),
     };
@@ -314,14 +334,33 @@ pub async fn create(
         "branch": p.branch.id, "party": made.party, "starts_at": made.starts_at,
         "tables": made.tables,
     });
-    record(&state, &ctx, "booking.create", made.id, None, after).await?;
+    record(
+        &state,
+        &ctx,
+        "booking",
+        "booking.create",
+        made.id,
+        None,
+        after,
+    )
+    .await?;
     Ok(back_to(&made, &p.zone, "booked", ""))
 }
 
-/// The audit entry of a change to booking `id`.
-async fn record(
+/// Table names as a host types them: `3, 4` or `3+4`.
+fn table_names(raw: &str) -> Vec<String> {
+    raw.split([',', '+', '،'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The audit entry of a change to a booking (or to another `entity` of the bookings).
+pub(crate) async fn record(
     state: &PanelState,
     ctx: &Ctx,
+    entity: &'static str,
     action: &'static str,
     id: i64,
     before: Option<serde_json::Value>,
@@ -330,7 +369,7 @@ async fn record(
     let change = Change {
         tenant_id: Some(ctx.tenant.id),
         action,
-        entity: "booking",
+        entity,
         entity_id: Some(id),
         before,
         after: Some(after),
@@ -398,7 +437,16 @@ pub async fn set_status(
             let before = json!({ "status": old.status.as_str() });
             let after =
                 json!({ "status": new.status.as_str(), "deposit": new.deposit_state.as_str() });
-            record(&state, &ctx, "booking.status", id, Some(before), after).await?;
+            record(
+                &state,
+                &ctx,
+                "booking",
+                "booking.status",
+                id,
+                Some(before),
+                after,
+            )
+            .await?;
             Ok(back_to(&new, &p.zone, "ok", &form.back))
         }
         Err(crm::Error::Invalid(_) | crm::Error::Conflict(_)) => {
@@ -425,10 +473,80 @@ pub async fn deposit(
         Ok(()) => {
             let before = json!({ "deposit": old.deposit_state.as_str() });
             let after = json!({ "deposit": to.as_str(), "amount": old.deposit_amount });
-            record(&state, &ctx, "booking.deposit", id, Some(before), after).await?;
+            record(
+                &state,
+                &ctx,
+                "booking",
+                "booking.deposit",
+                id,
+                Some(before),
+                after,
+            )
+            .await?;
             Ok(back_to(&old, &p.zone, "ok", ""))
         }
         Err(crm::Error::Invalid(_) | crm::Error::Conflict(_)) => {
+            Ok(back_to(&old, &p.zone, "refused", ""))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MoveForm {
+    #[serde(default)]
+    day: String,
+    #[serde(default)]
+    time: String,
+    /// Empty: the save picks free tables.
+    #[serde(default)]
+    table: String,
+}
+
+/// `POST /panel/bookings/{id}/move`: another day, time or table, through the save that
+/// refuses double bookings (all or nothing: a refused move leaves the booking as it was).
+pub async fn move_booking(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<MoveForm>,
+) -> PageResult {
+    let (old, p) = booking(&state, &ctx, id).await?;
+    let day = form
+        .day
+        .trim()
+        .parse::<i64>()
+        .unwrap_or_else(|_| p.zone.day_key(old.starts_at));
+    let Ok(starts_at) = p.zone.at(day, &form.time) else {
+        return Ok(back_to(&old, &p.zone, "refused", ""));
+    };
+    let change = BookingChange {
+        starts_at: Some(starts_at),
+        party: None,
+        tables: Some(table_names(&form.table)),
+    };
+    let now = clock::now();
+    match bookings::modify(&state.store, &ctx.tenant, id, &change, Source::Staff, now).await {
+        Ok(new) => {
+            let before = json!({ "starts_at": old.starts_at, "tables": old.tables });
+            let after = json!({ "starts_at": new.starts_at, "tables": new.tables });
+            record(
+                &state,
+                &ctx,
+                "booking",
+                "booking.move",
+                id,
+                Some(before),
+                after,
+            )
+            .await?;
+            Ok(back_to(&new, &p.zone, "moved", ""))
+        }
+        Err(crm::Error::Conflict(m)) if m == bookings::GUEST_BUSY => {
+            Ok(back_to(&old, &p.zone, "busy", ""))
+        }
+        Err(crm::Error::Conflict(_)) => Ok(back_to(&old, &p.zone, "taken", "")),
+        Err(crm::Error::Invalid(_) | crm::Error::NotFound(_)) => {
             Ok(back_to(&old, &p.zone, "refused", ""))
         }
         Err(e) => Err(e.into()),

@@ -650,6 +650,10 @@ pub async fn reply(
     )
     .await
     .map(|_| ());
+    // The only conflict a reply meets: the SMS wallet cannot pay for it.
+    if let Err(crm::Error::Conflict(_)) = result {
+        return render_case(&state, &ctx, id, form, Some(t.reply_wallet_empty.into())).await;
+    }
     done(&state, &ctx, id, form, result, t.no_canned).await
 }
 

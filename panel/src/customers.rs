@@ -7,7 +7,9 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use crm::clock::Zone;
 use crm::hotspot::Subject;
+use crm::reservations::bookings;
 use crm::roles::Permission;
 use crm::{club, customers, devices, groups, sessions, usage};
 use radiusd::enforce;
@@ -143,7 +145,26 @@ struct CustomerPage {
     sessions: Vec<SessionRow>,
     can_edit: bool,
     can_club: bool,
+    /// Spendable and pending credit, when the person may see the club.
+    credit: Option<(String, String)>,
+    /// `None` when the person may not see bookings.
+    bookings: Option<Vec<BookingRow>>,
 }
+
+/// One of the customer's bookings, linked to its day in the host view.
+struct BookingRow {
+    when: String,
+    branch: String,
+    party: String,
+    tables: String,
+    status: &'static str,
+    status_class: &'static str,
+    branch_id: i64,
+    day: i64,
+}
+
+/// How many of a customer's bookings their page lists (newest first).
+const BOOKINGS: i64 = 20;
 
 /// `GET /panel/customers/{id}`.
 pub async fn show(State(state): State<PanelState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
@@ -189,6 +210,20 @@ pub async fn show(State(state): State<PanelState>, ctx: Ctx, Path(id): Path<i64>
     let club = club::membership(store, &ctx.tenant, c.id)
         .await?
         .map(|(_, joined)| view::moment(locale, &zone, joined));
+    let credit = if ctx.can(Permission::ViewClub) {
+        let b = crm::ledger::balance(store, &ctx.tenant, c.id, now).await?;
+        Some((
+            crate::club::rials(locale, b.spendable),
+            crate::club::rials(locale, b.pending),
+        ))
+    } else {
+        None
+    };
+    let bookings = if ctx.can(Permission::ViewBookings) {
+        Some(booking_rows(&state, &ctx, c.id).await?)
+    } else {
+        None
+    };
     let groups = groups::list(store, &ctx.tenant)
         .await?
         .into_iter()
@@ -210,8 +245,50 @@ pub async fn show(State(state): State<PanelState>, ctx: Ctx, Path(id): Path<i64>
         sessions,
         can_edit: ctx.can(Permission::EditCustomers),
         can_club: ctx.can(Permission::ViewClub),
+        credit,
+        bookings,
     }
     .into_response())
+}
+
+/// The customer's bookings in the branches the person covers, in each booking's zone.
+async fn booking_rows(
+    state: &PanelState,
+    ctx: &Ctx,
+    customer: i64,
+) -> Result<Vec<BookingRow>, Fail> {
+    let locale = ctx.locale();
+    let scope = ctx.scope();
+    let names: Vec<(i64, String)> = crm::branches::list(&state.store, &ctx.tenant)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.name))
+        .collect();
+    let list = bookings::for_customer(&state.store, &ctx.tenant, customer, BOOKINGS).await?;
+    let mut rows = Vec::new();
+    for b in list.iter().filter(|b| scope.allows(Some(b.branch_id))) {
+        let zone = Zone::named(&b.time_zone).unwrap_or_else(|_| view::zone(ctx));
+        let day = zone.day_key(b.starts_at);
+        rows.push(BookingRow {
+            when: format!(
+                "{} {}",
+                view::day(locale, day),
+                locale.digits(&zone.hh_mm(b.starts_at))
+            ),
+            branch: names
+                .iter()
+                .find(|(id, _)| *id == b.branch_id)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default(),
+            party: view::num(locale, b.party),
+            tables: locale.digits(&b.tables.join(" + ")),
+            status: i18n::booking_status(locale, b.status),
+            status_class: b.status.as_str(),
+            branch_id: b.branch_id,
+            day,
+        });
+    }
+    Ok(rows)
 }
 
 fn back_to(id: i64) -> Response {

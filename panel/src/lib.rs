@@ -9,7 +9,9 @@
 //! id up with `tenant_id = ctx.tenant.id`, so another tenant's id is simply not found.
 
 mod audit_page;
+mod booking_messages;
 mod booking_report;
+mod booking_settings;
 mod bookings;
 mod cases;
 mod chart;

@@ -8,10 +8,10 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
-use crm::club::notices;
 use crm::club::reports::{self, Period, Report};
 use crm::customers_csv::{BOM, line};
 use crm::roles::Permission;
+use crm::sms::wallet;
 use crm::ui::Locale;
 use serde::Deserialize;
 
@@ -80,6 +80,8 @@ struct ReportsPage {
     wallet_balance: String,
     price_per_sms: String,
     top_ups: Vec<TopUpRow>,
+    /// (what the skipped SMS were for, how many) in the chosen period.
+    unpaid: Vec<(&'static str, String)>,
     can_top_up: bool,
     top_up: TopUpForm,
     top_up_error: Option<String>,
@@ -92,6 +94,17 @@ fn source_name(t: &i18n::Texts, source: &str) -> &'static str {
         "pos" => t.source_pos,
         "reservation" => t.source_reservation,
         _ => t.source_other,
+    }
+}
+
+/// The page a paid SMS's purpose belongs to, as the wallet's skip count names it.
+fn purpose_group(t: &i18n::Texts, purpose: &str) -> &'static str {
+    if purpose.starts_with("booking") {
+        t.nav_bookings
+    } else if purpose.starts_with("survey") {
+        t.nav_feedback
+    } else {
+        t.nav_club
     }
 }
 
@@ -122,8 +135,8 @@ async fn render(
             values: vec![p.earned, p.redeemed, p.expired],
         })
         .collect();
-    let wallet = notices::wallet(&state.store, &ctx.tenant).await?;
-    let top_ups = notices::wallet_entries(&state.store, &ctx.tenant, Some("topup"), TOP_UPS)
+    let wallet = wallet::wallet(&state.store, &ctx.tenant).await?;
+    let top_ups = wallet::wallet_entries(&state.store, &ctx.tenant, Some("topup"), TOP_UPS)
         .await?
         .into_iter()
         .map(|e| TopUpRow {
@@ -133,6 +146,15 @@ async fn render(
             actor: e.actor,
         })
         .collect();
+    let since = crm::clock::now() - days * 86_400;
+    let mut unpaid: Vec<(&'static str, i64)> = Vec::new();
+    for (purpose, n) in wallet::unpaid_since(&state.store, &ctx.tenant, since).await? {
+        let group = purpose_group(t, &purpose);
+        match unpaid.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, total)) => *total += n,
+            None => unpaid.push((group, n)),
+        }
+    }
     let per_mille = r.repeat_per_mille();
     Ok(ReportsPage {
         f: Frame::tenant(ctx, t.reports_title, "/club"),
@@ -176,6 +198,10 @@ async fn render(
         wallet_balance: rials(locale, wallet.balance),
         price_per_sms: rials(locale, wallet.price_per_sms),
         top_ups,
+        unpaid: unpaid
+            .into_iter()
+            .map(|(g, n)| (g, view::num(locale, n)))
+            .collect(),
         can_top_up: ctx.can(Permission::TopUpWallet),
         top_up,
         top_up_error,
@@ -266,8 +292,7 @@ pub async fn top_up(
     let error = match amount {
         None => t.top_up_invalid.to_string(),
         Some(amount) => {
-            match notices::top_up(&state.store, &ctx.tenant, amount, &form.reason, ctx.staff())
-                .await
+            match wallet::top_up(&state.store, &ctx.tenant, amount, &form.reason, ctx.staff()).await
             {
                 Ok(_) => return Ok(Redirect::to(&format!("{BASE}/reports")).into_response()),
                 Err(crm::Error::Invalid(_)) => t.top_up_invalid.to_string(),

@@ -10,9 +10,10 @@ use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
 use crate::{
-    BASE, PanelState, audit_page, booking_report, bookings, cases, club, club_settings, coupons,
-    custom_roles, customers, customers_csv, dashboard, feedback, groups, guard, login,
-    notifications, people, reports, routers, sessions, survey_settings, table_board, vouchers,
+    BASE, PanelState, audit_page, booking_messages, booking_report, booking_settings, bookings,
+    cases, club, club_settings, coupons, custom_roles, customers, customers_csv, dashboard,
+    feedback, groups, guard, login, notifications, people, reports, routers, sessions,
+    survey_settings, table_board, vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -195,6 +196,46 @@ fn rows() -> Vec<Row> {
             "/bookings/{id}/status",
             Tenant(ManageBookings),
             bookings::set_status,
+        ),
+        get(
+            "/bookings/settings",
+            Tenant(EditBookingSettings),
+            booking_settings::page,
+        ),
+        post(
+            "/bookings/settings",
+            Tenant(EditBookingSettings),
+            booking_settings::save,
+        ),
+        post(
+            "/bookings/tables",
+            Tenant(EditBookingSettings),
+            booking_settings::add_table,
+        ),
+        post(
+            "/bookings/tables/active",
+            Tenant(EditBookingSettings),
+            booking_settings::set_table_active,
+        ),
+        get(
+            "/bookings/messages",
+            Tenant(EditBookingSettings),
+            booking_messages::page,
+        ),
+        post(
+            "/bookings/messages",
+            Tenant(EditBookingSettings),
+            booking_messages::add,
+        ),
+        post(
+            "/bookings/messages/{id}",
+            Tenant(EditBookingSettings),
+            booking_messages::update,
+        ),
+        post(
+            "/bookings/{id}/move",
+            Tenant(ManageBookings),
+            bookings::move_booking,
         ),
         post(
             "/bookings/{id}/deposit",

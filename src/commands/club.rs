@@ -6,6 +6,7 @@ use crm::clock::{self, format_utc};
 use crm::club::formula::{Tier, TierMetric};
 use crm::club::{self, notices, settings};
 use crm::phone::Phone;
+use crm::sms::wallet;
 use crm::{customers, ledger};
 
 use super::open_tenant;
@@ -51,7 +52,8 @@ pub enum ClubCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
-    /// The SMS wallet that pays member notifications: show, top up, set the price
+    /// The SMS wallet that pays the tenant's SMS (club, bookings, surveys): show, top up,
+    /// set the price
     Wallet {
         /// Add this many rials (a manual/admin top-up)
         #[arg(long)]
@@ -59,7 +61,7 @@ pub enum ClubCommand {
         /// Why (e.g. the payment reference); required with --top-up
         #[arg(long)]
         reason: Option<String>,
-        /// Rials per member SMS
+        /// Rials per SMS
         #[arg(long)]
         price: Option<i64>,
     },
@@ -430,14 +432,13 @@ impl ClubCommand {
                 price,
             } => {
                 if let Some(price) = price {
-                    notices::set_price(&store, &tenant, price).await?;
+                    wallet::set_price(&store, &tenant, price).await?;
                 }
                 if let Some(amount) = top_up {
                     let reason = reason.ok_or_else(|| anyhow!("--top-up needs --reason"))?;
-                    notices::top_up(&store, &tenant, amount, &reason, ledger::Actor::System)
-                        .await?;
+                    wallet::top_up(&store, &tenant, amount, &reason, ledger::Actor::System).await?;
                 }
-                let w = notices::wallet(&store, &tenant).await?;
+                let w = wallet::wallet(&store, &tenant).await?;
                 println!("balance: {}", w.balance);
                 println!("price per member SMS: {}", w.price_per_sms);
             }

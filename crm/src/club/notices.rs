@@ -1,10 +1,5 @@
-//! Member notifications and the SMS wallet that pays for them.
-//!
-//! The wallet (`sms_wallets`) holds the tenant's balance and the price of one member SMS;
-//! every top-up and debit is an entry (`sms_wallet_entries`). A member SMS is queued on the
-//! outbox and debited in the same transaction as what caused it, so it leaves only if
-//! that commits, and is paid exactly once; with too little in the wallet it is skipped
-//! (logged), never sent unpaid.
+//! Member notifications, paid from the tenant's SMS wallet ([`crate::sms::wallet`]):
+//! with too little in the wallet a notice is skipped (counted), never sent unpaid.
 //!
 //! Notifications: **credit earned** (on an invoice that earns, when `notify_earned`) and
 //! **credit about to expire** (`expiry_notice_days` ahead; [`expiring_due`], run by the
@@ -15,8 +10,8 @@
 use sqlx::{AnyConnection, Row};
 
 use crate::error::{Error, Result};
-use crate::ledger::{self, Actor};
 use crate::phone::Phone;
+use crate::sms::wallet::send_paid_in;
 use crate::store::Store;
 use crate::tenants::{self, Tenant};
 use crate::{clock, jalali, sms, ui};
@@ -146,170 +141,6 @@ pub(crate) async fn set_template_in(
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// The wallet: balance and price per member SMS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Wallet {
-    pub balance: i64,
-    pub price_per_sms: i64,
-}
-
-pub async fn wallet(store: &Store, tenant: &Tenant) -> Result<Wallet> {
-    let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT balance, price_per_sms FROM sms_wallets WHERE tenant_id = $1")
-            .bind(tenant.id)
-            .fetch_optional(store.pool())
-            .await?;
-    Ok(
-        row.map_or_else(Wallet::default, |(balance, price_per_sms)| Wallet {
-            balance,
-            price_per_sms,
-        }),
-    )
-}
-
-/// Adds `amount` rials to the wallet (a manual/admin top-up for now), recorded with
-/// its reason and who did it.
-pub async fn top_up(
-    store: &Store,
-    tenant: &Tenant,
-    amount: i64,
-    reason: &str,
-    actor: Actor,
-) -> Result<Wallet> {
-    ledger::check_amount(amount, "the top-up")?;
-    if reason.trim().is_empty() {
-        return Err(Error::invalid(
-            "a top-up needs a reason (e.g. the payment reference)",
-        ));
-    }
-    let mut tx = store.pool().begin().await?;
-    sqlx::query(
-        "INSERT INTO sms_wallets (tenant_id, balance) VALUES ($1, $2) \
-         ON CONFLICT (tenant_id) DO UPDATE SET balance = sms_wallets.balance + excluded.balance",
-    )
-    .bind(tenant.id)
-    .bind(amount)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO sms_wallet_entries (tenant_id, kind, amount, reason, actor, created_at) \
-         VALUES ($1, 'topup', $2, $3, $4, $5)",
-    )
-    .bind(tenant.id)
-    .bind(amount)
-    .bind(reason.trim())
-    .bind(actor.to_string())
-    .bind(clock::now())
-    .execute(&mut *tx)
-    .await?;
-    let change = crate::audit::Change {
-        tenant_id: Some(tenant.id),
-        action: "wallet.topup",
-        entity: "tenant",
-        entity_id: Some(tenant.id),
-        before: None,
-        after: Some(serde_json::json!({ "amount": amount, "reason": reason.trim() })),
-    };
-    super::audit_in(&mut tx, actor, &change).await?;
-    tx.commit().await?;
-    wallet(store, tenant).await
-}
-
-/// One top-up or debit of the wallet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WalletEntry {
-    /// `topup` or `debit`.
-    pub kind: String,
-    pub amount: i64,
-    pub reason: String,
-    pub actor: String,
-    pub created_at: i64,
-}
-
-/// The wallet's newest entries; `kind` narrows to `topup` or `debit`.
-pub async fn wallet_entries(
-    store: &Store,
-    tenant: &Tenant,
-    kind: Option<&str>,
-    limit: i64,
-) -> Result<Vec<WalletEntry>> {
-    let rows = sqlx::query(
-        "SELECT kind, amount, reason, actor, created_at FROM sms_wallet_entries \
-         WHERE tenant_id = $1 AND ($2 = '' OR kind = $2) ORDER BY id DESC LIMIT $3",
-    )
-    .bind(tenant.id)
-    .bind(kind.unwrap_or(""))
-    .bind(limit.clamp(1, 1000))
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(WalletEntry {
-                kind: r.try_get("kind")?,
-                amount: r.try_get("amount")?,
-                reason: r.try_get("reason")?,
-                actor: r.try_get("actor")?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .collect()
-}
-
-/// Sets what one member SMS costs (rials).
-pub async fn set_price(store: &Store, tenant: &Tenant, price: i64) -> Result<()> {
-    if !(0..=10_000_000).contains(&price) {
-        return Err(Error::invalid(
-            "the price per SMS must be 0 to 10000000 rials",
-        ));
-    }
-    sqlx::query(
-        "INSERT INTO sms_wallets (tenant_id, price_per_sms) VALUES ($1, $2) \
-         ON CONFLICT (tenant_id) DO UPDATE SET price_per_sms = excluded.price_per_sms",
-    )
-    .bind(tenant.id)
-    .bind(price)
-    .execute(store.pool())
-    .await?;
-    Ok(())
-}
-
-/// Queues a member SMS paid from the wallet, inside the caller's transaction.
-/// `None` (and nothing queued) when the wallet cannot pay.
-pub(crate) async fn send_paid_in(
-    conn: &mut AnyConnection,
-    tenant: &Tenant,
-    phone: &Phone,
-    body: &str,
-    purpose: &str,
-) -> Result<Option<i64>> {
-    let paid = sqlx::query(
-        "UPDATE sms_wallets SET balance = balance - price_per_sms WHERE tenant_id = $1 AND balance >= price_per_sms",
-    )
-    .bind(tenant.id)
-    .execute(&mut *conn)
-    .await?;
-    if paid.rows_affected() == 0 {
-        tracing::warn!(
-            tenant = tenant.id,
-            purpose,
-            "member SMS skipped: the SMS wallet is empty"
-        );
-        return Ok(None);
-    }
-    let id = sms::enqueue_text_in(conn, tenant, phone, body, purpose).await?;
-    sqlx::query(
-        "INSERT INTO sms_wallet_entries (tenant_id, kind, amount, outbox_id, reason, actor, created_at) \
-         SELECT tenant_id, 'debit', -price_per_sms, $2, $3, 'system', $4 FROM sms_wallets WHERE tenant_id = $1",
-    )
-    .bind(tenant.id)
-    .bind(id)
-    .bind(purpose)
-    .bind(clock::now())
-    .execute(&mut *conn)
-    .await?;
-    Ok(Some(id))
 }
 
 /// What became of a marketing text.

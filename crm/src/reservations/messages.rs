@@ -356,7 +356,7 @@ pub async fn add(
     by_id(store, tenant, id).await
 }
 
-async fn by_id(store: &Store, tenant: &Tenant, id: i64) -> Result<Message> {
+pub async fn by_id(store: &Store, tenant: &Tenant, id: i64) -> Result<Message> {
     list(store, tenant)
         .await?
         .into_iter()
@@ -466,20 +466,28 @@ async fn send(
         &vars_of(&booking, &branch.name, locale, public_url),
     );
     let phone = Phone::parse(&booking.phone)?;
-    match sms::enqueue_text(store, tenant, &phone, &body, message.kind.purpose()).await {
-        Ok(outbox_id) => {
+    // Paid from the SMS wallet; an unpaid text stays claimed (counted, not retried).
+    let mut tx = store.pool().begin().await?;
+    match sms::wallet::send_paid_in(&mut tx, tenant, &phone, &body, message.kind.purpose()).await {
+        Ok(Some(outbox_id)) => {
             sqlx::query(
                 "UPDATE booking_messages_sent SET outbox_id = $3 WHERE booking_id = $1 AND message_id = $2",
             )
             .bind(booking_id)
             .bind(message.id)
             .bind(outbox_id)
-            .execute(store.pool())
+            .execute(&mut *tx)
             .await?;
+            tx.commit().await?;
+            sms::wakeup().notify_one();
             Ok(true)
         }
+        Ok(None) => {
+            tx.commit().await?;
+            Ok(false)
+        }
         // A text the outbox refuses (too long once filled in) stays claimed: it would
-        // be refused again every minute.
+        // be refused again every minute. Nothing was debited (the transaction is dropped).
         Err(Error::Invalid(why)) => {
             tracing::warn!(booking = booking_id, message = message.id, %why, "booking SMS not queued");
             Ok(false)

@@ -93,7 +93,7 @@ pub async fn answer(
             confirmation(reply, locale),
             &messages::vars_of(&booking, &branch.name, locale, None),
         );
-        sms::enqueue_text(store, &tenant, phone, &text, "booking_reply").await?;
+        sms::wallet::send_paid(store, &tenant, phone, &text, "booking_reply").await?;
         return Ok(Answered::Done {
             tenant_id: tenant.id,
             booking_id: booking.id,

@@ -27,6 +27,7 @@ mod http;
 pub mod kavenegar;
 pub mod provider;
 pub mod smsir;
+pub mod wallet;
 pub mod webhooks;
 
 use std::fmt;

@@ -255,7 +255,8 @@ pub async fn canned(store: &Store, tenant: &Tenant) -> Result<(Option<String>, O
 }
 
 /// Texts the customer the tenant's canned reply (one click on the case page); returns
-/// the SMS id. `Invalid` when the tenant wrote no such reply. Audited.
+/// the SMS id. `Invalid` when the tenant wrote no such reply, `Conflict` when the SMS
+/// wallet cannot pay for it (nothing is recorded then). Audited.
 pub async fn reply(
     store: &Store,
     tenant: &Tenant,
@@ -275,7 +276,11 @@ pub async fn reply(
     let text = replies::for_rating(&s, &tenant.name, rating)
         .ok_or_else(|| Error::invalid("no such canned reply is written in the survey settings"))?;
     let phone = Phone::parse(&case.phone)?;
-    let sms = crate::sms::enqueue_text_in(&mut tx, tenant, &phone, &text, "survey_reply").await?;
+    let sms = crate::sms::wallet::send_paid_in(&mut tx, tenant, &phone, &text, "survey_reply")
+        .await?
+        .ok_or_else(|| {
+            Error::Conflict("the SMS wallet is empty: top it up to send this reply".into())
+        })?;
     record_by_in(&mut tx, id, "reply", Some(sms), None, actor.user_id, now).await?;
     audit_case(
         &mut tx,

@@ -168,13 +168,20 @@ async fn send_one(store: &Store, base: &str, row: &sqlx::any::AnyRow, now: i64) 
     if send {
         let link = format!("{base}/s/{token}");
         let body = invitation_text(&tenant.name, &link, sends > 0);
-        let sms = crate::sms::enqueue_text_in(&mut tx, &tenant, &phone, &body, "survey").await?;
+        let paid =
+            crate::sms::wallet::send_paid_in(&mut tx, &tenant, &phone, &body, "survey").await?;
         // Kept so the case page can show what the customer was sent.
-        sqlx::query("INSERT INTO survey_invitation_sms (invitation_id, sms_id) VALUES ($1, $2)")
+        if let Some(sms) = paid {
+            sqlx::query(
+                "INSERT INTO survey_invitation_sms (invitation_id, sms_id) VALUES ($1, $2)",
+            )
             .bind(id)
             .bind(sms)
             .execute(&mut *tx)
             .await?;
+        }
+        tx.commit().await?;
+        return Ok(paid.is_some());
     }
     tx.commit().await?;
     Ok(send)

@@ -41,8 +41,7 @@ pub(crate) async fn send_in(
     .fetch_one(&mut *conn)
     .await?;
     let phone = Phone::parse(&phone)?;
-    let id = crate::sms::enqueue_text_in(conn, tenant, &phone, &text, "survey_reply").await?;
-    Ok(Some(id))
+    crate::sms::wallet::send_paid_in(conn, tenant, &phone, &text, "survey_reply").await
 }
 
 #[cfg(test)]
