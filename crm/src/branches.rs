@@ -71,7 +71,16 @@ pub async fn lookup(store: &Store, id: i64) -> Result<Branch> {
 }
 
 pub async fn list(store: &Store, tenant: &Tenant) -> Result<Vec<Branch>> {
-    let rows = sqlx::query("SELECT id, name FROM branches WHERE tenant_id = $1 ORDER BY id")
+    list_in(store, tenant, &Scope::Every).await
+}
+
+/// The tenant's branches that `scope` reaches (what a branch-limited person may pick).
+pub async fn list_in(store: &Store, tenant: &Tenant, scope: &Scope) -> Result<Vec<Branch>> {
+    let sql = format!(
+        "SELECT id, name FROM branches WHERE tenant_id = $1 AND {} ORDER BY id",
+        scope.condition("id")
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(tenant.id)
         .fetch_all(store.pool())
         .await?;

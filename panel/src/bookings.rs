@@ -40,12 +40,7 @@ pub async fn place(
     ctx: &Ctx,
     asked: Option<i64>,
 ) -> Result<Option<Place>, Fail> {
-    let scope = ctx.scope();
-    let all: Vec<Branch> = branches::list(&state.store, &ctx.tenant)
-        .await?
-        .into_iter()
-        .filter(|b| scope.allows(Some(b.id)))
-        .collect();
+    let all: Vec<Branch> = branches::list_in(&state.store, &ctx.tenant, &ctx.scope()).await?;
     let branch = match asked {
         Some(id) => all
             .iter()

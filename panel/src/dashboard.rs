@@ -54,11 +54,7 @@ pub async fn page(
         }
         None => mine.clone(),
     };
-    let listed: Vec<_> = branches::list(&state.store, &ctx.tenant)
-        .await?
-        .into_iter()
-        .filter(|b| mine.allows(Some(b.id)))
-        .collect();
+    let listed = branches::list_in(&state.store, &ctx.tenant, &mine).await?;
     let branch_links = if listed.is_empty() {
         Vec::new()
     } else {

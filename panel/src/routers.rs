@@ -97,12 +97,7 @@ impl RouterForm {
 /// The branches a router may be put in by this person: (id, name); with every branch
 /// they may also leave it in none.
 async fn branch_choices(state: &PanelState, ctx: &Ctx) -> Result<Vec<Branch>, Fail> {
-    let scope = ctx.scope();
-    Ok(branches::list(&state.store, &ctx.tenant)
-        .await?
-        .into_iter()
-        .filter(|b| scope.allows(Some(b.id)))
-        .collect())
+    Ok(branches::list_in(&state.store, &ctx.tenant, &ctx.scope()).await?)
 }
 
 #[derive(Template, WebTemplate)]
