@@ -1114,9 +1114,14 @@ fn branch_limited_people_see_only_their_branches() {
             }
             db.ok(&args);
         }
-        // One guest online on each branch's router, recorded as the RADIUS server does.
+        // One guest online on each branch's router, recorded as the RADIUS server does;
+        // both are the same customer.
+        db.ok(&["customer", "add", "--phone", "09121110077"]);
         let store = db.store(&rt);
         let tenant = rt.block_on(crm::tenants::ensure_default(&store)).unwrap();
+        let guest = rt
+            .block_on(crm::customers::by_phone(&store, &tenant, "09121110077"))
+            .unwrap();
         let now = crm::clock::now();
         let records: Vec<_> = [("n-router", "guest-north"), ("s-router", "guest-south")]
             .into_iter()
@@ -1130,7 +1135,7 @@ fn branch_limited_people_see_only_their_branches() {
                     status: crm::accounting::AcctStatus::Start,
                     acct_session_id: format!("acct-{user}"),
                     username: user.to_string(),
-                    subject: None,
+                    subject: Some(crm::hotspot::Subject::Customer(guest.id)),
                     group_id: None,
                     mac: None,
                     framed_ip: None,
@@ -1179,6 +1184,19 @@ fn branch_limited_people_see_only_their_branches() {
         let all = op.get("/panel/sessions").body;
         assert!(all.contains("guest-north") && all.contains("guest-south"));
         assert!(op.get("/panel/routers").body.contains("hub-router"));
+        // A customer's page: their sessions on the person's branches only.
+        let page = north_mgr
+            .get(&format!("/panel/customers/{}", guest.id))
+            .body;
+        assert!(
+            page.contains("n-router") && !page.contains("s-router"),
+            "[{l}] {page}"
+        );
+        let page = op.get(&format!("/panel/customers/{}", guest.id)).body;
+        assert!(
+            page.contains("n-router") && page.contains("s-router"),
+            "[{l}]"
+        );
 
         // The dashboard counts their branches; they pick only among theirs.
         let mine = north_mgr.get("/panel/?lang=en");

@@ -194,9 +194,8 @@ async fn apply_sessions(
         }
     }
     let mut sessions = load_sessions(tx, backend, records).await?;
-    // Usage added per (tenant, subject, day), in first-seen order.
-    let mut usage: Vec<((i64, Subject, i64), crate::usage::Usage)> = Vec::new();
-    let mut usage_at: HashMap<(i64, Subject, i64), usize> = HashMap::new();
+    let mut usage: Sums<(i64, Subject, i64)> = Sums::default();
+    let mut router_usage: Sums<RouterDay> = Sums::default();
 
     for r in records {
         let subject = match r.subject {
@@ -267,20 +266,10 @@ async fn apply_sessions(
                 added
             }
         };
-        if let Some(subject) = subject {
-            if added != crate::usage::Usage::default() {
-                let day_key = (r.tenant_id, subject, r.day);
-                match usage_at.entry(day_key) {
-                    Entry::Occupied(at) => {
-                        if let Some((_, sum)) = usage.get_mut(*at.get()) {
-                            sum.add(&added);
-                        }
-                    }
-                    Entry::Vacant(at) => {
-                        at.insert(usage.len());
-                        usage.push((day_key, added));
-                    }
-                }
+        if added != crate::usage::Usage::default() {
+            router_usage.add(RouterDay::of(r), &added);
+            if let Some(subject) = subject {
+                usage.add((r.tenant_id, subject, r.day), &added);
                 out.usage.push((r.tenant_id, subject, r.day, added));
             }
         }
@@ -299,8 +288,61 @@ async fn apply_sessions(
         }
     }
     write_sessions(tx, backend, &sessions).await?;
-    write_usage(tx, backend, &usage).await?;
+    write_usage(tx, backend, &usage.rows).await?;
+    write_usage(tx, backend, &router_usage.rows).await?;
     Ok(())
+}
+
+/// Usage summed per key, in first-seen order (so statements are deterministic).
+struct Sums<K> {
+    rows: Vec<(K, crate::usage::Usage)>,
+    at: HashMap<K, usize>,
+}
+
+impl<K> Default for Sums<K> {
+    fn default() -> Self {
+        Sums {
+            rows: Vec::new(),
+            at: HashMap::new(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Copy> Sums<K> {
+    fn add(&mut self, key: K, added: &crate::usage::Usage) {
+        match self.at.entry(key) {
+            Entry::Occupied(at) => {
+                if let Some((_, sum)) = self.rows.get_mut(*at.get()) {
+                    sum.add(added);
+                }
+            }
+            Entry::Vacant(at) => {
+                at.insert(self.rows.len());
+                self.rows.push((key, *added));
+            }
+        }
+    }
+}
+
+/// Where usage counts per router: (tenant, router, group or 0, local day). The group is
+/// the one the session was admitted under (from its `Class`), as the router applied it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct RouterDay {
+    tenant_id: i64,
+    nas_id: i64,
+    group_id: i64,
+    day: i64,
+}
+
+impl RouterDay {
+    fn of(r: &AccountingRecord) -> RouterDay {
+        RouterDay {
+            tenant_id: r.tenant_id,
+            nas_id: r.nas_id,
+            group_id: r.group_id.unwrap_or(0),
+            day: r.day,
+        }
+    }
 }
 
 /// The stored sessions the records refer to, by key.
@@ -445,31 +487,69 @@ async fn write_sessions(
     Ok(())
 }
 
-/// Adds the batch's usage to the daily rows, one row per subject and day.
-async fn write_usage(
+/// The daily usage tables a batch adds to: which row a sum goes to.
+trait UsageRow {
+    const TABLE: &'static str;
+    /// The columns `bind` fills, then `day` and the three counters follow.
+    const KEYS: &'static str;
+    const CONFLICT: &'static str;
+    fn bind<'q>(&self, query: AnyQuery<'q>) -> AnyQuery<'q>;
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
+
+impl UsageRow for (i64, Subject, i64) {
+    const TABLE: &'static str = "usage_daily";
+    const KEYS: &'static str = "tenant_id, subject_kind, subject_id, day";
+    const CONFLICT: &'static str = "tenant_id, subject_kind, subject_id, day";
+    fn bind<'q>(&self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        let (tenant_id, subject, day) = *self;
+        query
+            .bind(tenant_id)
+            .bind(subject.kind())
+            .bind(subject.id())
+            .bind(day)
+    }
+}
+
+impl UsageRow for RouterDay {
+    const TABLE: &'static str = "usage_nas_daily";
+    const KEYS: &'static str = "tenant_id, nas_id, group_id, day";
+    const CONFLICT: &'static str = "nas_id, group_id, day";
+    fn bind<'q>(&self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query
+            .bind(self.tenant_id)
+            .bind(self.nas_id)
+            .bind(self.group_id)
+            .bind(self.day)
+    }
+}
+
+/// Adds the batch's sums to their daily rows: one upsert per chunk of rows.
+async fn write_usage<K: UsageRow>(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
-    usage: &[((i64, Subject, i64), crate::usage::Usage)],
+    usage: &[(K, crate::usage::Usage)],
 ) -> Result<()> {
+    let table = K::TABLE;
     for chunk in statement_chunks(usage) {
-        let mut sql = String::from(
-            "INSERT INTO usage_daily (tenant_id, subject_kind, subject_id, day, session_time, \
-             input_octets, output_octets) VALUES ",
+        let mut sql = format!(
+            "INSERT INTO {table} ({}, session_time, input_octets, output_octets) VALUES ",
+            K::KEYS
         );
         Params::new(backend).push_rows(&mut sql, chunk.len(), 7);
-        sql.push_str(
-            " ON CONFLICT (tenant_id, subject_kind, subject_id, day) DO UPDATE SET \
-             session_time = usage_daily.session_time + excluded.session_time, \
-             input_octets = usage_daily.input_octets + excluded.input_octets, \
-             output_octets = usage_daily.output_octets + excluded.output_octets",
+        let _ = write!(
+            sql,
+            " ON CONFLICT ({}) DO UPDATE SET \
+             session_time = {table}.session_time + excluded.session_time, \
+             input_octets = {table}.input_octets + excluded.input_octets, \
+             output_octets = {table}.output_octets + excluded.output_octets",
+            K::CONFLICT
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for ((tenant_id, subject, day), added) in chunk {
-            query = query
-                .bind(*tenant_id)
-                .bind(subject.kind())
-                .bind(subject.id())
-                .bind(*day)
+        for (key, added) in chunk {
+            query = key
+                .bind(query)
                 .bind(added.session_time)
                 .bind(added.input_octets)
                 .bind(added.output_octets);
@@ -749,6 +829,25 @@ mod tests {
                 }
             }
         };
+        if added != Usage::default() {
+            sqlx::query(
+                "INSERT INTO usage_nas_daily (tenant_id, nas_id, group_id, day, session_time, \
+                 input_octets, output_octets) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (nas_id, group_id, day) DO UPDATE SET \
+                 session_time = usage_nas_daily.session_time + excluded.session_time, \
+                 input_octets = usage_nas_daily.input_octets + excluded.input_octets, \
+                 output_octets = usage_nas_daily.output_octets + excluded.output_octets",
+            )
+            .bind(r.tenant_id)
+            .bind(r.nas_id)
+            .bind(r.group_id.unwrap_or(0))
+            .bind(r.day)
+            .bind(added.session_time)
+            .bind(added.input_octets)
+            .bind(added.output_octets)
+            .execute(&mut **tx)
+            .await?;
+        }
         if let Some(subject) = subject {
             if added != Usage::default() {
                 sqlx::query(
@@ -950,6 +1049,28 @@ mod tests {
                 };
                 format!("{kind} {} {} {used:?}", n("subject_id"), n("day"))
             })
+            .collect::<Vec<String>>();
+        let routers = sqlx::query(
+            "SELECT nas_id, group_id, day, session_time, input_octets, output_octets \
+             FROM usage_nas_daily ORDER BY nas_id, group_id, day",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        let usage = usage
+            .into_iter()
+            .chain(routers.iter().map(|r| {
+                let n = |c: &str| r.try_get::<i64, _>(c).unwrap();
+                format!(
+                    "router {} group {} {} {} {} {}",
+                    n("nas_id"),
+                    n("group_id"),
+                    n("day"),
+                    n("session_time"),
+                    n("input_octets"),
+                    n("output_octets")
+                )
+            }))
             .collect();
         (sessions, usage)
     }

@@ -9,6 +9,9 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
+use sqlx::Row;
+
+use crate::accounting::Params;
 use crate::audit::{self, Actor, Change};
 use crate::clock::Zone;
 use crate::customers::Customer;
@@ -269,35 +272,10 @@ pub async fn import(
         ..Outcome::default()
     };
     let mut tx = store.pool().begin().await?;
-    for (phone, name) in &parsed.rows {
-        let inserted = sqlx::query(
-            "INSERT INTO customers (tenant_id, phone, name, group_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, phone) DO NOTHING",
-        )
-        .bind(tenant.id)
-        .bind(phone.e164())
-        .bind(name.as_deref())
-        .bind(group.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted > 0 {
-            outcome.added += 1;
-            continue;
-        }
-        outcome.merged += 1;
-        if let Some(name) = name {
-            sqlx::query(
-                "UPDATE customers SET name = $1 \
-                 WHERE tenant_id = $2 AND phone = $3 AND (name IS NULL OR name = '')",
-            )
-            .bind(name)
-            .bind(tenant.id)
-            .bind(phone.e164())
-            .execute(&mut *tx)
-            .await?;
-        }
+    for chunk in parsed.rows.chunks(ROWS_PER_STATEMENT) {
+        let (added, merged) = import_chunk(&mut tx, store, tenant, group.id, now, chunk).await?;
+        outcome.added += added;
+        outcome.merged += merged;
     }
     let change = Change {
         tenant_id: Some(tenant.id),
@@ -315,6 +293,78 @@ pub async fn import(
     generations::bump(&mut *tx, Generation::Subscribers).await?;
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// Rows a statement carries: a few statements per chunk instead of one or two per row
+/// (a 100,000-row file took 7–9 s on PostgreSQL row by row).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Adds a chunk's new phones and fills empty names of known ones: (added, merged).
+async fn import_chunk(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    store: &Store,
+    tenant: &Tenant,
+    group_id: i64,
+    now: i64,
+    chunk: &[(Phone, Option<String>)],
+) -> Result<(u64, u64)> {
+    let mut sql = String::from("SELECT phone, name FROM customers WHERE tenant_id = ");
+    let mut params = Params::new(store.backend());
+    params.push(&mut sql);
+    sql.push_str(" AND phone IN ");
+    params.push_rows(&mut sql, 1, chunk.len());
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.id);
+    for (phone, _) in chunk {
+        query = query.bind(phone.e164());
+    }
+    // Known phone → whether it has a name already.
+    let known: HashMap<String, bool> = query
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| {
+            let name: Option<String> = r.try_get("name")?;
+            Ok((r.try_get("phone")?, name.is_some_and(|n| !n.is_empty())))
+        })
+        .collect::<Result<_>>()?;
+    let new: Vec<_> = chunk
+        .iter()
+        .filter(|(phone, _)| !known.contains_key(phone.e164()))
+        .collect();
+    let mut added = 0;
+    if !new.is_empty() {
+        let mut sql = String::from(
+            "INSERT INTO customers (tenant_id, phone, name, group_id, created_at) VALUES ",
+        );
+        Params::new(store.backend()).push_rows(&mut sql, new.len(), 5);
+        sql.push_str(" ON CONFLICT (tenant_id, phone) DO NOTHING");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (phone, name) in &new {
+            query = query
+                .bind(tenant.id)
+                .bind(phone.e164())
+                .bind(name.as_deref())
+                .bind(group_id)
+                .bind(now);
+        }
+        added = query.execute(&mut **tx).await?.rows_affected();
+    }
+    for (phone, name) in chunk {
+        let Some(name) = name else { continue };
+        if known.get(phone.e164()) != Some(&false) {
+            continue;
+        }
+        sqlx::query(
+            "UPDATE customers SET name = $1 \
+             WHERE tenant_id = $2 AND phone = $3 AND (name IS NULL OR name = '')",
+        )
+        .bind(name)
+        .bind(tenant.id)
+        .bind(phone.e164())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok((added, chunk.len() as u64 - added))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use crate::branches::Scope;
 use crate::error::{Error, Result};
 use crate::generations::{self, Generation};
 use crate::hotspot::Subject;
@@ -173,20 +174,26 @@ pub struct SessionSummary {
     pub stopped_at: Option<i64>,
     pub session_time: i64,
     pub octets: i64,
+    /// The router's name.
+    pub router: Option<String>,
 }
 
-/// A customer's latest sessions, newest first.
+/// A customer's latest sessions on the routers of `scope`'s branches, newest first.
 pub async fn recent_for_customer(
     store: &Store,
     tenant: &Tenant,
+    scope: &Scope,
     customer_id: i64,
     limit: i64,
 ) -> Result<Vec<SessionSummary>> {
-    let rows = sqlx::query(
-        "SELECT id, mac, framed_ip, started_at, stopped_at, session_time, \
-         CAST(input_octets + output_octets AS BIGINT) AS octets FROM sessions \
-         WHERE tenant_id = $1 AND customer_id = $2 ORDER BY started_at DESC LIMIT $3",
-    )
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT s.id, s.mac, s.framed_ip, s.started_at, s.stopped_at, s.session_time, \
+         CAST(s.input_octets + s.output_octets AS BIGINT) AS octets, n.name AS router \
+         FROM sessions s LEFT JOIN nas n ON n.id = s.nas_id \
+         WHERE s.tenant_id = $1 AND s.customer_id = $2 AND {} \
+         ORDER BY s.started_at DESC LIMIT $3",
+        scope.condition("n.branch_id")
+    )))
     .bind(tenant.id)
     .bind(customer_id)
     .bind(limit.clamp(1, 200))
@@ -202,6 +209,7 @@ pub async fn recent_for_customer(
                 stopped_at: r.try_get("stopped_at")?,
                 session_time: r.try_get("session_time")?,
                 octets: r.try_get("octets")?,
+                router: r.try_get("router")?,
             })
         })
         .collect()

@@ -1,5 +1,5 @@
 //! The numbers on a tenant's dashboard: who is online, logins and new customers per
-//! local day, data used today and the groups that used most.
+//! local day, data used per day and the groups that used most today.
 
 use sqlx::Row;
 
@@ -16,6 +16,8 @@ pub struct Day {
     pub day_key: i64,
     pub logins: i64,
     pub new_customers: i64,
+    /// Data the routers carried that day (upload + download).
+    pub octets: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,9 +50,8 @@ async fn per_day(
 }
 
 /// The dashboard of the routers in `scope`'s branches. Customers belong to the whole
-/// business, so new customers count tenant-wide; data and top groups of some branches
-/// come from their sessions active today (a session begun yesterday counts whole),
-/// as daily usage is kept per customer, not per router.
+/// business, so new customers count tenant-wide; logins, data and top groups count what
+/// those routers carried (data from `usage_nas_daily`, exact per local day).
 pub async fn dashboard(
     store: &Store,
     tenant: &Tenant,
@@ -97,13 +98,16 @@ pub async fn dashboard(
             .find(|(day, _)| *day == d)
             .map_or(0, |(_, n)| *n)
     };
+    let day_key = |d: i64| zone.day_key(d * 86_400 - offset + 43_200);
+    let octets = octets_per_day(store, tenant, &on_routers, day_key(first), day_key(today)).await?;
     let days = (first..=today)
         .map(|d| Day {
-            day_key: zone.day_key(d * 86_400 - offset + 43_200),
+            day_key: day_key(d),
             logins: count_on(&logins, d),
             new_customers: count_on(&new_customers, d),
+            octets: count_on(&octets, day_key(d)),
         })
-        .collect();
+        .collect::<Vec<Day>>();
     let online_now: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM sessions \
          WHERE tenant_id = $1 AND stopped_at IS NULL{on_routers}"
@@ -111,11 +115,8 @@ pub async fn dashboard(
     .bind(tenant.id)
     .fetch_one(store.pool())
     .await?;
-    let (top_groups, octets_today) = if scope.is_every() {
-        used_today(store, tenant, zone.day_key(now)).await?
-    } else {
-        used_today_on(store, tenant, &on_routers, today * 86_400 - offset).await?
-    };
+    let octets_today = days.last().map_or(0, |d| d.octets);
+    let top_groups = top_groups(store, tenant, &on_routers, zone.day_key(now)).await?;
     Ok(Dashboard {
         online_now,
         days,
@@ -124,58 +125,49 @@ pub async fn dashboard(
     })
 }
 
-type Used = (Vec<(Option<String>, i64)>, i64);
-
-/// Top groups and data used today from the per-customer daily usage.
-async fn used_today(store: &Store, tenant: &Tenant, day_key: i64) -> Result<Used> {
-    let rows = sqlx::query(
-        "SELECT g.name, CAST(SUM(u.input_octets + u.output_octets) AS BIGINT) AS octets \
-         FROM usage_daily u LEFT JOIN customers c ON c.id = u.subject_id AND c.tenant_id = u.tenant_id \
-         LEFT JOIN groups g ON g.id = c.group_id \
-         WHERE u.tenant_id = $1 AND u.day = $2 AND u.subject_kind = 'customer' \
-         GROUP BY g.name ORDER BY octets DESC LIMIT 5",
-    )
-    .bind(tenant.id)
-    .bind(day_key)
-    .fetch_all(store.pool())
-    .await?;
-    let top_groups = rows
-        .iter()
-        .map(|r| Ok((r.try_get("name")?, r.try_get("octets")?)))
-        .collect::<Result<Vec<_>>>()?;
-    let octets_today: Option<i64> = sqlx::query_scalar(
-        "SELECT CAST(SUM(input_octets + output_octets) AS BIGINT) FROM usage_daily \
-         WHERE tenant_id = $1 AND day = $2",
-    )
-    .bind(tenant.id)
-    .bind(day_key)
-    .fetch_one(store.pool())
-    .await?;
-    Ok((top_groups, octets_today.unwrap_or(0)))
-}
-
-/// The same from the sessions on some routers (`on_routers`, a condition on `nas_id`)
-/// active since `midnight`.
-async fn used_today_on(
+/// Octets per day key from the per-router daily usage of the routers in `on_routers`
+/// (a condition on `nas_id`, empty for all of them).
+async fn octets_per_day(
     store: &Store,
     tenant: &Tenant,
     on_routers: &str,
-    midnight: i64,
-) -> Result<Used> {
+    first: i64,
+    last: i64,
+) -> Result<Vec<(i64, i64)>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT g.name, CAST(SUM(s.input_octets + s.output_octets) AS BIGINT) AS octets \
-         FROM sessions s LEFT JOIN groups g ON g.id = s.group_id \
-         WHERE s.tenant_id = $1 AND s.updated_at >= $2{on_routers} \
-         GROUP BY g.name ORDER BY octets DESC"
+        "SELECT day AS d, CAST(SUM(input_octets + output_octets) AS BIGINT) AS n \
+         FROM usage_nas_daily WHERE tenant_id = $1 AND day >= $2 AND day <= $3{on_routers} \
+         GROUP BY day"
     )))
     .bind(tenant.id)
-    .bind(midnight)
+    .bind(first)
+    .bind(last)
     .fetch_all(store.pool())
     .await?;
-    let all = rows
-        .iter()
+    rows.iter()
+        .map(|r| Ok((r.try_get("d")?, r.try_get("n")?)))
+        .collect()
+}
+
+/// The five groups whose sessions carried most data on `day` (None = no group), on the
+/// routers in `on_routers`, under the group each session was admitted with.
+async fn top_groups(
+    store: &Store,
+    tenant: &Tenant,
+    on_routers: &str,
+    day: i64,
+) -> Result<Vec<(Option<String>, i64)>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT g.name, CAST(SUM(u.input_octets + u.output_octets) AS BIGINT) AS octets \
+         FROM usage_nas_daily u LEFT JOIN groups g ON g.id = u.group_id \
+         WHERE u.tenant_id = $1 AND u.day = $2{on_routers} \
+         GROUP BY u.group_id, g.name ORDER BY octets DESC LIMIT 5"
+    )))
+    .bind(tenant.id)
+    .bind(day)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
         .map(|r| Ok((r.try_get("name")?, r.try_get("octets")?)))
-        .collect::<Result<Vec<(Option<String>, i64)>>>()?;
-    let total = all.iter().map(|(_, n)| n).sum();
-    Ok((all.into_iter().take(5).collect(), total))
+        .collect()
 }

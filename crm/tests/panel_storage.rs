@@ -115,3 +115,40 @@ async fn web_sessions_expire_and_are_revoked() {
     })
     .await;
 }
+
+/// An import larger than one statement's chunk: new phones added, known ones merged,
+/// an empty name filled and a kept name left alone, the same on both databases.
+#[tokio::test]
+async fn csv_import_across_chunks_adds_merges_and_fills_empty_names() {
+    on_both(|db| async move {
+        let t = tenants::ensure_default(&db.store).await.unwrap();
+        customers::add(&db.store, &t, "09120000007", None, None)
+            .await
+            .unwrap();
+        customers::add(&db.store, &t, "09120001200", Some("Kept"), None)
+            .await
+            .unwrap();
+        let mut text = String::from("phone,name\n");
+        for i in 0..1_234 {
+            text.push_str(&format!("0912{i:07},guest {i}\n"));
+        }
+        // A repeat in the file and a bad row.
+        text.push_str("09120000001,again\nnot-a-phone,x\n");
+        let parsed = crm::customers_csv::parse(&text).unwrap();
+        let out = crm::customers_csv::import(&db.store, &t, parsed, crm::audit::Actor::CLI)
+            .await
+            .unwrap();
+        assert_eq!((out.added, out.merged, out.rejected.len()), (1_232, 3, 1));
+        assert_eq!(customers::count(&db.store, &t).await.unwrap(), 1_234);
+        let name = |phone: &'static str| {
+            let store = db.store.clone();
+            let t = t.clone();
+            async move { customers::by_phone(&store, &t, phone).await.unwrap().name }
+        };
+        assert_eq!(name("09120000007").await.as_deref(), Some("guest 7"));
+        assert_eq!(name("09120001200").await.as_deref(), Some("Kept"));
+        assert_eq!(name("09120001233").await.as_deref(), Some("guest 1233"));
+        db
+    })
+    .await;
+}

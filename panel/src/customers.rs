@@ -125,6 +125,7 @@ pub struct SessionRow {
     data: String,
     online: bool,
     mac: String,
+    router: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -196,7 +197,9 @@ pub async fn show(State(state): State<PanelState>, ctx: Ctx, Path(id): Path<i64>
             last_seen: view::moment(locale, &zone, d.last_seen_at),
         })
         .collect();
-    let sessions = sessions::recent_for_customer(store, &ctx.tenant, c.id, 20)
+    // Usage and devices are the customer's own; sessions are where they happened, so a
+    // person limited to some branches sees only those branches' sessions.
+    let sessions = sessions::recent_for_customer(store, &ctx.tenant, &ctx.scope(), c.id, 20)
         .await?
         .into_iter()
         .map(|s| SessionRow {
@@ -205,6 +208,7 @@ pub async fn show(State(state): State<PanelState>, ctx: Ctx, Path(id): Path<i64>
             data: view::bytes(locale, s.octets),
             online: s.stopped_at.is_none(),
             mac: s.mac.unwrap_or_default(),
+            router: s.router.unwrap_or_default(),
         })
         .collect();
     let club = club::membership(store, &ctx.tenant, c.id)

@@ -1,5 +1,5 @@
-//! The dashboard: guests online now, data used today, logins and new customers per
-//! day (SVG chart), and the groups that used most today.
+//! The dashboard: guests online now, data used today, logins, new customers and data
+//! used per day (SVG charts), and the groups that used most today.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -23,6 +23,7 @@ struct DashboardPage {
     data_today: String,
     customers: String,
     chart: String,
+    data_chart: String,
     top_groups: Vec<(String, String)>,
     /// The branches this person may pick: (label, href, shown now); empty when the
     /// business has no branches.
@@ -71,16 +72,27 @@ pub async fn page(
     };
     let d = stats::dashboard(&state.store, &ctx.tenant, &scope, now, DAYS).await?;
     let total = customers::count(&state.store, &ctx.tenant).await?;
+    let label = |day: &stats::Day| {
+        view::day(locale, day.day_key)
+            .split(' ')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let bars: Vec<Bar> = d
         .days
         .iter()
         .map(|day| Bar {
-            label: view::day(locale, day.day_key)
-                .split(' ')
-                .take(2)
-                .collect::<Vec<_>>()
-                .join(" "),
+            label: label(day),
             values: vec![day.logins, day.new_customers],
+        })
+        .collect();
+    let data_bars: Vec<Bar> = d
+        .days
+        .iter()
+        .map(|day| Bar {
+            label: label(day),
+            values: vec![day.octets],
         })
         .collect();
     Ok(DashboardPage {
@@ -89,6 +101,7 @@ pub async fn page(
         data_today: view::bytes(locale, d.octets_today),
         customers: view::num(locale, total),
         chart: chart::bars(t.per_day_title, &bars, |v| view::num(locale, v)),
+        data_chart: chart::bars(t.data_per_day_title, &data_bars, |v| view::bytes(locale, v)),
         top_groups: d
             .top_groups
             .iter()
