@@ -1129,24 +1129,15 @@ fn branch_limited_people_see_only_their_branches() {
                 let nas = rt
                     .block_on(crm::nas::by_name(&store, &tenant, router))
                     .unwrap();
-                crm::accounting::AccountingRecord {
-                    tenant_id: tenant.id,
-                    nas_id: nas.id,
-                    status: crm::accounting::AcctStatus::Start,
-                    acct_session_id: format!("acct-{user}"),
-                    username: user.to_string(),
-                    subject: Some(crm::hotspot::Subject::Customer(guest.id)),
-                    group_id: None,
-                    mac: None,
-                    framed_ip: None,
-                    nas_ip: Some("127.0.0.9".into()),
-                    session_time: 0,
-                    input_octets: 0,
-                    output_octets: 0,
-                    terminate_cause: None,
-                    event_time: now,
-                    day: 0,
-                }
+                common::usage::record(
+                    &tenant,
+                    nas.id,
+                    user,
+                    Some(crm::hotspot::Subject::Customer(guest.id)),
+                    crm::accounting::AcctStatus::Start,
+                    0,
+                    now,
+                )
             })
             .collect();
         rt.block_on(crm::accounting::record_batch(&store, &records))

@@ -36,6 +36,59 @@ fn submit(browser: &Browser, action: &str) {
     browser.click(&format!("form[action='{action}'] button[type=submit]"));
 }
 
+/// A week of guests on a router of the first branch, so the dashboard's charts, tiles and
+/// top groups show data; one of them still online.
+fn seed_usage(db: &Db) {
+    db.ok(&[
+        "nas",
+        "add",
+        "--name",
+        "hq",
+        "--address",
+        "192.0.2.20",
+        "--secret",
+        "s3cret-s3cret",
+        "--branch",
+        "شعبه مرکز",
+    ]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = db.store(&rt);
+    let tenant = rt.block_on(crm::tenants::ensure_default(&store)).unwrap();
+    let hq = rt
+        .block_on(crm::nas::by_name(&store, &tenant, "hq"))
+        .unwrap();
+    let now = crm::clock::now();
+    let mut records = Vec::new();
+    for (i, phone) in ["09121110001", "09121110002", "09351110003"]
+        .iter()
+        .enumerate()
+    {
+        let c = rt
+            .block_on(crm::customers::by_phone(&store, &tenant, phone))
+            .unwrap();
+        for day in 0..7_i64 {
+            let at = now - day * 86_400 - 600;
+            let session = format!("{phone}-{day}");
+            let octets = (day + 1) * (i as i64 + 2) * 37 << 20;
+            let status = if day == 0 && i == 0 {
+                crm::accounting::AcctStatus::Interim
+            } else {
+                crm::accounting::AcctStatus::Stop
+            };
+            let subject = Some(crm::hotspot::Subject::Customer(c.id));
+            let mut r =
+                common::usage::record(&tenant, hq.id, &session, subject, status, octets, at);
+            r.group_id = c.group_id;
+            records.push(r);
+        }
+    }
+    rt.block_on(crm::accounting::record_batch(&store, &records))
+        .unwrap();
+}
+
 #[test]
 fn operator_signs_in_and_visits_every_page_in_both_languages() {
     let db = Db::sqlite();
@@ -50,6 +103,7 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
     ] {
         db.ok(&["customer", "add", "--phone", phone, "--name", name]);
     }
+    seed_usage(&db);
     // Club data for the club pages: credit, a coupon batch, a fraud flag.
     db.ok(&["branch", "add", "--name", "مرکزی"]);
     db.ok(&["club", "settings", "--fraud-manual-amount", "80000"]);
@@ -236,6 +290,7 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             browser.screenshot(&format!("{name}-{lang}.png"));
             // The long pages' lower halves too.
             let lower = match name {
+                "dashboard" => Some("section.card:nth-of-type(2)"),
                 "case" => Some(".timeline"),
                 "feedback" => Some("section.card:nth-of-type(2)"),
                 "survey-settings" => Some("#questions"),

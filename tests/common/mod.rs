@@ -6,6 +6,7 @@ pub mod browser;
 pub mod panel;
 pub mod radius;
 pub mod survey;
+pub mod usage;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
