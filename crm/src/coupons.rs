@@ -301,7 +301,9 @@ where
             }
             None => None,
         };
-        let customer = customers::upsert_in(conn, key.tenant_id, &phone, now).await?;
+        let customer =
+            customers::upsert_in(conn, key.tenant_id, &phone, customers::Arrival::Seen, now)
+                .await?;
         join_in(conn, key.tenant_id, customer, JoinSource::Pos, now).await?;
         let amount = match (&invoice, kind) {
             (Some(i), CouponKind::Discount) => value.min(i.amount),

@@ -225,39 +225,48 @@ pub async fn ensure(
     name: Option<&str>,
     now: i64,
 ) -> Result<Customer> {
-    let name = name.map(text::normalize_name).filter(|n| !n.is_empty());
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO customers (tenant_id, phone, name, group_id, created_at) \
-         VALUES ($1, $2, $3, (SELECT id FROM groups WHERE tenant_id = $1 AND is_default = TRUE ORDER BY id LIMIT 1), $4) \
-         ON CONFLICT (tenant_id, phone) DO UPDATE SET name = COALESCE(customers.name, excluded.name) \
-         RETURNING id",
-    )
-    .bind(tenant.id)
-    .bind(phone.e164())
-    .bind(name)
-    .bind(now)
-    .fetch_one(store.pool())
-    .await?;
+    let mut conn = store.pool().acquire().await?;
+    let id = upsert_in(&mut conn, tenant.id, phone, Arrival::Named(name), now).await?;
+    drop(conn);
     by_id(store, tenant, id).await
 }
 
-/// The customer with this phone, created in the default guest group if new (a POS
-/// invoice, an SMS to the club line), inside the caller's transaction. Returns the id.
+/// How a phone reached us, for [`upsert_in`].
+pub(crate) enum Arrival<'a> {
+    /// A POS invoice, a coupon, an SMS to the club line: the customer was seen now.
+    Seen,
+    /// A booking: not a visit, but it may bring the name the customer did not have yet.
+    Named(Option<&'a str>),
+}
+
+/// The customer with this phone, created in the default guest group if new, inside the
+/// caller's transaction. Returns the id. A name never replaces one already stored.
 pub(crate) async fn upsert_in(
     conn: &mut sqlx::AnyConnection,
     tenant_id: i64,
     phone: &Phone,
+    arrival: Arrival<'_>,
     now: i64,
 ) -> Result<i64> {
+    let (name, seen) = match arrival {
+        Arrival::Seen => (None, Some(now)),
+        Arrival::Named(name) => (
+            name.map(text::normalize_name).filter(|n| !n.is_empty()),
+            None,
+        ),
+    };
     Ok(sqlx::query_scalar(
-        "INSERT INTO customers (tenant_id, phone, group_id, created_at, last_seen_at) \
-         VALUES ($1, $2, (SELECT id FROM groups WHERE tenant_id = $1 AND is_default = TRUE ORDER BY id LIMIT 1), $3, $3) \
-         ON CONFLICT (tenant_id, phone) DO UPDATE SET last_seen_at = excluded.last_seen_at \
+        "INSERT INTO customers (tenant_id, phone, name, group_id, created_at, last_seen_at) \
+         VALUES ($1, $2, $3, (SELECT id FROM groups WHERE tenant_id = $1 AND is_default = TRUE ORDER BY id LIMIT 1), $4, $5) \
+         ON CONFLICT (tenant_id, phone) DO UPDATE SET name = COALESCE(customers.name, excluded.name), \
+             last_seen_at = COALESCE(excluded.last_seen_at, customers.last_seen_at) \
          RETURNING id",
     )
     .bind(tenant_id)
     .bind(phone.e164())
+    .bind(name)
     .bind(now)
+    .bind(seen)
     .fetch_one(&mut *conn)
     .await?)
 }

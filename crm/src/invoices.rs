@@ -279,7 +279,14 @@ where
     let phone = new.validate()?;
     let tenant = tenants::by_id(store, key.tenant_id).await?;
     let work = async |conn: &mut AnyConnection| -> Result<Receipt> {
-        let customer_id = crate::customers::upsert_in(conn, tenant.id, &phone, now).await?;
+        let customer_id = crate::customers::upsert_in(
+            conn,
+            tenant.id,
+            &phone,
+            crate::customers::Arrival::Seen,
+            now,
+        )
+        .await?;
         club::join_in(conn, tenant.id, customer_id, JoinSource::Pos, now).await?;
         let txn = new.pos_transaction_id.as_deref().map(str::trim);
         if let Some(txn) = txn {

@@ -292,7 +292,9 @@ async fn act(
                 return Ok((Outcome::UnknownCode, None));
             };
             let mut tx = store.pool().begin().await?;
-            let customer = customers::upsert_in(&mut tx, tenant.id, phone, now).await?;
+            let customer =
+                customers::upsert_in(&mut tx, tenant.id, phone, customers::Arrival::Seen, now)
+                    .await?;
             let joined = join_in(&mut tx, tenant.id, customer, JoinSource::Sms, now).await?;
             // Texting the code is consent: it re-subscribes a member who had opted out.
             sqlx::query(

@@ -92,7 +92,8 @@ pub(crate) async fn credit_in(
     {
         return Ok(Err(why));
     }
-    let customer_id = customers::upsert_in(&mut *tx, tenant.id, phone, now).await?;
+    let customer_id =
+        customers::upsert_in(&mut *tx, tenant.id, phone, customers::Arrival::Seen, now).await?;
     join_in(&mut *tx, tenant.id, customer_id, JoinSource::Manual, now).await?;
     ledger::lock(&mut *tx, tenant.id, customer_id).await?;
     let (before,): (i64,) = sqlx::query_as(
