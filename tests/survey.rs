@@ -444,6 +444,7 @@ fn a_low_score_is_followed_up_on_the_panel_case_page() {
             "Cheesecake",
             "drinks",
             "Center",
+            "<tr id=\"staff\"><th>Cashier / waiter</th><td><bdi>Sara-07</bdi>",
             "قهوه سرد بود",
             "★☆☆☆☆",
         ] {
@@ -580,6 +581,8 @@ fn a_low_score_is_followed_up_on_the_panel_case_page() {
             "Satisfaction by item",
             "Latte",
             "Satisfaction by shift",
+            "Satisfaction by staff member",
+            "<bdi>Sara-07</bdi></td><td class=\"num\">1</td><td class=\"num\">1.0</td>",
             "Weekly trend",
             "<svg",
         ] {

@@ -4,6 +4,7 @@
 //! satisfaction by category, week and shift — on SQLite and PostgreSQL, injected clock.
 
 use crm::audit::{self, Actor};
+use crm::branches::Scope;
 use crm::club::settings as club_settings;
 use crm::invoices::{self, NewInvoice, NewItem};
 use crm::roles::BuiltinRole;
@@ -38,6 +39,7 @@ fn invoice() -> NewInvoice {
         ],
         reservation_id: None,
         pos_transaction_id: None,
+        staff: None,
     }
 }
 
@@ -286,16 +288,17 @@ async fn a_low_score_is_followed_up_from_alert_to_compensation() {
         assert_eq!(notifications::unread(s, t.id, manager).await.unwrap(), 0);
 
         // Satisfaction by category, week and shift.
-        let by_category = surveys::breakdown(s, &t, Breakdown::Category, 0, i64::MAX)
-            .await
-            .unwrap();
+        let by_category =
+            surveys::breakdown(s, &t, &Scope::Every, Breakdown::Category, 0, i64::MAX)
+                .await
+                .unwrap();
         let keys: Vec<_> = by_category
             .iter()
             .map(|g| (g.key.as_str(), g.csat))
             .collect();
         assert_eq!(keys, [("", Some(100)), ("drinks", Some(0))]);
         let zone = Zone::named("Asia/Tehran").unwrap();
-        let time = reports::over_time(s, &t, &zone, NOW - 20 * 86_400, NOW + 86_400)
+        let time = reports::over_time(s, &t, &Scope::Every, &zone, NOW - 20 * 86_400, NOW + 86_400)
             .await
             .unwrap();
         assert!(time.weeks.len() >= 3, "{:?}", time.weeks);

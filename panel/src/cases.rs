@@ -297,6 +297,8 @@ struct CasePage {
     comment: Option<String>,
     invoice: String,
     branch: String,
+    /// Who served the invoice, as the POS named them.
+    staff: Option<String>,
     amount: String,
     invoice_at: String,
     items: Vec<ItemRow>,
@@ -431,6 +433,7 @@ async fn render_case(
         comment: d.case.comment.clone(),
         invoice: view::num(locale, d.case.invoice_id),
         branch: d.branch.clone(),
+        staff: d.staff.clone(),
         amount: rials(locale, d.amount),
         invoice_at: view::moment(locale, &zone, d.invoice_at),
         items: d

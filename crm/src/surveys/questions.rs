@@ -4,9 +4,10 @@
 //! overall rating ("show if the rating is at most N"). `check` is pure so the page can
 //! put each problem next to its question and `responses::answer` refuses the same.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::audit::{self, Actor};
+use crate::branches::Scope;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::store::{Store, flag};
@@ -635,29 +636,26 @@ pub struct ChoiceShare {
 pub async fn choice_shares(
     store: &Store,
     tenant: &Tenant,
+    scope: &Scope,
     since: i64,
     until: i64,
 ) -> Result<Vec<ChoiceShare>> {
     let questions = list(store, tenant).await?;
-    let counts: Vec<(i64, String, i64)> = sqlx::query_as(
+    let answers =
+        super::responses::answers_in(scope, "JOIN survey_answers a ON a.response_id = r.id");
+    let counts: Vec<(i64, String, i64)> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT a.question_id, COALESCE(a.text, ''), CAST(COUNT(*) AS BIGINT) \
-         FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id \
-         JOIN survey_invitations i ON i.id = r.invitation_id \
-         WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 \
-         GROUP BY a.question_id, COALESCE(a.text, '')",
-    )
+         FROM {answers} GROUP BY a.question_id, COALESCE(a.text, '')"
+    )))
     .bind(tenant.id)
     .bind(since)
     .bind(until)
     .fetch_all(store.pool())
     .await?;
-    let answered: Vec<(i64, i64)> = sqlx::query_as(
+    let answered: Vec<(i64, i64)> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT a.question_id, CAST(COUNT(DISTINCT a.response_id) AS BIGINT) \
-         FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id \
-         JOIN survey_invitations i ON i.id = r.invitation_id \
-         WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 \
-         GROUP BY a.question_id",
-    )
+         FROM {answers} GROUP BY a.question_id"
+    )))
     .bind(tenant.id)
     .bind(since)
     .bind(until)
