@@ -404,12 +404,12 @@ fn a_low_score_is_followed_up_on_the_panel_case_page() {
             );
             assert_eq!(r.status, 303, "[{l}] {}", r.body);
         }
-        let cases_page = op.get("/panel/cases?lang=en");
-        let manager_id = user_id_before(&cases_page.body, MANAGER);
-        let r = op.post("/panel/cases/alerts", &[("user", &manager_id)]);
+        let settings = op.get("/panel/surveys/settings?lang=en");
+        let manager_id = user_id_before(&settings.body, MANAGER);
+        let r = op.post("/panel/surveys/alerts", &[("user", &manager_id)]);
         assert_eq!(r.status, 303, "[{l}] {}", r.body);
         assert!(
-            op.get("/panel/cases?lang=en")
+            op.get("/panel/surveys/settings?lang=en")
                 .body
                 .contains(&format!("value=\"{manager_id}\" checked")),
             "[{l}] the choice is kept"

@@ -29,6 +29,8 @@ fn question(
         kind,
         label: label.into(),
         options: options.iter().map(|o| o.to_string()).collect(),
+        label_en: String::new(),
+        options_en: vec![],
         required,
         show_if_at_most: show_if,
     }

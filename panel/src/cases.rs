@@ -15,7 +15,7 @@ use crm::phone::Phone;
 use crm::roles::Permission;
 use crm::staff;
 use crm::surveys::questions::{self, Kind};
-use crm::surveys::{alerts, cases, followup};
+use crm::surveys::{cases, followup};
 use crm::ui::Locale;
 use serde::Deserialize;
 
@@ -89,21 +89,14 @@ pub struct Filter {
     current: bool,
 }
 
-pub struct Person {
-    id: i64,
-    label: String,
-    checked: bool,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "cases.html")]
 struct CasesPage {
     f: Frame,
     filters: Vec<Filter>,
     rows: Vec<CaseRow>,
-    can_pick_alerts: bool,
-    people: Vec<Person>,
-    error: Option<String>,
+    /// Where the owner picks who is alerted about low scores (the survey settings).
+    alerts_href: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,19 +113,14 @@ fn status_class(status: &str) -> &'static str {
     }
 }
 
-fn person_label(locale: Locale, phone: &str, name: Option<&str>) -> String {
+pub(crate) fn person_label(locale: Locale, phone: &str, name: Option<&str>) -> String {
     match name {
         Some(n) if !n.is_empty() => format!("{n} ({})", phone_text(locale, phone)),
         _ => phone_text(locale, phone),
     }
 }
 
-async fn render_list(
-    state: &PanelState,
-    ctx: &Ctx,
-    status: Option<&str>,
-    error: Option<String>,
-) -> PageResult {
+async fn render_list(state: &PanelState, ctx: &Ctx, status: Option<&str>) -> PageResult {
     let store = &state.store;
     let locale = ctx.locale();
     let t = i18n::texts(locale);
@@ -172,28 +160,13 @@ async fn render_list(
             current: s == status,
         })
         .collect();
-    let can_pick_alerts = ctx.can(Permission::ManagePeople);
-    let people = if can_pick_alerts {
-        let chosen = alerts::users(store, &ctx.tenant).await?;
-        staff::members(store, &ctx.tenant)
-            .await?
-            .into_iter()
-            .map(|m| Person {
-                id: m.user_id,
-                label: person_label(locale, &m.phone, m.name.as_deref()),
-                checked: chosen.contains(&m.user_id),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
     Ok(CasesPage {
         f: Frame::tenant(ctx, t.cases_title, "/cases"),
         filters,
         rows,
-        can_pick_alerts,
-        people,
-        error,
+        alerts_href: ctx
+            .can(Permission::EditClubSettings)
+            .then(|| format!("{BASE}/surveys/settings#alerts")),
     }
     .into_response())
 }
@@ -204,28 +177,7 @@ pub async fn list(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
-    render_list(&state, &ctx, q.status.as_deref(), None).await
-}
-
-/// `POST /panel/cases/alerts`: who hears about low scores (repeated `user` fields).
-pub async fn set_alerts(
-    State(state): State<PanelState>,
-    ctx: Ctx,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult {
-    let ids: Vec<i64> = pairs
-        .iter()
-        .filter(|(k, _)| k == "user")
-        .filter_map(|(_, v)| v.parse().ok())
-        .collect();
-    match alerts::set_users(&state.store, &ctx.tenant, &ids, ctx.actor()).await {
-        Ok(()) => Ok(Redirect::to(&format!("{BASE}/cases")).into_response()),
-        Err(crm::Error::Invalid(_)) => {
-            let t = i18n::texts(ctx.locale());
-            render_list(&state, &ctx, None, Some(t.alert_people_invalid.into())).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    render_list(&state, &ctx, q.status.as_deref()).await
 }
 
 /// (question, answer) for the case page: stars, a 0–10 number, the options picked, each

@@ -87,6 +87,12 @@ pub struct QuestionArgs {
     /// An option of choice/multi (repeat, 2 to 10)
     #[arg(long = "option")]
     options: Vec<String>,
+    /// The question in English (English survey pages; default: the label)
+    #[arg(long)]
+    label_en: Option<String>,
+    /// The options in English, in the same order (all or none)
+    #[arg(long = "option-en")]
+    options_en: Vec<String>,
     /// The customer must answer it (when it is shown)
     #[arg(long)]
     required: bool,
@@ -102,6 +108,8 @@ impl QuestionArgs {
             kind: questions::Kind::parse(&self.kind)?,
             label: self.label,
             options: self.options,
+            label_en: self.label_en.unwrap_or_default(),
+            options_en: self.options_en,
             required: self.required,
             show_if_at_most: self.show_if_at_most,
         })
