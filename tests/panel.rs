@@ -2698,7 +2698,7 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
         assert_eq!(r.status, 303, "[{l}] {}", r.body);
         let page = owner.get("/panel/surveys/settings?lang=en");
         assert!(
-            page.body.contains("name=\"label_en\" type=\"text\" dir=\"ltr\" lang=\"en\" maxlength=\"200\" value=\"Would you recommend us?\""),
+            page.body.contains("name=\"label_en\" type=\"text\" dir=\"auto\" lang=\"en\" maxlength=\"200\" value=\"Would you recommend us?\""),
             "[{l}] saved trimmed: {}",
             page.body
         );
@@ -2766,19 +2766,6 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
     }
 }
 
-/// The `value="…"` of the checkbox just before `phone` on a page.
-fn checkbox_before(body: &str, phone: &str) -> String {
-    let at = body
-        .find(phone)
-        .unwrap_or_else(|| panic!("{phone}: {body}"));
-    let marker = "name=\"user\" value=\"";
-    let start = body[..at].rfind(marker).expect(phone) + marker.len();
-    body[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect()
-}
-
 #[test]
 fn survey_alert_people_are_picked_by_the_owner_on_the_settings_page() {
     for db in Db::both() {
@@ -2802,7 +2789,7 @@ fn survey_alert_people_are_picked_by_the_owner_on_the_settings_page() {
             &[("phone", "09120000109"), ("role", "builtin:viewer")],
         );
         assert_eq!(r.status, 303, "[{l}] {}", r.body);
-        let theirs = checkbox_before(
+        let theirs = common::panel::user_id_before(
             &op.get("/panel/surveys/settings?lang=en").body,
             "09120000109",
         );
@@ -2822,7 +2809,7 @@ fn survey_alert_people_are_picked_by_the_owner_on_the_settings_page() {
             assert!(page.body.contains(text), "[{l}] {text}: {}", page.body);
         }
         assert!(!page.body.contains("09120000109"), "[{l}] not the rival's");
-        let manager = checkbox_before(&page.body, "09120000103");
+        let manager = common::panel::user_id_before(&page.body, "09120000103");
 
         // Another tenant's person, a made-up id, a non-number: refused, nothing saved.
         for bad in [theirs.as_str(), "999999", "x"] {

@@ -248,6 +248,16 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
                 );
                 browser.screenshot(&format!("{name}-lower-{lang}.png"));
             }
+            // Satisfaction by staff member (the invoice's cashier), and who is alerted.
+            let more = match name {
+                "feedback" => Some(("staff", "[...document.querySelectorAll('main h2')].pop()")),
+                "survey-settings" => Some(("alerts", "document.getElementById('alerts')")),
+                _ => None,
+            };
+            if let Some((part, element)) = more {
+                browser.js(&format!("{element}.scrollIntoView();"), json!([]));
+                browser.screenshot(&format!("{name}-{part}-{lang}.png"));
+            }
         }
     }
 

@@ -365,22 +365,9 @@ fn the_worker_sends_due_invitations_once_it_knows_the_public_url() {
     }
 }
 
-/// The id in `value="…"` of the checkbox or option just before `phone` on a page.
-fn user_id_before(body: &str, phone: &str) -> String {
-    let at = body
-        .find(phone)
-        .unwrap_or_else(|| panic!("{phone}: {body}"));
-    let marker = "value=\"";
-    let start = body[..at].rfind(marker).unwrap() + marker.len();
-    body[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect()
-}
-
 #[test]
 fn a_low_score_is_followed_up_on_the_panel_case_page() {
-    use common::panel::{ids_in, location, select_tenant, sign_in};
+    use common::panel::{ids_in, location, select_tenant, sign_in, user_id_before};
     use common::survey::{PHOTO, VOICE};
     const OPERATOR: &str = "09120000001";
     const MANAGER: &str = "09120000002";
