@@ -372,6 +372,7 @@ fn a_low_score_is_followed_up_on_the_panel_case_page() {
     const OPERATOR: &str = "09120000001";
     const MANAGER: &str = "09120000002";
     const SENIOR: &str = "09120000003";
+    const NORTH: &str = "09120000004";
     for db in Db::both() {
         let l = db.label;
         db.ok(&["admin", "create", "--phone", OPERATOR]);
@@ -589,6 +590,49 @@ fn a_low_score_is_followed_up_on_the_panel_case_page() {
         assert!(
             r.body.contains("Center") && r.body.contains("<svg"),
             "[{l}]"
+        );
+
+        // A branch manager of another branch sees neither the case nor its figures.
+        db.ok(&["branch", "add", "--name", "North"]);
+        let branches = db.ok(&["branch", "list"]);
+        let north = branches
+            .lines()
+            .find(|row| row.contains("North"))
+            .and_then(|row| row.split_whitespace().next())
+            .unwrap()
+            .to_string();
+        let r = op.post(
+            "/panel/people",
+            &[
+                ("phone", NORTH),
+                ("role", "builtin:branch_manager"),
+                ("branch", &north),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let mut north_mgr = sign_in(&db, &http, NORTH);
+        let list = north_mgr.get("/panel/cases?lang=en");
+        assert!(
+            !list.body.contains(&format!("/panel/cases/{case}\"")),
+            "[{l}] {}",
+            list.body
+        );
+        assert_eq!(
+            north_mgr.get(&format!("/panel/cases/{case}")).status,
+            403,
+            "[{l}]"
+        );
+        let r = north_mgr.get(&format!("/panel/cases/{case}/media/{}", media[0]));
+        assert_eq!(r.status, 403, "[{l}]");
+        let r = north_mgr.post(
+            &format!("/panel/cases/{case}/note"),
+            &[("note", "not mine")],
+        );
+        assert_eq!(r.status, 403, "[{l}]");
+        let report = north_mgr.get("/panel/feedback?lang=en").body;
+        assert!(
+            !report.contains("Sara-07") && !report.contains("Latte"),
+            "[{l}] {report}"
         );
 
         // Another tenant's people see none of it.

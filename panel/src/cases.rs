@@ -126,7 +126,7 @@ async fn render_list(state: &PanelState, ctx: &Ctx, status: Option<&str>) -> Pag
     let t = i18n::texts(locale);
     let zone = view::zone(ctx);
     let status = status.filter(|s| cases::STATUSES.contains(s));
-    let rows = cases::list_in_status(store, &ctx.tenant, status, LIST)
+    let rows = cases::list_in_status(store, &ctx.tenant, &ctx.scope(), status, LIST)
         .await?
         .into_iter()
         .map(|c| CaseRow {
@@ -428,8 +428,16 @@ async fn render_case(
     .into_response())
 }
 
+/// Refuses (403) a case about an invoice of a branch outside this person's branches,
+/// and (404) one of another tenant. Every case route starts with it.
+async fn within_scope(state: &PanelState, ctx: &Ctx, id: i64) -> Result<(), Fail> {
+    let branch = cases::branch_of(&state.store, &ctx.tenant, id).await?;
+    ctx.within(Some(branch))
+}
+
 /// `GET /panel/cases/{id}`: also marks this person's notifications about it read.
 pub async fn show(State(state): State<PanelState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
+    within_scope(&state, &ctx, id).await?;
     let page = render_case(&state, &ctx, id, CaseForm::default(), None).await?;
     crm::notifications::mark_read(
         &state.store,
@@ -449,6 +457,7 @@ pub async fn media(
     ctx: Ctx,
     Path((id, media_id)): Path<(i64, i64)>,
 ) -> PageResult {
+    within_scope(&state, &ctx, id).await?;
     let m = followup::media_of_case(&state.store, &ctx.tenant, id, media_id).await?;
     // The stored name is ours (`{tenant}/{random}.{ext}`); refuse anything else anyway.
     let relative = std::path::Path::new(&m.file);
@@ -506,6 +515,7 @@ pub async fn set_status(
     Path(id): Path<i64>,
     Form(form): Form<CaseForm>,
 ) -> PageResult {
+    within_scope(&state, &ctx, id).await?;
     let result = cases::set_status(
         &state.store,
         &ctx.tenant,
@@ -533,6 +543,7 @@ pub async fn set_owner(
     Path(id): Path<i64>,
     Form(form): Form<CaseForm>,
 ) -> PageResult {
+    within_scope(&state, &ctx, id).await?;
     let t = i18n::texts(ctx.locale());
     let owner = match form.owner.trim() {
         "" => None,
@@ -562,6 +573,7 @@ pub async fn add_note(
     Path(id): Path<i64>,
     Form(form): Form<CaseForm>,
 ) -> PageResult {
+    within_scope(&state, &ctx, id).await?;
     let result = followup::note(
         &state.store,
         &ctx.tenant,
@@ -589,6 +601,7 @@ pub async fn reply(
     Path(id): Path<i64>,
     Form(form): Form<CaseForm>,
 ) -> PageResult {
+    within_scope(&state, &ctx, id).await?;
     let t = i18n::texts(ctx.locale());
     let which = if form.which == "happy" {
         followup::Canned::Happy
@@ -620,6 +633,7 @@ pub async fn credit(
     Path(id): Path<i64>,
     Form(form): Form<CaseForm>,
 ) -> PageResult {
+    within_scope(&state, &ctx, id).await?;
     let t = i18n::texts(ctx.locale());
     let Ok(amount) = Phone::digits_only(&form.amount).parse::<i64>() else {
         return render_case(&state, &ctx, id, form, Some(t.credit_invalid.into())).await;
