@@ -53,7 +53,15 @@ pub(crate) async fn open_if_low_in(
     .fetch_one(&mut *conn)
     .await?;
     record_in(conn, id, "opened", None, None, now).await?;
-    let users = super::alerts::users_in(conn, tenant.id).await?;
+    let branch_id: i64 = sqlx::query_scalar(
+        "SELECT v.branch_id FROM survey_responses r \
+         JOIN survey_invitations i ON i.id = r.invitation_id JOIN invoices v ON v.id = i.invoice_id \
+         WHERE r.id = $1",
+    )
+    .bind(response_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let users = super::alerts::users_for_branch_in(conn, tenant.id, branch_id).await?;
     if !s.alert_phones.is_empty() || !users.is_empty() {
         let case = by_id_in(conn, tenant, id).await?;
         let comment: String = case
