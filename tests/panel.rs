@@ -94,6 +94,8 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         "/club/flags/{id}/clear" => vec![("reason".to_string(), "walk".to_string())],
         "/club/settings" => vec![("expiry_days".to_string(), "200".to_string())],
         "/surveys/settings" => vec![("delay_minutes".to_string(), "90".to_string())],
+        // Nobody: a valid choice (another tenant's people: survey_alert_people_*).
+        "/surveys/alerts" => vec![],
         "/surveys/questions" => vec![
             ("action".to_string(), "add".to_string()),
             ("kind".to_string(), "text".to_string()),
@@ -2669,6 +2671,46 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
             ],
         );
         assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        // English labels are optional; English options are all or none.
+        let r = owner.post(
+            "/panel/surveys/questions?lang=en",
+            &[
+                ("action", "save"),
+                ("id", &ids[1]),
+                ("kind", "multi"),
+                ("label", "What went wrong?"),
+                ("options", "Slow\nCold\nNoisy"),
+                ("label_en", "What was wrong?"),
+                ("options_en", "Slow EN\nCold EN"),
+                ("show_if", "1"),
+            ],
+        );
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(
+            r.body.contains("one for each option")
+                && r.body.contains(">Slow EN\nCold EN</textarea>"),
+            "[{l}] refused next to the question, as typed: {}",
+            r.body
+        );
+        let r = owner.post(
+            "/panel/surveys/questions",
+            &[
+                ("action", "save"),
+                ("id", &ids[0]),
+                ("kind", "nps"),
+                ("label", "Recommend us?"),
+                ("label_en", "  Would you recommend us?  "),
+                ("required", "on"),
+                ("show_if", "0"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let page = owner.get("/panel/surveys/settings?lang=en");
+        assert!(
+            page.body.contains("name=\"label_en\" type=\"text\" dir=\"auto\" lang=\"en\" maxlength=\"200\" value=\"Would you recommend us?\""),
+            "[{l}] saved trimmed: {}",
+            page.body
+        );
         let r = owner.post(
             "/panel/surveys/questions",
             &[("action", "up"), ("id", &ids[1])],
@@ -2726,6 +2768,110 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
                 && audit.contains("Survey question changed")
                 && audit.contains("Survey question moved")
                 && audit.contains("Survey question removed"),
+            "[{l}]"
+        );
+        server.stop();
+        db.cleanup();
+    }
+}
+
+#[test]
+fn survey_alert_people_are_picked_by_the_owner_on_the_settings_page() {
+    for db in Db::both() {
+        let l = db.label;
+        two_tenants(&db, "rival");
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        let mut op = add_people(
+            &db,
+            &http,
+            &[
+                ("09120000101", "owner"),
+                ("09120000102", "senior_manager"),
+                ("09120000103", "branch_manager"),
+            ],
+        );
+        // Someone of the other tenant, and their user id as that tenant's page shows it.
+        select_tenant(&mut op, "rival");
+        let r = op.post(
+            "/panel/people",
+            &[("phone", "09120000109"), ("role", "builtin:viewer")],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let theirs = common::panel::user_id_before(
+            &op.get("/panel/surveys/settings?lang=en").body,
+            "09120000109",
+        );
+
+        let mut owner = sign_in(&db, &http, "09120000101");
+        let page = owner.get("/panel/surveys/settings?lang=en");
+        assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        // Every person of this tenant with their role; the threshold is the form's.
+        for text in [
+            "Alert these people about low scores",
+            "09120000102",
+            "Senior manager",
+            "09120000103",
+            "Branch manager",
+            "A low score is 2 stars or fewer",
+        ] {
+            assert!(page.body.contains(text), "[{l}] {text}: {}", page.body);
+        }
+        assert!(!page.body.contains("09120000109"), "[{l}] not the rival's");
+        let manager = common::panel::user_id_before(&page.body, "09120000103");
+
+        // Another tenant's person, a made-up id, a non-number: refused, nothing saved.
+        for bad in [theirs.as_str(), "999999", "x"] {
+            let r = owner.post(
+                "/panel/surveys/alerts?lang=en",
+                &[("user", manager.as_str()), ("user", bad)],
+            );
+            assert_eq!(r.status, 422, "[{l}] {bad}: {}", r.body);
+            assert!(
+                r.body.contains("id=\"alerts-error\"")
+                    && r.body.contains("At most 10 of this business&#39;s people."),
+                "[{l}] {}",
+                r.body
+            );
+        }
+        let page = owner.get("/panel/surveys/settings?lang=en");
+        assert!(
+            !page.body.contains(" checked> <bdi"),
+            "[{l}] nobody was saved"
+        );
+
+        // The branch manager: chosen, saved, audited.
+        let r = owner.post("/panel/surveys/alerts", &[("user", &manager)]);
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let page = owner.get("/panel/surveys/settings?lang=fa");
+        assert!(
+            page.body.contains(&format!("value=\"{manager}\" checked>")),
+            "[{l}] {}",
+            page.body
+        );
+        let audit = owner.get("/panel/audit?lang=en").body;
+        assert!(audit.contains("Survey alert recipients changed"), "[{l}]");
+
+        // A senior manager edits the settings but only sees who is alerted; they may
+        // not change it. The branch manager sees neither.
+        let mut senior = sign_in(&db, &http, "09120000102");
+        let page = senior.get("/panel/surveys/settings?lang=en");
+        assert_eq!(page.status, 200, "[{l}]");
+        assert!(
+            page.body.contains("09120000103")
+                && page
+                    .body
+                    .contains("Only the owner can change who is alerted.")
+                && !page.body.contains("/panel/surveys/alerts"),
+            "[{l}] {}",
+            page.body
+        );
+        let r = senior.post("/panel/surveys/alerts", &[]);
+        assert_eq!(r.status, 403, "[{l}]");
+        let mut manager_client = sign_in(&db, &http, "09120000103");
+        assert_eq!(
+            manager_client.post("/panel/surveys/alerts", &[]).status,
+            403,
             "[{l}]"
         );
         server.stop();

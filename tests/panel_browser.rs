@@ -303,6 +303,16 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
                 );
                 browser.screenshot(&format!("{name}-lower-{lang}.png"));
             }
+            // Satisfaction by staff member (the invoice's cashier), and who is alerted.
+            let more = match name {
+                "feedback" => Some(("staff", "[...document.querySelectorAll('main h2')].pop()")),
+                "survey-settings" => Some(("alerts", "document.getElementById('alerts')")),
+                _ => None,
+            };
+            if let Some((part, element)) = more {
+                browser.js(&format!("{element}.scrollIntoView();"), json!([]));
+                browser.screenshot(&format!("{name}-{part}-{lang}.png"));
+            }
         }
     }
 
@@ -379,6 +389,24 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
         "document.body.textContent.includes('۰۹۱۲۱۲۳۰۰۰۰')",
         "the new owner",
     );
+    // Now there is someone to alert about low scores: ticked and saved.
+    browser.goto(&format!("{base}/surveys/settings?lang=fa#alerts"));
+    browser.wait_page(
+        "document.querySelector('#alerts input[name=user]')",
+        "the people to alert",
+    );
+    browser.click("#alerts input[name=user]");
+    browser.click("#alerts button[type=submit]");
+    browser.wait_page(
+        "document.querySelector('#alerts input[name=user]:checked')",
+        "the saved choice",
+    );
+    browser.js(
+        "document.getElementById('alerts').scrollIntoView();",
+        json!([]),
+    );
+    check_layout(&browser, "alert people");
+    browser.screenshot("survey-settings-alerts-chosen-fa.png");
     drop(browser);
     let phone = Browser::start(&output_dir("panel"), 390, 844);
     phone.goto(&format!("{base}/login"));

@@ -56,7 +56,7 @@ fn setup(db: &Db) -> String {
         .to_string()
 }
 
-const INVOICE: &str = r#"{"phone": "۰۹۱۲ ۳۴۵ ۶۷۸۹", "amount": 2000000, "pos_transaction_id": "T-1",
+const INVOICE: &str = r#"{"phone": "۰۹۱۲ ۳۴۵ ۶۷۸۹", "amount": 2000000, "pos_transaction_id": "T-1", "staff": "علی ۳",
     "items": [{"name": "latte", "category": "drinks", "qty": 2, "unit_price": 1000000}]}"#;
 
 #[test]
@@ -76,6 +76,7 @@ fn invoices_earn_credit_idempotently_and_cancel_reverses() {
         assert_eq!(status, 201, "[{l}] {first}");
         assert_eq!(first["invoice"]["earned"], 100_000, "[{l}] {first}");
         assert_eq!(first["invoice"]["phone"], "+989123456789");
+        assert_eq!(first["invoice"]["staff"], "علی ۳", "[{l}] {first}");
         assert_eq!(first["balance"]["spendable"], 100_000);
 
         // A retry with the same key gets the same reply, and no second invoice.
@@ -185,6 +186,26 @@ fn bad_requests_get_a_reason_and_change_nothing() {
             r#"{"phone": "09121110000", "amount": 5, "items": [{"name": "", "qty": 1, "unit_price": 5}]}"#,
         );
         assert_eq!(status, 422, "[{l}] {e}");
+        // The cashier/waiter: blank, over 60 characters or with control characters.
+        for staff in [
+            r#""  ""#,
+            &format!("\"{}\"", "x".repeat(61)),
+            r#""Ali\nReza""#,
+        ] {
+            let (status, e) = pos.post(
+                "/api/v1/invoices",
+                None,
+                &format!(r#"{{"phone": "09121110000", "amount": 5, "staff": {staff}}}"#),
+            );
+            assert_eq!(status, 422, "[{l}] {staff}: {e}");
+            assert!(
+                e["error"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("staff must be 1 to 60"),
+                "[{l}] {e}"
+            );
+        }
         let (status, e) = pos.post("/api/v1/invoices", None, r#"{"phone": "09121110000""#);
         assert_eq!(status, 400, "[{l}] {e}");
         let (status, e) = pos.post("/api/v1/invoices", None, r#"{"amount": 5}"#);

@@ -365,26 +365,14 @@ fn the_worker_sends_due_invitations_once_it_knows_the_public_url() {
     }
 }
 
-/// The id in `value="…"` of the checkbox or option just before `phone` on a page.
-fn user_id_before(body: &str, phone: &str) -> String {
-    let at = body
-        .find(phone)
-        .unwrap_or_else(|| panic!("{phone}: {body}"));
-    let marker = "value=\"";
-    let start = body[..at].rfind(marker).unwrap() + marker.len();
-    body[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect()
-}
-
 #[test]
 fn a_low_score_is_followed_up_on_the_panel_case_page() {
-    use common::panel::{ids_in, location, select_tenant, sign_in};
+    use common::panel::{ids_in, location, select_tenant, sign_in, user_id_before};
     use common::survey::{PHOTO, VOICE};
     const OPERATOR: &str = "09120000001";
     const MANAGER: &str = "09120000002";
     const SENIOR: &str = "09120000003";
+    const NORTH: &str = "09120000004";
     for db in Db::both() {
         let l = db.label;
         db.ok(&["admin", "create", "--phone", OPERATOR]);
@@ -404,12 +392,12 @@ fn a_low_score_is_followed_up_on_the_panel_case_page() {
             );
             assert_eq!(r.status, 303, "[{l}] {}", r.body);
         }
-        let cases_page = op.get("/panel/cases?lang=en");
-        let manager_id = user_id_before(&cases_page.body, MANAGER);
-        let r = op.post("/panel/cases/alerts", &[("user", &manager_id)]);
+        let settings = op.get("/panel/surveys/settings?lang=en");
+        let manager_id = user_id_before(&settings.body, MANAGER);
+        let r = op.post("/panel/surveys/alerts", &[("user", &manager_id)]);
         assert_eq!(r.status, 303, "[{l}] {}", r.body);
         assert!(
-            op.get("/panel/cases?lang=en")
+            op.get("/panel/surveys/settings?lang=en")
                 .body
                 .contains(&format!("value=\"{manager_id}\" checked")),
             "[{l}] the choice is kept"
@@ -444,6 +432,7 @@ fn a_low_score_is_followed_up_on_the_panel_case_page() {
             "Cheesecake",
             "drinks",
             "Center",
+            "<tr id=\"staff\"><th>Cashier / waiter</th><td><bdi>Sara-07</bdi>",
             "قهوه سرد بود",
             "★☆☆☆☆",
         ] {
@@ -580,6 +569,8 @@ fn a_low_score_is_followed_up_on_the_panel_case_page() {
             "Satisfaction by item",
             "Latte",
             "Satisfaction by shift",
+            "Satisfaction by staff member",
+            "<bdi>Sara-07</bdi></td><td class=\"num\">1</td><td class=\"num\">1.0</td>",
             "Weekly trend",
             "<svg",
         ] {
@@ -599,6 +590,49 @@ fn a_low_score_is_followed_up_on_the_panel_case_page() {
         assert!(
             r.body.contains("Center") && r.body.contains("<svg"),
             "[{l}]"
+        );
+
+        // A branch manager of another branch sees neither the case nor its figures.
+        db.ok(&["branch", "add", "--name", "North"]);
+        let branches = db.ok(&["branch", "list"]);
+        let north = branches
+            .lines()
+            .find(|row| row.contains("North"))
+            .and_then(|row| row.split_whitespace().next())
+            .unwrap()
+            .to_string();
+        let r = op.post(
+            "/panel/people",
+            &[
+                ("phone", NORTH),
+                ("role", "builtin:branch_manager"),
+                ("branch", &north),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let mut north_mgr = sign_in(&db, &http, NORTH);
+        let list = north_mgr.get("/panel/cases?lang=en");
+        assert!(
+            !list.body.contains(&format!("/panel/cases/{case}\"")),
+            "[{l}] {}",
+            list.body
+        );
+        assert_eq!(
+            north_mgr.get(&format!("/panel/cases/{case}")).status,
+            403,
+            "[{l}]"
+        );
+        let r = north_mgr.get(&format!("/panel/cases/{case}/media/{}", media[0]));
+        assert_eq!(r.status, 403, "[{l}]");
+        let r = north_mgr.post(
+            &format!("/panel/cases/{case}/note"),
+            &[("note", "not mine")],
+        );
+        assert_eq!(r.status, 403, "[{l}]");
+        let report = north_mgr.get("/panel/feedback?lang=en").body;
+        assert!(
+            !report.contains("Sara-07") && !report.contains("Latte"),
+            "[{l}] {report}"
         );
 
         // Another tenant's people see none of it.

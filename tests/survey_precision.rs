@@ -53,6 +53,14 @@ fn define_questions(db: &Db) -> Vec<String> {
         "سرد بودن غذا",
         "--option",
         "برخورد کارکنان",
+        "--label-en",
+        "What went wrong?",
+        "--option-en",
+        "Slow service",
+        "--option-en",
+        "Cold food",
+        "--option-en",
+        "Staff manner",
         "--required",
         "--show-if-at-most",
         "2",
@@ -79,6 +87,22 @@ fn define_questions(db: &Db) -> Vec<String> {
         "survey", "question", "add", "--kind", "stars", "--label", "x",
     ]);
     assert!(bad.contains("unknown question kind"), "[{l}] {bad}");
+    let bad = db.fails(&[
+        "survey",
+        "question",
+        "add",
+        "--kind",
+        "choice",
+        "--label",
+        "x",
+        "--option",
+        "one",
+        "--option",
+        "two",
+        "--option-en",
+        "One",
+    ]);
+    assert!(bad.contains("one for each option"), "[{l}] {bad}");
     let ids = question_ids(&listing);
     assert_eq!(ids.len(), 5, "[{l}] {listing}");
     ids
@@ -157,6 +181,44 @@ fn a_precision_survey_is_answered_over_http() {
         );
         // The tenant asks its own 0–10 question, so the basic one is left out.
         assert!(!body.contains("name=\"nps\""), "[{l}]");
+        // Labels in the page's language: Persian here; on the English page the English
+        // ones where the tenant wrote them, the Persian where it did not.
+        assert!(!body.contains("What went wrong?") && !body.contains("Cold food"));
+        let (english, en_csrf, en_cookie) = page(&server, &format!("{path}?lang=en"));
+        let why_en = fieldset(&english.body, why);
+        for text in [
+            "What went wrong?",
+            "Slow service",
+            "Cold food",
+            "Staff manner",
+        ] {
+            assert!(why_en.contains(text), "[{l}] {text}: {why_en}");
+        }
+        assert!(!why_en.contains("سرد بودن غذا"), "[{l}] {why_en}");
+        let seat_en = fieldset(&english.body, seat);
+        assert!(
+            seat_en.contains("کجا نشستید؟") && seat_en.contains("حیاط"),
+            "[{l}] no English: the Persian {seat_en}"
+        );
+        assert!(english.body.contains("lang=\"en\""), "[{l}]");
+        // Refused on the English page: shown again in English, labels included.
+        let r = post(
+            &server,
+            &path,
+            &en_cookie,
+            &[
+                ("csrf", en_csrf.as_str()),
+                ("lang", "en"),
+                ("rating", "2"),
+                (&format!("q{recommend}"), "3"),
+            ],
+        );
+        assert_eq!(r.status, 422, "[{l}] {}", r.body);
+        let why_en = fieldset(&r.body, why);
+        assert!(
+            why_en.contains("What went wrong?") && why_en.contains("Please answer this question"),
+            "[{l}] {why_en}"
+        );
 
         // Two stars without "what went wrong" (required after a low rating): the form
         // again, the message next to that question, nothing stored.

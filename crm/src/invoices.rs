@@ -34,7 +34,14 @@ pub struct NewInvoice {
     pub reservation_id: Option<i64>,
     /// The POS's own id: a second invoice with it at the same branch is refused.
     pub pos_transaction_id: Option<String>,
+    /// The cashier or waiter as the POS knows them (code or name), for satisfaction by
+    /// staff member. One per invoice: the survey asks about the visit, so an answer is
+    /// credited to the person who served it, not split over items.
+    pub staff: Option<String>,
 }
+
+/// Longest staff name or code the POS may send.
+pub const MAX_STAFF_CHARS: usize = 60;
 
 pub const MAX_ITEMS: usize = 500;
 
@@ -84,6 +91,17 @@ impl NewInvoice {
                 ));
             }
         }
+        if let Some(staff) = &self.staff {
+            let staff = staff.trim();
+            if staff.is_empty()
+                || staff.chars().count() > MAX_STAFF_CHARS
+                || staff.chars().any(char::is_control)
+            {
+                return Err(Error::invalid(format!(
+                    "staff must be 1 to {MAX_STAFF_CHARS} characters, without control characters"
+                )));
+            }
+        }
         if self.reservation_id.is_some_and(|r| r <= 0) {
             return Err(Error::invalid("reservation_id must be a positive number"));
         }
@@ -124,6 +142,8 @@ pub struct Invoice {
     pub reservation_id: Option<i64>,
     /// The reservation's deposit deducted from this invoice (rials, 0 = none).
     pub deposit_applied: i64,
+    /// Who served it, as the POS named them.
+    pub staff: Option<String>,
     pub created_at: i64,
     pub cancelled_at: Option<i64>,
 }
@@ -131,7 +151,7 @@ pub struct Invoice {
 macro_rules! select {
     () => {
         "SELECT i.id, i.tenant_id, i.branch_id, i.customer_id, c.phone, i.amount, i.earned, i.redeemed, \
-         i.status, i.pos_transaction_id, i.reservation_id, i.deposit_applied, i.created_at, i.cancelled_at \
+         i.status, i.pos_transaction_id, i.reservation_id, i.deposit_applied, i.staff, i.created_at, i.cancelled_at \
          FROM invoices i JOIN customers c ON c.id = i.customer_id"
     };
 }
@@ -155,6 +175,7 @@ impl Invoice {
             pos_transaction_id: r.try_get("pos_transaction_id")?,
             reservation_id: r.try_get("reservation_id")?,
             deposit_applied: r.try_get("deposit_applied")?,
+            staff: r.try_get("staff")?,
             created_at: r.try_get("created_at")?,
             cancelled_at: r.try_get("cancelled_at")?,
         })
@@ -334,8 +355,8 @@ where
         };
         let invoice_id: i64 = sqlx::query_scalar(
             "INSERT INTO invoices (tenant_id, branch_id, customer_id, amount, earned, redeemed, \
-                 pos_transaction_id, reservation_id, pos_key_id, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, 'active', $9) RETURNING id",
+                 pos_transaction_id, reservation_id, pos_key_id, staff, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, 'active', $10) RETURNING id",
         )
         .bind(tenant.id)
         .bind(key.branch_id)
@@ -345,6 +366,7 @@ where
         .bind(txn)
         .bind(new.reservation_id)
         .bind(key.id)
+        .bind(new.staff.as_deref().map(str::trim))
         .bind(now)
         .fetch_one(&mut *conn)
         .await

@@ -152,6 +152,7 @@ fn invoice(phone: &str, amount: i64, items: Vec<NewItem>) -> NewInvoice {
         items,
         reservation_id: None,
         pos_transaction_id: None,
+        staff: None,
     }
 }
 

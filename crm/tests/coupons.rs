@@ -130,6 +130,7 @@ async fn coupons_credit_discount_and_respect_their_limits() {
             items: vec![],
             reservation_id: None,
             pos_transaction_id: None,
+            staff: None,
         };
         invoices::create(s, &key, &new, None, NOW, |r| {
             invoice = r.invoice.id;

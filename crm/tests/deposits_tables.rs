@@ -105,6 +105,7 @@ async fn invoice(
         items: Vec::new(),
         reservation_id: Some(reservation),
         pos_transaction_id: None,
+        staff: None,
     };
     let req = idem.map(|k| {
         IdempotentRequest::new(

@@ -158,6 +158,7 @@ async fn many_invoices_for_one_phone_flag_then_block_credit() {
             items: vec![],
             reservation_id: None,
             pos_transaction_id: None,
+            staff: None,
         };
         let mut receipts = Vec::new();
         for (i, at) in [0, 60, 120, 180].into_iter().enumerate() {
@@ -372,6 +373,7 @@ async fn one_device_cycling_through_phones_flags_then_blocks_the_newest_phone() 
             items: vec![],
             reservation_id: None,
             pos_transaction_id: None,
+            staff: None,
         };
         let render = |r: &invoices::Receipt| (201, r.invoice.earned.to_string());
         let r = invoices::create(s, &key, &new, None, NOW, render)

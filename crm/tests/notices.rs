@@ -36,6 +36,7 @@ async fn earned_and_expiring_credit_are_texted_and_paid_from_the_wallet() {
             items: vec![],
             reservation_id: None,
             pos_transaction_id: None,
+            staff: None,
         };
 
         // Earned credit: one SMS in Persian, paid from the wallet.

@@ -4,6 +4,7 @@
 //! satisfaction by category, week and shift — on SQLite and PostgreSQL, injected clock.
 
 use crm::audit::{self, Actor};
+use crm::branches::Scope;
 use crm::club::settings as club_settings;
 use crm::invoices::{self, NewInvoice, NewItem};
 use crm::roles::BuiltinRole;
@@ -38,6 +39,7 @@ fn invoice() -> NewInvoice {
         ],
         reservation_id: None,
         pos_transaction_id: None,
+        staff: None,
     }
 }
 
@@ -48,8 +50,9 @@ async fn a_low_score_is_followed_up_from_alert_to_compensation() {
         let t = tenants::ensure_default(s).await.unwrap();
         let other = tenants::create(s, "Other").await.unwrap();
         branches::add(s, &t, "Center").await.unwrap();
+        let north = branches::add(s, &t, "North").await.unwrap();
         let (key, _) = pos_keys::create(s, &t, "Center").await.unwrap();
-        let member = async |tenant: &tenants::Tenant, phone: &str, role| {
+        let member = async |tenant: &tenants::Tenant, phone: &str, role, branch_ids: &[i64]| {
             staff::add_member(
                 s,
                 tenant,
@@ -57,7 +60,7 @@ async fn a_low_score_is_followed_up_from_alert_to_compensation() {
                     phone,
                     name: None,
                     role: RoleRef::Builtin(role),
-                    branch_ids: &[],
+                    branch_ids,
                 },
                 Actor::CLI,
             )
@@ -65,19 +68,24 @@ async fn a_low_score_is_followed_up_from_alert_to_compensation() {
             .unwrap()
             .user_id
         };
-        let owner = member(&t, "09120000001", BuiltinRole::Owner).await;
-        let manager = member(&t, "09120000002", BuiltinRole::BranchManager).await;
-        let stranger = member(&other, "09120000003", BuiltinRole::Owner).await;
+        let owner = member(&t, "09120000001", BuiltinRole::Owner, &[]).await;
+        let manager = member(&t, "09120000002", BuiltinRole::BranchManager, &[]).await;
+        let stranger = member(&other, "09120000003", BuiltinRole::Owner, &[]).await;
+        let north_manager =
+            member(&t, "09120000004", BuiltinRole::BranchManager, &[north.id]).await;
 
         // The owner picks the branch manager; someone of another tenant is refused.
         assert!(matches!(
             alerts::set_users(s, &t, &[manager, stranger], Actor::user(owner)).await,
             Err(Error::Invalid(_))
         ));
-        alerts::set_users(s, &t, &[manager], Actor::user(owner))
+        alerts::set_users(s, &t, &[manager, north_manager], Actor::user(owner))
             .await
             .unwrap();
-        assert_eq!(alerts::users(s, &t).await.unwrap(), [manager]);
+        assert_eq!(
+            alerts::users(s, &t).await.unwrap(),
+            [manager, north_manager]
+        );
         settings::set(
             s,
             &t,
@@ -128,6 +136,18 @@ async fn a_low_score_is_followed_up_from_alert_to_compensation() {
         let id = cases::list(s, &t, false, 10).await.unwrap()[0].id;
         assert_eq!(notifications::unread(s, t.id, manager).await.unwrap(), 1);
         assert_eq!(notifications::unread(s, t.id, owner).await.unwrap(), 0);
+        // The manager of the North branch only is not told about Center's case.
+        assert_eq!(
+            notifications::unread(s, t.id, north_manager).await.unwrap(),
+            0
+        );
+        assert!(
+            !sms::outbox(s, &t, None, 50)
+                .await
+                .unwrap()
+                .iter()
+                .any(|m| m.purpose == "survey_alert" && m.phone == "+989120000004")
+        );
         let note = &notifications::list(s, &t, manager, 10).await.unwrap()[0];
         assert_eq!(note.case_id, Some(id));
         assert!(note.body.contains("۱ از ۵") && note.body.contains("cold"));
@@ -286,16 +306,17 @@ async fn a_low_score_is_followed_up_from_alert_to_compensation() {
         assert_eq!(notifications::unread(s, t.id, manager).await.unwrap(), 0);
 
         // Satisfaction by category, week and shift.
-        let by_category = surveys::breakdown(s, &t, Breakdown::Category, 0, i64::MAX)
-            .await
-            .unwrap();
+        let by_category =
+            surveys::breakdown(s, &t, &Scope::Every, Breakdown::Category, 0, i64::MAX)
+                .await
+                .unwrap();
         let keys: Vec<_> = by_category
             .iter()
             .map(|g| (g.key.as_str(), g.csat))
             .collect();
         assert_eq!(keys, [("", Some(100)), ("drinks", Some(0))]);
         let zone = Zone::named("Asia/Tehran").unwrap();
-        let time = reports::over_time(s, &t, &zone, NOW - 20 * 86_400, NOW + 86_400)
+        let time = reports::over_time(s, &t, &Scope::Every, &zone, NOW - 20 * 86_400, NOW + 86_400)
             .await
             .unwrap();
         assert!(time.weeks.len() >= 3, "{:?}", time.weeks);

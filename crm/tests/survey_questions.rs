@@ -3,6 +3,7 @@
 //! (required, branch on a low rating, options), stored all or nothing, shown per case and
 //! counted as option shares.
 
+use crm::branches::Scope;
 use crm::invoices::{self, NewInvoice, NewItem};
 use crm::surveys::questions::{self, Kind, Question, Reply};
 use crm::surveys::{self, Answer, SurveySettings, followup, settings};
@@ -28,6 +29,8 @@ fn question(
         kind,
         label: label.into(),
         options: options.iter().map(|o| o.to_string()).collect(),
+        label_en: String::new(),
+        options_en: vec![],
         required,
         show_if_at_most: show_if,
     }
@@ -60,6 +63,7 @@ async fn invited(
         ],
         reservation_id: None,
         pos_transaction_id: None,
+        staff: None,
     };
     invoices::create(s, key, &invoice, None, at, |_| (201, String::new()))
         .await
@@ -209,7 +213,10 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
             "{err}"
         );
         assert_eq!(
-            surveys::report(s, &t, 0, i64::MAX).await.unwrap().answered,
+            surveys::report(s, &t, &Scope::Every, 0, i64::MAX)
+                .await
+                .unwrap()
+                .answered,
             0
         );
         answer.questions.push((why, Reply::Choices(vec![0, 1])));
@@ -270,7 +277,9 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
         );
 
         // Option shares: "what went wrong" was answered once (the happy one was dropped).
-        let shares = questions::choice_shares(s, &t, 0, i64::MAX).await.unwrap();
+        let shares = questions::choice_shares(s, &t, &Scope::Every, 0, i64::MAX)
+            .await
+            .unwrap();
         let seat_share = shares
             .iter()
             .find(|c| c.label == "Where did you sit?")
@@ -313,7 +322,9 @@ async fn precision_questions_are_defined_asked_checked_and_counted() {
         )
         .await
         .unwrap();
-        let shares = questions::choice_shares(s, &t, 0, i64::MAX).await.unwrap();
+        let shares = questions::choice_shares(s, &t, &Scope::Every, 0, i64::MAX)
+            .await
+            .unwrap();
         let seat_share = shares
             .iter()
             .find(|c| c.label == "Where did you sit?")

@@ -1,6 +1,7 @@
 //! Surveys after POS invoices: queuing, quiet hours, caps, opt-out, sending, reminders,
 //! one answer per link, the report — on SQLite and PostgreSQL with an injected clock.
 
+use crm::branches::Scope;
 use crm::club;
 use crm::invoices::{self, NewInvoice, NewItem};
 use crm::surveys::{self, Answer, Breakdown, GroupScore, SurveySettings, settings};
@@ -33,6 +34,7 @@ fn invoice(phone: &str) -> NewInvoice {
         ],
         reservation_id: None,
         pos_transaction_id: None,
+        staff: None,
     }
 }
 
@@ -70,7 +72,13 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
 
         // Off by default: nothing is queued.
         post("09121000000", NOW - 30 * 86_400).await;
-        assert_eq!(surveys::report(s, &t, 0, i64::MAX).await.unwrap().queued, 0);
+        assert_eq!(
+            surveys::report(s, &t, &Scope::Every, 0, i64::MAX)
+                .await
+                .unwrap()
+                .queued,
+            0
+        );
 
         let knobs = SurveySettings {
             enabled: true,
@@ -107,7 +115,13 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
         assert!(token.len() >= 22, "{token}");
         // A second purchase within the week is not surveyed again.
         post("09121111111", NOW + 2 * H).await;
-        assert_eq!(surveys::report(s, &t, 0, i64::MAX).await.unwrap().queued, 1);
+        assert_eq!(
+            surveys::report(s, &t, &Scope::Every, 0, i64::MAX)
+                .await
+                .unwrap()
+                .queued,
+            1
+        );
 
         // B opts out after buying: nothing is sent, and the next invoice queues nothing.
         post("09122222222", NOW).await;
@@ -116,7 +130,13 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
             .await
             .unwrap();
         post("09122222222", NOW + 8 * 86_400).await;
-        assert_eq!(surveys::report(s, &t, 0, i64::MAX).await.unwrap().queued, 2);
+        assert_eq!(
+            surveys::report(s, &t, &Scope::Every, 0, i64::MAX)
+                .await
+                .unwrap()
+                .queued,
+            2
+        );
 
         // C buys at 21:30 local: +1 h is quiet, so it waits until 09:00 (05:30 UTC).
         post("09123333333", NOW + 10 * H).await;
@@ -355,7 +375,9 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
             ]
         );
 
-        let r = surveys::report(s, &t, 0, i64::MAX).await.unwrap();
+        let r = surveys::report(s, &t, &Scope::Every, 0, i64::MAX)
+            .await
+            .unwrap();
         assert_eq!((r.queued, r.invited, r.opened, r.answered), (3, 2, 2, 2));
         assert_eq!(r.participation, Some(100));
         assert_eq!(r.ratings, [0, 1, 0, 0, 1]);
@@ -363,7 +385,7 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
         // One promoter, one detractor.
         assert_eq!((r.nps, r.nps_answers), (Some(0), 2));
         // By branch (one here) and by item (A rated both of hers).
-        let by_branch = surveys::breakdown(s, &t, Breakdown::Branch, 0, i64::MAX)
+        let by_branch = surveys::breakdown(s, &t, &Scope::Every, Breakdown::Branch, 0, i64::MAX)
             .await
             .unwrap();
         assert_eq!(
@@ -371,11 +393,12 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
             [GroupScore {
                 key: "Center".into(),
                 ratings: 2,
+                average: Some(35),
                 csat: Some(50),
                 nps: Some(0)
             }]
         );
-        let by_item = surveys::breakdown(s, &t, Breakdown::Item, 0, i64::MAX)
+        let by_item = surveys::breakdown(s, &t, &Scope::Every, Breakdown::Item, 0, i64::MAX)
             .await
             .unwrap();
         assert_eq!(
@@ -384,12 +407,14 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
                 GroupScore {
                     key: "Cheesecake".into(),
                     ratings: 1,
+                    average: Some(50),
                     csat: Some(100),
                     nps: None
                 },
                 GroupScore {
                     key: "Latte".into(),
                     ratings: 1,
+                    average: Some(10),
                     csat: Some(0),
                     nps: None
                 },
@@ -398,7 +423,7 @@ async fn an_invoice_queues_a_survey_that_is_sent_opened_and_answered_once() {
         // Another tenant sees none of it.
         let other = tenants::create(s, "Other").await.unwrap();
         assert_eq!(
-            surveys::report(s, &other, 0, i64::MAX)
+            surveys::report(s, &other, &Scope::Every, 0, i64::MAX)
                 .await
                 .unwrap()
                 .queued,
@@ -443,7 +468,9 @@ async fn concurrent_answers_to_one_link_store_one() {
         for r in results.iter().filter(|r| r.is_err()) {
             assert!(matches!(r, Err(Error::Conflict(_))), "{r:?}");
         }
-        let report = surveys::report(s, &t, 0, i64::MAX).await.unwrap();
+        let report = surveys::report(s, &t, &Scope::Every, 0, i64::MAX)
+            .await
+            .unwrap();
         assert_eq!((report.answered, report.ratings), (1, [0, 0, 0, 1, 0]));
         db
     })
@@ -508,6 +535,127 @@ async fn survey_texts_are_paid_from_the_sms_wallet() {
             unpaid,
             vec![("survey".to_string(), 1), ("survey_reply".to_string(), 1)]
         );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn satisfaction_by_staff_member_counts_only_the_viewers_branches() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let t = tenants::ensure_default(s).await.unwrap();
+        let center = branches::add(s, &t, "Center").await.unwrap();
+        branches::add(s, &t, "North").await.unwrap();
+        let (center_key, _) = pos_keys::create(s, &t, "Center").await.unwrap();
+        let (north_key, _) = pos_keys::create(s, &t, "North").await.unwrap();
+        let knobs = SurveySettings {
+            enabled: true,
+            delay_minutes: 0,
+            quiet_start: 0,
+            quiet_end: 0,
+            cap_days: 0,
+            ..Default::default()
+        };
+        settings::set(s, &t, &knobs).await.unwrap();
+
+        // The POS's name for the cashier is trimmed; blank, too long or with control
+        // characters is refused with the reason, and nothing is recorded.
+        for bad in ["   ", &"x".repeat(61), "Ali\nReza"] {
+            let new = NewInvoice {
+                staff: Some(bad.to_string()),
+                ..invoice("09125555555")
+            };
+            let refused =
+                invoices::create(s, &center_key, &new, None, NOW, |_| (201, String::new())).await;
+            assert!(
+                matches!(&refused, Err(Error::Invalid(m)) if m.starts_with("staff must be")),
+                "{refused:?}"
+            );
+        }
+
+        // Ali (Center) gets a 5 with NPS 10 and a 4; Sara (North) a 1 with NPS 3;
+        // an invoice without staff at Center a 3.
+        let served = [
+            (&center_key, "09121000001", Some(" Ali "), 5, Some(10)),
+            (&center_key, "09121000002", Some("Ali"), 4, None),
+            (&north_key, "09121000003", Some("Sara"), 1, Some(3)),
+            (&center_key, "09121000004", None, 3, None),
+        ];
+        for (key, phone, staff, _, _) in &served {
+            let new = NewInvoice {
+                staff: staff.map(str::to_string),
+                ..invoice(phone)
+            };
+            invoices::create(s, key, &new, None, NOW, |r| {
+                assert_eq!(r.invoice.staff.as_deref(), staff.map(str::trim));
+                (201, String::new())
+            })
+            .await
+            .unwrap();
+        }
+        assert_eq!(surveys::send_due(s, URL, NOW).await.unwrap(), 4);
+        for (_, phone, _, rating, nps) in &served {
+            let token = token_of(&survey_texts(s, &t, phone).await[0]);
+            let answer = Answer {
+                rating: *rating,
+                nps: *nps,
+                ..Default::default()
+            };
+            surveys::answer(s, &token, &answer, NOW + 60).await.unwrap();
+        }
+
+        let by_staff = async |scope: &Scope| {
+            surveys::breakdown(s, &t, scope, Breakdown::Staff, 0, i64::MAX)
+                .await
+                .unwrap()
+        };
+        let ali = GroupScore {
+            key: "Ali".into(),
+            ratings: 2,
+            average: Some(45),
+            csat: Some(100),
+            nps: Some(100),
+        };
+        let unknown = GroupScore {
+            key: String::new(),
+            ratings: 1,
+            average: Some(30),
+            csat: Some(0),
+            nps: None,
+        };
+        let sara = GroupScore {
+            key: "Sara".into(),
+            ratings: 1,
+            average: Some(10),
+            csat: Some(0),
+            nps: Some(-100),
+        };
+        assert_eq!(
+            by_staff(&Scope::Every).await,
+            [unknown.clone(), ali.clone(), sara]
+        );
+        // A branch manager of Center sees Center's staff only, and so does the rest of
+        // their report.
+        let mine = Scope::Only(vec![center.id]);
+        assert_eq!(by_staff(&mine).await, [unknown, ali]);
+        let r = surveys::report(s, &t, &mine, 0, i64::MAX).await.unwrap();
+        assert_eq!((r.invited, r.answered, r.ratings), (3, 3, [0, 0, 1, 1, 1]));
+        let time = surveys::reports::over_time(
+            s,
+            &t,
+            &mine,
+            &crm::clock::Zone::named("Asia/Tehran").unwrap(),
+            NOW - 86_400,
+            NOW + 86_400,
+        )
+        .await
+        .unwrap();
+        assert_eq!(time.shifts.iter().map(|(_, g)| g.ratings).sum::<i64>(), 3);
+        let nothing = surveys::report(s, &t, &Scope::Only(vec![]), 0, i64::MAX)
+            .await
+            .unwrap();
+        assert_eq!((nothing.invited, nothing.answered), (0, 0));
         db
     })
     .await;

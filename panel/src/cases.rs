@@ -15,7 +15,7 @@ use crm::phone::Phone;
 use crm::roles::Permission;
 use crm::staff;
 use crm::surveys::questions::{self, Kind};
-use crm::surveys::{alerts, cases, followup};
+use crm::surveys::{cases, followup};
 use crm::ui::Locale;
 use serde::Deserialize;
 
@@ -89,21 +89,14 @@ pub struct Filter {
     current: bool,
 }
 
-pub struct Person {
-    id: i64,
-    label: String,
-    checked: bool,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "cases.html")]
 struct CasesPage {
     f: Frame,
     filters: Vec<Filter>,
     rows: Vec<CaseRow>,
-    can_pick_alerts: bool,
-    people: Vec<Person>,
-    error: Option<String>,
+    /// Where the owner picks who is alerted about low scores (the survey settings).
+    alerts_href: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,25 +113,20 @@ fn status_class(status: &str) -> &'static str {
     }
 }
 
-fn person_label(locale: Locale, phone: &str, name: Option<&str>) -> String {
+pub(crate) fn person_label(locale: Locale, phone: &str, name: Option<&str>) -> String {
     match name {
         Some(n) if !n.is_empty() => format!("{n} ({})", phone_text(locale, phone)),
         _ => phone_text(locale, phone),
     }
 }
 
-async fn render_list(
-    state: &PanelState,
-    ctx: &Ctx,
-    status: Option<&str>,
-    error: Option<String>,
-) -> PageResult {
+async fn render_list(state: &PanelState, ctx: &Ctx, status: Option<&str>) -> PageResult {
     let store = &state.store;
     let locale = ctx.locale();
     let t = i18n::texts(locale);
     let zone = view::zone(ctx);
     let status = status.filter(|s| cases::STATUSES.contains(s));
-    let rows = cases::list_in_status(store, &ctx.tenant, status, LIST)
+    let rows = cases::list_in_status(store, &ctx.tenant, &ctx.scope(), status, LIST)
         .await?
         .into_iter()
         .map(|c| CaseRow {
@@ -172,28 +160,13 @@ async fn render_list(
             current: s == status,
         })
         .collect();
-    let can_pick_alerts = ctx.can(Permission::ManagePeople);
-    let people = if can_pick_alerts {
-        let chosen = alerts::users(store, &ctx.tenant).await?;
-        staff::members(store, &ctx.tenant)
-            .await?
-            .into_iter()
-            .map(|m| Person {
-                id: m.user_id,
-                label: person_label(locale, &m.phone, m.name.as_deref()),
-                checked: chosen.contains(&m.user_id),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
     Ok(CasesPage {
         f: Frame::tenant(ctx, t.cases_title, "/cases"),
         filters,
         rows,
-        can_pick_alerts,
-        people,
-        error,
+        alerts_href: ctx
+            .can(Permission::EditClubSettings)
+            .then(|| format!("{BASE}/surveys/settings#alerts")),
     }
     .into_response())
 }
@@ -204,28 +177,7 @@ pub async fn list(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
-    render_list(&state, &ctx, q.status.as_deref(), None).await
-}
-
-/// `POST /panel/cases/alerts`: who hears about low scores (repeated `user` fields).
-pub async fn set_alerts(
-    State(state): State<PanelState>,
-    ctx: Ctx,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult {
-    let ids: Vec<i64> = pairs
-        .iter()
-        .filter(|(k, _)| k == "user")
-        .filter_map(|(_, v)| v.parse().ok())
-        .collect();
-    match alerts::set_users(&state.store, &ctx.tenant, &ids, ctx.actor()).await {
-        Ok(()) => Ok(Redirect::to(&format!("{BASE}/cases")).into_response()),
-        Err(crm::Error::Invalid(_)) => {
-            let t = i18n::texts(ctx.locale());
-            render_list(&state, &ctx, None, Some(t.alert_people_invalid.into())).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    render_list(&state, &ctx, q.status.as_deref()).await
 }
 
 /// (question, answer) for the case page: stars, a 0–10 number, the options picked, each
@@ -297,6 +249,8 @@ struct CasePage {
     comment: Option<String>,
     invoice: String,
     branch: String,
+    /// Who served the invoice, as the POS named them.
+    staff: Option<String>,
     amount: String,
     invoice_at: String,
     items: Vec<ItemRow>,
@@ -431,6 +385,7 @@ async fn render_case(
         comment: d.case.comment.clone(),
         invoice: view::num(locale, d.case.invoice_id),
         branch: d.branch.clone(),
+        staff: d.staff.clone(),
         amount: rials(locale, d.amount),
         invoice_at: view::moment(locale, &zone, d.invoice_at),
         items: d
@@ -473,8 +428,16 @@ async fn render_case(
     .into_response())
 }
 
+/// Refuses (403) a case about an invoice of a branch outside this person's branches,
+/// and (404) one of another tenant. Every case route starts with it.
+async fn within_scope(state: &PanelState, ctx: &Ctx, id: i64) -> Result<(), Fail> {
+    let branch = cases::branch_of(&state.store, &ctx.tenant, id).await?;
+    ctx.within(Some(branch))
+}
+
 /// `GET /panel/cases/{id}`: also marks this person's notifications about it read.
 pub async fn show(State(state): State<PanelState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
+    within_scope(&state, &ctx, id).await?;
     let page = render_case(&state, &ctx, id, CaseForm::default(), None).await?;
     crm::notifications::mark_read(
         &state.store,
@@ -494,6 +457,7 @@ pub async fn media(
     ctx: Ctx,
     Path((id, media_id)): Path<(i64, i64)>,
 ) -> PageResult {
+    within_scope(&state, &ctx, id).await?;
     let m = followup::media_of_case(&state.store, &ctx.tenant, id, media_id).await?;
     // The stored name is ours (`{tenant}/{random}.{ext}`); refuse anything else anyway.
     let relative = std::path::Path::new(&m.file);
@@ -551,6 +515,7 @@ pub async fn set_status(
     Path(id): Path<i64>,
     Form(form): Form<CaseForm>,
 ) -> PageResult {
+    within_scope(&state, &ctx, id).await?;
     let result = cases::set_status(
         &state.store,
         &ctx.tenant,
@@ -578,6 +543,7 @@ pub async fn set_owner(
     Path(id): Path<i64>,
     Form(form): Form<CaseForm>,
 ) -> PageResult {
+    within_scope(&state, &ctx, id).await?;
     let t = i18n::texts(ctx.locale());
     let owner = match form.owner.trim() {
         "" => None,
@@ -607,6 +573,7 @@ pub async fn add_note(
     Path(id): Path<i64>,
     Form(form): Form<CaseForm>,
 ) -> PageResult {
+    within_scope(&state, &ctx, id).await?;
     let result = followup::note(
         &state.store,
         &ctx.tenant,
@@ -634,6 +601,7 @@ pub async fn reply(
     Path(id): Path<i64>,
     Form(form): Form<CaseForm>,
 ) -> PageResult {
+    within_scope(&state, &ctx, id).await?;
     let t = i18n::texts(ctx.locale());
     let which = if form.which == "happy" {
         followup::Canned::Happy
@@ -665,6 +633,7 @@ pub async fn credit(
     Path(id): Path<i64>,
     Form(form): Form<CaseForm>,
 ) -> PageResult {
+    within_scope(&state, &ctx, id).await?;
     let t = i18n::texts(ctx.locale());
     let Ok(amount) = Phone::digits_only(&form.amount).parse::<i64>() else {
         return render_case(&state, &ctx, id, form, Some(t.credit_invalid.into())).await;

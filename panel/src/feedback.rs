@@ -1,6 +1,7 @@
 //! Satisfaction reports: participation (invited → opened → answered), CSAT and NPS, the
-//! weekly trend, and satisfaction by item, category and shift; the branch comparison
-//! is a page of its own for people allowed to compare branches.
+//! weekly trend, and satisfaction by item, category, shift and staff member, all over
+//! the invoices of the branches the viewer may see; the branch comparison is a page of
+//! its own for people allowed to compare branches.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -46,6 +47,7 @@ pub struct Tile {
 pub struct GroupRow {
     label: String,
     count: String,
+    average: String,
     csat: String,
     nps: String,
 }
@@ -136,6 +138,18 @@ fn signed(locale: Locale, v: Option<i64>) -> String {
     )
 }
 
+/// A mean rating given in tenths, as "4.3" (Persian digits and decimal sign in fa).
+fn average(locale: Locale, tenths: Option<i64>) -> String {
+    let point = if locale == Locale::Fa { "٫" } else { "." };
+    tenths.map_or_else(
+        || "—".to_string(),
+        |v| {
+            let text = format!("{}{point}{}", v / 10, v % 10);
+            locale.digits(&text)
+        },
+    )
+}
+
 fn shift_name(t: &Texts, s: Shift) -> &'static str {
     match s {
         Shift::Morning => t.shift_morning,
@@ -165,6 +179,7 @@ fn section(locale: Locale, title: &'static str, groups: Vec<(String, GroupScore)
             .map(|(label, g)| GroupRow {
                 label,
                 count: view::num(locale, g.ratings),
+                average: average(locale, g.average),
                 csat: percent(locale, g.csat),
                 nps: signed(locale, g.nps),
             })
@@ -199,7 +214,9 @@ pub async fn page(
     let days = w.days();
     let until = crm::clock::now() + 1;
     let since = until - days * 86_400;
-    let r = surveys::report(store, &ctx.tenant, since, until).await?;
+    // Everything below counts only the invoices of the branches this person may see.
+    let scope = ctx.scope();
+    let r = surveys::report(store, &ctx.tenant, &scope, since, until).await?;
     let share = |n: i64| {
         if r.invited > 0 {
             n * 100 / r.invited
@@ -246,7 +263,7 @@ pub async fn page(
             value: signed(locale, r.nps),
         },
     ];
-    let time = reports::over_time(store, &ctx.tenant, &zone, since, until).await?;
+    let time = reports::over_time(store, &ctx.tenant, &scope, &zone, since, until).await?;
     let short_day = |key: i64| {
         view::day(locale, key)
             .split(' ')
@@ -277,16 +294,17 @@ pub async fn page(
             nps: signed(locale, w.nps),
         })
         .collect();
-    let items = surveys::breakdown(store, &ctx.tenant, Breakdown::Item, since, until).await?;
-    let categories =
-        surveys::breakdown(store, &ctx.tenant, Breakdown::Category, since, until).await?;
+    let by = async |b| surveys::breakdown(store, &ctx.tenant, &scope, b, since, until).await;
+    let items = by(Breakdown::Item).await?;
+    let categories = by(Breakdown::Category).await?;
+    let staff = by(Breakdown::Staff).await?;
     let shifts = time
         .shifts
         .into_iter()
         .map(|(s, g)| (shift_name(t, s).to_string(), g))
         .collect();
     let precision_on = surveys::settings::get(store, &ctx.tenant).await?.precision;
-    let choices = surveys::questions::choice_shares(store, &ctx.tenant, since, until)
+    let choices = surveys::questions::choice_shares(store, &ctx.tenant, &scope, since, until)
         .await?
         .into_iter()
         .map(|q| choice_section(locale, t, q))
@@ -295,6 +313,7 @@ pub async fn page(
         section(locale, t.by_item, labelled(items, t.uncategorized)),
         section(locale, t.by_category, labelled(categories, t.uncategorized)),
         section(locale, t.by_shift, shifts),
+        section(locale, t.by_staff, labelled(staff, t.staff_unknown)),
     ];
     Ok(FeedbackPage {
         f: Frame::tenant(&ctx, t.feedback_title, "/feedback"),
@@ -333,8 +352,15 @@ pub async fn branches(
     let days = w.days();
     let until = crm::clock::now() + 1;
     let since = until - days * 86_400;
-    let groups =
-        surveys::breakdown(&state.store, &ctx.tenant, Breakdown::Branch, since, until).await?;
+    let groups = surveys::breakdown(
+        &state.store,
+        &ctx.tenant,
+        &ctx.scope(),
+        Breakdown::Branch,
+        since,
+        until,
+    )
+    .await?;
     Ok(FeedbackPage {
         f: Frame::tenant(&ctx, t.by_branch, "/feedback"),
         heading: t.by_branch,

@@ -93,11 +93,8 @@ async fn render_with(
         .map(|m| Person {
             id: m.id,
             phone: locale.digits(&view::national(&m.phone)),
+            role: role_label(locale, &m),
             name: m.name.unwrap_or_default(),
-            role: match m.role {
-                RoleRef::Builtin(b) => i18n::role_name(locale, b).to_string(),
-                RoleRef::Custom(_) => m.role_name,
-            },
             branches: if m.branch_ids.is_empty() {
                 t.all_branches.to_string()
             } else {
@@ -252,5 +249,14 @@ pub async fn remove(State(state): State<PanelState>, ctx: Ctx, Path(id): Path<i6
             .await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A member's role as shown: the built-in role's name in the page's language, or the
+/// custom role's own name.
+pub(crate) fn role_label(locale: crm::ui::Locale, m: &staff::Membership) -> String {
+    match m.role {
+        RoleRef::Builtin(b) => i18n::role_name(locale, b).to_string(),
+        RoleRef::Custom(_) => m.role_name.clone(),
     }
 }

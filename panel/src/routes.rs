@@ -146,7 +146,6 @@ fn rows() -> Vec<Row> {
         get("/reports.csv", Tenant(ViewReports), reports::csv),
         post("/reports/wallet", Tenant(TopUpWallet), reports::top_up),
         get("/cases", Tenant(ViewFeedback), cases::list),
-        post("/cases/alerts", Tenant(ManagePeople), cases::set_alerts),
         get("/cases/{id}", Tenant(ViewFeedback), cases::show),
         get(
             "/cases/{id}/media/{media_id}",
@@ -174,6 +173,12 @@ fn rows() -> Vec<Row> {
             "/surveys/settings",
             Tenant(EditClubSettings),
             survey_settings::save,
+        ),
+        // Who hears about low scores: choosing people is the owner's (manage_people).
+        post(
+            "/surveys/alerts",
+            Tenant(ManagePeople),
+            survey_settings::alerts,
         ),
         post(
             "/surveys/questions",

@@ -1,6 +1,7 @@
 //! The tenant's survey settings (`/panel/surveys/settings`): when and how often the SMS
 //! goes, reminders, the thresholds and texts of the canned replies; with the "precision"
-//! add-on (switched by the operator) the question editor. Every refused value comes back
+//! add-on (switched by the operator) the question editor; and the people alerted about
+//! low scores (chosen by the owner). Every refused value comes back
 //! next to its field; saving and each change to a question is audited in crm.
 
 use std::collections::HashMap;
@@ -9,15 +10,21 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
+use crm::roles::Permission;
+use crm::staff;
+use crm::surveys::alerts;
 use crm::surveys::questions::{self, Kind, Question};
 use crm::surveys::settings::{self, SurveySettings};
 use crm::ui::Locale;
 use serde::Deserialize;
 
+use crate::cases::person_label;
 use crate::club_settings::parse_whole;
 use crate::guard::{Ctx, PageResult};
 use crate::i18n::{self, Texts};
+use crate::people::role_label;
 use crate::view::{self, Frame};
 use crate::{BASE, PanelState};
 
@@ -48,11 +55,31 @@ pub struct QuestionView {
     label: String,
     kind: &'static str,
     options: String,
+    label_en: String,
+    options_en: String,
     required: bool,
     show_if: i64,
     error: Option<String>,
     first: bool,
     last: bool,
+}
+
+/// A person of the tenant who may be alerted about low scores.
+pub struct AlertPerson {
+    id: i64,
+    label: String,
+    role: String,
+    checked: bool,
+}
+
+/// Who hears about low scores: everyone sees the list, only the owner
+/// (`manage_people`) changes it.
+pub struct AlertsView {
+    people: Vec<AlertPerson>,
+    can_edit: bool,
+    /// "at or below N stars" (the `alert_below` field of the form above).
+    threshold: String,
+    error: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -68,6 +95,7 @@ struct SettingsPage {
     /// (value, label)
     kinds: Vec<(&'static str, &'static str)>,
     thresholds: Vec<(i64, String)>,
+    alerts: AlertsView,
     failed: bool,
     saved: bool,
 }
@@ -101,6 +129,8 @@ fn question_view(q: &Question, number: usize, count: usize, error: Option<String
         label: q.label.clone(),
         kind: q.kind.name(),
         options: q.options.join("\n"),
+        label_en: q.label_en.clone(),
+        options_en: q.options_en.join("\n"),
         required: q.required,
         show_if: q.show_if_at_most.unwrap_or(0),
         error,
@@ -116,17 +146,53 @@ struct Refused {
     message: String,
 }
 
+async fn alerts_view(
+    state: &PanelState,
+    ctx: &Ctx,
+    s: &SurveySettings,
+    error: Option<String>,
+) -> crm::Result<AlertsView> {
+    let locale = ctx.locale();
+    let t = i18n::texts(locale);
+    let chosen = alerts::users(&state.store, &ctx.tenant).await?;
+    let can_edit = ctx.can(Permission::ManagePeople);
+    let people = staff::members(&state.store, &ctx.tenant)
+        .await?
+        .into_iter()
+        .filter(|m| can_edit || chosen.contains(&m.user_id))
+        .map(|m| AlertPerson {
+            id: m.user_id,
+            label: person_label(locale, &m.phone, m.name.as_deref()),
+            role: role_label(locale, &m),
+            checked: chosen.contains(&m.user_id),
+        })
+        .collect();
+    Ok(AlertsView {
+        people,
+        can_edit,
+        threshold: if s.alert_below == 0 {
+            t.alert_never.to_string()
+        } else {
+            t.alert_at_most
+                .replace("{n}", &view::num(locale, s.alert_below))
+        },
+        error,
+    })
+}
+
 async fn render(
     state: &PanelState,
     ctx: &Ctx,
     values: HashMap<&'static str, String>,
     errors: HashMap<&'static str, String>,
     refused: Option<Refused>,
+    alert_error: Option<String>,
     saved: bool,
 ) -> PageResult {
     let locale = ctx.locale();
     let t = i18n::texts(locale);
     let s = settings::get(&state.store, &ctx.tenant).await?;
+    let alerts = alerts_view(state, ctx, &s, alert_error).await?;
     let field = |key: &'static str| {
         let (label, hint) = i18n::survey_field(locale, key);
         FieldView {
@@ -139,19 +205,7 @@ async fn render(
     };
     let list = questions::list(&state.store, &ctx.tenant).await?;
     let count = list.len();
-    let mut new_question = question_view(
-        &Question {
-            id: 0,
-            kind: Kind::Choice,
-            label: String::new(),
-            options: Vec::new(),
-            required: false,
-            show_if_at_most: None,
-        },
-        0,
-        0,
-        None,
-    );
+    let mut new_question = question_view(&blank(0, Kind::Choice, String::new()), 0, 0, None);
     let mut views: Vec<QuestionView> = list
         .iter()
         .enumerate()
@@ -195,6 +249,7 @@ async fn render(
             .map(|k| (k.name(), i18n::question_kind(locale, k.name())))
             .collect(),
         thresholds: (1..=4).map(|n| (n, view::num(locale, n))).collect(),
+        alerts,
         failed: !errors.is_empty(),
         saved,
     }
@@ -219,6 +274,7 @@ pub async fn page(
         &ctx,
         values_of(&s),
         HashMap::new(),
+        None,
         None,
         q.saved.is_some(),
     )
@@ -302,21 +358,32 @@ pub async fn save(
             values.insert(key, v.clone());
         }
     }
-    render(&state, &ctx, values, errors, None, false).await
+    render(&state, &ctx, values, errors, None, None, false).await
 }
 
-/// The question a form describes (`options` one per line).
+/// A question with only a kind and a label (the form for a new one, or what is shown
+/// again when a form could not even be read).
+fn blank(id: i64, kind: Kind, label: String) -> Question {
+    Question {
+        id,
+        kind,
+        label,
+        options: Vec::new(),
+        label_en: String::new(),
+        options_en: Vec::new(),
+        required: false,
+        show_if_at_most: None,
+    }
+}
+
+/// The question a form describes (`options`, `options_en` one per line).
 fn question_of(form: &HashMap<String, String>) -> Result<Question, crm::Error> {
     let show_if = form
         .get("show_if")
         .map(|v| v.trim())
         .filter(|v| !v.is_empty() && *v != "0");
-    Ok(Question {
-        id: 0,
-        kind: Kind::parse(form.get("kind").map_or("", |k| k.trim()))?,
-        label: form.get("label").cloned().unwrap_or_default(),
-        options: form
-            .get("options")
+    let lines = |key: &str| -> Vec<String> {
+        form.get(key)
             .map(|o| {
                 o.lines()
                     .map(str::trim)
@@ -324,7 +391,15 @@ fn question_of(form: &HashMap<String, String>) -> Result<Question, crm::Error> {
                     .map(str::to_string)
                     .collect()
             })
-            .unwrap_or_default(),
+            .unwrap_or_default()
+    };
+    Ok(Question {
+        id: 0,
+        kind: Kind::parse(form.get("kind").map_or("", |k| k.trim()))?,
+        label: form.get("label").cloned().unwrap_or_default(),
+        options: lines("options"),
+        label_en: form.get("label_en").cloned().unwrap_or_default(),
+        options_en: lines("options_en"),
         required: form.contains_key("required"),
         show_if_at_most: match show_if {
             None => None,
@@ -366,13 +441,12 @@ pub async fn question(
                 Locale::En => message,
                 Locale::Fa => i18n::texts(locale).question_refused.to_string(),
             };
-            let question = question_of(&form).unwrap_or(Question {
-                id,
-                kind: Kind::Text,
-                label: form.get("label").cloned().unwrap_or_default(),
-                options: Vec::new(),
-                required: false,
-                show_if_at_most: None,
+            let question = question_of(&form).unwrap_or_else(|_| {
+                blank(
+                    id,
+                    Kind::Text,
+                    form.get("label").cloned().unwrap_or_default(),
+                )
             });
             let s = settings::get(store, tenant).await?;
             let refused = Refused {
@@ -386,9 +460,54 @@ pub async fn question(
                 values_of(&s),
                 HashMap::new(),
                 Some(refused),
+                None,
                 false,
             )
             .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /panel/surveys/alerts`: the people (repeated `user` fields, panel user ids) who
+/// get an SMS and a panel notification about every low score. crm checks each is a
+/// member of this tenant (another tenant's id is refused, nothing saved) and audits.
+pub async fn alerts(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let mut ids = Vec::new();
+    let mut malformed = false;
+    for (_, v) in pairs.iter().filter(|(k, _)| k == "user") {
+        match v.trim().parse::<i64>() {
+            Ok(id) => ids.push(id),
+            Err(_) => malformed = true,
+        }
+    }
+    let done = if malformed {
+        Err(crm::Error::Invalid("not a person of this business".into()))
+    } else {
+        alerts::set_users(&state.store, &ctx.tenant, &ids, ctx.actor()).await
+    };
+    match done {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("{BASE}/surveys/settings?saved=1#alerts")).into_response())
+        }
+        Err(crm::Error::Invalid(_)) => {
+            let t = i18n::texts(ctx.locale());
+            let s = settings::get(&state.store, &ctx.tenant).await?;
+            let page = render(
+                &state,
+                &ctx,
+                values_of(&s),
+                HashMap::new(),
+                None,
+                Some(t.alert_people_invalid.to_string()),
+                false,
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e.into()),
     }

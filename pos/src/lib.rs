@@ -173,6 +173,7 @@ fn receipt_json(r: &Receipt) -> String {
             "pos_transaction_id": i.pos_transaction_id,
             "reservation_id": i.reservation_id,
             "deposit_applied": i.deposit_applied,
+            "staff": i.staff,
             "to_pay": (i.amount - i.deposit_applied - i.redeemed).max(0),
             "created_at": i.created_at,
             "cancelled_at": i.cancelled_at,
@@ -206,6 +207,7 @@ struct InvoiceBody {
     items: Vec<ItemBody>,
     reservation_id: Option<i64>,
     pos_transaction_id: Option<String>,
+    staff: Option<String>,
 }
 
 async fn create_invoice(State(api): State<Api>, headers: HeaderMap, body: Bytes) -> Response {
@@ -228,6 +230,7 @@ async fn create_invoice(State(api): State<Api>, headers: HeaderMap, body: Bytes)
                 .collect(),
             reservation_id: b.reservation_id,
             pos_transaction_id: b.pos_transaction_id,
+            staff: b.staff,
         };
         let moved = Mutex::new(None);
         let reply = invoices::create(&api.store, &key, &new, idem.as_ref(), clock::now(), |r| {

@@ -3,6 +3,7 @@
 
 use anyhow::{Result, anyhow};
 use clap::{Args, Subcommand};
+use crm::branches::Scope;
 use crm::clock;
 use crm::surveys::{self, questions, settings};
 
@@ -50,7 +51,7 @@ pub enum SurveyCommand {
     Report {
         #[arg(long, default_value_t = 30)]
         days: i64,
-        /// Satisfaction per branch, item or category instead of the totals
+        /// Satisfaction per branch, staff member, item or category instead of the totals
         #[arg(long)]
         by: Option<String>,
     },
@@ -86,6 +87,12 @@ pub struct QuestionArgs {
     /// An option of choice/multi (repeat, 2 to 10)
     #[arg(long = "option")]
     options: Vec<String>,
+    /// The question in English (English survey pages; default: the label)
+    #[arg(long)]
+    label_en: Option<String>,
+    /// The options in English, in the same order (all or none)
+    #[arg(long = "option-en")]
+    options_en: Vec<String>,
     /// The customer must answer it (when it is shown)
     #[arg(long)]
     required: bool,
@@ -101,6 +108,8 @@ impl QuestionArgs {
             kind: questions::Kind::parse(&self.kind)?,
             label: self.label,
             options: self.options,
+            label_en: self.label_en.unwrap_or_default(),
+            options_en: self.options_en,
             required: self.required,
             show_if_at_most: self.show_if_at_most,
         })
@@ -307,31 +316,35 @@ impl SurveyCommand {
                 if let Some(by) = by {
                     let by = match by.as_str() {
                         "branch" => surveys::Breakdown::Branch,
+                        "staff" => surveys::Breakdown::Staff,
                         "item" => surveys::Breakdown::Item,
                         "category" => surveys::Breakdown::Category,
                         other => {
                             return Err(anyhow!(
-                                "--by {other:?}: expected branch, item or category"
+                                "--by {other:?}: expected branch, staff, item or category"
                             ));
                         }
                     };
                     let rows: Vec<Vec<String>> =
-                        surveys::breakdown(&store, &tenant, by, since, until + 1)
+                        surveys::breakdown(&store, &tenant, &Scope::Every, by, since, until + 1)
                             .await?
                             .into_iter()
                             .map(|g| {
                                 vec![
                                     g.key,
                                     g.ratings.to_string(),
+                                    g.average.map_or("-".to_string(), |v| {
+                                        format!("{}.{}", v / 10, v % 10)
+                                    }),
                                     pct(g.csat),
                                     g.nps.map_or("-".to_string(), |v| v.to_string()),
                                 ]
                             })
                             .collect();
-                    table::print(&["NAME", "RATINGS", "CSAT", "NPS"], &rows);
+                    table::print(&["NAME", "RATINGS", "AVERAGE", "CSAT", "NPS"], &rows);
                     return Ok(());
                 }
-                let r = surveys::report(&store, &tenant, since, until + 1).await?;
+                let r = surveys::report(&store, &tenant, &Scope::Every, since, until + 1).await?;
                 println!("queued         {}", r.queued);
                 println!("invited        {}", r.invited);
                 println!("opened         {}", r.opened);
@@ -343,7 +356,9 @@ impl SurveyCommand {
                     r.nps.map_or("-".to_string(), |v| v.to_string()),
                     r.nps_answers
                 );
-                for q in questions::choice_shares(&store, &tenant, since, until + 1).await? {
+                for q in questions::choice_shares(&store, &tenant, &Scope::Every, since, until + 1)
+                    .await?
+                {
                     println!("{} ({} answers)", q.label, q.answered);
                     for (option, n, share) in q.options {
                         println!("  {option:<20} {n:>5}  {}", pct(share));

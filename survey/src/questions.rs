@@ -116,12 +116,10 @@ pub fn views(
                 Kind::Nps => scale(&name, 0..=10),
                 Kind::Choice | Kind::Multi => {
                     let picked: Vec<&str> = values(pairs, &name).collect();
-                    q.options
-                        .iter()
-                        .enumerate()
-                        .map(|(i, o)| Choice {
+                    (0..q.options.len())
+                        .map(|i| Choice {
                             value: i.to_string(),
-                            label: o.clone(),
+                            label: q.option_in(i, locale).to_string(),
                             checked: picked.contains(&i.to_string().as_str()),
                         })
                         .collect()
@@ -144,7 +142,7 @@ pub fn views(
             QuestionView {
                 id: q.id,
                 kind: q.kind.name(),
-                label: q.label.clone(),
+                label: q.label_in(locale).to_string(),
                 required: q.required,
                 show_if: q.show_if_at_most.unwrap_or(0),
                 choices,
@@ -180,6 +178,8 @@ mod tests {
             kind,
             label: "q".into(),
             options: vec![],
+            label_en: String::new(),
+            options_en: vec![],
             required: false,
             show_if_at_most: None,
         };

@@ -207,3 +207,16 @@ pub fn select_tenant(c: &mut Client, name: &str) {
     let r = c.post("/panel/tenants/select", &[("tenant", &id)]);
     assert_eq!(r.status, 303, "{}", r.body);
 }
+
+/// The id in `value="…"` of the checkbox or option just before `phone` on a page.
+pub fn user_id_before(body: &str, phone: &str) -> String {
+    let at = body
+        .find(phone)
+        .unwrap_or_else(|| panic!("{phone}: {body}"));
+    let marker = "value=\"";
+    let start = body[..at].rfind(marker).unwrap() + marker.len();
+    body[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect()
+}

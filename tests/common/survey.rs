@@ -66,7 +66,8 @@ pub const VOICE: &[u8] = b"OggS a voice message";
 pub const PICTURE: &[u8] = include_bytes!("photo.png");
 
 /// Turns surveys on in `tenant` (no delay, no quiet hours, an unhappy canned reply),
-/// adds `branch` with a POS key, and posts one invoice for `phone`; the key.
+/// adds `branch` with a POS key, and posts one invoice for `phone` served by `Sara-07`;
+/// the key.
 pub fn invoice(db: &Db, server: &Server, tenant: &str, branch: &str, phone: &str) -> String {
     let t = ["--tenant", tenant];
     db.ok(&[&t[..], &["branch", "add", "--name", branch]].concat());
@@ -89,7 +90,7 @@ pub fn invoice(db: &Db, server: &Server, tenant: &str, branch: &str, phone: &str
     ]
     .concat());
     let body = format!(
-        r#"{{"phone": "{phone}", "amount": 450000,
+        r#"{{"phone": "{phone}", "amount": 450000, "staff": " Sara-07 ",
             "items": [{{"name": "Latte", "category": "drinks", "qty": 2, "unit_price": 150000}},
                       {{"name": "Cheesecake", "qty": 1, "unit_price": 150000}}]}}"#
     );

@@ -1,7 +1,7 @@
 //! The panel users an owner picked to hear about every low score: each gets an SMS and a
 //! panel notification when a case opens, in the answer's transaction.
 
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::cases;
 use crate::audit::Actor;
@@ -13,29 +13,40 @@ use crate::tenants::Tenant;
 /// At most this many people are alerted (each costs an SMS per low score).
 pub const MAX_USERS: usize = 10;
 
-/// `(user id, +989…)` of the chosen users who are still members of the tenant.
-pub(crate) async fn users_in(
+/// The chosen users who are still members of the tenant.
+const CHOSEN: &str = "SELECT u.id, u.phone FROM survey_alert_users a \
+     JOIN panel_users u ON u.id = a.user_id \
+     JOIN panel_memberships m ON m.user_id = a.user_id AND m.tenant_id = a.tenant_id \
+     WHERE a.tenant_id = $1";
+
+/// `(user id, +989…)` of the chosen users who may see branch `branch_id`: a person
+/// limited to other branches would be told about a case they cannot open.
+pub(crate) async fn users_for_branch_in(
     conn: &mut AnyConnection,
     tenant_id: i64,
+    branch_id: i64,
 ) -> Result<Vec<(i64, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT u.id, u.phone FROM survey_alert_users a JOIN panel_users u ON u.id = a.user_id \
-         JOIN panel_memberships m ON m.user_id = a.user_id AND m.tenant_id = a.tenant_id \
-         WHERE a.tenant_id = $1 ORDER BY u.id",
-    )
-    .bind(tenant_id)
-    .fetch_all(&mut *conn)
-    .await?)
+    let sql = format!(
+        "{CHOSEN} AND (NOT EXISTS (SELECT 1 FROM panel_membership_branches b \
+             WHERE b.membership_id = m.id) \
+         OR EXISTS (SELECT 1 FROM panel_membership_branches b \
+             WHERE b.membership_id = m.id AND b.branch_id = $2)) ORDER BY u.id"
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(tenant_id)
+        .bind(branch_id)
+        .fetch_all(&mut *conn)
+        .await?)
 }
 
-/// The ids of the users alerted about low scores.
+/// The ids of the users alerted about low scores (those limited to some branches hear
+/// about those branches only).
 pub async fn users(store: &Store, tenant: &Tenant) -> Result<Vec<i64>> {
-    let mut conn = store.pool().acquire().await?;
-    Ok(users_in(&mut conn, tenant.id)
-        .await?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect())
+    let rows: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(format!("{CHOSEN} ORDER BY u.id")))
+        .bind(tenant.id)
+        .fetch_all(store.pool())
+        .await?;
+    Ok(rows.into_iter().map(|(id, _)| id).collect())
 }
 
 /// Replaces the alerted users; each must be a member of the tenant. Audited.

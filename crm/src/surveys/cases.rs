@@ -1,10 +1,11 @@
 //! Complaint follow-up, first step: a low overall rating opens a case and texts the
 //! tenant's chosen phones at once (service SMS), in the answer's transaction.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::settings::SurveySettings;
 use crate::audit::{self, Actor, Change};
+use crate::branches::Scope;
 use crate::error::{Error, Result};
 use crate::phone::Phone;
 use crate::store::Store;
@@ -52,7 +53,15 @@ pub(crate) async fn open_if_low_in(
     .fetch_one(&mut *conn)
     .await?;
     record_in(conn, id, "opened", None, None, now).await?;
-    let users = super::alerts::users_in(conn, tenant.id).await?;
+    let branch_id: i64 = sqlx::query_scalar(
+        "SELECT v.branch_id FROM survey_responses r \
+         JOIN survey_invitations i ON i.id = r.invitation_id JOIN invoices v ON v.id = i.invoice_id \
+         WHERE r.id = $1",
+    )
+    .bind(response_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let users = super::alerts::users_for_branch_in(conn, tenant.id, branch_id).await?;
     if !s.alert_phones.is_empty() || !users.is_empty() {
         let case = by_id_in(conn, tenant, id).await?;
         let comment: String = case
@@ -129,26 +138,43 @@ pub async fn list(store: &Store, tenant: &Tenant, all: bool, limit: i64) -> Resu
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
-/// The tenant's cases in one status (all when `None`), newest first.
+/// The tenant's cases about invoices of the branches in `scope`, in one status (all
+/// when `None`), newest first.
 pub async fn list_in_status(
     store: &Store,
     tenant: &Tenant,
+    scope: &Scope,
     status: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Case>> {
-    let Some(status) = status else {
-        return list(store, tenant, true, limit).await;
-    };
-    let rows = sqlx::query(concat!(
+    let sql = format!(
+        "{} JOIN invoices v ON v.id = i.invoice_id \
+         WHERE k.tenant_id = $1 AND k.status = COALESCE($2, k.status) AND {} \
+         ORDER BY k.id DESC LIMIT $3",
         select!(),
-        " WHERE k.tenant_id = $1 AND k.status = $2 ORDER BY k.id DESC LIMIT $3"
-    ))
-    .bind(tenant.id)
-    .bind(status)
-    .bind(limit.clamp(1, 1000))
-    .fetch_all(store.pool())
-    .await?;
+        scope.condition("v.branch_id")
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(tenant.id)
+        .bind(status)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(store.pool())
+        .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// The branch of the invoice case `id` is about; `NotFound` if it is not the tenant's.
+pub async fn branch_of(store: &Store, tenant: &Tenant, id: i64) -> Result<i64> {
+    sqlx::query_scalar(
+        "SELECT v.branch_id FROM survey_cases k JOIN survey_responses r ON r.id = k.response_id \
+         JOIN survey_invitations i ON i.id = r.invitation_id JOIN invoices v ON v.id = i.invoice_id \
+         WHERE k.tenant_id = $1 AND k.id = $2",
+    )
+    .bind(tenant.id)
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("case #{id}")))
 }
 
 /// Adds a line to the case's history, by the system.

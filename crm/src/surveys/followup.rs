@@ -35,6 +35,8 @@ pub struct CaseDetail {
     pub case: Case,
     pub customer_id: i64,
     pub branch: String,
+    /// Who served the invoice, as the POS named them.
+    pub staff: Option<String>,
     pub amount: i64,
     pub invoice_at: i64,
     pub nps: Option<i64>,
@@ -54,7 +56,7 @@ fn not_found(id: i64) -> Error {
 pub async fn detail(store: &Store, tenant: &Tenant, id: i64) -> Result<CaseDetail> {
     let (case, events) = cases::history(store, tenant, id).await?;
     let row = sqlx::query(
-        "SELECT i.id AS invitation_id, i.customer_id, v.amount, v.created_at, b.name AS branch, r.id AS response_id, r.nps \
+        "SELECT i.id AS invitation_id, i.customer_id, v.amount, v.created_at, b.name AS branch, v.staff, r.id AS response_id, r.nps \
          FROM survey_cases k JOIN survey_responses r ON r.id = k.response_id \
          JOIN survey_invitations i ON i.id = r.invitation_id JOIN invoices v ON v.id = i.invoice_id \
          JOIN branches b ON b.id = v.branch_id WHERE k.tenant_id = $1 AND k.id = $2",
@@ -105,6 +107,7 @@ pub async fn detail(store: &Store, tenant: &Tenant, id: i64) -> Result<CaseDetai
     Ok(CaseDetail {
         customer_id: row.try_get("customer_id")?,
         branch: row.try_get("branch")?,
+        staff: row.try_get("staff")?,
         amount: row.try_get("amount")?,
         invoice_at: row.try_get("created_at")?,
         nps: row.try_get("nps")?,

@@ -4,13 +4,15 @@
 //! overall rating ("show if the rating is at most N"). `check` is pure so the page can
 //! put each problem next to its question and `responses::answer` refuses the same.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::audit::{self, Actor};
+use crate::branches::Scope;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::store::{Store, flag};
 use crate::tenants::Tenant;
+use crate::ui::Locale;
 
 pub const MAX_QUESTIONS: usize = 20;
 pub const MAX_LABEL_CHARS: usize = 200;
@@ -75,9 +77,15 @@ pub struct Question {
     /// 0 for one not stored yet.
     pub id: i64,
     pub kind: Kind,
+    /// Persian, the survey page's first language (and what reports show).
     pub label: String,
-    /// The choices of `Choice` and `Multi`; empty for the others.
+    /// The choices of `Choice` and `Multi`; empty for the others. Answers keep these.
     pub options: Vec<String>,
+    /// The English label; empty = English pages show `label`.
+    pub label_en: String,
+    /// The English options in the order of `options` (all or none); empty = English
+    /// pages show `options`.
+    pub options_en: Vec<String>,
     pub required: bool,
     /// Asked only when the overall rating is at or below this (1–4); `None` = always.
     pub show_if_at_most: Option<i64>,
@@ -85,6 +93,25 @@ pub struct Question {
 
 fn plain(text: &str) -> bool {
     !text.chars().any(char::is_control)
+}
+
+/// Options are 1 to `MAX_OPTION_CHARS` characters on one line, none listed twice.
+fn check_options(options: &[String]) -> Result<()> {
+    for (i, o) in options.iter().enumerate() {
+        let n = o.trim().chars().count();
+        if n == 0 || n > MAX_OPTION_CHARS || !plain(o) {
+            return Err(Error::invalid(format!(
+                "options must be 1 to {MAX_OPTION_CHARS} characters on one line"
+            )));
+        }
+        if options[..i].iter().any(|p| p.trim() == o.trim()) {
+            return Err(Error::invalid(format!(
+                "the option {:?} is listed twice",
+                o.trim()
+            )));
+        }
+    }
+    Ok(())
 }
 
 impl Question {
@@ -102,24 +129,24 @@ impl Question {
                     "a multiple-choice question needs 2 to {MAX_OPTIONS} options"
                 )));
             }
-            for (i, o) in self.options.iter().enumerate() {
-                let n = o.trim().chars().count();
-                if n == 0 || n > MAX_OPTION_CHARS || !plain(o) {
-                    return Err(Error::invalid(format!(
-                        "options must be 1 to {MAX_OPTION_CHARS} characters on one line"
-                    )));
+            check_options(&self.options)?;
+            if !self.options_en.is_empty() {
+                if self.options_en.len() != self.options.len() {
+                    return Err(Error::invalid(
+                        "English options: one for each option, in the same order (or none)",
+                    ));
                 }
-                if self.options[..i].iter().any(|p| p.trim() == o.trim()) {
-                    return Err(Error::invalid(format!(
-                        "the option {:?} is listed twice",
-                        o.trim()
-                    )));
-                }
+                check_options(&self.options_en)?;
             }
-        } else if !self.options.is_empty() {
+        } else if !self.options.is_empty() || !self.options_en.is_empty() {
             return Err(Error::invalid(
                 "only multiple-choice questions (choice, multi) have options",
             ));
+        }
+        if self.label_en.trim().chars().count() > MAX_LABEL_CHARS || !plain(&self.label_en) {
+            return Err(Error::invalid(format!(
+                "the English question must be at most {MAX_LABEL_CHARS} characters on one line"
+            )));
         }
         if self.show_if_at_most.is_some_and(|n| !(1..=4).contains(&n)) {
             return Err(Error::invalid(
@@ -127,6 +154,22 @@ impl Question {
             ));
         }
         Ok(())
+    }
+
+    /// The label in `locale`: English when there is one, else the Persian.
+    pub fn label_in(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::En if !self.label_en.trim().is_empty() => &self.label_en,
+            _ => &self.label,
+        }
+    }
+
+    /// Option `i` in `locale`, falling back to the Persian like `label_in`.
+    pub fn option_in(&self, i: usize, locale: Locale) -> &str {
+        match (locale, self.options_en.get(i)) {
+            (Locale::En, Some(en)) => en,
+            _ => self.options.get(i).map_or("", String::as_str),
+        }
     }
 
     /// Whether the customer is asked this after giving `rating` overall.
@@ -327,17 +370,22 @@ pub(crate) async fn store_in(
     Ok(())
 }
 
+/// Options stored one a line.
+fn lines_of(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|o| !o.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Question> {
-    let options: String = r.try_get("options")?;
     Ok(Question {
         id: r.try_get("id")?,
         kind: Kind::parse(&r.try_get::<String, _>("kind")?)?,
         label: r.try_get("label")?,
-        options: options
-            .lines()
-            .filter(|o| !o.is_empty())
-            .map(str::to_string)
-            .collect(),
+        options: lines_of(&r.try_get::<String, _>("options")?),
+        label_en: r.try_get("label_en")?,
+        options_en: lines_of(&r.try_get::<String, _>("options_en")?),
         required: flag(r, "required")?,
         show_if_at_most: r.try_get("show_if_at_most")?,
     })
@@ -351,7 +399,8 @@ pub async fn list(store: &Store, tenant: &Tenant) -> Result<Vec<Question>> {
 
 pub(crate) async fn list_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<Vec<Question>> {
     sqlx::query(
-        "SELECT id, kind, label, options, required, show_if_at_most FROM survey_questions \
+        "SELECT id, kind, label, options, label_en, options_en, required, show_if_at_most \
+         FROM survey_questions \
          WHERE tenant_id = $1 AND removed_at IS NULL ORDER BY position, id",
     )
     .bind(tenant_id)
@@ -367,6 +416,8 @@ fn as_json(q: &Question) -> serde_json::Value {
         "kind": q.kind.name(),
         "label": q.label.trim(),
         "options": q.options.iter().map(|o| o.trim()).collect::<Vec<_>>(),
+        "label_en": q.label_en.trim(),
+        "options_en": q.options_en.iter().map(|o| o.trim()).collect::<Vec<_>>(),
         "required": q.required,
         "show_if_at_most": q.show_if_at_most,
     })
@@ -401,8 +452,9 @@ async fn one_in(conn: &mut AnyConnection, tenant: &Tenant, id: i64) -> Result<Qu
         .ok_or_else(|| not_found(id))
 }
 
-fn options_text(q: &Question) -> String {
-    q.options
+/// Options as stored: trimmed, one a line.
+fn options_text(options: &[String]) -> String {
+    options
         .iter()
         .map(|o| o.trim())
         .collect::<Vec<_>>()
@@ -428,16 +480,19 @@ pub async fn add(store: &Store, tenant: &Tenant, q: &Question, actor: Actor) -> 
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO survey_questions (tenant_id, position, kind, label, options, required, \
-             show_if_at_most, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+             show_if_at_most, created_at, label_en, options_en) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(tenant.id)
     .bind(last + 1)
     .bind(q.kind.name())
     .bind(q.label.trim())
-    .bind(options_text(q))
+    .bind(options_text(&q.options))
     .bind(q.required)
     .bind(q.show_if_at_most)
     .bind(clock::now())
+    .bind(q.label_en.trim())
+    .bind(options_text(&q.options_en))
     .fetch_one(&mut *tx)
     .await?;
     audit_in(
@@ -473,15 +528,18 @@ pub async fn update(
     let before = one_in(&mut tx, tenant, id).await?;
     sqlx::query(
         "UPDATE survey_questions SET kind = $3, label = $4, options = $5, required = $6, \
-             show_if_at_most = $7 WHERE tenant_id = $1 AND id = $2 AND removed_at IS NULL",
+             show_if_at_most = $7, label_en = $8, options_en = $9 \
+         WHERE tenant_id = $1 AND id = $2 AND removed_at IS NULL",
     )
     .bind(tenant.id)
     .bind(id)
     .bind(q.kind.name())
     .bind(q.label.trim())
-    .bind(options_text(q))
+    .bind(options_text(&q.options))
     .bind(q.required)
     .bind(q.show_if_at_most)
+    .bind(q.label_en.trim())
+    .bind(options_text(&q.options_en))
     .execute(&mut *tx)
     .await?;
     let (before, after) = audit::changed(&as_json(&before), &as_json(q));
@@ -635,29 +693,26 @@ pub struct ChoiceShare {
 pub async fn choice_shares(
     store: &Store,
     tenant: &Tenant,
+    scope: &Scope,
     since: i64,
     until: i64,
 ) -> Result<Vec<ChoiceShare>> {
     let questions = list(store, tenant).await?;
-    let counts: Vec<(i64, String, i64)> = sqlx::query_as(
+    let answers =
+        super::responses::answers_in(scope, "JOIN survey_answers a ON a.response_id = r.id");
+    let counts: Vec<(i64, String, i64)> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT a.question_id, COALESCE(a.text, ''), CAST(COUNT(*) AS BIGINT) \
-         FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id \
-         JOIN survey_invitations i ON i.id = r.invitation_id \
-         WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 \
-         GROUP BY a.question_id, COALESCE(a.text, '')",
-    )
+         FROM {answers} GROUP BY a.question_id, COALESCE(a.text, '')"
+    )))
     .bind(tenant.id)
     .bind(since)
     .bind(until)
     .fetch_all(store.pool())
     .await?;
-    let answered: Vec<(i64, i64)> = sqlx::query_as(
+    let answered: Vec<(i64, i64)> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT a.question_id, CAST(COUNT(DISTINCT a.response_id) AS BIGINT) \
-         FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id \
-         JOIN survey_invitations i ON i.id = r.invitation_id \
-         WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 \
-         GROUP BY a.question_id",
-    )
+         FROM {answers} GROUP BY a.question_id"
+    )))
     .bind(tenant.id)
     .bind(since)
     .bind(until)
@@ -709,9 +764,47 @@ mod tests {
             } else {
                 vec![]
             },
+            label_en: String::new(),
+            options_en: vec![],
             required,
             show_if_at_most: show_if,
         }
+    }
+
+    #[test]
+    fn english_labels_are_optional_and_fall_back_to_persian() {
+        let mut c = q(0, Kind::Choice, false, None);
+        assert_eq!(c.label_in(Locale::En), "q0");
+        assert_eq!(c.option_in(1, Locale::En), "b");
+        c.label_en = "Why?".into();
+        c.options_en = vec!["A".into(), "B".into(), "C".into()];
+        assert!(c.validate().is_ok());
+        assert_eq!(
+            (c.label_in(Locale::En), c.label_in(Locale::Fa)),
+            ("Why?", "q0")
+        );
+        assert_eq!(
+            (c.option_in(1, Locale::En), c.option_in(1, Locale::Fa)),
+            ("B", "b")
+        );
+        // All options or none; each like an option; only on multiple-choice questions.
+        c.options_en.pop();
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("one for each option")
+        );
+        c.options_en = vec!["A".into(), "A".into(), "C".into()];
+        assert!(c.validate().is_err());
+        let mut t = q(0, Kind::Text, false, None);
+        t.options_en = vec!["A".into()];
+        assert!(t.validate().is_err());
+        t.options_en.clear();
+        t.label_en = "x".repeat(201);
+        assert!(t.validate().is_err());
+        t.label_en = "two\nlines".into();
+        assert!(t.validate().is_err());
     }
 
     #[test]

@@ -4,8 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use super::responses::GroupScore;
-use super::score;
+use sqlx::AssertSqlSafe;
+
+use super::responses::{GroupScore, answers_in};
+use crate::branches::Scope;
 use crate::clock::Zone;
 use crate::error::Result;
 use crate::store::Store;
@@ -92,31 +94,27 @@ impl Bucket {
         }
     }
 
-    fn scores(&self) -> (i64, Option<i64>, Option<i64>) {
+    fn scores(&self, key: String) -> GroupScore {
         let r: Vec<(i64, i64)> = self.ratings.iter().map(|(&k, &v)| (k, v)).collect();
         let n: Vec<(i64, i64)> = self.nps.iter().map(|(&k, &v)| (k, v)).collect();
-        (
-            r.iter().map(|&(_, c)| c).sum(),
-            score::csat(&r),
-            score::nps(&n),
-        )
+        GroupScore::of(key, &r, &n)
     }
 }
 
-/// Answers to invitations created in `[since, until)`, by the invoice's local week and
-/// shift.
+/// Answers to invitations created in `[since, until)` for invoices in `scope`, by the
+/// invoice's local week and shift.
 pub async fn over_time(
     store: &Store,
     tenant: &Tenant,
+    scope: &Scope,
     zone: &Zone,
     since: i64,
     until: i64,
 ) -> Result<OverTime> {
-    let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT v.created_at, r.rating, r.nps FROM survey_responses r \
-         JOIN survey_invitations i ON i.id = r.invitation_id JOIN invoices v ON v.id = i.invoice_id \
-         WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3",
-    )
+    let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT v.created_at, r.rating, r.nps FROM {}",
+        answers_in(scope, "")
+    )))
     .bind(tenant.id)
     .bind(since)
     .bind(until)
@@ -145,30 +143,19 @@ pub async fn over_time(
         weeks: weeks
             .into_iter()
             .map(|(start_day, b)| {
-                let (answers, csat, nps) = b.scores();
+                let g = b.scores(String::new());
                 Week {
                     start_day,
-                    answers,
+                    answers: g.ratings,
                     satisfied: b.ratings.range(4..).map(|(_, &n)| n).sum(),
-                    csat,
-                    nps,
+                    csat: g.csat,
+                    nps: g.nps,
                 }
             })
             .collect(),
         shifts: shifts
             .into_iter()
-            .map(|(shift, b)| {
-                let (ratings, csat, nps) = b.scores();
-                (
-                    shift,
-                    GroupScore {
-                        key: shift.name().to_string(),
-                        ratings,
-                        csat,
-                        nps,
-                    },
-                )
-            })
+            .map(|(shift, b)| (shift, b.scores(shift.name().to_string())))
             .collect(),
     })
 }

@@ -1,6 +1,9 @@
 //! Answers (one per link) and the tenant's report: participation, CSAT, NPS.
 
 use super::{invitations, score};
+use sqlx::AssertSqlSafe;
+
+use crate::branches::Scope;
 use crate::error::{Error, Result, conflict_if_unique};
 use crate::store::Store;
 use crate::tenants::Tenant;
@@ -164,33 +167,34 @@ pub struct Report {
     pub nps_answers: i64,
 }
 
-macro_rules! histogram_of {
-    ($column:literal) => {
-        concat!(
-            "SELECT r.",
-            $column,
-            ", CAST(COUNT(*) AS BIGINT) FROM survey_responses r ",
-            "JOIN survey_invitations i ON i.id = r.invitation_id ",
-            "WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 ",
-            "AND r.",
-            $column,
-            " IS NOT NULL GROUP BY r.",
-            $column
-        )
-    };
+/// The responses to invitations created in `[$2, $3)` for invoices in `scope`
+/// (`r`: response, `i`: invitation, `v`: invoice, plus the extra `joins`): the FROM and
+/// WHERE every figure of the report shares, so a branch manager's report counts only
+/// their branches.
+pub(crate) fn answers_in(scope: &Scope, joins: &str) -> String {
+    format!(
+        "survey_responses r JOIN survey_invitations i ON i.id = r.invitation_id \
+         JOIN invoices v ON v.id = i.invoice_id {joins} \
+         WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 AND {}",
+        scope.condition("v.branch_id")
+    )
 }
-const RATINGS: &str = histogram_of!("rating");
-const NPS: &str = histogram_of!("nps");
 
-/// `(score, how many)` of the responses to invitations created in the window.
+/// `(score, how many)` of `column` (`rating` or `nps`) of the responses in the window.
 async fn histogram(
     store: &Store,
     tenant: &Tenant,
-    sql: &'static str,
+    scope: &Scope,
+    column: &str,
     since: i64,
     until: i64,
 ) -> Result<Vec<(i64, i64)>> {
-    Ok(sqlx::query_as(sql)
+    let sql = format!(
+        "SELECT r.{column}, CAST(COUNT(*) AS BIGINT) FROM {} AND r.{column} IS NOT NULL \
+         GROUP BY r.{column}",
+        answers_in(scope, "")
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(tenant.id)
         .bind(since)
         .bind(until)
@@ -198,19 +202,30 @@ async fn histogram(
         .await?)
 }
 
-pub async fn report(store: &Store, tenant: &Tenant, since: i64, until: i64) -> Result<Report> {
-    let (queued, invited, opened, answered): (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COUNT(sent_at) AS BIGINT), \
-                CAST(COUNT(opened_at) AS BIGINT), CAST(COUNT(answered_at) AS BIGINT) \
-         FROM survey_invitations WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3",
-    )
-    .bind(tenant.id)
-    .bind(since)
-    .bind(until)
-    .fetch_one(store.pool())
-    .await?;
-    let ratings_h = histogram(store, tenant, RATINGS, since, until).await?;
-    let nps_h = histogram(store, tenant, NPS, since, until).await?;
+/// Participation and scores of invitations created in `[since, until)` for invoices of
+/// the branches in `scope`.
+pub async fn report(
+    store: &Store,
+    tenant: &Tenant,
+    scope: &Scope,
+    since: i64,
+    until: i64,
+) -> Result<Report> {
+    let (queued, invited, opened, answered): (i64, i64, i64, i64) =
+        sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT CAST(COUNT(*) AS BIGINT), CAST(COUNT(i.sent_at) AS BIGINT), \
+                    CAST(COUNT(i.opened_at) AS BIGINT), CAST(COUNT(i.answered_at) AS BIGINT) \
+             FROM survey_invitations i JOIN invoices v ON v.id = i.invoice_id \
+             WHERE i.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 AND {}",
+            scope.condition("v.branch_id")
+        )))
+        .bind(tenant.id)
+        .bind(since)
+        .bind(until)
+        .fetch_one(store.pool())
+        .await?;
+    let ratings_h = histogram(store, tenant, scope, "rating", since, until).await?;
+    let nps_h = histogram(store, tenant, scope, "nps", since, until).await?;
     let mut ratings = [0; 5];
     for &(r, n) in &ratings_h {
         if let Some(slot) = usize::try_from(r - 1).ok().and_then(|i| ratings.get_mut(i)) {
@@ -235,6 +250,9 @@ pub async fn report(store: &Store, tenant: &Tenant, since: i64, until: i64) -> R
 pub enum Breakdown {
     /// The invoice's branch: overall ratings and NPS.
     Branch,
+    /// The invoice's staff member as the POS named them (empty when it sent none):
+    /// overall ratings and NPS.
+    Staff,
     /// The invoice line's name: per-item ratings (no NPS).
     Item,
     /// The invoice line's category (empty when the POS sent none): per-item ratings.
@@ -247,54 +265,63 @@ pub struct GroupScore {
     pub key: String,
     /// Ratings counted (answers for a branch, item ratings for an item).
     pub ratings: i64,
+    /// The mean 1–5 rating in tenths (43 = 4.3).
+    pub average: Option<i64>,
     pub csat: Option<i64>,
     pub nps: Option<i64>,
 }
 
-macro_rules! by_branch {
-    ($column:literal) => {
-        concat!(
-            "SELECT b.name, r.",
-            $column,
-            ", CAST(COUNT(*) AS BIGINT) FROM survey_responses r ",
-            "JOIN survey_invitations i ON i.id = r.invitation_id ",
-            "JOIN invoices v ON v.id = i.invoice_id JOIN branches b ON b.id = v.branch_id ",
-            "WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 ",
-            "AND r.",
-            $column,
-            " IS NOT NULL GROUP BY b.name, r.",
-            $column
+impl GroupScore {
+    /// The scores of one group from its histograms.
+    pub fn of(key: String, ratings: &[(i64, i64)], nps: &[(i64, i64)]) -> GroupScore {
+        GroupScore {
+            key,
+            ratings: ratings.iter().map(|&(_, n)| n).sum(),
+            average: score::average_tenths(ratings),
+            csat: score::csat(ratings),
+            nps: score::nps(nps),
+        }
+    }
+}
+
+/// `(key, score, n)` rows of one breakdown's ratings (and its 0–10 answers when the
+/// group is a property of the invoice).
+fn breakdown_sql(by: Breakdown, scope: &Scope, nps: bool) -> String {
+    let column = if nps { "r.nps" } else { "r.rating" };
+    let per_invoice = |key: &str, join: &str| {
+        format!(
+            "SELECT {key}, {column}, CAST(COUNT(*) AS BIGINT) FROM {} AND {column} IS NOT NULL \
+             GROUP BY {key}, {column}",
+            answers_in(scope, join)
         )
     };
+    let per_item = |key: &str| {
+        format!(
+            "SELECT {key}, s.rating, CAST(COUNT(*) AS BIGINT) FROM {} GROUP BY {key}, s.rating",
+            answers_in(
+                scope,
+                "JOIN survey_item_ratings s ON s.response_id = r.id \
+                 JOIN invoice_items it ON it.id = s.invoice_item_id"
+            )
+        )
+    };
+    match by {
+        Breakdown::Branch => per_invoice("b.name", "JOIN branches b ON b.id = v.branch_id"),
+        Breakdown::Staff => per_invoice("COALESCE(v.staff, '')", ""),
+        Breakdown::Item => per_item("it.name"),
+        Breakdown::Category => per_item("COALESCE(it.category, '')"),
+    }
 }
-const BRANCH_RATINGS: &str = by_branch!("rating");
-const BRANCH_NPS: &str = by_branch!("nps");
-const ITEM_RATINGS: &str = concat!(
-    "SELECT it.name, s.rating, CAST(COUNT(*) AS BIGINT) FROM survey_item_ratings s ",
-    "JOIN invoice_items it ON it.id = s.invoice_item_id ",
-    "JOIN survey_responses r ON r.id = s.response_id ",
-    "JOIN survey_invitations i ON i.id = r.invitation_id ",
-    "WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 GROUP BY it.name, s.rating"
-);
-
-const CATEGORY_RATINGS: &str = concat!(
-    "SELECT COALESCE(it.category, ''), s.rating, CAST(COUNT(*) AS BIGINT) FROM survey_item_ratings s ",
-    "JOIN invoice_items it ON it.id = s.invoice_item_id ",
-    "JOIN survey_responses r ON r.id = s.response_id ",
-    "JOIN survey_invitations i ON i.id = r.invitation_id ",
-    "WHERE r.tenant_id = $1 AND i.created_at >= $2 AND i.created_at < $3 ",
-    "GROUP BY COALESCE(it.category, ''), s.rating"
-);
 
 /// `key → [(score, n)]` from `(key, score, n)` rows.
 async fn grouped(
     store: &Store,
     tenant: &Tenant,
-    sql: &'static str,
+    sql: String,
     since: i64,
     until: i64,
 ) -> Result<std::collections::BTreeMap<String, Vec<(i64, i64)>>> {
-    let rows: Vec<(String, i64, i64)> = sqlx::query_as(sql)
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(tenant.id)
         .bind(since)
         .bind(until)
@@ -307,32 +334,28 @@ async fn grouped(
     Ok(groups)
 }
 
-/// CSAT (and NPS for branches) per branch or per item, for invitations created in
-/// `[since, until)`, sorted by name.
+/// CSAT and the mean rating (and NPS for branches and staff) per group, for invitations
+/// created in `[since, until)` for invoices in `scope`, sorted by name.
 pub async fn breakdown(
     store: &Store,
     tenant: &Tenant,
+    scope: &Scope,
     by: Breakdown,
     since: i64,
     until: i64,
 ) -> Result<Vec<GroupScore>> {
-    let (ratings_sql, nps_sql) = match by {
-        Breakdown::Branch => (BRANCH_RATINGS, Some(BRANCH_NPS)),
-        Breakdown::Item => (ITEM_RATINGS, None),
-        Breakdown::Category => (CATEGORY_RATINGS, None),
-    };
-    let ratings = grouped(store, tenant, ratings_sql, since, until).await?;
-    let nps = match nps_sql {
-        Some(sql) => grouped(store, tenant, sql, since, until).await?,
-        None => Default::default(),
+    let ratings = grouped(store, tenant, breakdown_sql(by, scope, false), since, until).await?;
+    let nps = match by {
+        Breakdown::Branch | Breakdown::Staff => {
+            grouped(store, tenant, breakdown_sql(by, scope, true), since, until).await?
+        }
+        Breakdown::Item | Breakdown::Category => Default::default(),
     };
     Ok(ratings
         .into_iter()
-        .map(|(key, histogram)| GroupScore {
-            ratings: histogram.iter().map(|&(_, n)| n).sum(),
-            csat: score::csat(&histogram),
-            nps: nps.get(&key).and_then(|h| score::nps(h)),
-            key,
+        .map(|(key, histogram)| {
+            let nps = nps.get(&key).map(Vec::as_slice).unwrap_or_default();
+            GroupScore::of(key, &histogram, nps)
         })
         .collect())
 }

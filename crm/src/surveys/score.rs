@@ -35,6 +35,20 @@ pub fn csat(histogram: &[(i64, i64)]) -> Option<i64> {
     (total > 0).then(|| percent(satisfied, total))
 }
 
+/// The mean of 1–5 ratings in tenths (43 = 4.3), rounded half away from zero. `None`
+/// without ratings.
+pub fn average_tenths(histogram: &[(i64, i64)]) -> Option<i64> {
+    let (mut total, mut sum) = (0i64, 0i64);
+    for &(rating, n) in histogram {
+        if (1..=5).contains(&rating) && n > 0 {
+            total += n;
+            sum += rating * n;
+        }
+    }
+    // sum / total × 10, rounded half up (everything here is positive).
+    (total > 0).then(|| (sum * 20 / total + 1) / 2)
+}
+
 /// `part / total` in percent, rounded half away from zero (integers only).
 pub(crate) fn percent(part: i64, total: i64) -> i64 {
     let scaled = part * 200 / total;
@@ -44,6 +58,17 @@ pub(crate) fn percent(part: i64, total: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn average_is_in_tenths() {
+        assert_eq!(average_tenths(&[]), None);
+        assert_eq!(average_tenths(&[(5, 1)]), Some(50));
+        // (5 + 4 + 4) / 3 = 4.333…
+        assert_eq!(average_tenths(&[(5, 1), (4, 2)]), Some(43));
+        // (5 + 4) / 2 = 4.5; (1 + 2) / 2 = 1.5; out-of-range scores are ignored.
+        assert_eq!(average_tenths(&[(5, 1), (4, 1), (9, 3)]), Some(45));
+        assert_eq!(average_tenths(&[(1, 1), (2, 1)]), Some(15));
+    }
 
     #[test]
     fn nps_is_promoters_minus_detractors() {
