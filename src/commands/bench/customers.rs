@@ -6,11 +6,12 @@ use std::time::Instant;
 use anyhow::Result;
 use crm::customers::{self, NewCustomer, PageQuery};
 use crm::phone::Phone;
+use crm::tenants::Tenant;
 
 use crate::commands::open_tenant;
 use crate::config::Config;
 
-const FIRST: [&str; 12] = [
+pub(super) const FIRST: [&str; 12] = [
     "علی",
     "محمد",
     "زهرا",
@@ -39,7 +40,7 @@ const LAST: [&str; 8] = [
 type MakeQuery<'a> = Box<dyn Fn(&mut Rng) -> PageQuery + 'a>;
 
 /// A small deterministic generator: runs are comparable.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -49,18 +50,18 @@ impl Rng {
         self.0
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 }
 
 /// The i-th seeded phone: distinct for every i below 10^9 (multiplying by a number
 /// coprime to 10^9 permutes the residues), spread over all 09xx prefixes.
-fn phone(i: u64) -> String {
+pub(super) fn phone(i: u64) -> String {
     format!("+989{:09}", (i * 387_420_489 + 12_345) % 1_000_000_000)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -68,8 +69,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-pub async fn run(config: &Config, count: u64, batch: usize, queries: usize) -> Result<()> {
-    let (store, tenant) = open_tenant(config).await?;
+/// Seeds the tenant up to `count` customers, `batch` per transaction (what is there
+/// counts); shared with `bench members`.
+pub(super) async fn seed(
+    store: &crm::Store,
+    tenant: &Tenant,
+    count: u64,
+    batch: usize,
+) -> Result<()> {
     let mut have = customers::count(&store, &tenant).await? as u64;
     let now = crm::clock::now();
     let started = Instant::now();
@@ -90,7 +97,7 @@ pub async fn run(config: &Config, count: u64, batch: usize, queries: usize) -> R
                 created_at: now - rng.below(365 * 86_400) as i64,
             })
             .collect();
-        have += customers::insert_many(&store, &tenant, &rows).await?;
+        have += customers::insert_many(store, tenant, &rows).await?;
         i += n;
         if i % (batch as u64 * 20) == 0 {
             println!("seeded {have} customers");
@@ -103,6 +110,13 @@ pub async fn run(config: &Config, count: u64, batch: usize, queries: usize) -> R
             tenant.name
         );
     }
+    Ok(())
+}
+
+pub async fn run(config: &Config, count: u64, batch: usize, queries: usize) -> Result<()> {
+    let (store, tenant) = open_tenant(config).await?;
+    seed(&store, &tenant, count, batch).await?;
+    let mut rng = Rng(0x5eed_cafe);
     let newest = customers::page(
         &store,
         &tenant,
