@@ -232,7 +232,7 @@ impl Item {
 }
 
 /// Checks the key and reads the callback's items as the provider encodes them; `Err`
-/// is the answer (401 or 400).
+/// is the refusal to answer (401 or 400) and why.
 fn read(
     hooks: &Hooks,
     provider: &Provider,
@@ -240,9 +240,9 @@ fn read(
     body: &[u8],
     holder: &'static str,
     max: usize,
-) -> Result<Vec<Item>, Response> {
-    authorize(hooks, &query).map_err(|why| answer(StatusCode::UNAUTHORIZED, why))?;
-    let bad = |why: String| answer(StatusCode::BAD_REQUEST, why);
+) -> Result<Vec<Item>, (StatusCode, String)> {
+    authorize(hooks, &query).map_err(|why| (StatusCode::UNAUTHORIZED, why.to_string()))?;
+    let bad = |why: String| (StatusCode::BAD_REQUEST, why);
     match provider.encoding {
         Encoding::Form => {
             let mut fields = query;
@@ -301,7 +301,7 @@ async fn status_hook<P: Hooked>(
     let fields = &provider.status;
     let items = match read(&hooks, provider, query, &body, "report", STATUS_MAX) {
         Ok(items) => items,
-        Err(refused) => return refused,
+        Err((status, why)) => return answer(status, why),
     };
     let mut reports = Vec::with_capacity(items.len());
     for item in &items {
@@ -423,7 +423,7 @@ async fn inbound_hook<P: Hooked>(
     let provider = &P::PROVIDER;
     let items = match read(&hooks, provider, query, &body, "message", INBOUND_MAX) {
         Ok(items) => items,
-        Err(refused) => return refused,
+        Err((status, why)) => return answer(status, why),
     };
     let mut last = answer(StatusCode::OK, "nothing");
     for item in &items {

@@ -77,7 +77,7 @@ pub(super) async fn seed(
     count: u64,
     batch: usize,
 ) -> Result<()> {
-    let mut have = customers::count(&store, &tenant).await? as u64;
+    let mut have = customers::count(store, tenant).await? as u64;
     let now = crm::clock::now();
     let started = Instant::now();
     let mut rng = Rng(0x5eed_cafe);
