@@ -472,6 +472,15 @@ pub(crate) fn name_prefix_end(prefix: &str) -> String {
     chars.into_iter().collect()
 }
 
+/// A name search's cursor, "name<TAB>id" (names repeat, ids break the tie); before the
+/// first page (or garbled) `("", 0)`, below every row.
+pub(crate) fn name_cursor(after: Option<&str>) -> (String, i64) {
+    after
+        .and_then(|a| a.split_once('\t'))
+        .and_then(|(n, i)| Some((n.to_string(), i.parse::<i64>().ok()?)))
+        .unwrap_or_default()
+}
+
 pub async fn page(store: &Store, tenant: &Tenant, query: &PageQuery) -> Result<Page> {
     let limit = query.limit.clamp(1, 200);
     let after = query.after.as_deref().filter(|a| !a.is_empty());
@@ -507,12 +516,9 @@ pub async fn page(store: &Store, tenant: &Tenant, query: &PageQuery) -> Result<P
                 .await?
         }
         Search::Name(prefix) => {
-            // The cursor is "name<TAB>id": names repeat, ids break the tie. A row-value
-            // comparison keeps SQLite walking the index (an OR made it scan the range).
-            let (after_name, after_id) = after
-                .and_then(|a| a.split_once('\t'))
-                .and_then(|(n, i)| Some((n.to_string(), i.parse::<i64>().ok()?)))
-                .unwrap_or_default();
+            // A row-value comparison keeps SQLite walking the index (an OR made it scan
+            // the range).
+            let (after_name, after_id) = name_cursor(after);
             let sql = match store.backend() {
                 Backend::Sqlite => concat!(
                     select!(),

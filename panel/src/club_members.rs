@@ -4,19 +4,17 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 use crm::club::members::{self, Member, MemberQuery, Standing, TierFilter};
 use crm::club::settings;
-use crm::customers_csv::{self, BOM};
+use crm::customers_csv;
 use crm::jalali::JalaliDate;
 use crm::roles::Permission;
-use futures_util::{StreamExt, stream};
 use serde::Deserialize;
 
 use crate::club::rials;
-use crate::customers_csv::download;
+use crate::customers_csv::paged_download;
 use crate::guard::{Ctx, Fail, PageResult};
 use crate::view::{self, Frame};
 use crate::{BASE, PanelState, i18n};
@@ -215,38 +213,6 @@ fn csv_line(m: &Member, zone: &crm::clock::Zone) -> String {
     ])
 }
 
-/// Where the export stands between two pages: `None` when done.
-struct Walk {
-    store: crm::Store,
-    tenant: crm::tenants::Tenant,
-    query: MemberQuery,
-    zone: crm::clock::Zone,
-    now: i64,
-}
-
-impl Walk {
-    async fn next(mut self) -> Option<(Result<String, crm::Error>, Option<Walk>)> {
-        let page = match members::page(&self.store, &self.tenant, &self.query, self.now).await {
-            Ok(page) => page,
-            // The download ends unfinished: the browser reports it failed.
-            Err(e) => {
-                tracing::error!(error = %e, "members export failed");
-                return Some((Err(e), None));
-            }
-        };
-        let chunk: String = page
-            .members
-            .iter()
-            .map(|m| csv_line(m, &self.zone))
-            .collect();
-        let rest = page.next.map(|next| {
-            self.query.after = Some(next);
-            self
-        });
-        Some((Ok(chunk), rest))
-    }
-}
-
 /// `GET /panel/club/members.csv?q=&tier=&status=`: the filtered list, UTF-8 with a BOM,
 /// streamed a keyset page at a time. Needs the export permission (the route) and the
 /// club (here: a custom role may hold one without the other).
@@ -258,17 +224,23 @@ pub async fn export(
     if !ctx.can(Permission::ViewClub) {
         return Err(Fail::Forbidden);
     }
-    let head = format!("{BOM}{}", customers_csv::line(&HEADER));
-    let mut filters = query.query(EXPORT_PAGE);
-    filters.after = None;
-    let walk = Walk {
-        store: state.store.clone(),
-        tenant: ctx.tenant.clone(),
-        query: filters,
-        zone: view::zone(&ctx),
-        now: crm::clock::now(),
-    };
-    let pages = stream::unfold(Some(walk), |walk| async move { walk?.next().await });
-    let body = stream::once(async { Ok::<_, crm::Error>(head) }).chain(pages);
-    Ok(download("club-members.csv", Body::from_stream(body)))
+    let filters = query.query(EXPORT_PAGE);
+    let (store, tenant, zone) = (state.store.clone(), ctx.tenant.clone(), view::zone(&ctx));
+    let now = crm::clock::now();
+    Ok(paged_download(
+        "club-members.csv",
+        customers_csv::line(&HEADER),
+        move |after| {
+            let (store, tenant, zone) = (store.clone(), tenant.clone(), zone.clone());
+            let query = MemberQuery {
+                after,
+                ..filters.clone()
+            };
+            async move {
+                let page = members::page(&store, &tenant, &query, now).await?;
+                let lines = page.members.iter().map(|m| csv_line(m, &zone)).collect();
+                Ok((lines, page.next))
+            }
+        },
+    ))
 }

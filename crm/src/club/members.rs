@@ -13,7 +13,9 @@ use std::fmt::Write as _;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::customers::{Search, classify, escape_like, name_prefix_end, phone_prefix_end};
+use crate::customers::{
+    Search, classify, escape_like, name_cursor, name_prefix_end, phone_prefix_end,
+};
 use crate::error::Result;
 use crate::store::{Backend, Store, flag};
 use crate::tenants::Tenant;
@@ -205,10 +207,7 @@ async fn candidates(
         }
         Search::Name(prefix) => {
             // As `customers::page`: "name<TAB>id" cursors, a row-value comparison.
-            let (after_name, after_id) = after
-                .and_then(|a| a.split_once('\t'))
-                .and_then(|(n, i)| Some((n.to_string(), i.parse::<i64>().ok()?)))
-                .unwrap_or_default();
+            let (after_name, after_id) = name_cursor(after);
             let range = match store.backend() {
                 Backend::Sqlite => "c.name >= $2 AND c.name < $3",
                 Backend::Postgres => "c.name LIKE $2 || '%' AND $3 <> ''",

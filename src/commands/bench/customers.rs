@@ -167,28 +167,59 @@ pub async fn run(config: &Config, count: u64, batch: usize, queries: usize) -> R
             }),
         ),
     ];
-    println!(
-        "{:<28} {:>8} {:>8} {:>8} {:>8}   (ms, {queries} queries of 50 rows each)",
-        "query", "p50", "p95", "p99", "max"
-    );
+    let mut table = Timings::new(queries);
     for (label, make) in &kinds {
-        let mut times = Vec::with_capacity(queries);
-        for _ in 0..queries {
-            let mut query = make(&mut rng);
-            query.limit = 50;
+        table
+            .row(label, &mut rng, make, async |mut query: PageQuery| {
+                query.limit = 50;
+                let page = customers::page(&store, &tenant, &query).await?;
+                Ok(page.customers.len())
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// The table both list benches print: per kind of query, `queries` runs timed.
+pub(super) struct Timings {
+    queries: usize,
+}
+
+impl Timings {
+    pub(super) fn new(queries: usize) -> Timings {
+        println!(
+            "{:<28} {:>8} {:>8} {:>8} {:>8} {:>6}   (ms, {queries} queries of 50 rows each)",
+            "query", "p50", "p95", "p99", "max", "rows"
+        );
+        Timings { queries }
+    }
+
+    /// Runs `run` on `queries` queries from `make` and prints p50/p95/p99/max and the
+    /// rows a page on average.
+    pub(super) async fn row<Q>(
+        &mut self,
+        label: &str,
+        rng: &mut Rng,
+        make: impl Fn(&mut Rng) -> Q,
+        run: impl AsyncFn(Q) -> Result<usize>,
+    ) -> Result<()> {
+        let mut times = Vec::with_capacity(self.queries);
+        let mut rows = 0;
+        for _ in 0..self.queries {
+            let query = make(rng);
             let t = Instant::now();
-            let page = customers::page(&store, &tenant, &query).await?;
+            rows += run(query).await?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);
-            std::hint::black_box(page);
         }
         times.sort_by(f64::total_cmp);
         println!(
-            "{label:<28} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
+            "{label:<28} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>6}",
             percentile(&times, 0.50),
             percentile(&times, 0.95),
             percentile(&times, 0.99),
-            times.last().copied().unwrap_or(0.0)
+            times.last().copied().unwrap_or(0.0),
+            rows / self.queries.max(1)
         );
+        Ok(())
     }
-    Ok(())
 }

@@ -11,7 +11,7 @@ use crm::club::members::{self, MemberQuery, Standing, TierFilter};
 use crm::club::settings;
 use crm::{Store, branches, tenants::Tenant};
 
-use super::customers::{FIRST, Rng, percentile, phone, seed};
+use super::customers::{FIRST, Rng, Timings, phone, seed};
 use crate::commands::open_tenant;
 use crate::config::Config;
 
@@ -133,30 +133,15 @@ pub async fn run(config: &Config, count: u64, batch: usize, queries: usize) -> R
         ),
     ];
     let mut rng = Rng(0x5eed_cafe);
-    println!(
-        "{:<28} {:>8} {:>8} {:>8} {:>8} {:>6}   (ms, {queries} queries of 50 rows each)",
-        "query", "p50", "p95", "p99", "max", "rows"
-    );
+    let mut table = Timings::new(queries);
     for (label, make) in &kinds {
-        let mut times = Vec::with_capacity(queries);
-        let mut rows = 0;
-        for _ in 0..queries {
-            let mut query = make(&mut rng);
-            query.limit = 50;
-            let t = Instant::now();
-            let page = members::page(&store, &tenant, &query, now).await?;
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-            rows += page.members.len();
-        }
-        times.sort_by(f64::total_cmp);
-        println!(
-            "{label:<28} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>6}",
-            percentile(&times, 0.50),
-            percentile(&times, 0.95),
-            percentile(&times, 0.99),
-            times.last().copied().unwrap_or(0.0),
-            rows / queries.max(1)
-        );
+        table
+            .row(label, &mut rng, make, async |mut query: MemberQuery| {
+                query.limit = 50;
+                let page = members::page(&store, &tenant, &query, now).await?;
+                Ok(page.members.len())
+            })
+            .await?;
     }
     Ok(())
 }
