@@ -283,3 +283,53 @@ fn tenants_are_created_listed_and_configured() {
         db.cleanup();
     }
 }
+
+/// `bench pos` and `bench members` with tiny counts, so they keep working: the POS
+/// bench's own check of the books passes (retries wrote no second invoice, balances
+/// equal their ledgers) and the member list answers every kind of query.
+#[test]
+fn club_benches_run_with_tiny_counts_and_check_the_books() {
+    for db in Db::both() {
+        let l = db.label;
+        let out = db.ok(&[
+            "bench",
+            "pos",
+            "--invoices",
+            "40",
+            "--concurrency",
+            "4",
+            "--members",
+            "8",
+            "--redeem-percent",
+            "50",
+            "--retry-percent",
+            "25",
+        ]);
+        assert!(
+            out.contains("40 invoices stored for 40 created"),
+            "[{l}] {out}"
+        );
+        assert!(out.contains("check: OK"), "[{l}] {out}");
+        assert!(out.contains("latency per request"), "[{l}] {out}");
+        let out = db.ok(&[
+            "bench",
+            "members",
+            "--count",
+            "300",
+            "--batch",
+            "100",
+            "--queries",
+            "2",
+        ]);
+        for kind in [
+            "first page",
+            "deep page",
+            "phone prefix",
+            "tier gold",
+            "opted out",
+        ] {
+            assert!(out.contains(kind), "[{l}] {kind}: {out}");
+        }
+        db.cleanup();
+    }
+}

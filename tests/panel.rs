@@ -865,6 +865,127 @@ fn club_pages_credit_ledger_and_fraud_flags() {
 }
 
 #[test]
+fn club_members_list_searches_filters_pages_and_exports() {
+    for db in Db::both() {
+        let l = db.label;
+        two_tenants(&db, "Ali");
+        db.ok(&[
+            "club",
+            "settings",
+            "--fraud-max-manual",
+            "1",
+            "--tier",
+            "bronze:0:10000",
+            "--tier",
+            "gold:900000000:15000",
+        ]);
+        for phone in ["09121110001", "09121110002", "09121110003", "09121110003"] {
+            db.ok(&["club", "credit", phone, "50000", "--reason", "welcome"]);
+        }
+        db.ok(&[
+            "--tenant",
+            "rival",
+            "club",
+            "credit",
+            "09129990001",
+            "7000",
+            "--reason",
+            "x",
+        ]);
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+        add_people(
+            &db,
+            &http,
+            &[("09120000101", "owner"), ("09120000102", "viewer")],
+        );
+        let mut owner = sign_in(&db, &http, "09120000101");
+        assert!(
+            owner
+                .get("/panel/club")
+                .body
+                .contains("/panel/club/members\""),
+            "[{l}] the club page links the list"
+        );
+
+        let page = owner.get("/panel/club/members?lang=en");
+        assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        for phone in ["09121110001", "09121110002", "09121110003"] {
+            assert!(page.body.contains(phone), "[{l}] {phone}: {}", page.body);
+        }
+        assert!(!page.body.contains("09129990001"), "[{l}] tenant-scoped");
+        assert!(
+            page.body.contains("Ali") && page.body.contains("bronze"),
+            "[{l}]"
+        );
+        assert!(page.body.contains("100000 rials"), "[{l}] two credits");
+        assert!(page.body.contains("Flagged"), "[{l}] the repeat is flagged");
+        assert!(page.body.contains("/panel/club/members.csv?"), "[{l}]");
+        let ids = ids_in(&page.body, "customers");
+        assert_eq!(ids.len(), 3, "[{l}] each row links its ledger: {ids:?}");
+        assert!(
+            page.body
+                .contains(&format!("/panel/customers/{}/ledger", ids[0]))
+        );
+        let fa = owner.get("/panel/club/members?lang=fa");
+        assert!(
+            fa.body.contains("۰۹۱۲۱۱۱۰۰۰۳") && fa.body.contains("۱۰۰۰۰۰ ریال"),
+            "[{l}] Persian digits"
+        );
+
+        // Search, filters and the keyset cursor.
+        let only = |body: &str| -> Vec<&str> {
+            ["09121110001", "09121110002", "09121110003"]
+                .into_iter()
+                .filter(|p| body.contains(p))
+                .collect()
+        };
+        let r = owner.get("/panel/club/members?q=%DB%B0%DB%B9%DB%B1%DB%B2%DB%B1%DB%B1%DB%B1%DB%B0%DB%B0%DB%B0%DB%B2&lang=en");
+        assert_eq!(only(&r.body), ["09121110002"], "[{l}] Persian-digit phone");
+        let r = owner.get("/panel/club/members?q=Al&lang=en");
+        assert_eq!(only(&r.body), ["09121110001"], "[{l}] name prefix");
+        let r = owner.get("/panel/club/members?status=flagged&lang=en");
+        assert_eq!(only(&r.body), ["09121110003"], "[{l}]");
+        let r = owner.get("/panel/club/members?status=opted_out&lang=en");
+        assert!(r.body.contains("No members found."), "[{l}]");
+        let r = owner.get("/panel/club/members?tier=gold&lang=en");
+        assert!(r.body.contains("No members found."), "[{l}]");
+        let r = owner.get("/panel/club/members?tier=bronze&lang=en");
+        assert_eq!(only(&r.body).len(), 3, "[{l}]");
+        let r = owner.get(&format!("/panel/club/members?after={}&lang=en", ids[0]));
+        assert_eq!(
+            only(&r.body),
+            ["09121110001", "09121110002"],
+            "[{l}] older ones"
+        );
+        let r = owner.get("/panel/club/members?after=nonsense&tier=nope&status=%3C");
+        assert_eq!(r.status, 200, "[{l}] odd input is no error");
+
+        // The filtered list as CSV, for people who may export.
+        let r = owner.get("/panel/club/members.csv?status=flagged");
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(r.header("content-type").unwrap().starts_with("text/csv"));
+        let lines: Vec<&str> = r.body.lines().collect();
+        assert_eq!(lines.len(), 2, "[{l}] {}", r.body);
+        assert!(lines[0].starts_with("\u{FEFF}phone,name,tier,spendable,pending"));
+        assert!(
+            lines[1].starts_with("09121110003,,bronze,100000,0,0,0,"),
+            "[{l}] {}",
+            lines[1]
+        );
+        assert!(lines[1].ends_with(",flagged,no"), "[{l}] {}", lines[1]);
+        let all = owner.get("/panel/club/members.csv");
+        assert_eq!(all.body.lines().count(), 4, "[{l}] {}", all.body);
+
+        let mut viewer = sign_in(&db, &http, "09120000102");
+        let seen = viewer.get("/panel/club/members");
+        assert_eq!(seen.status, 200, "[{l}]");
+        assert!(!seen.body.contains("members.csv"), "[{l}] no export link");
+        assert_eq!(viewer.get("/panel/club/members.csv").status, 403, "[{l}]");
+    }
+}
+
+#[test]
 fn route_table_names_a_permission_for_every_tenant_page() {
     let table = panel::table();
     let mut seen = std::collections::HashSet::new();

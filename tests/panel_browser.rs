@@ -106,7 +106,16 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
     seed_usage(&db);
     // Club data for the club pages: credit, a coupon batch, a fraud flag.
     db.ok(&["branch", "add", "--name", "مرکزی"]);
-    db.ok(&["club", "settings", "--fraud-manual-amount", "80000"]);
+    db.ok(&[
+        "club",
+        "settings",
+        "--fraud-manual-amount",
+        "80000",
+        "--tier",
+        "برنزی:0:10000",
+        "--tier",
+        "طلایی:5000000:15000",
+    ]);
     db.ok(&[
         "club",
         "credit",
@@ -266,6 +275,7 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             ("people", format!("{base}/people")),
             ("audit", format!("{base}/audit")),
             ("club", format!("{base}/club")),
+            ("club-members", format!("{base}/club/members")),
             ("club-settings", format!("{base}/club/settings")),
             ("coupons", format!("{base}/coupons")),
             ("decisions", format!("{base}/club/decisions")),
@@ -434,6 +444,7 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
         ("customers", format!("{base}/customers")),
         ("customer", customer.clone()),
         ("people", format!("{base}/people")),
+        ("club-members", format!("{base}/club/members")),
         ("club-settings", format!("{base}/club/settings")),
         ("reports", format!("{base}/reports")),
         ("case", format!("{base}/cases/{case}")),

@@ -164,7 +164,7 @@ pub async fn list(store: &Store, tenant: &Tenant, query: &CustomerQuery) -> Resu
         .collect::<Result<_, _>>()?)
 }
 
-fn escape_like(s: &str) -> String {
+pub(crate) fn escape_like(s: &str) -> String {
     s.replace(['%', '_'], "")
 }
 
@@ -426,13 +426,13 @@ pub struct Page {
     pub next: Option<String>,
 }
 
-enum Search {
+pub(crate) enum Search {
     Newest,
     Phone(String),
     Name(String),
 }
 
-fn classify(term: Option<&str>) -> Search {
+pub(crate) fn classify(term: Option<&str>) -> Search {
     let Some(term) = term.map(str::trim).filter(|s| !s.is_empty()) else {
         return Search::Newest;
     };
@@ -456,7 +456,7 @@ fn classify(term: Option<&str>) -> Search {
 /// The end of a phone prefix's index range: the prefix's number plus one, so every
 /// phone starting with it sorts below (digits sort alike in every collation, unlike
 /// a sentinel character; and a LIKE would not use the index on SQLite).
-fn phone_prefix_end(prefix: &str) -> String {
+pub(crate) fn phone_prefix_end(prefix: &str) -> String {
     let mut digits: Vec<u8> = prefix.bytes().skip(1).collect();
     for d in digits.iter_mut().rev() {
         if *d == b'9' {
@@ -473,12 +473,21 @@ fn phone_prefix_end(prefix: &str) -> String {
 /// The end of a name prefix's range on SQLite (binary collation): the last character
 /// plus one. PostgreSQL sorts names by its collation, where that is not an upper
 /// bound, so it filters with LIKE instead.
-fn name_prefix_end(prefix: &str) -> String {
+pub(crate) fn name_prefix_end(prefix: &str) -> String {
     let mut chars: Vec<char> = prefix.chars().collect();
     if let Some(last) = chars.pop() {
         chars.push(char::from_u32(last as u32 + 1).unwrap_or(char::MAX));
     }
     chars.into_iter().collect()
+}
+
+/// A name search's cursor, "name<TAB>id" (names repeat, ids break the tie); before the
+/// first page (or garbled) `("", 0)`, below every row.
+pub(crate) fn name_cursor(after: Option<&str>) -> (String, i64) {
+    after
+        .and_then(|a| a.split_once('\t'))
+        .and_then(|(n, i)| Some((n.to_string(), i.parse::<i64>().ok()?)))
+        .unwrap_or_default()
 }
 
 pub async fn page(store: &Store, tenant: &Tenant, query: &PageQuery) -> Result<Page> {
@@ -516,12 +525,9 @@ pub async fn page(store: &Store, tenant: &Tenant, query: &PageQuery) -> Result<P
                 .await?
         }
         Search::Name(prefix) => {
-            // The cursor is "name<TAB>id": names repeat, ids break the tie. A row-value
-            // comparison keeps SQLite walking the index (an OR made it scan the range).
-            let (after_name, after_id) = after
-                .and_then(|a| a.split_once('\t'))
-                .and_then(|(n, i)| Some((n.to_string(), i.parse::<i64>().ok()?)))
-                .unwrap_or_default();
+            // A row-value comparison keeps SQLite walking the index (an OR made it scan
+            // the range).
+            let (after_name, after_id) = name_cursor(after);
             let sql = match store.backend() {
                 Backend::Sqlite => concat!(
                     select!(),

@@ -220,6 +220,18 @@ pub async fn get(store: &Store, key: &PosKey, id: i64) -> Result<Invoice> {
     by_id_in(&mut conn, key, id).await
 }
 
+/// How many invoices a branch recorded at or after `since` (`smartx bench pos` checks
+/// that retried requests wrote none twice).
+pub async fn count_at_branch(store: &Store, branch_id: i64, since: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE branch_id = $1 AND created_at >= $2",
+    )
+    .bind(branch_id)
+    .bind(since)
+    .fetch_one(store.pool())
+    .await?)
+}
+
 /// Runs `work` in one transaction; with `idem`, a retry gets the stored reply instead.
 pub(crate) async fn transact<T, W, R>(
     store: &Store,

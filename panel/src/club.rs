@@ -93,6 +93,7 @@ async fn render_club(state: &PanelState, ctx: &Ctx, error: Option<String>) -> Pa
         flags,
         can_clear: ctx.can(Permission::ClearFraudFlags),
         links: [
+            (t.members_link, "/club/members", Permission::ViewClub),
             (
                 t.club_settings_link,
                 "/club/settings",

@@ -22,44 +22,6 @@ use crate::{PanelState, i18n, multipart};
 /// The export walks the list by keyset pages of this size.
 const EXPORT_PAGE: i64 = 200;
 
-/// Where the export stands between two pages: `None` when done.
-struct Walk {
-    store: crm::Store,
-    tenant: crm::tenants::Tenant,
-    search: String,
-    zone: crm::clock::Zone,
-    after: Option<String>,
-}
-
-impl Walk {
-    /// The next page of customers as CSV lines, and where to go on.
-    async fn next(mut self) -> Option<(Result<String, crm::Error>, Option<Walk>)> {
-        let query = PageQuery {
-            search: Some(self.search.clone()),
-            after: self.after.take(),
-            limit: EXPORT_PAGE,
-        };
-        let page = match customers::page(&self.store, &self.tenant, &query).await {
-            Ok(page) => page,
-            // The download ends unfinished: the browser reports it failed.
-            Err(e) => {
-                tracing::error!(error = %e, "customers export failed");
-                return Some((Err(e), None));
-            }
-        };
-        let chunk: String = page
-            .customers
-            .iter()
-            .map(|c| customers_csv::export_line(c, &self.zone))
-            .collect();
-        let rest = page.next.map(|next| Walk {
-            after: Some(next),
-            ..self
-        });
-        Some((Ok(chunk), rest))
-    }
-}
-
 /// `GET /panel/customers.csv?q=`: UTF-8 with a BOM, so Excel shows Persian names.
 /// Streamed a keyset page at a time, so a million customers never sit in memory.
 pub async fn export(
@@ -67,17 +29,50 @@ pub async fn export(
     ctx: Ctx,
     Query(query): Query<ListQuery>,
 ) -> PageResult {
-    let head = format!("{BOM}{}", customers_csv::line(&EXPORT_HEADER));
-    let walk = Walk {
-        store: state.store.clone(),
-        tenant: ctx.tenant.clone(),
-        search: query.q.clone(),
-        zone: view::zone(&ctx),
-        after: None,
-    };
-    let pages = stream::unfold(Some(walk), |walk| async move { walk?.next().await });
-    let body = stream::once(async { Ok::<_, crm::Error>(head) }).chain(pages);
-    Ok(download("customers.csv", Body::from_stream(body)))
+    let head = customers_csv::line(&EXPORT_HEADER);
+    let (store, tenant, zone) = (state.store.clone(), ctx.tenant.clone(), view::zone(&ctx));
+    Ok(paged_download("customers.csv", head, move |after| {
+        let (store, tenant, zone) = (store.clone(), tenant.clone(), zone.clone());
+        let query = PageQuery {
+            search: Some(query.q.clone()),
+            after,
+            limit: EXPORT_PAGE,
+        };
+        async move {
+            let page = customers::page(&store, &tenant, &query).await?;
+            let lines = page
+                .customers
+                .iter()
+                .map(|c| customers_csv::export_line(c, &zone))
+                .collect();
+            Ok((lines, page.next))
+        }
+    }))
+}
+
+/// A CSV download (a BOM, `head`, then the pages) streamed a keyset page at a time:
+/// `page(after)` gives a page's lines and where the next one starts, `None` after the
+/// last. A page that fails ends the download unfinished, so the browser reports it.
+pub(crate) fn paged_download<F, Fut>(name: &str, head: String, page: F) -> axum::response::Response
+where
+    F: Fn(Option<String>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(String, Option<String>), crm::Error>> + Send + 'static,
+{
+    // `Some(after)` while there is a page to read.
+    let pages = stream::unfold(Some(None), move |at: Option<Option<String>>| {
+        let next = at.map(&page);
+        async move {
+            match next?.await {
+                Ok((lines, after)) => Some((Ok(lines), after.map(Some))),
+                Err(e) => {
+                    tracing::error!(error = %e, "CSV export failed");
+                    Some((Err(e), None))
+                }
+            }
+        }
+    });
+    let head = stream::once(async move { Ok::<_, crm::Error>(format!("{BOM}{head}")) });
+    download(name, Body::from_stream(head.chain(pages)))
 }
 
 /// A CSV file the browser saves as `name`.

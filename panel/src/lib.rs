@@ -16,6 +16,7 @@ mod bookings;
 mod cases;
 mod chart;
 mod club;
+mod club_members;
 mod club_settings;
 mod coupons;
 mod custom_roles;

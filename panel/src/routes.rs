@@ -11,8 +11,8 @@ use crm::roles::Permission;
 
 use crate::{
     BASE, PanelState, audit_page, booking_messages, booking_report, booking_settings, bookings,
-    cases, club, club_settings, coupons, custom_roles, customers, customers_csv, dashboard,
-    feedback, groups, guard, login, notifications, people, reports, routers, sessions,
+    cases, club, club_members, club_settings, coupons, custom_roles, customers, customers_csv,
+    dashboard, feedback, groups, guard, login, notifications, people, reports, routers, sessions,
     survey_settings, table_board, vouchers,
 };
 
@@ -119,6 +119,12 @@ fn rows() -> Vec<Row> {
         ),
         post("/customers/{id}/credit", Tenant(ManualCredit), club::credit),
         get("/club", Tenant(ViewClub), club::page),
+        get("/club/members", Tenant(ViewClub), club_members::list),
+        get(
+            "/club/members.csv",
+            Tenant(ExportCustomers),
+            club_members::export,
+        ),
         get(
             "/club/settings",
             Tenant(EditClubSettings),

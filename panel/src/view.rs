@@ -68,6 +68,7 @@ impl Frame {
             (t.nav_dashboard, "/", Permission::ViewDashboard),
             (t.nav_customers, "/customers", Permission::ViewCustomers),
             (t.nav_club, "/club", Permission::ViewClub),
+            (t.nav_members, "/club/members", Permission::ViewClub),
             (t.nav_cases, "/cases", Permission::ViewFeedback),
             (t.nav_feedback, "/feedback", Permission::ViewFeedback),
             (t.nav_bookings, "/bookings", Permission::ViewBookings),

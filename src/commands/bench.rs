@@ -15,6 +15,8 @@ use crm::secret::Secret;
 use radiusd::bench::{AcctBench, AuthBench, Load, Report, Users, account_class};
 
 mod customers;
+mod members;
+mod pos;
 
 use super::open_tenant;
 use crate::config::Config;
@@ -78,6 +80,41 @@ pub enum BenchCommand {
         /// Queries of each kind
         #[arg(long, default_value_t = 300)]
         queries: usize,
+    },
+    /// Seed --count customers as club members with invoices, credit and a few fraud flags
+    /// (what is there counts) and measure the panel's member list: p50/p95/p99 per kind
+    Members {
+        #[arg(long, default_value_t = 200_000)]
+        count: u64,
+        /// Customers per transaction while seeding
+        #[arg(long, default_value_t = 20_000)]
+        batch: usize,
+        /// Queries of each kind
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+    },
+    /// Load the POS API over real HTTP on a loopback port (started here, against the
+    /// configured database): invoices with Idempotency-Key, some paying with credit, some
+    /// retried; invoices/s, latency, then a check of the ledger and of the retries
+    Pos {
+        /// Invoices to send (then stop)
+        #[arg(long, default_value_t = 20_000)]
+        invoices: u64,
+        /// Clients sending at once
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Members the invoices are spread over (seeded with credit)
+        #[arg(long, default_value_t = 2_000)]
+        members: u64,
+        /// Percent of invoices also paid partly with credit
+        #[arg(long, default_value_t = 20)]
+        redeem_percent: u64,
+        /// Percent of invoices sent again with the same Idempotency-Key
+        #[arg(long, default_value_t = 5)]
+        retry_percent: u64,
+        /// Stop sending after this many seconds, whatever is left
+        #[arg(long, default_value_t = 300)]
+        max_seconds: u64,
     },
     /// Create the bench accounts (<prefix>1…N), their group and the NAS in one go
     Seed {
@@ -242,6 +279,29 @@ impl BenchCommand {
                 batch,
                 queries,
             } => customers::run(config, count, batch.max(1), queries.max(1)).await?,
+            BenchCommand::Members {
+                count,
+                batch,
+                queries,
+            } => members::run(config, count, batch.max(1), queries.max(1)).await?,
+            BenchCommand::Pos {
+                invoices,
+                concurrency,
+                members,
+                redeem_percent,
+                retry_percent,
+                max_seconds,
+            } => {
+                let bench = pos::PosBench {
+                    invoices,
+                    concurrency: concurrency.max(1),
+                    members,
+                    redeem_percent: redeem_percent.min(100),
+                    retry_percent: retry_percent.min(100),
+                    max_seconds,
+                };
+                bench.run(config).await?
+            }
             BenchCommand::Seed {
                 users,
                 secret,

@@ -6,6 +6,7 @@ pub mod formula;
 pub mod fraud;
 pub mod inbound;
 pub mod manual;
+pub mod members;
 pub mod notices;
 pub mod reports;
 pub mod rewards;

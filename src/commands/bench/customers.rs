@@ -6,11 +6,12 @@ use std::time::Instant;
 use anyhow::Result;
 use crm::customers::{self, NewCustomer, PageQuery};
 use crm::phone::Phone;
+use crm::tenants::Tenant;
 
 use crate::commands::open_tenant;
 use crate::config::Config;
 
-const FIRST: [&str; 12] = [
+pub(super) const FIRST: [&str; 12] = [
     "علی",
     "محمد",
     "زهرا",
@@ -39,7 +40,7 @@ const LAST: [&str; 8] = [
 type MakeQuery<'a> = Box<dyn Fn(&mut Rng) -> PageQuery + 'a>;
 
 /// A small deterministic generator: runs are comparable.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -49,18 +50,18 @@ impl Rng {
         self.0
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 }
 
 /// The i-th seeded phone: distinct for every i below 10^9 (multiplying by a number
 /// coprime to 10^9 permutes the residues), spread over all 09xx prefixes.
-fn phone(i: u64) -> String {
+pub(super) fn phone(i: u64) -> String {
     format!("+989{:09}", (i * 387_420_489 + 12_345) % 1_000_000_000)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -68,9 +69,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-pub async fn run(config: &Config, count: u64, batch: usize, queries: usize) -> Result<()> {
-    let (store, tenant) = open_tenant(config).await?;
-    let mut have = customers::count(&store, &tenant).await? as u64;
+/// Seeds the tenant up to `count` customers, `batch` per transaction (what is there
+/// counts); shared with `bench members`.
+pub(super) async fn seed(
+    store: &crm::Store,
+    tenant: &Tenant,
+    count: u64,
+    batch: usize,
+) -> Result<()> {
+    let mut have = customers::count(store, tenant).await? as u64;
     let now = crm::clock::now();
     let started = Instant::now();
     let mut rng = Rng(0x5eed_cafe);
@@ -90,7 +97,7 @@ pub async fn run(config: &Config, count: u64, batch: usize, queries: usize) -> R
                 created_at: now - rng.below(365 * 86_400) as i64,
             })
             .collect();
-        have += customers::insert_many(&store, &tenant, &rows).await?;
+        have += customers::insert_many(store, tenant, &rows).await?;
         i += n;
         if i % (batch as u64 * 20) == 0 {
             println!("seeded {have} customers");
@@ -103,6 +110,13 @@ pub async fn run(config: &Config, count: u64, batch: usize, queries: usize) -> R
             tenant.name
         );
     }
+    Ok(())
+}
+
+pub async fn run(config: &Config, count: u64, batch: usize, queries: usize) -> Result<()> {
+    let (store, tenant) = open_tenant(config).await?;
+    seed(&store, &tenant, count, batch).await?;
+    let mut rng = Rng(0x5eed_cafe);
     let newest = customers::page(
         &store,
         &tenant,
@@ -153,28 +167,59 @@ pub async fn run(config: &Config, count: u64, batch: usize, queries: usize) -> R
             }),
         ),
     ];
-    println!(
-        "{:<28} {:>8} {:>8} {:>8} {:>8}   (ms, {queries} queries of 50 rows each)",
-        "query", "p50", "p95", "p99", "max"
-    );
+    let mut table = Timings::new(queries);
     for (label, make) in &kinds {
-        let mut times = Vec::with_capacity(queries);
-        for _ in 0..queries {
-            let mut query = make(&mut rng);
-            query.limit = 50;
+        table
+            .row(label, &mut rng, make, async |mut query: PageQuery| {
+                query.limit = 50;
+                let page = customers::page(&store, &tenant, &query).await?;
+                Ok(page.customers.len())
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// The table both list benches print: per kind of query, `queries` runs timed.
+pub(super) struct Timings {
+    queries: usize,
+}
+
+impl Timings {
+    pub(super) fn new(queries: usize) -> Timings {
+        println!(
+            "{:<28} {:>8} {:>8} {:>8} {:>8} {:>6}   (ms, {queries} queries of 50 rows each)",
+            "query", "p50", "p95", "p99", "max", "rows"
+        );
+        Timings { queries }
+    }
+
+    /// Runs `run` on `queries` queries from `make` and prints p50/p95/p99/max and the
+    /// rows a page on average.
+    pub(super) async fn row<Q>(
+        &mut self,
+        label: &str,
+        rng: &mut Rng,
+        make: impl Fn(&mut Rng) -> Q,
+        run: impl AsyncFn(Q) -> Result<usize>,
+    ) -> Result<()> {
+        let mut times = Vec::with_capacity(self.queries);
+        let mut rows = 0;
+        for _ in 0..self.queries {
+            let query = make(rng);
             let t = Instant::now();
-            let page = customers::page(&store, &tenant, &query).await?;
+            rows += run(query).await?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);
-            std::hint::black_box(page);
         }
         times.sort_by(f64::total_cmp);
         println!(
-            "{label:<28} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
+            "{label:<28} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>6}",
             percentile(&times, 0.50),
             percentile(&times, 0.95),
             percentile(&times, 0.99),
-            times.last().copied().unwrap_or(0.0)
+            times.last().copied().unwrap_or(0.0),
+            rows / self.queries.max(1)
         );
+        Ok(())
     }
-    Ok(())
 }
