@@ -334,6 +334,7 @@ impl BookingCommand {
                 let change = BookingChange {
                     starts_at,
                     party,
+                    stay_minutes: None,
                     tables: (!tables.is_empty()).then_some(tables),
                 };
                 print_booking(

@@ -13,7 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::availability::{self, Held, Table, units};
-use super::deposits::{Rule as DepositRule, State as DepositState};
+use super::deposits::{self, Rule as DepositRule, SlotRule, State as DepositState};
 use super::resources::{self, Kind, Resource};
 use super::rules::{BookingRules, Status, UNIT};
 use super::settings;
@@ -141,13 +141,28 @@ struct Place {
     branch: Branch,
     rules: BookingRules,
     deposit: DepositRule,
+    slot_deposits: Vec<SlotRule>,
     resources: Vec<Resource>,
     tables: Vec<Table>,
+}
+
+impl Place {
+    /// The deposit a party of `party` starting at `start` is asked (see `deposits::due_at`).
+    fn deposit_due(&self, start: i64, party: i64) -> i64 {
+        deposits::due_at(
+            &self.deposit,
+            &self.slot_deposits,
+            &self.rules.zone,
+            start,
+            party,
+        )
+    }
 }
 
 async fn place(store: &Store, tenant: &Tenant, branch_id: i64) -> Result<Place> {
     let branch = branches::by_id(store, tenant, branch_id).await?;
     let (rules, deposit) = settings::load(store, tenant, &branch).await?;
+    let slot_deposits = deposits::slot_rules(store, tenant, &branch).await?;
     let mut resources: Vec<Resource> = resources::list(store, tenant, &branch)
         .await?
         .into_iter()
@@ -166,6 +181,7 @@ async fn place(store: &Store, tenant: &Tenant, branch_id: i64) -> Result<Place> 
         branch,
         rules,
         deposit,
+        slot_deposits,
         resources,
         tables,
     })
@@ -182,7 +198,7 @@ async fn held(
     except: Option<i64>,
 ) -> Result<Held> {
     let span = units(from, to);
-    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+    let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
         "SELECT s.resource_id, s.slot, s.booking_id FROM booking_slots s \
          JOIN reservation_resources r ON r.id = s.resource_id \
          WHERE r.tenant_id = $1 AND r.branch_id = $2 AND s.slot >= $3 AND s.slot < $4",
@@ -195,7 +211,8 @@ async fn held(
     .await?;
     Ok(rows
         .into_iter()
-        .filter(|&(_, _, booking)| Some(booking) != except)
+        // Walk-ins (no booking) always hold.
+        .filter(|&(_, _, booking)| booking.is_none() || booking != except)
         .map(|(resource, slot, _)| (resource, slot))
         .collect())
 }
@@ -238,6 +255,23 @@ pub async fn full_starts(
             .map(|(start, _)| start)
             .collect(),
     )
+}
+
+/// The deposit (rials, 0 = none) a booking of `party` at `start` would be asked, and
+/// until when a cancellation gets it back: what the public page shows before the guest
+/// confirms.
+pub async fn deposit_quote(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    start: i64,
+    party: i64,
+) -> Result<(i64, i64)> {
+    let p = place(store, tenant, branch_id).await?;
+    Ok((
+        p.deposit_due(start, party),
+        p.deposit.refundable_until(start),
+    ))
 }
 
 /// The largest party the branch's tables (alone or joined) can seat, at most 100;
@@ -292,7 +326,7 @@ fn candidates(
 }
 
 /// Why holding the slots failed.
-enum Hold {
+pub(super) enum Hold {
     TableTaken,
     GuestBusy,
     Failed(Error),
@@ -306,7 +340,7 @@ impl From<sqlx::Error> for Hold {
 
 /// Inserts `rows` × (a, b, `booking`) into `table` in one statement; a unique violation
 /// comes back as `taken`.
-async fn insert_slots(
+pub(super) async fn insert_slots(
     tx: &mut Transaction<'static, Any>,
     sql_head: &'static str,
     owner: i64,
@@ -463,7 +497,7 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
 
     let held = held(store, tenant, &p.branch, start, start + stay + buffer, None).await?;
     let sets = candidates(&p, &new.tables, &held, start, new.party)?;
-    let deposit = p.deposit.due(new.party);
+    let deposit = p.deposit_due(start, new.party);
     let insert_booking = |status: Status| {
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO bookings (tenant_id, branch_id, customer_id, phone, name, party, \
@@ -522,6 +556,8 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
 pub struct BookingChange {
     pub starts_at: Option<i64>,
     pub party: Option<i64>,
+    /// Minutes the guests stay (multiple of 5); `None` = the branch's stay for the party.
+    pub stay_minutes: Option<i64>,
     /// Table names; `Some(empty)` = choose again.
     pub tables: Option<Vec<String>>,
 }
@@ -552,6 +588,15 @@ pub async fn modify(
         availability::check_start(&p.rules, start, party, now)?;
     }
     let (stay, buffer) = p.rules.hold_secs(party);
+    let stay = match change.stay_minutes {
+        Some(m) if m < 5 || m > 1440 || m % 5 != 0 => {
+            return Err(Error::invalid(format!(
+                "a stay must be a multiple of 5 minutes between 5 and 1440, not {m}"
+            )));
+        }
+        Some(m) => m * 60,
+        None => stay,
+    };
     let held = held(
         store,
         tenant,
@@ -583,8 +628,8 @@ pub async fn modify(
         .bind(now)
         .bind(old.status.as_str())
         .bind(p.deposit.refundable_until(start))
-        .bind(p.deposit.due(party))
-        .bind(deposit_state_for(p.deposit.due(party)).as_str())
+        .bind(p.deposit_due(start, party))
+        .bind(deposit_state_for(p.deposit_due(start, party)).as_str())
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
