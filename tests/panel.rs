@@ -57,6 +57,8 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ids.case
     } else if route.path.starts_with("/bookings/messages/") {
         ids.message
+    } else if route.path.starts_with("/bookings/tables/") {
+        ids.table
     } else if route.path.starts_with("/bookings/") {
         ids.booking
     } else if route.path.starts_with("/tables/") {
@@ -115,6 +117,22 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         "/bookings/tables/active" => vec![
             ("name".to_string(), "1".to_string()),
             ("active".to_string(), "on".to_string()),
+        ],
+        // An edit that keeps table 1 as it is; a day off far ahead; a rule.
+        "/bookings/tables/{id}" => vec![
+            ("name".to_string(), "1".to_string()),
+            ("min".to_string(), "1".to_string()),
+            ("max".to_string(), "4".to_string()),
+        ],
+        "/bookings/tables/{id}/closed" | "/bookings/closed" => vec![
+            ("day".to_string(), "2030-01-01".to_string()),
+            ("closed".to_string(), "off".to_string()),
+        ],
+        "/bookings/deposit-rules" => vec![
+            ("hours".to_string(), "fri 19:00-23:00".to_string()),
+            ("min".to_string(), "6".to_string()),
+            ("mode".to_string(), "fixed".to_string()),
+            ("amount".to_string(), "1000".to_string()),
         ],
         "/bookings/messages" => vec![
             ("kind".to_string(), "reminder".to_string()),

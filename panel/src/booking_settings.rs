@@ -17,10 +17,11 @@ use serde::Deserialize;
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 
+use crate::booking_resources::{self, Extras};
 use crate::bookings::{Place, branch_param, place, record};
 use crate::club_settings::parse_whole;
 use crate::guard::{Ctx, Fail, PageResult};
-use crate::i18n::{self, BookingTexts};
+use crate::i18n::{self, BookingEditTexts, BookingTexts};
 use crate::view::Frame;
 use crate::{BASE, PanelState};
 
@@ -58,15 +59,21 @@ pub struct FieldView {
 struct SettingsPage {
     f: Frame,
     b: &'static BookingTexts,
+    e: &'static BookingEditTexts,
     place: Option<Place>,
     fields: Vec<FieldView>,
     saved: bool,
     tables: Vec<TableRow>,
     table_form: TableForm,
     table_error: Option<&'static str>,
+    /// Closed days and deposit rules.
+    x: Extras,
 }
 
 pub struct TableRow {
+    id: i64,
+    /// Empty for tables; staff, chair, room otherwise.
+    kind: &'static str,
     name: String,
     party: String,
     zone: String,
@@ -85,10 +92,17 @@ async fn tables(
     };
     let all = resources::list(&state.store, &ctx.tenant, &p.branch).await?;
     let name_of = |id: &i64| all.iter().find(|r| r.id == *id).map(|r| r.name.clone());
+    let e = i18n::booking_edit_texts(ctx.locale());
     Ok(all
         .iter()
-        .filter(|r| r.kind == Kind::Table)
         .map(|r| TableRow {
+            id: r.id,
+            kind: match r.kind {
+                Kind::Table => "",
+                Kind::Staff => e.kind_staff,
+                Kind::Chair => e.kind_chair,
+                Kind::Room => e.kind_room,
+            },
             name: r.name.clone(),
             party: format!("{}–{}", r.min_party, r.max_party),
             zone: r.zone.clone().unwrap_or_default(),
@@ -196,15 +210,45 @@ pub async fn page(
         }
         None => HashMap::new(),
     };
+    let x = match &place {
+        Some(p) => booking_resources::extras(&state, &ctx, p, None, None).await?,
+        None => Extras::default(),
+    };
     Ok(SettingsPage {
         f: Frame::tenant(&ctx, b.set_title, "/bookings"),
         b,
+        e: i18n::booking_edit_texts(ctx.locale()),
         fields: fields(ctx.locale(), &values, &[]),
         tables: tables(&state, &ctx, &place).await?,
         place,
         saved: !q.saved.is_empty(),
         table_form: TableForm::default(),
         table_error: None,
+        x,
+    }
+    .into_response())
+}
+
+/// The page of branch `p` as saved, with `x` (a refused closed day or deposit rule).
+pub async fn render(state: &PanelState, ctx: &Ctx, p: Place, x: Extras) -> PageResult {
+    let b = i18n::booking_texts(ctx.locale());
+    let s = settings::get(&state.store, &ctx.tenant, &p.branch).await?;
+    let values = KEYS
+        .iter()
+        .map(|k| (k.to_string(), value_of(&s, k)))
+        .collect();
+    let place = Some(p);
+    Ok(SettingsPage {
+        f: Frame::tenant(ctx, b.set_title, "/bookings"),
+        b,
+        e: i18n::booking_edit_texts(ctx.locale()),
+        fields: fields(ctx.locale(), &values, &[]),
+        tables: tables(state, ctx, &place).await?,
+        place,
+        saved: false,
+        table_form: TableForm::default(),
+        table_error: None,
+        x,
     }
     .into_response())
 }
@@ -236,10 +280,13 @@ pub async fn save(
         errors.push("deposit_amount");
     }
     if !errors.is_empty() {
+        let x = booking_resources::extras(&state, &ctx, &p, None, None).await?;
         let place = Some(p);
         return Ok(SettingsPage {
             f: Frame::tenant(&ctx, b.set_title, "/bookings"),
             b,
+            e: i18n::booking_edit_texts(ctx.locale()),
+            x,
             fields: fields(ctx.locale(), &form, &errors),
             tables: tables(&state, &ctx, &place).await?,
             place,
@@ -352,10 +399,13 @@ pub async fn add_table(
         .iter()
         .map(|k| (k.to_string(), value_of(&s, k)))
         .collect();
+    let x = booking_resources::extras(&state, &ctx, &p, None, None).await?;
     let place = Some(p);
     Ok(SettingsPage {
         f: Frame::tenant(&ctx, b.set_title, "/bookings"),
         b,
+        e: i18n::booking_edit_texts(ctx.locale()),
+        x,
         fields: fields(ctx.locale(), &values, &[]),
         tables: tables(&state, &ctx, &place).await?,
         place,

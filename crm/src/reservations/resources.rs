@@ -617,3 +617,15 @@ pub async fn set_closed(
     tx.commit().await?;
     Ok(())
 }
+
+/// The branch of resource `id` of the tenant; `NotFound` for any other id.
+pub async fn branch_of(store: &Store, tenant: &Tenant, id: i64) -> Result<i64> {
+    sqlx::query_scalar(
+        "SELECT branch_id FROM reservation_resources WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.id)
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("resource #{id}")))
+}
