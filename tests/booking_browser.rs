@@ -225,7 +225,10 @@ fn a_public_booking_then_the_live_table_board() {
     browser.wait_page("document.querySelector('#phone')", "the details step");
     // The deposit is shown before the guest confirms.
     let before = browser.text(".summary .deposit");
-    assert!(before.contains("200000 rials"), "the deposit up front: {before}");
+    assert!(
+        before.contains("200000 rials"),
+        "the deposit up front: {before}"
+    );
     shot("0-public-details-deposit");
     browser.type_into("#name", "Sara");
     browser.type_into("#phone", "09121234567");
@@ -468,22 +471,39 @@ fn a_public_booking_then_the_live_table_board() {
     browser.wait_page("document.querySelector('#closed-day')", "the closed days");
     browser.type_into("#closed-day", "۱۴۰۶/۰۱/۰۱");
     browser.click("#closed-add");
-    browser.wait_page("document.querySelector('#closed-days li')", "the closed day listed");
+    browser.wait_page(
+        "document.querySelector('#closed-days li')",
+        "the closed day listed",
+    );
     browser.type_into("#rule-hours", "thu-fri 19:00-23:00");
-    browser.js("document.querySelector('#rule-min').value = '6';", json!([]));
+    browser.js(
+        "document.querySelector('#rule-min').value = '6';",
+        json!([]),
+    );
     browser.type_into("#rule-amount", "50000");
     browser.click("#rule-add");
-    browser.wait_page("document.querySelector('#deposit-rules tbody tr')", "the rule listed");
+    browser.wait_page(
+        "document.querySelector('#deposit-rules tbody tr')",
+        "the rule listed",
+    );
     for lang in ["fa", "en"] {
-        browser.goto(&format!("http://{http}/panel/bookings/settings?lang={lang}"));
+        browser.goto(&format!(
+            "http://{http}/panel/bookings/settings?lang={lang}"
+        ));
         browser.wait_page("document.querySelector('#closed-days')", "the closed days");
-        browser.js("document.querySelector('#closed-days').scrollIntoView();", json!([]));
+        browser.js(
+            "document.querySelector('#closed-days').scrollIntoView();",
+            json!([]),
+        );
         shot(&format!("20-closed-and-rules-{lang}"));
     }
     browser.type_into("#rule-hours", "someday");
     browser.click("#rule-add");
     browser.wait_page("document.querySelector('#rule-error')", "the rule refused");
-    browser.js("document.querySelector('#rule-error').scrollIntoView();", json!([]));
+    browser.js(
+        "document.querySelector('#rule-error').scrollIntoView();",
+        json!([]),
+    );
     shot("21-rule-refused-en");
 
     // The guest's page: their bookings and club credit.

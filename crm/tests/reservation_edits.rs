@@ -356,6 +356,17 @@ async fn a_table_opened_by_the_pos_is_held_until_closed() {
         assert!(matches!(walk_up, Err(Error::Conflict(_))), "{walk_up:?}");
         let any = bookings::create(s, &t, &new_booking(&b, "09120000007", 2, now + 3600, &[]), now).await;
         assert!(matches!(any, Err(Error::Conflict(_))), "{any:?}");
+        // Still open near the end of its hold: the worker extends it a full stay.
+        assert_eq!(tables::extend_walk_ins(s, now, 15 * 60).await.unwrap(), 0);
+        let later = now + 95 * 60;
+        assert_eq!(tables::extend_walk_ins(s, later, 15 * 60).await.unwrap(), 1);
+        let held_until: i64 = sqlx::query_scalar("SELECT held_until FROM walk_ins")
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
+        assert_eq!(held_until, later + 105 * 60);
+        let late = bookings::create(s, &t, &new_booking(&b, "09120000007", 2, later + 3600, &["1"]), later).await;
+        assert!(matches!(late, Err(Error::Conflict(_))), "{late:?}");
         // Closed: free again (once cleaned, for the board; for bookings at once).
         let closed = tables::close(s, &t, b.id, t1, now + 1800).await.unwrap();
         assert_eq!(closed.state, TableState::NeedsCleaning);

@@ -123,12 +123,12 @@ pub async fn extras(
                 .unwrap_or_else(|| e.any_time.to_string()),
             party: locale.digits(&match r.max_party {
                 Some(max) => format!("{}–{max}", r.min_party),
-                None => format!("{}+", r.min_party),
+                None => format!("{} {}", r.min_party, e.and_up),
             }),
             deposit: match r.mode {
                 Mode::None => i18n::booking_setting(locale, "none").0.to_string(),
                 mode => format!(
-                    "{} {} ({})",
+                    "{} {} · {}",
                     view::num(locale, r.amount),
                     e.rials,
                     i18n::booking_setting(locale, mode.as_str()).0
@@ -303,7 +303,7 @@ struct ResourcePage {
     /// The refusal to show above the form: a sentence and, when an edit would break a
     /// booking, that booking as a link to its day.
     error: Option<String>,
-    blocked: Option<(String, String)>,
+    blocked: Option<Blocker>,
     closed: Vec<DayRow>,
     closed_day: String,
     closed_error: Option<String>,
@@ -377,7 +377,7 @@ struct Shown {
     form: ResourceForm,
     saved: bool,
     error: Option<String>,
-    blocked: Option<(String, String)>,
+    blocked: Option<Blocker>,
     closed_day: String,
     closed_error: Option<String>,
 }
@@ -509,8 +509,17 @@ pub async fn update(
     Ok(show(&ctx, p, r, shown))
 }
 
-/// A booking that blocks a change: (link to its day in the host view, its description).
-fn describe(ctx: &Ctx, p: &Place, bk: &resources::Blocked) -> (String, String) {
+/// A booking that blocks a change, as the page names it (with a link to its day).
+pub struct Blocker {
+    link: String,
+    /// "Booking #12" / "رزرو شمارهٔ ۱۲".
+    number: String,
+    name: Option<String>,
+    party: String,
+    when: String,
+}
+
+fn describe(ctx: &Ctx, p: &Place, bk: &resources::Blocked) -> Blocker {
     let locale = ctx.locale();
     let e = i18n::booking_edit_texts(locale);
     let b = i18n::booking_texts(locale);
@@ -522,24 +531,19 @@ fn describe(ctx: &Ctx, p: &Place, bk: &resources::Blocked) -> (String, String) {
             p.zone.hh_mm(bk.starts_at)
         ),
     };
-    let link = format!(
-        "{BASE}/bookings?branch={}&day={}",
-        p.branch.id,
-        p.zone.day_key(bk.starts_at)
-    );
-    let name = bk
-        .name
-        .as_deref()
-        .map(|n| format!("{n}، "))
-        .unwrap_or_default();
-    let text = format!(
-        "{} #{} — {name}{} {} — {when}",
-        e.booking_word,
-        locale.digits(&bk.booking_id.to_string()),
-        locale.digits(&bk.party.to_string()),
-        b.people,
-    );
-    (link, text)
+    Blocker {
+        link: format!(
+            "{BASE}/bookings?branch={}&day={}",
+            p.branch.id,
+            p.zone.day_key(bk.starts_at)
+        ),
+        number: e
+            .booking_word
+            .replace("{id}", &locale.digits(&bk.booking_id.to_string())),
+        name: bk.name.clone(),
+        party: format!("{} {}", locale.digits(&bk.party.to_string()), b.people),
+        when,
+    }
 }
 
 /// `POST /panel/bookings/tables/{id}/closed`: a day off for the resource (or back).
