@@ -589,7 +589,7 @@ pub async fn modify(
     }
     let (stay, buffer) = p.rules.hold_secs(party);
     let stay = match change.stay_minutes {
-        Some(m) if m < 5 || m > 1440 || m % 5 != 0 => {
+        Some(m) if !(5..=1440).contains(&m) || m % 5 != 0 => {
             return Err(Error::invalid(format!(
                 "a stay must be a multiple of 5 minutes between 5 and 1440, not {m}"
             )));
