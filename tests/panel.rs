@@ -2258,6 +2258,51 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
         );
         let r = move_to(&mut op, "7pm", "");
         assert!(location(&r).contains("done=refused"), "[{l}]");
+        // Party size and stay through the same save: nine fit no table (refused, still
+        // two); three for two hours move.
+        let resize = |op: &mut Client, party: &str, stay: &str| {
+            op.post(
+                &format!("/panel/bookings/{early}/move"),
+                &[
+                    ("day", day.as_str()),
+                    ("time", "16:00"),
+                    ("table", ""),
+                    ("party", party),
+                    ("stay", stay),
+                ],
+            )
+        };
+        let party_field = |n: &str| {
+            format!(
+                "id=\"move-party-{early}\" name=\"party\" type=\"text\" inputmode=\"numeric\" value=\"{n}\""
+            )
+        };
+        let r = resize(&mut op, "9", "");
+        assert!(
+            location(&r).contains("done=taken"),
+            "[{l}] {}",
+            location(&r)
+        );
+        assert!(
+            op.get(location(&r)).body.contains(&party_field("2")),
+            "[{l}]"
+        );
+        let r = resize(&mut op, "3", "120");
+        assert!(
+            location(&r).contains("done=moved"),
+            "[{l}] {}",
+            location(&r)
+        );
+        assert!(
+            op.get(location(&r)).body.contains(&party_field("3")),
+            "[{l}]"
+        );
+        let r = resize(&mut op, "3", "7");
+        assert!(
+            location(&r).contains("done=refused"),
+            "[{l}] {}",
+            location(&r)
+        );
 
         // The guest's page lists their bookings, linked to the day in the host view.
         let listed = op.get("/panel/customers?q=09121230003");

@@ -451,13 +451,7 @@ pub async fn update(
         max_party: parse_whole(&form.max).unwrap_or(0),
         zone: Some(form.zone.trim().to_string()),
         working_hours: Some(form.hours.trim().to_string()),
-        joinable: form
-            .joins
-            .split([',', '،', '+'])
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-            .collect(),
+        joinable: crate::bookings::table_names(&form.joins),
     };
     let now = clock::now();
     let mut shown = Shown {

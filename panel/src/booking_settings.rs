@@ -70,6 +70,18 @@ struct SettingsPage {
     x: Extras,
 }
 
+impl SettingsPage {
+    /// The add form's kinds: (value, label).
+    fn kinds(&self) -> [(&'static str, &'static str); 4] {
+        [
+            ("table", self.e.kind_table),
+            ("staff", self.e.kind_staff),
+            ("chair", self.e.kind_chair),
+            ("room", self.e.kind_room),
+        ]
+    }
+}
+
 pub struct TableRow {
     id: i64,
     /// Empty for tables; staff, chair, room otherwise.
@@ -353,6 +365,12 @@ pub struct TableForm {
     /// For taking one out of service: `on` puts it back.
     #[serde(default)]
     active: String,
+    /// `table` (empty), `staff`, `chair` or `room`.
+    #[serde(default)]
+    kind: String,
+    /// Working hours (appointment resources); empty = the branch's.
+    #[serde(default)]
+    hours: String,
 }
 
 fn back(branch: i64) -> axum::response::Response {
@@ -370,23 +388,20 @@ pub async fn add_table(
         return Err(Fail::NotFound);
     };
     let new = NewResource {
-        kind: Kind::Table,
+        kind: match form.kind.trim() {
+            "" => Kind::Table,
+            other => other.parse().unwrap_or(Kind::Table),
+        },
         name: form.name.trim().to_string(),
         min_party: parse_whole(&form.min).unwrap_or(1),
         max_party: parse_whole(&form.max).unwrap_or(0),
         zone: Some(form.zone.trim().to_string()).filter(|z| !z.is_empty()),
-        working_hours: None,
-        joinable: form
-            .joins
-            .split([',', '،', '+'])
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-            .collect(),
+        working_hours: Some(form.hours.trim().to_string()).filter(|h| !h.is_empty()),
+        joinable: crate::bookings::table_names(&form.joins),
     };
     let refusal = match resources::add(&state.store, &ctx.tenant, &p.branch, &new).await {
         Ok(made) => {
-            let after = json!({ "name": made.name, "min": made.min_party, "max": made.max_party, "zone": made.zone, "joins": new.joinable });
+            let after = json!({ "kind": made.kind.as_str(), "name": made.name, "min": made.min_party, "max": made.max_party, "zone": made.zone, "hours": made.working_hours, "joins": new.joinable });
             record(&state, &ctx, "table", "table.add", made.id, None, after).await?;
             return Ok(back(p.branch.id));
         }

@@ -347,7 +347,7 @@ pub async fn create(
 }
 
 /// Table names as a host types them: `3, 4` or `3+4`.
-fn table_names(raw: &str) -> Vec<String> {
+pub(crate) fn table_names(raw: &str) -> Vec<String> {
     raw.split([',', '+', '،'])
         .map(str::trim)
         .filter(|t| !t.is_empty())

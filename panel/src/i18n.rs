@@ -1771,6 +1771,8 @@ static BOOKINGS_EN: BookingTexts = BookingTexts {
 pub struct BookingEditTexts {
     pub edit: &'static str,
     pub edit_title: &'static str,
+    pub kind_label: &'static str,
+    pub kind_hint: &'static str,
     pub kind_table: &'static str,
     pub kind_staff: &'static str,
     pub kind_chair: &'static str,
@@ -1812,6 +1814,8 @@ pub struct BookingEditTexts {
 static BOOKING_EDIT_FA: BookingEditTexts = BookingEditTexts {
     edit: "ویرایش",
     edit_title: "ویرایش میز یا منبع",
+    kind_label: "نوع",
+    kind_hint: "شعبه‌ای که میز دارد فقط میز رزرو می‌کند؛ شعبهٔ بی‌میز (آرایشگاه، مطب) کارمند، صندلی یا اتاقش را، هر کدام با ساعت کاری خودش.",
     kind_table: "میز",
     kind_staff: "کارمند",
     kind_chair: "صندلی",
@@ -1852,6 +1856,8 @@ static BOOKING_EDIT_FA: BookingEditTexts = BookingEditTexts {
 static BOOKING_EDIT_EN: BookingEditTexts = BookingEditTexts {
     edit: "Edit",
     edit_title: "Edit table or resource",
+    kind_label: "Kind",
+    kind_hint: "A branch with tables books tables only; one without (a salon, a clinic) books its staff, chairs or rooms, each with its own working hours.",
     kind_table: "table",
     kind_staff: "staff",
     kind_chair: "chair",

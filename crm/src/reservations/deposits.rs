@@ -69,18 +69,24 @@ pub struct Rule {
 /// The most a deposit may be (rials): far above any real one, far below overflow.
 const MAX_AMOUNT: i64 = 1_000_000_000_000;
 
+/// A deposit amount in range, and above 0 unless the mode asks none.
+fn check_amount(mode: Mode, amount: i64) -> Result<()> {
+    if !(0..=MAX_AMOUNT).contains(&amount) {
+        return Err(Error::invalid(format!(
+            "deposit amount must be 0 to {MAX_AMOUNT} rials"
+        )));
+    }
+    if mode != Mode::None && amount == 0 {
+        return Err(Error::invalid(
+            "a deposit rule needs an amount above 0 (or mode none)",
+        ));
+    }
+    Ok(())
+}
+
 impl Rule {
     pub fn validate(&self) -> Result<()> {
-        if self.amount < 0 || self.amount > MAX_AMOUNT {
-            return Err(Error::invalid(format!(
-                "deposit amount must be 0 to {MAX_AMOUNT} rials"
-            )));
-        }
-        if self.mode != Mode::None && self.amount == 0 {
-            return Err(Error::invalid(
-                "a deposit rule needs an amount above 0 (or mode none)",
-            ));
-        }
+        check_amount(self.mode, self.amount)?;
         if !(1..=100).contains(&self.from_party) {
             return Err(Error::invalid("deposit from party must be 1 to 100"));
         }
@@ -140,17 +146,7 @@ impl SlotRule {
                 "party sizes must be 1 to 100, the smallest first",
             ));
         }
-        if self.amount < 0 || self.amount > MAX_AMOUNT {
-            return Err(Error::invalid(format!(
-                "deposit amount must be 0 to {MAX_AMOUNT} rials"
-            )));
-        }
-        if self.mode != Mode::None && self.amount == 0 {
-            return Err(Error::invalid(
-                "a deposit rule needs an amount above 0 (or mode none)",
-            ));
-        }
-        Ok(())
+        check_amount(self.mode, self.amount)
     }
 
     /// Whether a booking of `party` starting at `start` falls under it.
