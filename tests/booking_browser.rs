@@ -505,6 +505,36 @@ fn a_public_booking_then_the_live_table_board() {
         json!([]),
     );
     shot("21-rule-refused-en");
+    // An appointment resource: a staff member with a lunch break, then a day off typed
+    // as a Jalali date.
+    browser.type_into("#table-name", "Reza");
+    browser.js(
+        "document.querySelector('#table-max').value = '1'; document.querySelector('#table-kind').value = 'staff'; document.querySelector('#table-hours').value = 'sat-wed 09:00-13:00; sat-wed 14:00-18:00';",
+        json!([]),
+    );
+    browser.click("form[action$='/bookings/tables'] button[type=submit]");
+    browser.wait_page(
+        "document.querySelector('#branch-tables .badge')",
+        "the staff member listed",
+    );
+    let reza = browser.js(
+        "return Array.from(document.querySelectorAll('#branch-tables tr')).filter(r => r.textContent.includes('Reza')).map(r => r.querySelector('a').getAttribute('href'))[0];",
+        json!([]),
+    );
+    let reza = reza.as_str().expect("Reza's edit link").to_string();
+    browser.goto(&format!("http://{http}{reza}?lang=fa"));
+    browser.wait_page("document.querySelector('#off-day')", "the days off form");
+    browser.type_into("#off-day", "۱۴۰۵/۱۰/۰۵");
+    browser.click("#off-add");
+    browser.wait_page(
+        "document.querySelector('#days-off li')",
+        "the day off listed",
+    );
+    for lang in ["fa", "en"] {
+        browser.goto(&format!("http://{http}{reza}?lang={lang}"));
+        browser.wait_page("document.querySelector('#days-off li')", "the day off");
+        shot(&format!("22-staff-{lang}"));
+    }
 
     // The guest's page: their bookings and club credit.
     browser.goto(&format!("http://{http}/panel/customers?q=09125550001"));

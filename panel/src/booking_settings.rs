@@ -393,7 +393,11 @@ pub async fn add_table(
             other => other.parse().unwrap_or(Kind::Table),
         },
         name: form.name.trim().to_string(),
-        min_party: parse_whole(&form.min).unwrap_or(1),
+        // An empty minimum is one guest; anything unreadable is refused.
+        min_party: match form.min.trim() {
+            "" => 1,
+            min => parse_whole(min).unwrap_or(0),
+        },
         max_party: parse_whole(&form.max).unwrap_or(0),
         zone: Some(form.zone.trim().to_string()).filter(|z| !z.is_empty()),
         working_hours: Some(form.hours.trim().to_string()).filter(|h| !h.is_empty()),
