@@ -39,15 +39,20 @@ pub fn show_day(locale: Locale, day: i64) -> String {
     }
 }
 
-/// A typed date: `1405/09/20` (Jalali, any digits) or `2026-12-10` (Gregorian); years
-/// from 1700 up are read as Gregorian.
+/// A typed date: `1405/09/20` (Jalali, any digits) or `2026-12-10` (Gregorian), or a
+/// day key `20261210`; years from 1700 up are read as Gregorian.
 pub fn parse_day(raw: &str) -> Option<i64> {
     let ascii = text::ascii_digits(raw.trim());
     let parts: Vec<i64> = ascii
         .split(['/', '-', '.'])
         .map(|p| p.trim().parse().ok())
         .collect::<Option<_>>()?;
-    let [y, m, d] = parts[..] else { return None };
+    let (y, m, d) = match parts[..] {
+        [y, m, d] => (y, m, d),
+        // A day key as the remove buttons post it (`20261210`).
+        [key] => (key / 10_000, key / 100 % 100, key % 100),
+        _ => return None,
+    };
     let key = if y >= 1700 {
         let key = y * 10_000 + m * 100 + d;
         clock::add_days(key, 0).ok().filter(|k| *k == key)?
@@ -612,5 +617,24 @@ pub async fn resource_closed(
             Ok(show(&ctx, p, r, shown))
         }
         Err(other) => Err(other.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_typed_in_either_calendar() {
+        assert_eq!(parse_day("۱۴۰۵/۰۹/۱۹"), Some(20261210));
+        assert_eq!(parse_day("1405-9-19"), Some(20261210));
+        assert_eq!(parse_day("2026-12-10"), Some(20261210));
+        assert_eq!(parse_day("20261210"), Some(20261210));
+        assert_eq!(parse_day("2026-02-30"), None);
+        assert_eq!(parse_day("1405/13/01"), None);
+        assert_eq!(parse_day("tomorrow"), None);
+        assert_eq!(parse_day(""), None);
+        assert_eq!(show_day(Locale::En, 20261210), "2026-12-10");
+        assert_eq!(show_day(Locale::Fa, 20261210), "۱۹ آذر ۱۴۰۵");
     }
 }

@@ -351,7 +351,16 @@ impl Blocked {
             self.booking_id,
             self.party,
             clock::Zone::named(&self.time_zone)
-                .map(|z| format!("{} {}", z.day_key(self.starts_at), z.hh_mm(self.starts_at)))
+                .map(|z| {
+                    let day = z.day_key(self.starts_at);
+                    format!(
+                        "{:04}-{:02}-{:02} {}",
+                        day / 10_000,
+                        day / 100 % 100,
+                        day % 100,
+                        z.hh_mm(self.starts_at)
+                    )
+                })
                 .unwrap_or_else(|_| self.starts_at.to_string()),
             self.time_zone,
         ))
