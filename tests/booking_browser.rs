@@ -535,6 +535,31 @@ fn a_public_booking_then_the_live_table_board() {
         browser.wait_page("document.querySelector('#days-off li')", "the day off");
         shot(&format!("22-staff-{lang}"));
     }
+    // Closing today, which has a booking: closed, and the page says the booking stays.
+    let today = crm::clock::Zone::named("Asia/Tehran")
+        .unwrap()
+        .day_key(crm::clock::now());
+    browser.goto(&format!("http://{http}/panel/bookings/settings?lang=fa"));
+    browser.wait_page("document.querySelector('#closed-day')", "the closed days");
+    browser.type_into(
+        "#closed-day",
+        &format!(
+            "{}-{:02}-{:02}",
+            today / 10_000,
+            today / 100 % 100,
+            today % 100
+        ),
+    );
+    browser.click("#closed-add");
+    browser.wait_page(
+        "document.querySelector('#closed-day-booked')",
+        "the notice about the day's bookings",
+    );
+    browser.js(
+        "document.querySelector('#closed-days').scrollIntoView();",
+        json!([]),
+    );
+    shot("23-closed-with-bookings-fa");
 
     // The guest's page: their bookings and club credit.
     browser.goto(&format!("http://{http}/panel/customers?q=09125550001"));

@@ -102,6 +102,9 @@ pub struct Extras {
     pub rule_error: bool,
     /// (value, label, selected) of the rule form's deposit mode.
     pub modes: Vec<(&'static str, &'static str, bool)>,
+    /// A day just closed that still has bookings: (link to it in the host view, the
+    /// notice).
+    pub booked_day: Option<(String, String)>,
 }
 
 const MODES: [&str; 3] = ["none", "per_guest", "fixed"];
@@ -128,7 +131,7 @@ pub async fn extras(
                 .unwrap_or_else(|| e.any_time.to_string()),
             party: locale.digits(&match r.max_party {
                 Some(max) => format!("{}–{max}", r.min_party),
-                None => format!("{} {}", r.min_party, e.and_up),
+                None => format!("≥ {}", r.min_party),
             }),
             deposit: match r.mode {
                 Mode::None => i18n::booking_setting(locale, "none").0.to_string(),
@@ -158,7 +161,49 @@ pub async fn extras(
         rules,
         rule_form,
         rule_error,
+        booked_day: None,
     })
+}
+
+/// The live bookings of local day `day` at branch `p`.
+async fn live_on(state: &PanelState, ctx: &Ctx, p: &Place, day: i64) -> Result<usize, Fail> {
+    let from = p.zone.start_of_day(day).map_err(|_| Fail::Server)?;
+    let next = clock::add_days(day, 1).map_err(|_| Fail::Server)?;
+    let to = p.zone.start_of_day(next).map_err(|_| Fail::Server)?;
+    let list =
+        crm::reservations::bookings::list(&state.store, &ctx.tenant, p.branch.id, from, to).await?;
+    Ok(list
+        .iter()
+        .filter(|b| b.status.holds() || b.status == crm::reservations::Status::Waitlisted)
+        .count())
+}
+
+/// The notice for a closed day (`raw`, from the query) that still has bookings: they
+/// stay booked until a host moves or cancels them.
+pub async fn booked_day(
+    state: &PanelState,
+    ctx: &Ctx,
+    p: &Place,
+    raw: &str,
+) -> Result<Option<(String, String)>, Fail> {
+    let Ok(day) = raw.trim().parse::<i64>() else {
+        return Ok(None);
+    };
+    if clock::add_days(day, 0).is_err() {
+        return Ok(None);
+    }
+    let n = live_on(state, ctx, p, day).await?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let locale = ctx.locale();
+    let e = i18n::booking_edit_texts(locale);
+    let text = e
+        .closed_with_bookings
+        .replace("{day}", &show_day(locale, day))
+        .replace("{n}", &locale.digits(&n.to_string()));
+    let link = format!("{BASE}/bookings?branch={}&day={day}", p.branch.id);
+    Ok(Some((link, text)))
 }
 
 fn to_settings(branch: i64, anchor: &str) -> Response {
@@ -205,6 +250,14 @@ pub async fn branch_closed(
         after,
     )
     .await?;
+    // Bookings already made that day stay; the page says so, with a link to them.
+    if closed && live_on(&state, &ctx, &p, day).await? > 0 {
+        return Ok(Redirect::to(&format!(
+            "{BASE}/bookings/settings?branch={}&saved=1&booked_day={day}#closed-days",
+            p.branch.id
+        ))
+        .into_response());
+    }
     Ok(to_settings(p.branch.id, "closed-days"))
 }
 

@@ -203,6 +203,9 @@ pub struct BranchQuery {
     branch: String,
     #[serde(default)]
     saved: String,
+    /// A day just closed that still has bookings (`YYYYMMDD`).
+    #[serde(default)]
+    booked_day: String,
 }
 
 /// `GET /panel/bookings/settings?branch=`.
@@ -223,7 +226,11 @@ pub async fn page(
         None => HashMap::new(),
     };
     let x = match &place {
-        Some(p) => booking_resources::extras(&state, &ctx, p, None, None).await?,
+        Some(p) => {
+            let mut x = booking_resources::extras(&state, &ctx, p, None, None).await?;
+            x.booked_day = booking_resources::booked_day(&state, &ctx, p, &q.booked_day).await?;
+            x
+        }
         None => Extras::default(),
     };
     Ok(SettingsPage {
