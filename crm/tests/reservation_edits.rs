@@ -548,3 +548,76 @@ async fn party_size_and_stay_change_through_the_same_save() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_edit_racing_a_booking_never_leaves_a_broken_booking() {
+    on_both(|db| async move {
+        let (t, b) = setup(&db.store).await;
+        resources::add(&db.store, &t, &b, &table("1", 4, &[]))
+            .await
+            .unwrap();
+        let t1 = id_of(&db.store, &t, &b, "1").await;
+        for round in 0..6i64 {
+            let at = local(12, 0) + round * 2 * 3600;
+            let edit = {
+                let store = Store::connect(&db.config).await.unwrap();
+                let (t, b) = (t.clone(), b.clone());
+                tokio::spawn(async move {
+                    let r = resources::update(
+                        &store,
+                        &t,
+                        &b,
+                        Actor::CLI,
+                        t1,
+                        &table("1", 2, &[]),
+                        day_before(),
+                    )
+                    .await;
+                    store.close().await;
+                    r.map(|_| ())
+                })
+            };
+            let guest = {
+                let store = Store::connect(&db.config).await.unwrap();
+                let (t, nb) = (
+                    t.clone(),
+                    new_booking(&b, &format!("0912000020{round}"), 4, at, &[]),
+                );
+                tokio::spawn(async move {
+                    let r = bookings::create(&store, &t, &nb, day_before()).await;
+                    store.close().await;
+                    r
+                })
+            };
+            let edited = edit.await.unwrap();
+            let booked = guest.await.unwrap();
+            assert!(
+                !(edited.is_ok() && booked.is_ok()),
+                "round {round}: both the shrink and a booking for four went through"
+            );
+            assert!(
+                edited.is_ok() || booked.is_ok(),
+                "round {round}: {edited:?} {booked:?}"
+            );
+            // Back to four seats, the booking (if any) cancelled.
+            if let Ok(made) = booked {
+                bookings::set_status(&db.store, &t, made.id, Status::Cancelled, day_before())
+                    .await
+                    .unwrap();
+            }
+            resources::update(
+                &db.store,
+                &t,
+                &b,
+                Actor::CLI,
+                t1,
+                &table("1", 4, &[]),
+                day_before(),
+            )
+            .await
+            .unwrap();
+        }
+        db
+    })
+    .await;
+}

@@ -366,16 +366,59 @@ pub(super) async fn insert_slots(
     }
 }
 
+/// Locks the rows of the tables a booking is about to hold (in id order) and checks
+/// they are still as `known` (loaded before the transaction): an edit of a table
+/// (`resources::update`) and a booking for it then go one after the other — on
+/// PostgreSQL the edit waits for the booking and sees it, or the booking waits for the
+/// edit and is told to try again — so an edit can never slip past a booking it breaks.
+async fn lock_tables(
+    tx: &mut Transaction<'static, Any>,
+    tables: &[i64],
+    known: &[Resource],
+) -> Result<(), Hold> {
+    let mut ids = tables.to_vec();
+    ids.sort_unstable();
+    for id in ids {
+        let row = sqlx::query(
+            "UPDATE reservation_resources SET active = active WHERE id = $1 \
+             RETURNING name, min_party, max_party, working_hours, active",
+        )
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let was = known.iter().find(|r| r.id == id);
+        let same = match (&row, was) {
+            (Some(row), Some(r)) => {
+                row.try_get::<String, _>("name")? == r.name
+                    && row.try_get::<i64, _>("min_party")? == r.min_party
+                    && row.try_get::<i64, _>("max_party")? == r.max_party
+                    && row.try_get::<Option<String>, _>("working_hours")? == r.working_hours
+                    && crate::store::flag(row, "active")?
+            }
+            _ => false,
+        };
+        if !same {
+            return Err(Hold::Failed(Error::Conflict(
+                "a table was changed meanwhile; try again".into(),
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Holds the guest's stay and each table's stay + buffer for `booking`, inside `tx`.
+#[allow(clippy::too_many_arguments)]
 async fn occupy(
     tx: &mut Transaction<'static, Any>,
     booking: i64,
     customer: i64,
     tables: &[i64],
+    known: &[Resource],
     start: i64,
     end: i64,
     buffer: i64,
 ) -> Result<(), Hold> {
+    lock_tables(tx, tables, known).await?;
     insert_slots(
         tx,
         "INSERT INTO booking_guest_slots (customer_id, slot, booking_id)",
@@ -529,7 +572,17 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
         // takes its write lock (waiting its turn) before anything is read.
         let mut tx = store.pool().begin().await?;
         let id = insert_booking(Status::Booked).fetch_one(&mut *tx).await?;
-        match occupy(&mut tx, id, customer.id, set, start, start + stay, buffer).await {
+        let held = occupy(
+            &mut tx,
+            id,
+            customer.id,
+            set,
+            &p.resources,
+            start,
+            start + stay,
+            buffer,
+        );
+        match held.await {
             Ok(()) => {
                 tx.commit().await?;
                 super::messages::wakeup().notify_one();
@@ -643,6 +696,7 @@ pub async fn modify(
             id,
             old.customer_id,
             &set,
+            &p.resources,
             start,
             start + stay,
             buffer,
