@@ -367,7 +367,8 @@ pub(super) async fn insert_slots(
 }
 
 /// Locks the rows of the tables a booking is about to hold (in id order) and checks
-/// they are still as `known` (loaded before the transaction): an edit of a table
+/// they are still as `known` (loaded before the transaction), days off on local date
+/// `day` included: an edit of a table
 /// (`resources::update`) and a booking for it then go one after the other — on
 /// PostgreSQL the edit waits for the booking and sees it, or the booking waits for the
 /// edit and is told to try again — so an edit can never slip past a booking it breaks.
@@ -375,6 +376,7 @@ async fn lock_tables(
     tx: &mut Transaction<'static, Any>,
     tables: &[i64],
     known: &[Resource],
+    day: i64,
 ) -> Result<(), Hold> {
     let mut ids = tables.to_vec();
     ids.sort_unstable();
@@ -397,6 +399,15 @@ async fn lock_tables(
             }
             _ => false,
         };
+        // A day off added (or lifted) for the booking's day meanwhile.
+        let off: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM reservation_resource_closed_dates WHERE resource_id = $1 AND day = $2",
+        )
+        .bind(id)
+        .bind(day)
+        .fetch_one(&mut **tx)
+        .await?;
+        let same = same && was.is_some_and(|r| r.closed.contains(&day) == (off > 0));
         if !same {
             return Err(Hold::Failed(Error::Conflict(
                 "a table was changed meanwhile; try again".into(),
@@ -413,12 +424,12 @@ async fn occupy(
     booking: i64,
     customer: i64,
     tables: &[i64],
-    known: &[Resource],
+    known: (&[Resource], i64),
     start: i64,
     end: i64,
     buffer: i64,
 ) -> Result<(), Hold> {
-    lock_tables(tx, tables, known).await?;
+    lock_tables(tx, tables, known.0, known.1).await?;
     insert_slots(
         tx,
         "INSERT INTO booking_guest_slots (customer_id, slot, booking_id)",
@@ -577,7 +588,7 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
             id,
             customer.id,
             set,
-            &p.resources,
+            (&p.resources, p.rules.zone.day_key(start)),
             start,
             start + stay,
             buffer,
@@ -696,7 +707,7 @@ pub async fn modify(
             id,
             old.customer_id,
             &set,
-            &p.resources,
+            (&p.resources, p.rules.zone.day_key(start)),
             start,
             start + stay,
             buffer,

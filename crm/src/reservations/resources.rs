@@ -581,6 +581,15 @@ pub async fn set_closed(
     let existing = list(store, tenant, branch).await?;
     let resource = find(&existing, branch, id)?;
     let mut tx = store.pool().begin().await?;
+    // The resource's row first: a booking being saved for it holds this lock, so the
+    // check below sees it (or the booking, after us, sees the day off).
+    sqlx::query(
+        "UPDATE reservation_resources SET active = active WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     if closed {
         sqlx::query(
             "INSERT INTO reservation_resource_closed_dates (resource_id, tenant_id, day) \
