@@ -11,13 +11,14 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use crm::jalali::JalaliDate;
 use crm::reservations::deposits::{self, Mode, NewSlotRule};
-use crm::reservations::resources::{self, Kind, NewResource, Resource};
+use crm::reservations::resources::{self, Kind, Resource};
 use crm::reservations::settings;
 use crm::ui::Locale;
 use crm::{clock, text};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::booking_settings::TableForm;
 use crate::bookings::{Place, place, record};
 use crate::club_settings::parse_whole;
 use crate::guard::{Ctx, Fail, PageResult};
@@ -356,7 +357,7 @@ struct ResourcePage {
     p: Place,
     r: Resource,
     kind: &'static str,
-    form: ResourceForm,
+    form: TableForm,
     saved: bool,
     /// The refusal to show above the form: a sentence and, when an edit would break a
     /// booking, that booking as a link to its day.
@@ -365,22 +366,6 @@ struct ResourcePage {
     closed: Vec<DayRow>,
     closed_day: String,
     closed_error: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ResourceForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    min: String,
-    #[serde(default)]
-    max: String,
-    #[serde(default)]
-    zone: String,
-    #[serde(default)]
-    joins: String,
-    #[serde(default)]
-    hours: String,
 }
 
 fn kind_label(e: &BookingEditTexts, kind: Kind) -> &'static str {
@@ -415,8 +400,8 @@ async fn resource(
     Ok((p, r, all))
 }
 
-fn form_of(r: &Resource, all: &[Resource]) -> ResourceForm {
-    ResourceForm {
+fn form_of(r: &Resource, all: &[Resource]) -> TableForm {
+    TableForm {
         name: r.name.clone(),
         min: r.min_party.to_string(),
         max: r.max_party.to_string(),
@@ -428,11 +413,12 @@ fn form_of(r: &Resource, all: &[Resource]) -> ResourceForm {
             .collect::<Vec<_>>()
             .join(", "),
         hours: r.working_hours.clone().unwrap_or_default(),
+        ..Default::default()
     }
 }
 
 struct Shown {
-    form: ResourceForm,
+    form: TableForm,
     saved: bool,
     error: Option<String>,
     blocked: Option<Blocker>,
@@ -497,20 +483,12 @@ pub async fn update(
     State(state): State<PanelState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<ResourceForm>,
+    Form(form): Form<TableForm>,
 ) -> PageResult {
     let (p, r, _) = resource(&state, &ctx, id).await?;
     let e = i18n::booking_edit_texts(ctx.locale());
     let b = i18n::booking_texts(ctx.locale());
-    let new = NewResource {
-        kind: r.kind,
-        name: form.name.trim().to_string(),
-        min_party: parse_whole(&form.min).unwrap_or(0),
-        max_party: parse_whole(&form.max).unwrap_or(0),
-        zone: Some(form.zone.trim().to_string()),
-        working_hours: Some(form.hours.trim().to_string()),
-        joinable: crate::bookings::table_names(&form.joins),
-    };
+    let new = form.resource(r.kind);
     let now = clock::now();
     let mut shown = Shown {
         form,

@@ -357,27 +357,46 @@ pub async fn save(
 #[derive(Debug, Default, Deserialize)]
 pub struct TableForm {
     #[serde(default)]
-    branch: String,
+    pub(crate) branch: String,
     #[serde(default)]
-    name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    min: String,
+    pub(crate) min: String,
     #[serde(default)]
-    max: String,
+    pub(crate) max: String,
     #[serde(default)]
-    zone: String,
+    pub(crate) zone: String,
     /// Names of tables it joins with, comma-separated.
     #[serde(default)]
-    joins: String,
+    pub(crate) joins: String,
     /// For taking one out of service: `on` puts it back.
     #[serde(default)]
-    active: String,
+    pub(crate) active: String,
     /// `table` (empty), `staff`, `chair` or `room`.
     #[serde(default)]
-    kind: String,
+    pub(crate) kind: String,
     /// Working hours (appointment resources); empty = the branch's.
     #[serde(default)]
-    hours: String,
+    pub(crate) hours: String,
+}
+
+impl TableForm {
+    /// The resource the form describes (an add or an edit).
+    pub(crate) fn resource(&self, kind: Kind) -> NewResource {
+        NewResource {
+            kind,
+            name: self.name.trim().to_string(),
+            // An empty minimum is one guest; anything unreadable is refused.
+            min_party: match self.min.trim() {
+                "" => 1,
+                min => parse_whole(min).unwrap_or(0),
+            },
+            max_party: parse_whole(&self.max).unwrap_or(0),
+            zone: Some(self.zone.trim().to_string()).filter(|z| !z.is_empty()),
+            working_hours: Some(self.hours.trim().to_string()).filter(|h| !h.is_empty()),
+            joinable: crate::bookings::table_names(&self.joins),
+        }
+    }
 }
 
 fn back(branch: i64) -> axum::response::Response {
@@ -394,22 +413,11 @@ pub async fn add_table(
     let Some(p) = place(&state, &ctx, branch_param(&form.branch)).await? else {
         return Err(Fail::NotFound);
     };
-    let new = NewResource {
-        kind: match form.kind.trim() {
-            "" => Kind::Table,
-            other => other.parse().unwrap_or(Kind::Table),
-        },
-        name: form.name.trim().to_string(),
-        // An empty minimum is one guest; anything unreadable is refused.
-        min_party: match form.min.trim() {
-            "" => 1,
-            min => parse_whole(min).unwrap_or(0),
-        },
-        max_party: parse_whole(&form.max).unwrap_or(0),
-        zone: Some(form.zone.trim().to_string()).filter(|z| !z.is_empty()),
-        working_hours: Some(form.hours.trim().to_string()).filter(|h| !h.is_empty()),
-        joinable: crate::bookings::table_names(&form.joins),
+    let kind = match form.kind.trim() {
+        "" => Kind::Table,
+        other => other.parse().unwrap_or(Kind::Table),
     };
+    let new = form.resource(kind);
     let refusal = match resources::add(&state.store, &ctx.tenant, &p.branch, &new).await {
         Ok(made) => {
             let after = json!({ "kind": made.kind.as_str(), "name": made.name, "min": made.min_party, "max": made.max_party, "zone": made.zone, "hours": made.working_hours, "joins": new.joinable });
