@@ -152,7 +152,7 @@ async fn every_minute(
 
 /// Once a minute, and when a booking is made in this process: queues the booking SMS
 /// that are due (confirmations, reminders, thank-yous, no-show follow-ups; see
-/// `crm::reservations::messages`).
+/// `crm::reservations::messages`) and extends the holds of tables the POS keeps open.
 async fn booking_messages(
     store: Store,
     public_url: Option<String>,
@@ -171,6 +171,13 @@ async fn booking_messages(
             "messages",
             "queued booking SMS",
             "queuing booking SMS failed",
+        );
+        // Tables the POS keeps open stay held against new bookings.
+        report(
+            crm::reservations::tables::extend_walk_ins(&store, now, 15 * 60).await,
+            "walk-ins",
+            "extended walk-in table holds",
+            "extending walk-in table holds failed",
         );
     }
 }

@@ -223,6 +223,13 @@ fn a_public_booking_then_the_live_table_board() {
     browser.wait_page("document.querySelector('.times')", "today's free times");
     browser.click(".times li:nth-child(1) a");
     browser.wait_page("document.querySelector('#phone')", "the details step");
+    // The deposit is shown before the guest confirms.
+    let before = browser.text(".summary .deposit");
+    assert!(
+        before.contains("200000 rials"),
+        "the deposit up front: {before}"
+    );
+    shot("0-public-details-deposit");
     browser.type_into("#name", "Sara");
     browser.type_into("#phone", "09121234567");
     browser.click("form button[type=submit]");
@@ -422,6 +429,137 @@ fn a_public_booking_then_the_live_table_board() {
         json!([]),
     );
     shot("17-tables-fa");
+
+    // Editing a table: the form in both languages; an edit that would break a booking
+    // is refused, naming it (the table holding the guest's booking cannot seat one).
+    let edits = browser.js(
+        "return Array.from(document.querySelectorAll('#branch-tables a')).map(a => a.getAttribute('href')).filter(h => /\\/bookings\\/tables\\/\\d+$/.test(h));",
+        json!([]),
+    );
+    let edits: Vec<String> = edits
+        .as_array()
+        .expect("edit links")
+        .iter()
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(edits.len(), 2, "{edits:?}");
+    for lang in ["en", "fa"] {
+        browser.goto(&format!("http://{http}{}?lang={lang}", edits[0]));
+        browser.wait_page("document.querySelector('#res-max')", "the edit form");
+        shot(&format!("18-edit-table-{lang}"));
+    }
+    let mut refused = false;
+    for href in &edits {
+        browser.goto(&format!("http://{http}{href}?lang=fa"));
+        browser.wait_page("document.querySelector('#res-max')", "the edit form");
+        browser.js("document.querySelector('#res-max').value = '1';", json!([]));
+        browser.click("#res-save");
+        browser.wait_page(
+            "document.querySelector('#edit-error') || document.querySelector('.flash')",
+            "saved or refused",
+        );
+        if browser.exists("#edit-error a") {
+            shot("19-edit-refused-fa");
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "an edit breaking the guest's booking is refused");
+    // The branch's closed days (a Jalali date typed in Persian) and a deposit rule by
+    // slot and party size; a bad rule says what it takes.
+    browser.goto(&format!("http://{http}/panel/bookings/settings?lang=fa"));
+    browser.wait_page("document.querySelector('#closed-day')", "the closed days");
+    browser.type_into("#closed-day", "۱۴۰۶/۰۱/۰۱");
+    browser.click("#closed-add");
+    browser.wait_page(
+        "document.querySelector('#closed-days li')",
+        "the closed day listed",
+    );
+    browser.type_into("#rule-hours", "thu-fri 19:00-23:00");
+    browser.js(
+        "document.querySelector('#rule-min').value = '6';",
+        json!([]),
+    );
+    browser.type_into("#rule-amount", "50000");
+    browser.click("#rule-add");
+    browser.wait_page(
+        "document.querySelector('#deposit-rules tbody tr')",
+        "the rule listed",
+    );
+    for lang in ["fa", "en"] {
+        browser.goto(&format!(
+            "http://{http}/panel/bookings/settings?lang={lang}"
+        ));
+        browser.wait_page("document.querySelector('#closed-days')", "the closed days");
+        browser.js(
+            "document.querySelector('#closed-days').scrollIntoView();",
+            json!([]),
+        );
+        shot(&format!("20-closed-and-rules-{lang}"));
+    }
+    browser.type_into("#rule-hours", "someday");
+    browser.click("#rule-add");
+    browser.wait_page("document.querySelector('#rule-error')", "the rule refused");
+    browser.js(
+        "document.querySelector('#rule-error').scrollIntoView();",
+        json!([]),
+    );
+    shot("21-rule-refused-en");
+    // An appointment resource: a staff member with a lunch break, then a day off typed
+    // as a Jalali date.
+    browser.type_into("#table-name", "Reza");
+    browser.js(
+        "document.querySelector('#table-max').value = '1'; document.querySelector('#table-kind').value = 'staff'; document.querySelector('#table-hours').value = 'sat-wed 09:00-13:00; sat-wed 14:00-18:00';",
+        json!([]),
+    );
+    browser.click("form[action$='/bookings/tables'] button[type=submit]");
+    browser.wait_page(
+        "document.querySelector('#branch-tables .badge')",
+        "the staff member listed",
+    );
+    let reza = browser.js(
+        "return Array.from(document.querySelectorAll('#branch-tables tr')).filter(r => r.textContent.includes('Reza')).map(r => r.querySelector('a').getAttribute('href'))[0];",
+        json!([]),
+    );
+    let reza = reza.as_str().expect("Reza's edit link").to_string();
+    browser.goto(&format!("http://{http}{reza}?lang=fa"));
+    browser.wait_page("document.querySelector('#off-day')", "the days off form");
+    browser.type_into("#off-day", "۱۴۰۵/۱۰/۰۵");
+    browser.click("#off-add");
+    browser.wait_page(
+        "document.querySelector('#days-off li')",
+        "the day off listed",
+    );
+    for lang in ["fa", "en"] {
+        browser.goto(&format!("http://{http}{reza}?lang={lang}"));
+        browser.wait_page("document.querySelector('#days-off li')", "the day off");
+        shot(&format!("22-staff-{lang}"));
+    }
+    // Closing today, which has a booking: closed, and the page says the booking stays.
+    let today = crm::clock::Zone::named("Asia/Tehran")
+        .unwrap()
+        .day_key(crm::clock::now());
+    browser.goto(&format!("http://{http}/panel/bookings/settings?lang=fa"));
+    browser.wait_page("document.querySelector('#closed-day')", "the closed days");
+    browser.type_into(
+        "#closed-day",
+        &format!(
+            "{}-{:02}-{:02}",
+            today / 10_000,
+            today / 100 % 100,
+            today % 100
+        ),
+    );
+    browser.click("#closed-add");
+    browser.wait_page(
+        "document.querySelector('#closed-day-booked')",
+        "the notice about the day's bookings",
+    );
+    browser.js(
+        "document.querySelector('#closed-days').scrollIntoView();",
+        json!([]),
+    );
+    shot("23-closed-with-bookings-fa");
 
     // The guest's page: their bookings and club credit.
     browser.goto(&format!("http://{http}/panel/customers?q=09125550001"));

@@ -57,6 +57,8 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         ids.case
     } else if route.path.starts_with("/bookings/messages/") {
         ids.message
+    } else if route.path.starts_with("/bookings/tables/") {
+        ids.table
     } else if route.path.starts_with("/bookings/") {
         ids.booking
     } else if route.path.starts_with("/tables/") {
@@ -117,6 +119,22 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         "/bookings/tables/active" => vec![
             ("name".to_string(), "1".to_string()),
             ("active".to_string(), "on".to_string()),
+        ],
+        // An edit that keeps table 1 as it is; a day off far ahead; a rule.
+        "/bookings/tables/{id}" => vec![
+            ("name".to_string(), "1".to_string()),
+            ("min".to_string(), "1".to_string()),
+            ("max".to_string(), "4".to_string()),
+        ],
+        "/bookings/tables/{id}/closed" | "/bookings/closed" => vec![
+            ("day".to_string(), "2030-01-01".to_string()),
+            ("closed".to_string(), "off".to_string()),
+        ],
+        "/bookings/deposit-rules" => vec![
+            ("hours".to_string(), "fri 19:00-23:00".to_string()),
+            ("min".to_string(), "6".to_string()),
+            ("mode".to_string(), "fixed".to_string()),
+            ("amount".to_string(), "1000".to_string()),
         ],
         "/bookings/messages" => vec![
             ("kind".to_string(), "reminder".to_string()),
@@ -2372,6 +2390,51 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
         );
         let r = move_to(&mut op, "7pm", "");
         assert!(location(&r).contains("done=refused"), "[{l}]");
+        // Party size and stay through the same save: nine fit no table (refused, still
+        // two); three for two hours move.
+        let resize = |op: &mut Client, party: &str, stay: &str| {
+            op.post(
+                &format!("/panel/bookings/{early}/move"),
+                &[
+                    ("day", day.as_str()),
+                    ("time", "16:00"),
+                    ("table", ""),
+                    ("party", party),
+                    ("stay", stay),
+                ],
+            )
+        };
+        let party_field = |n: &str| {
+            format!(
+                "id=\"move-party-{early}\" name=\"party\" type=\"text\" inputmode=\"numeric\" value=\"{n}\""
+            )
+        };
+        let r = resize(&mut op, "9", "");
+        assert!(
+            location(&r).contains("done=taken"),
+            "[{l}] {}",
+            location(&r)
+        );
+        assert!(
+            op.get(location(&r)).body.contains(&party_field("2")),
+            "[{l}]"
+        );
+        let r = resize(&mut op, "3", "120");
+        assert!(
+            location(&r).contains("done=moved"),
+            "[{l}] {}",
+            location(&r)
+        );
+        assert!(
+            op.get(location(&r)).body.contains(&party_field("3")),
+            "[{l}]"
+        );
+        let r = resize(&mut op, "3", "7");
+        assert!(
+            location(&r).contains("done=refused"),
+            "[{l}] {}",
+            location(&r)
+        );
 
         // The guest's page lists their bookings, linked to the day in the host view.
         let listed = op.get("/panel/customers?q=09121230003");

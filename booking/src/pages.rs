@@ -404,6 +404,9 @@ struct Slot {
     start: i64,
     /// A waitlist request: the time is taken.
     waitlist: bool,
+    /// The deposit it would be asked (rials, 0 = none) and until when it is refunded:
+    /// shown before the guest confirms.
+    deposit: (i64, i64),
 }
 
 /// The slot a step names, if it is still offered; otherwise the page to show instead
@@ -418,11 +421,15 @@ async fn still_free(state: &BookingState, v: &Venue, step: &Step) -> Result<Slot
     let offers = bookings::availability(store, &v.tenant, v.branch.id, c.day, c.party, now)
         .await
         .map_err(|e| server_error(v.locale, e))?;
+    let deposit = bookings::deposit_quote(store, &v.tenant, v.branch.id, start, c.party)
+        .await
+        .map_err(|e| server_error(v.locale, e))?;
     let slot = |waitlist| Slot {
         day: c.day,
         party: c.party,
         start,
         waitlist,
+        deposit,
     };
     if offers.iter().any(|o| o.starts_at == start) {
         return Ok(slot(false));
@@ -461,30 +468,43 @@ impl Summary {
         }
     }
 
+    /// A slot being booked, with the deposit it would be asked.
+    fn of_slot(v: &Venue, slot: &Slot) -> Summary {
+        let (amount, until) = slot.deposit;
+        Summary {
+            deposit: deposit_text(v, amount, until),
+            ..Summary::new(v, slot.start, slot.party)
+        }
+    }
+
     /// A booking made: its name and, when the branch asks one, its deposit.
     pub fn of_booking(v: &Venue, b: &crm::reservations::Booking) -> Summary {
-        let zone = &v.rules.zone;
-        let deposit = (b.deposit_amount > 0).then(|| {
-            let t = v.t();
-            let until = b.deposit_refundable_until.unwrap_or(b.starts_at);
-            let when = format!(
-                "{} {}",
-                calendar::day_label(zone, zone.day_key(until), v.locale),
-                calendar::time_label(zone, until, v.locale)
-            );
-            format!(
-                "{} {} · {}",
-                v.locale.digits(&b.deposit_amount.to_string()),
-                t.rials,
-                t.deposit_refundable.replace("{when}", &when)
-            )
-        });
+        let until = b.deposit_refundable_until.unwrap_or(b.starts_at);
         Summary {
             name: b.name.clone(),
-            deposit,
+            deposit: deposit_text(v, b.deposit_amount, until),
             ..Summary::new(v, b.starts_at, b.party)
         }
     }
+}
+
+/// "200,000 rials · refunded if cancelled by …" (`None` without a deposit).
+fn deposit_text(v: &Venue, amount: i64, until: i64) -> Option<String> {
+    let zone = &v.rules.zone;
+    (amount > 0).then(|| {
+        let t = v.t();
+        let when = format!(
+            "{} {}",
+            calendar::day_label(zone, zone.day_key(until), v.locale),
+            calendar::time_label(zone, until, v.locale)
+        );
+        format!(
+            "{} {} · {}",
+            v.locale.digits(&amount.to_string()),
+            t.rials,
+            t.deposit_refundable.replace("{when}", &when)
+        )
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -524,7 +544,7 @@ fn details_page(
                 other_lang(v)
             )),
         ),
-        s: Summary::new(v, slot.start, slot.party),
+        s: Summary::of_slot(v, slot),
         waitlist: slot.waitlist,
         action: format!("/book/{id}/otp"),
         back_url: format!(
@@ -593,7 +613,7 @@ fn code_page(
 ) -> Response {
     CodePage {
         f: Frame::new(v, None),
-        s: Summary::new(v, slot.start, slot.party),
+        s: Summary::of_slot(v, slot),
         waitlist: slot.waitlist,
         action: format!("/book/{}/confirm", v.branch.id),
         back_url: format!(

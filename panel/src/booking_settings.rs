@@ -17,10 +17,11 @@ use serde::Deserialize;
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 
+use crate::booking_resources::{self, Extras};
 use crate::bookings::{Place, branch_param, place, record};
 use crate::club_settings::parse_whole;
 use crate::guard::{Ctx, Fail, PageResult};
-use crate::i18n::{self, BookingTexts};
+use crate::i18n::{self, BookingEditTexts, BookingTexts};
 use crate::view::Frame;
 use crate::{BASE, PanelState};
 
@@ -58,15 +59,33 @@ pub struct FieldView {
 struct SettingsPage {
     f: Frame,
     b: &'static BookingTexts,
+    e: &'static BookingEditTexts,
     place: Option<Place>,
     fields: Vec<FieldView>,
     saved: bool,
     tables: Vec<TableRow>,
     table_form: TableForm,
     table_error: Option<&'static str>,
+    /// Closed days and deposit rules.
+    x: Extras,
+}
+
+impl SettingsPage {
+    /// The add form's kinds: (value, label).
+    fn kinds(&self) -> [(&'static str, &'static str); 4] {
+        [
+            ("table", self.e.kind_table),
+            ("staff", self.e.kind_staff),
+            ("chair", self.e.kind_chair),
+            ("room", self.e.kind_room),
+        ]
+    }
 }
 
 pub struct TableRow {
+    id: i64,
+    /// Empty for tables; staff, chair, room otherwise.
+    kind: &'static str,
     name: String,
     party: String,
     zone: String,
@@ -85,10 +104,17 @@ async fn tables(
     };
     let all = resources::list(&state.store, &ctx.tenant, &p.branch).await?;
     let name_of = |id: &i64| all.iter().find(|r| r.id == *id).map(|r| r.name.clone());
+    let e = i18n::booking_edit_texts(ctx.locale());
     Ok(all
         .iter()
-        .filter(|r| r.kind == Kind::Table)
         .map(|r| TableRow {
+            id: r.id,
+            kind: match r.kind {
+                Kind::Table => "",
+                Kind::Staff => e.kind_staff,
+                Kind::Chair => e.kind_chair,
+                Kind::Room => e.kind_room,
+            },
             name: r.name.clone(),
             party: format!("{}–{}", r.min_party, r.max_party),
             zone: r.zone.clone().unwrap_or_default(),
@@ -177,6 +203,9 @@ pub struct BranchQuery {
     branch: String,
     #[serde(default)]
     saved: String,
+    /// A day just closed that still has bookings (`YYYYMMDD`).
+    #[serde(default)]
+    booked_day: String,
 }
 
 /// `GET /panel/bookings/settings?branch=`.
@@ -196,15 +225,49 @@ pub async fn page(
         }
         None => HashMap::new(),
     };
+    let x = match &place {
+        Some(p) => {
+            let mut x = booking_resources::extras(&state, &ctx, p, None, None).await?;
+            x.booked_day = booking_resources::booked_day(&state, &ctx, p, &q.booked_day).await?;
+            x
+        }
+        None => Extras::default(),
+    };
     Ok(SettingsPage {
         f: Frame::tenant(&ctx, b.set_title, "/bookings"),
         b,
+        e: i18n::booking_edit_texts(ctx.locale()),
         fields: fields(ctx.locale(), &values, &[]),
         tables: tables(&state, &ctx, &place).await?,
         place,
         saved: !q.saved.is_empty(),
         table_form: TableForm::default(),
         table_error: None,
+        x,
+    }
+    .into_response())
+}
+
+/// The page of branch `p` as saved, with `x` (a refused closed day or deposit rule).
+pub async fn render(state: &PanelState, ctx: &Ctx, p: Place, x: Extras) -> PageResult {
+    let b = i18n::booking_texts(ctx.locale());
+    let s = settings::get(&state.store, &ctx.tenant, &p.branch).await?;
+    let values = KEYS
+        .iter()
+        .map(|k| (k.to_string(), value_of(&s, k)))
+        .collect();
+    let place = Some(p);
+    Ok(SettingsPage {
+        f: Frame::tenant(ctx, b.set_title, "/bookings"),
+        b,
+        e: i18n::booking_edit_texts(ctx.locale()),
+        fields: fields(ctx.locale(), &values, &[]),
+        tables: tables(state, ctx, &place).await?,
+        place,
+        saved: false,
+        table_form: TableForm::default(),
+        table_error: None,
+        x,
     }
     .into_response())
 }
@@ -236,10 +299,13 @@ pub async fn save(
         errors.push("deposit_amount");
     }
     if !errors.is_empty() {
+        let x = booking_resources::extras(&state, &ctx, &p, None, None).await?;
         let place = Some(p);
         return Ok(SettingsPage {
             f: Frame::tenant(&ctx, b.set_title, "/bookings"),
             b,
+            e: i18n::booking_edit_texts(ctx.locale()),
+            x,
             fields: fields(ctx.locale(), &form, &errors),
             tables: tables(&state, &ctx, &place).await?,
             place,
@@ -291,21 +357,46 @@ pub async fn save(
 #[derive(Debug, Default, Deserialize)]
 pub struct TableForm {
     #[serde(default)]
-    branch: String,
+    pub(crate) branch: String,
     #[serde(default)]
-    name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    min: String,
+    pub(crate) min: String,
     #[serde(default)]
-    max: String,
+    pub(crate) max: String,
     #[serde(default)]
-    zone: String,
+    pub(crate) zone: String,
     /// Names of tables it joins with, comma-separated.
     #[serde(default)]
-    joins: String,
+    pub(crate) joins: String,
     /// For taking one out of service: `on` puts it back.
     #[serde(default)]
-    active: String,
+    pub(crate) active: String,
+    /// `table` (empty), `staff`, `chair` or `room`.
+    #[serde(default)]
+    pub(crate) kind: String,
+    /// Working hours (appointment resources); empty = the branch's.
+    #[serde(default)]
+    pub(crate) hours: String,
+}
+
+impl TableForm {
+    /// The resource the form describes (an add or an edit).
+    pub(crate) fn resource(&self, kind: Kind) -> NewResource {
+        NewResource {
+            kind,
+            name: self.name.trim().to_string(),
+            // An empty minimum is one guest; anything unreadable is refused.
+            min_party: match self.min.trim() {
+                "" => 1,
+                min => parse_whole(min).unwrap_or(0),
+            },
+            max_party: parse_whole(&self.max).unwrap_or(0),
+            zone: Some(self.zone.trim().to_string()).filter(|z| !z.is_empty()),
+            working_hours: Some(self.hours.trim().to_string()).filter(|h| !h.is_empty()),
+            joinable: crate::bookings::table_names(&self.joins),
+        }
+    }
 }
 
 fn back(branch: i64) -> axum::response::Response {
@@ -322,24 +413,14 @@ pub async fn add_table(
     let Some(p) = place(&state, &ctx, branch_param(&form.branch)).await? else {
         return Err(Fail::NotFound);
     };
-    let new = NewResource {
-        kind: Kind::Table,
-        name: form.name.trim().to_string(),
-        min_party: parse_whole(&form.min).unwrap_or(1),
-        max_party: parse_whole(&form.max).unwrap_or(0),
-        zone: Some(form.zone.trim().to_string()).filter(|z| !z.is_empty()),
-        working_hours: None,
-        joinable: form
-            .joins
-            .split([',', '،', '+'])
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-            .collect(),
+    let kind = match form.kind.trim() {
+        "" => Kind::Table,
+        other => other.parse().unwrap_or(Kind::Table),
     };
+    let new = form.resource(kind);
     let refusal = match resources::add(&state.store, &ctx.tenant, &p.branch, &new).await {
         Ok(made) => {
-            let after = json!({ "name": made.name, "min": made.min_party, "max": made.max_party, "zone": made.zone, "joins": new.joinable });
+            let after = json!({ "kind": made.kind.as_str(), "name": made.name, "min": made.min_party, "max": made.max_party, "zone": made.zone, "hours": made.working_hours, "joins": new.joinable });
             record(&state, &ctx, "table", "table.add", made.id, None, after).await?;
             return Ok(back(p.branch.id));
         }
@@ -352,10 +433,13 @@ pub async fn add_table(
         .iter()
         .map(|k| (k.to_string(), value_of(&s, k)))
         .collect();
+    let x = booking_resources::extras(&state, &ctx, &p, None, None).await?;
     let place = Some(p);
     Ok(SettingsPage {
         f: Frame::tenant(&ctx, b.set_title, "/bookings"),
         b,
+        e: i18n::booking_edit_texts(ctx.locale()),
+        x,
         fields: fields(ctx.locale(), &values, &[]),
         tables: tables(&state, &ctx, &place).await?,
         place,

@@ -103,6 +103,7 @@ pub struct Row {
     movable: bool,
     move_time: String,
     move_tables: String,
+    move_party: i64,
 }
 
 #[derive(Template, WebTemplate)]
@@ -110,6 +111,7 @@ pub struct Row {
 struct BookingsPage {
     f: Frame,
     b: &'static BookingTexts,
+    e: &'static i18n::BookingEditTexts,
     place: Option<Place>,
     day: i64,
     day_label: String,
@@ -176,6 +178,7 @@ fn row(locale: Locale, zone: &Zone, b: &bookings::Booking) -> Row {
         movable: b.status == Status::Waitlisted || (b.status.holds() && b.status != Status::Seated),
         move_time: zone.hh_mm(b.starts_at),
         move_tables: b.tables.join(", "),
+        move_party: b.party,
     }
 }
 
@@ -218,6 +221,7 @@ async fn render(
     Ok(BookingsPage {
         f: Frame::tenant(ctx, b.bookings_title, "/bookings"),
         b,
+        e: i18n::booking_edit_texts(ctx.locale()),
         day,
         day_label: view::day(locale, day),
         prev: shift(-1),
@@ -343,7 +347,7 @@ pub async fn create(
 }
 
 /// Table names as a host types them: `3, 4` or `3+4`.
-fn table_names(raw: &str) -> Vec<String> {
+pub(crate) fn table_names(raw: &str) -> Vec<String> {
     raw.split([',', '+', '،'])
         .map(str::trim)
         .filter(|t| !t.is_empty())
@@ -496,6 +500,12 @@ pub struct MoveForm {
     /// Empty: the save picks free tables.
     #[serde(default)]
     table: String,
+    /// Empty: unchanged.
+    #[serde(default)]
+    party: String,
+    /// Minutes; empty: the branch's stay for the party.
+    #[serde(default)]
+    stay: String,
 }
 
 /// `POST /panel/bookings/{id}/move`: another day, time or table, through the save that
@@ -515,16 +525,27 @@ pub async fn move_booking(
     let Ok(starts_at) = p.zone.at(day, &form.time) else {
         return Ok(back_to(&old, &p.zone, "refused", ""));
     };
+    let whole = |raw: &str| -> Result<Option<i64>, ()> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        crate::club_settings::parse_whole(raw).map(Some).ok_or(())
+    };
+    let (Ok(party), Ok(stay_minutes)) = (whole(&form.party), whole(&form.stay)) else {
+        return Ok(back_to(&old, &p.zone, "refused", ""));
+    };
     let change = BookingChange {
         starts_at: Some(starts_at),
-        party: None,
+        party,
+        stay_minutes,
         tables: Some(table_names(&form.table)),
     };
     let now = clock::now();
     match bookings::modify(&state.store, &ctx.tenant, id, &change, Source::Staff, now).await {
         Ok(new) => {
-            let before = json!({ "starts_at": old.starts_at, "tables": old.tables });
-            let after = json!({ "starts_at": new.starts_at, "tables": new.tables });
+            let before = json!({ "starts_at": old.starts_at, "ends_at": old.ends_at, "party": old.party, "tables": old.tables });
+            let after = json!({ "starts_at": new.starts_at, "ends_at": new.ends_at, "party": new.party, "tables": new.tables });
             record(
                 &state,
                 &ctx,

@@ -11,6 +11,7 @@
 mod audit_page;
 mod booking_messages;
 mod booking_report;
+mod booking_resources;
 mod booking_settings;
 mod bookings;
 mod cases;

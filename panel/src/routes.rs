@@ -10,10 +10,10 @@ use axum::routing::{MethodRouter, get as get_route, post as post_route};
 use crm::roles::Permission;
 
 use crate::{
-    BASE, PanelState, audit_page, booking_messages, booking_report, booking_settings, bookings,
-    cases, club, club_members, club_settings, coupons, custom_roles, customers, customers_csv,
-    dashboard, feedback, groups, guard, login, notifications, people, reports, routers, sessions,
-    survey_settings, table_board, vouchers,
+    BASE, PanelState, audit_page, booking_messages, booking_report, booking_resources,
+    booking_settings, bookings, cases, club, club_members, club_settings, coupons, custom_roles,
+    customers, customers_csv, dashboard, feedback, groups, guard, login, notifications, people,
+    reports, routers, sessions, survey_settings, table_board, vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -227,6 +227,36 @@ fn rows() -> Vec<Row> {
             "/bookings/tables/active",
             Tenant(EditBookingSettings),
             booking_settings::set_table_active,
+        ),
+        get(
+            "/bookings/tables/{id}",
+            Tenant(EditBookingSettings),
+            booking_resources::edit_page,
+        ),
+        post(
+            "/bookings/tables/{id}",
+            Tenant(EditBookingSettings),
+            booking_resources::update,
+        ),
+        post(
+            "/bookings/tables/{id}/closed",
+            Tenant(EditBookingSettings),
+            booking_resources::resource_closed,
+        ),
+        post(
+            "/bookings/closed",
+            Tenant(EditBookingSettings),
+            booking_resources::branch_closed,
+        ),
+        post(
+            "/bookings/deposit-rules",
+            Tenant(EditBookingSettings),
+            booking_resources::add_rule,
+        ),
+        post(
+            "/bookings/deposit-rules/remove",
+            Tenant(EditBookingSettings),
+            booking_resources::remove_rule,
         ),
         get(
             "/bookings/messages",

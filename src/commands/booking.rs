@@ -107,6 +107,9 @@ pub enum BookingCommand {
     /// The SMS sent around bookings: texts and schedule
     #[command(subcommand)]
     Sms(super::booking_sms::BookingSmsCommand),
+    /// Deposits by time slot and party size
+    #[command(subcommand)]
+    DepositRule(super::booking_deposit::DepositRuleCommand),
     /// Take no bookings on a local date (or take them again with --open)
     Close {
         #[arg(long)]
@@ -334,6 +337,7 @@ impl BookingCommand {
                 let change = BookingChange {
                     starts_at,
                     party,
+                    stay_minutes: None,
                     tables: (!tables.is_empty()).then_some(tables),
                 };
                 print_booking(
@@ -418,6 +422,7 @@ impl BookingCommand {
                 print_booking("deposit recorded:", &bookings::get(s, t, id).await?);
             }
             BookingCommand::Sms(c) => c.run(s, t).await?,
+            BookingCommand::DepositRule(c) => c.run(s, t).await?,
             BookingCommand::Report { branch, from, to } => {
                 let branch = branches::by_name(s, t, &branch).await?;
                 let zone = zone_of(s, t, &branch).await?;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod bench;
 pub mod booking;
+pub mod booking_deposit;
 pub mod booking_sms;
 pub mod branch;
 pub mod club;

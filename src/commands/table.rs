@@ -1,7 +1,8 @@
 use anyhow::Result;
 use clap::Subcommand;
+use crm::audit::Actor;
 use crm::branches;
-use crm::reservations::resources::{self, NewResource};
+use crm::reservations::resources::{self, NewResource, Resource};
 
 use super::open_tenant;
 use crate::{config::Config, table};
@@ -38,6 +39,41 @@ pub enum TableCommand {
     List {
         #[arg(long)]
         branch: String,
+    },
+    /// Change a table or resource; anything not given stays. Refused when a live
+    /// booking could no longer have it.
+    Edit {
+        #[arg(long)]
+        branch: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        new_name: Option<String>,
+        #[arg(long)]
+        min: Option<i64>,
+        #[arg(long)]
+        max: Option<i64>,
+        /// Empty to clear
+        #[arg(long)]
+        zone: Option<String>,
+        /// The whole list of tables it joins (comma-separated; empty for none)
+        #[arg(long)]
+        joins: Option<String>,
+        /// Empty for the branch's hours
+        #[arg(long)]
+        hours: Option<String>,
+    },
+    /// A day off for a resource (a staff member's), or back with --open
+    DayOff {
+        #[arg(long)]
+        branch: String,
+        #[arg(long)]
+        name: String,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        open: bool,
     },
     /// Take a table out of service (or back with --on)
     Disable {
@@ -114,6 +150,64 @@ impl TableCommand {
                     &rows,
                 );
             }
+            TableCommand::Edit {
+                branch,
+                name,
+                new_name,
+                min,
+                max,
+                zone,
+                joins,
+                hours,
+            } => {
+                let branch = branches::by_name(&store, &tenant, &branch).await?;
+                let all = resources::list(&store, &tenant, &branch).await?;
+                let r = find(&all, &name, &branch.name)?;
+                let names = |ids: &[i64]| -> Vec<String> {
+                    all.iter()
+                        .filter(|o| ids.contains(&o.id))
+                        .map(|o| o.name.clone())
+                        .collect()
+                };
+                let new = NewResource {
+                    kind: r.kind,
+                    name: new_name.unwrap_or_else(|| r.name.clone()),
+                    min_party: min.unwrap_or(r.min_party),
+                    max_party: max.unwrap_or(r.max_party),
+                    zone: zone.or_else(|| r.zone.clone()),
+                    working_hours: hours.or_else(|| r.working_hours.clone()),
+                    joinable: match joins {
+                        Some(list) => list.split(',').map(str::to_string).collect(),
+                        None => names(&r.joinable),
+                    },
+                };
+                let now = crm::clock::now();
+                let e = resources::update(&store, &tenant, &branch, Actor::CLI, r.id, &new, now)
+                    .await?;
+                println!(
+                    "{} {} is now {}–{} people",
+                    e.kind, e.name, e.min_party, e.max_party
+                );
+            }
+            TableCommand::DayOff {
+                branch,
+                name,
+                date,
+                open,
+            } => {
+                let branch = branches::by_name(&store, &tenant, &branch).await?;
+                let all = resources::list(&store, &tenant, &branch).await?;
+                let r = find(&all, &name, &branch.name)?;
+                let day = crm::clock::parse_day(&date)?;
+                let now = crm::clock::now();
+                resources::set_closed(&store, &tenant, &branch, Actor::CLI, r.id, day, !open, now)
+                    .await?;
+                println!(
+                    "{} is {} on {date}",
+                    r.name,
+                    if open { "working" } else { "off" }
+                );
+            }
             TableCommand::Disable { branch, name, on } => {
                 let branch = branches::by_name(&store, &tenant, &branch).await?;
                 resources::set_active(&store, &tenant, &branch, &name, on).await?;
@@ -125,4 +219,10 @@ impl TableCommand {
         }
         Ok(())
     }
+}
+
+fn find<'a>(all: &'a [Resource], name: &str, branch: &str) -> Result<&'a Resource> {
+    all.iter()
+        .find(|r| r.name == name.trim())
+        .ok_or_else(|| crm::Error::NotFound(format!("table {name:?} in {branch}")).into())
 }

@@ -2,7 +2,7 @@
 //! already held, and an injected `now`. The same checks guard a booking being saved;
 //! the database's slot rows then settle any race (see `bookings`).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::ops::Range;
 
 use super::rules::{BookingRules, UNIT};
@@ -20,6 +20,20 @@ pub struct Table {
     pub joinable: Vec<i64>,
     /// Own working hours (staff, with breaks as gaps); `None` = the branch's hours.
     pub hours: Option<AllowedHours>,
+    /// Its own closed local dates (`YYYYMMDD`): a staff member's day off.
+    pub closed: BTreeSet<i64>,
+}
+
+impl Table {
+    /// Whether it works for the whole stay `[start, start + stay)`: not on a day off,
+    /// inside its own hours (if it has any).
+    pub fn works(&self, zone: &Zone, start: i64, stay: i64) -> bool {
+        !self.closed.contains(&zone.day_key(start))
+            && self
+                .hours
+                .as_ref()
+                .is_none_or(|h| open_throughout(h, zone, start, stay))
+    }
 }
 
 /// `(resource id, slot unit)` pairs held by live bookings.
@@ -98,11 +112,7 @@ pub fn pick(
             let Some(t) = tables.iter().find(|t| t.id == *id) else {
                 return false;
             };
-            let works = t
-                .hours
-                .as_ref()
-                .is_none_or(|h| open_throughout(h, &rules.zone, start, stay));
-            works && span.clone().all(|u| !held.contains(&(*id, u)))
+            t.works(&rules.zone, start, stay) && span.clone().all(|u| !held.contains(&(*id, u)))
         })
     })
 }
@@ -184,8 +194,6 @@ pub fn free_starts(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::*;
     use crate::reservations::rules::StayRules;
 
@@ -211,6 +219,7 @@ mod tests {
             max_party: max,
             joinable: joinable.to_vec(),
             hours: None,
+            closed: BTreeSet::new(),
         }
     }
 
@@ -377,6 +386,24 @@ mod tests {
         assert!(!t.contains(&"14:30".to_string()));
         assert!(t.contains(&"15:00".to_string()));
         assert_eq!(t.last().unwrap(), "19:30");
+    }
+
+    #[test]
+    fn a_day_off_takes_the_resource_out_that_day_only() {
+        let mut barber = table(7, 1, 1, &[]);
+        barber.closed.insert(DAY);
+        let now = at(0, 0) - 86_400;
+        assert!(
+            free_starts(&rules(), &[barber.clone()], &Held::new(), DAY, 1, now)
+                .unwrap()
+                .is_empty()
+        );
+        let next = clock::add_days(DAY, 1).unwrap();
+        assert!(
+            !free_starts(&rules(), &[barber], &Held::new(), next, 1, now)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::availability::{self, Held, Table, units};
-use super::deposits::{Rule as DepositRule, State as DepositState};
+use super::deposits::{self, Rule as DepositRule, SlotRule, State as DepositState};
 use super::resources::{self, Kind, Resource};
 use super::rules::{BookingRules, Status, UNIT};
 use super::settings;
@@ -141,13 +141,28 @@ struct Place {
     branch: Branch,
     rules: BookingRules,
     deposit: DepositRule,
+    slot_deposits: Vec<SlotRule>,
     resources: Vec<Resource>,
     tables: Vec<Table>,
+}
+
+impl Place {
+    /// The deposit a party of `party` starting at `start` is asked (see `deposits::due_at`).
+    fn deposit_due(&self, start: i64, party: i64) -> i64 {
+        deposits::due_at(
+            &self.deposit,
+            &self.slot_deposits,
+            &self.rules.zone,
+            start,
+            party,
+        )
+    }
 }
 
 async fn place(store: &Store, tenant: &Tenant, branch_id: i64) -> Result<Place> {
     let branch = branches::by_id(store, tenant, branch_id).await?;
     let (rules, deposit) = settings::load(store, tenant, &branch).await?;
+    let slot_deposits = deposits::slot_rules(store, tenant, &branch).await?;
     let mut resources: Vec<Resource> = resources::list(store, tenant, &branch)
         .await?
         .into_iter()
@@ -166,6 +181,7 @@ async fn place(store: &Store, tenant: &Tenant, branch_id: i64) -> Result<Place> 
         branch,
         rules,
         deposit,
+        slot_deposits,
         resources,
         tables,
     })
@@ -182,7 +198,7 @@ async fn held(
     except: Option<i64>,
 ) -> Result<Held> {
     let span = units(from, to);
-    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+    let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
         "SELECT s.resource_id, s.slot, s.booking_id FROM booking_slots s \
          JOIN reservation_resources r ON r.id = s.resource_id \
          WHERE r.tenant_id = $1 AND r.branch_id = $2 AND s.slot >= $3 AND s.slot < $4",
@@ -195,7 +211,8 @@ async fn held(
     .await?;
     Ok(rows
         .into_iter()
-        .filter(|&(_, _, booking)| Some(booking) != except)
+        // Walk-ins (no booking) always hold.
+        .filter(|&(_, _, booking)| booking.is_none() || booking != except)
         .map(|(resource, slot, _)| (resource, slot))
         .collect())
 }
@@ -238,6 +255,23 @@ pub async fn full_starts(
             .map(|(start, _)| start)
             .collect(),
     )
+}
+
+/// The deposit (rials, 0 = none) a booking of `party` at `start` would be asked, and
+/// until when a cancellation gets it back: what the public page shows before the guest
+/// confirms.
+pub async fn deposit_quote(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    start: i64,
+    party: i64,
+) -> Result<(i64, i64)> {
+    let p = place(store, tenant, branch_id).await?;
+    Ok((
+        p.deposit_due(start, party),
+        p.deposit.refundable_until(start),
+    ))
 }
 
 /// The largest party the branch's tables (alone or joined) can seat, at most 100;
@@ -292,7 +326,7 @@ fn candidates(
 }
 
 /// Why holding the slots failed.
-enum Hold {
+pub(super) enum Hold {
     TableTaken,
     GuestBusy,
     Failed(Error),
@@ -306,7 +340,7 @@ impl From<sqlx::Error> for Hold {
 
 /// Inserts `rows` × (a, b, `booking`) into `table` in one statement; a unique violation
 /// comes back as `taken`.
-async fn insert_slots(
+pub(super) async fn insert_slots(
     tx: &mut Transaction<'static, Any>,
     sql_head: &'static str,
     owner: i64,
@@ -332,16 +366,70 @@ async fn insert_slots(
     }
 }
 
+/// Locks the rows of the tables a booking is about to hold (in id order) and checks
+/// they are still as `known` (loaded before the transaction), days off on local date
+/// `day` included: an edit of a table
+/// (`resources::update`) and a booking for it then go one after the other — on
+/// PostgreSQL the edit waits for the booking and sees it, or the booking waits for the
+/// edit and is told to try again — so an edit can never slip past a booking it breaks.
+async fn lock_tables(
+    tx: &mut Transaction<'static, Any>,
+    tables: &[i64],
+    known: &[Resource],
+    day: i64,
+) -> Result<(), Hold> {
+    let mut ids = tables.to_vec();
+    ids.sort_unstable();
+    for id in ids {
+        let row = sqlx::query(
+            "UPDATE reservation_resources SET active = active WHERE id = $1 \
+             RETURNING name, min_party, max_party, working_hours, active",
+        )
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let was = known.iter().find(|r| r.id == id);
+        let same = match (&row, was) {
+            (Some(row), Some(r)) => {
+                row.try_get::<String, _>("name")? == r.name
+                    && row.try_get::<i64, _>("min_party")? == r.min_party
+                    && row.try_get::<i64, _>("max_party")? == r.max_party
+                    && row.try_get::<Option<String>, _>("working_hours")? == r.working_hours
+                    && crate::store::flag(row, "active")?
+            }
+            _ => false,
+        };
+        // A day off added (or lifted) for the booking's day meanwhile.
+        let off: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM reservation_resource_closed_dates WHERE resource_id = $1 AND day = $2",
+        )
+        .bind(id)
+        .bind(day)
+        .fetch_one(&mut **tx)
+        .await?;
+        let same = same && was.is_some_and(|r| r.closed.contains(&day) == (off > 0));
+        if !same {
+            return Err(Hold::Failed(Error::Conflict(
+                "a table was changed meanwhile; try again".into(),
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Holds the guest's stay and each table's stay + buffer for `booking`, inside `tx`.
+#[allow(clippy::too_many_arguments)]
 async fn occupy(
     tx: &mut Transaction<'static, Any>,
     booking: i64,
     customer: i64,
     tables: &[i64],
+    known: (&[Resource], i64),
     start: i64,
     end: i64,
     buffer: i64,
 ) -> Result<(), Hold> {
+    lock_tables(tx, tables, known.0, known.1).await?;
     insert_slots(
         tx,
         "INSERT INTO booking_guest_slots (customer_id, slot, booking_id)",
@@ -463,7 +551,7 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
 
     let held = held(store, tenant, &p.branch, start, start + stay + buffer, None).await?;
     let sets = candidates(&p, &new.tables, &held, start, new.party)?;
-    let deposit = p.deposit.due(new.party);
+    let deposit = p.deposit_due(start, new.party);
     let insert_booking = |status: Status| {
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO bookings (tenant_id, branch_id, customer_id, phone, name, party, \
@@ -495,7 +583,17 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
         // takes its write lock (waiting its turn) before anything is read.
         let mut tx = store.pool().begin().await?;
         let id = insert_booking(Status::Booked).fetch_one(&mut *tx).await?;
-        match occupy(&mut tx, id, customer.id, set, start, start + stay, buffer).await {
+        let held = occupy(
+            &mut tx,
+            id,
+            customer.id,
+            set,
+            (&p.resources, p.rules.zone.day_key(start)),
+            start,
+            start + stay,
+            buffer,
+        );
+        match held.await {
             Ok(()) => {
                 tx.commit().await?;
                 super::messages::wakeup().notify_one();
@@ -522,6 +620,8 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
 pub struct BookingChange {
     pub starts_at: Option<i64>,
     pub party: Option<i64>,
+    /// Minutes the guests stay (multiple of 5); `None` = the branch's stay for the party.
+    pub stay_minutes: Option<i64>,
     /// Table names; `Some(empty)` = choose again.
     pub tables: Option<Vec<String>>,
 }
@@ -552,6 +652,15 @@ pub async fn modify(
         availability::check_start(&p.rules, start, party, now)?;
     }
     let (stay, buffer) = p.rules.hold_secs(party);
+    let stay = match change.stay_minutes {
+        Some(m) if !(5..=1440).contains(&m) || m % 5 != 0 => {
+            return Err(Error::invalid(format!(
+                "a stay must be a multiple of 5 minutes between 5 and 1440, not {m}"
+            )));
+        }
+        Some(m) => m * 60,
+        None => stay,
+    };
     let held = held(
         store,
         tenant,
@@ -583,8 +692,8 @@ pub async fn modify(
         .bind(now)
         .bind(old.status.as_str())
         .bind(p.deposit.refundable_until(start))
-        .bind(p.deposit.due(party))
-        .bind(deposit_state_for(p.deposit.due(party)).as_str())
+        .bind(p.deposit_due(start, party))
+        .bind(deposit_state_for(p.deposit_due(start, party)).as_str())
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
@@ -598,6 +707,7 @@ pub async fn modify(
             id,
             old.customer_id,
             &set,
+            (&p.resources, p.rules.zone.day_key(start)),
             start,
             start + stay,
             buffer,

@@ -11,9 +11,11 @@ use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 
-use super::bookings;
+use super::availability::units;
+use super::bookings::{self, Hold, insert_slots};
 use super::resources::{self, Kind, Resource};
-use super::rules::Status;
+use super::rules::{Status, UNIT};
+use super::settings;
 use crate::branches;
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -240,7 +242,11 @@ async fn mark(
     mark: Option<Mark>,
     now: i64,
 ) -> Result<BoardTable> {
-    let mut conn = store.pool().acquire().await?;
+    let mut conn = store.pool().begin().await?;
+    if mark != Some(Mark::Open) {
+        // Closed or marked free: a walk-in's hold ends.
+        end_walk_in(&mut conn, tenant.id, table_id).await?;
+    }
     match mark {
         Some(m) => set_mark_in(&mut conn, tenant.id, branch_id, table_id, m, now).await?,
         None => {
@@ -251,11 +257,13 @@ async fn mark(
                 .await?;
         }
     }
-    drop(conn);
+    conn.commit().await?;
     one(store, tenant, branch_id, table_id, now).await
 }
 
-/// The POS opened the table (guests sat down and ordered). Opening an open table is a no-op.
+/// The POS opened the table (guests sat down and ordered). Opening an open table is a
+/// no-op. With no seated booking on it, the guests are a walk-in: the table is held
+/// against new bookings (see `hold_walk_in`) until the POS closes it.
 pub async fn open(
     store: &Store,
     tenant: &Tenant,
@@ -263,8 +271,178 @@ pub async fn open(
     table_id: i64,
     now: i64,
 ) -> Result<BoardTable> {
-    one(store, tenant, branch_id, table_id, now).await?;
+    let table = one(store, tenant, branch_id, table_id, now).await?;
+    if !table
+        .booking
+        .as_ref()
+        .is_some_and(|b| b.status == Status::Seated)
+    {
+        hold_walk_in(store, tenant, branch_id, table_id, now).await?;
+    }
     mark(store, tenant, branch_id, table_id, Some(Mark::Open), now).await
+}
+
+/// Holds a table opened by the POS without a booking: a `walk_ins` row owning the
+/// table's `booking_slots` rows from now for the stay of a party as big as the table,
+/// plus the buffer — the same primary key that keeps bookings apart, so a booking being
+/// saved for this table now is refused (or gets another table) whichever commits
+/// first. If a booking already holds the table later on, the walk-in holds up to its
+/// start. A table already held by a walk-in is left as it is (a retried open); the
+/// worker extends the holds of tables still open (`extend_walk_ins`).
+async fn hold_walk_in(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    table_id: i64,
+    now: i64,
+) -> Result<()> {
+    let span = walk_in_span(store, tenant, branch_id, table_id, now).await?;
+    // A booking committing between the read and the insert makes the insert fail:
+    // read again and hold what is left.
+    for _ in 0..5 {
+        let mut tx = store.pool().begin().await?;
+        // The write first: SQLite takes its lock before anything is read.
+        let Some(walk_in) = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO walk_ins (tenant_id, branch_id, resource_id, opened_at, held_until) \
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (resource_id) DO NOTHING RETURNING id",
+        )
+        .bind(tenant.id)
+        .bind(branch_id)
+        .bind(table_id)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(());
+        };
+        if hold_free_prefix(&mut tx, walk_in, table_id, span.clone()).await? {
+            tx.commit().await?;
+            return Ok(());
+        }
+    }
+    Err(Error::Conflict(format!(
+        "table #{table_id} kept changing; try again"
+    )))
+}
+
+/// The slot units a walk-in on `table_id` holds from `from`: the branch's stay for a
+/// party as big as the table, then the buffer.
+async fn walk_in_span(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    table_id: i64,
+    from: i64,
+) -> Result<std::ops::Range<i64>> {
+    let branch = branches::by_id(store, tenant, branch_id).await?;
+    let rules = settings::rules(store, tenant, &branch).await?;
+    let party: i64 = sqlx::query_scalar(
+        "SELECT max_party FROM reservation_resources WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.id)
+    .bind(table_id)
+    .fetch_one(store.pool())
+    .await?;
+    let (stay, buffer) = rules.hold_secs(party);
+    Ok(units(from, from + stay + buffer))
+}
+
+/// Inside `tx`: gives walk-in `walk_in` the units of `span` up to the first one held
+/// by something else, and records until when it holds. `false` when a booking took a
+/// unit meanwhile (the transaction is spoiled: start again).
+async fn hold_free_prefix(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    walk_in: i64,
+    table_id: i64,
+    span: std::ops::Range<i64>,
+) -> Result<bool> {
+    let taken: Vec<(i64, Option<i64>)> = sqlx::query_as(
+        "SELECT slot, walk_in_id FROM booking_slots WHERE resource_id = $1 AND slot >= $2 AND slot < $3",
+    )
+    .bind(table_id)
+    .bind(span.start)
+    .bind(span.end)
+    .fetch_all(&mut **tx)
+    .await?;
+    // Units it holds already are skipped, not a stop.
+    let mine = |u: i64| taken.iter().any(|&(s, w)| s == u && w == Some(walk_in));
+    let other = |u: i64| taken.iter().any(|&(s, w)| s == u && w != Some(walk_in));
+    let end = span.clone().find(|&u| other(u)).unwrap_or(span.end);
+    let first = span.clone().find(|&u| !mine(u)).unwrap_or(end).min(end);
+    match insert_slots(
+        tx,
+        "INSERT INTO booking_slots (resource_id, slot, walk_in_id)",
+        table_id,
+        first..end,
+        walk_in,
+        Hold::TableTaken,
+    )
+    .await
+    {
+        Ok(()) => {}
+        Err(Hold::TableTaken | Hold::GuestBusy) => return Ok(false),
+        Err(Hold::Failed(e)) => return Err(e),
+    }
+    sqlx::query("UPDATE walk_ins SET held_until = $2 WHERE id = $1 AND held_until < $2")
+        .bind(walk_in)
+        .bind(end * UNIT)
+        .execute(&mut **tx)
+        .await?;
+    Ok(true)
+}
+
+/// Tables still open as walk-ins stay held: each hold running out within the next
+/// `margin` seconds is extended to a full stay from `now` (up to the next booking of
+/// that table). The worker calls it every minute; returns how many were extended.
+pub async fn extend_walk_ins(store: &Store, now: i64, margin: i64) -> Result<usize> {
+    let due: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT id, tenant_id, branch_id, resource_id FROM walk_ins WHERE held_until < $1 \
+         ORDER BY id LIMIT 500",
+    )
+    .bind(now + margin)
+    .fetch_all(store.pool())
+    .await?;
+    let mut extended = 0;
+    for (walk_in, tenant_id, branch_id, table_id) in due {
+        let tenant = crate::tenants::by_id(store, tenant_id).await?;
+        let span = walk_in_span(store, &tenant, branch_id, table_id, now).await?;
+        for _ in 0..3 {
+            let mut tx = store.pool().begin().await?;
+            // The write first (SQLite's lock); gone = closed meanwhile.
+            let still = sqlx::query("UPDATE walk_ins SET held_until = held_until WHERE id = $1")
+                .bind(walk_in)
+                .execute(&mut *tx)
+                .await?;
+            if still.rows_affected() == 0 {
+                break;
+            }
+            if hold_free_prefix(&mut tx, walk_in, table_id, span.clone()).await? {
+                tx.commit().await?;
+                extended += 1;
+                break;
+            }
+        }
+    }
+    Ok(extended)
+}
+
+/// The walk-in on a table (if any) leaves: its row and slot rows go.
+async fn end_walk_in(conn: &mut AnyConnection, tenant_id: i64, table_id: i64) -> Result<()> {
+    // Slot rows first: SQLite may run without cascading deletes in tools.
+    sqlx::query(
+        "DELETE FROM booking_slots WHERE walk_in_id IN \
+         (SELECT id FROM walk_ins WHERE tenant_id = $1 AND resource_id = $2)",
+    )
+    .bind(tenant_id)
+    .bind(table_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM walk_ins WHERE tenant_id = $1 AND resource_id = $2")
+        .bind(tenant_id)
+        .bind(table_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// The POS closed the table (the bill is paid): a seated booking on it is finished and
