@@ -72,7 +72,7 @@ fn seed_usage(db: &Db) {
         for day in 0..7_i64 {
             let at = now - day * 86_400 - 600;
             let session = format!("{phone}-{day}");
-            let octets = (day + 1) * (i as i64 + 2) * 37 << 20;
+            let octets = ((day + 1) * (i as i64 + 2) * 37) << 20;
             let status = if day == 0 && i == 0 {
                 crm::accounting::AcctStatus::Interim
             } else {
