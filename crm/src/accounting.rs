@@ -85,7 +85,7 @@ pub struct OpenSession {
 /// written first, what comes after it sees the router's sessions closed.
 pub async fn record_batch(store: &Store, records: &[AccountingRecord]) -> Result<BatchOutcome> {
     let mut outcome = BatchOutcome::default();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let mut rest = records;
     while let Some(split) = rest.iter().position(is_on_off) {
         let (before, from) = rest.split_at(split);
@@ -721,7 +721,7 @@ mod tests {
 
     async fn reference_batch(store: &Store, records: &[AccountingRecord]) -> Result<BatchOutcome> {
         let mut outcome = BatchOutcome::default();
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin().await?;
         for record in records {
             apply_one(&mut tx, record, &mut outcome).await?;
         }

@@ -63,7 +63,7 @@ pub async fn add(
         return Err(Error::invalid("password must be 1 to 128 bytes"));
     }
     let group = groups::by_name(store, tenant, group).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO hotspot_accounts (tenant_id, username, password, group_id, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -111,7 +111,7 @@ pub async fn list(store: &Store, tenant: &Tenant) -> Result<Vec<HotspotAccount>>
 }
 
 pub async fn remove(store: &Store, tenant: &Tenant, username: &str) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let done = sqlx::query("DELETE FROM hotspot_accounts WHERE tenant_id = $1 AND username = $2")
         .bind(tenant.id)
         .bind(username.trim())
@@ -154,7 +154,7 @@ pub async fn upsert_many(
     let group = groups::by_name(store, tenant, group).await?;
     let now = clock::now();
     let mut ids = std::collections::HashMap::with_capacity(rows.len());
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     // 5 parameters a row stays far below SQLite's (32,766) and PostgreSQL's (65,535) limits.
     for chunk in rows.chunks(500) {
         let mut sql = String::from(

@@ -140,7 +140,7 @@ pub async fn create_by(
             )));
         }
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let batch: i64 = sqlx::query_scalar(
         "INSERT INTO coupon_batches (tenant_id, name, kind, value, valid_from, valid_until, max_uses, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

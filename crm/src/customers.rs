@@ -64,7 +64,7 @@ pub async fn add(
         Some(g) => groups::by_name(store, tenant, g).await?,
         None => groups::default_group(store, tenant).await?,
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO customers (tenant_id, phone, name, group_id, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -295,7 +295,7 @@ pub async fn set_group_of(
     if before.group_id == Some(group_id) {
         return Ok(before);
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let done = sqlx::query(
         "UPDATE customers SET group_id = $3 WHERE id = $1 AND tenant_id = $2 \
          AND EXISTS (SELECT 1 FROM groups WHERE id = $3 AND tenant_id = $2)",
@@ -345,7 +345,7 @@ pub async fn set_disabled_of(
     if before.disabled == disabled {
         return Ok(before);
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE customers SET disabled = $3 WHERE id = $1 AND tenant_id = $2")
         .bind(id)
         .bind(tenant.id)
@@ -383,7 +383,7 @@ pub struct NewCustomer {
 pub async fn insert_many(store: &Store, tenant: &Tenant, rows: &[NewCustomer]) -> Result<u64> {
     let group = groups::default_group(store, tenant).await?;
     let mut added = 0;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     // 5 parameters a row stays far below SQLite's (32,766) and PostgreSQL's (65,535) limits.
     for chunk in rows.chunks(500) {
         let mut sql = String::from(

@@ -271,7 +271,7 @@ pub async fn import(
         rejected: parsed.rejected,
         ..Outcome::default()
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     for chunk in parsed.rows.chunks(ROWS_PER_STATEMENT) {
         let (added, merged) = import_chunk(&mut tx, store, tenant, group.id, now, chunk).await?;
         outcome.added += added;

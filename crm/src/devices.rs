@@ -53,7 +53,7 @@ pub async fn record(
 ) -> Result<Device> {
     let mac = normalize_mac(mac)?;
     let now = clock::now();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let row = sqlx::query(
         "INSERT INTO devices (tenant_id, customer_id, mac, remembered_until, first_seen_at, last_seen_at) \
          VALUES ($1, $2, $3, $4, $5, $5) \

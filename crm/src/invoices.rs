@@ -243,7 +243,7 @@ where
     W: AsyncFnOnce(&mut AnyConnection) -> Result<T>,
     R: FnOnce(&T) -> (u16, String),
 {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     if let Some(req) = idem {
         if let Some(reply) = idempotency::claim(&mut tx, req).await? {
             return Ok(reply);

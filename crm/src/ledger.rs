@@ -323,7 +323,7 @@ pub async fn award(
     award: &Award,
     now: i64,
 ) -> Result<i64> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     lock(&mut tx, tenant.id, customer_id).await?;
     let id = award_in(&mut tx, tenant.id, customer_id, award, now).await?;
     tx.commit().await?;
@@ -467,7 +467,7 @@ pub async fn redeem(
     invoice_id: Option<i64>,
     now: i64,
 ) -> Result<i64> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     lock(&mut tx, tenant.id, customer_id).await?;
     let id = redeem_in(
         &mut tx,
@@ -616,7 +616,7 @@ pub async fn reverse_invoice(
     actor: Actor,
     now: i64,
 ) -> Result<Reversal> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     lock(&mut tx, tenant.id, customer_id).await?;
     let out = reverse_invoice_in(&mut tx, tenant.id, customer_id, invoice_id, actor, now).await?;
     tx.commit().await?;
@@ -644,7 +644,7 @@ pub async fn expire_due(store: &Store, now: i64) -> Result<u64> {
                 row.try_get("tenant_id")?,
                 row.try_get("customer_id")?,
             );
-            let mut tx = store.pool().begin().await?;
+            let mut tx = store.begin().await?;
             lock(&mut tx, tenant_id, customer_id).await?;
             // Re-read under the lock: another worker may have expired it already.
             let remaining: i64 =

@@ -132,7 +132,7 @@ async fn add_by(store: &Store, tenant: &Tenant, new: NewNas, actor: Option<Actor
         columns!(),
         ""
     );
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let row = sqlx::query(sql)
         .bind(tenant.id)
         .bind(branch_id)
@@ -206,7 +206,7 @@ pub async fn update(
         branches::by_id(store, tenant, branch).await?;
     }
     let secret = change.secret.as_ref().unwrap_or(&before.secret).expose();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "UPDATE nas SET name = $1, address = $2, secret = $3, require_message_authenticator = $4, \
          branch_id = $5 WHERE id = $6 AND tenant_id = $7",
@@ -250,7 +250,7 @@ pub async fn update(
 pub async fn remove_by_id(store: &Store, tenant: &Tenant, id: i64, actor: Actor) -> Result<()> {
     let before = in_tenant(store, tenant, id).await?;
     let now = clock::now();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     // The new name and address carry the row's id, so they clash with nothing: not with
     // another removed router, and `removed-…` is no address a live router can have.
     sqlx::query(

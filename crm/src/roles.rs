@@ -259,7 +259,7 @@ pub async fn create_custom(
     actor: Actor,
 ) -> Result<CustomRole> {
     let name = checked_role(name, permissions)?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO panel_roles (tenant_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
     )
@@ -367,7 +367,7 @@ pub async fn update_custom(
 ) -> Result<CustomRole> {
     let before = custom_role(store, tenant, id).await?;
     let name = checked_role(name, permissions)?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE panel_roles SET name = $1 WHERE id = $2 AND tenant_id = $3")
         .bind(&name)
         .bind(id)
@@ -407,7 +407,7 @@ pub async fn update_custom(
 /// many (they need another role first, or they would be left with none).
 pub async fn delete_custom(store: &Store, tenant: &Tenant, id: i64, actor: Actor) -> Result<()> {
     let before = custom_role(store, tenant, id).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let held = count_holders(&mut *tx, tenant, id).await?;
     if held > 0 {
         return Err(Error::Conflict(format!(

@@ -117,7 +117,7 @@ pub const STALE_AFTER_INTERIMS: i64 = 3;
 /// Closes open sessions with no accounting for `STALE_AFTER_INTERIMS` × their group's
 /// interim interval (5 minutes without a group), as of `now`. Returns how many.
 pub async fn close_stale(store: &Store, now: i64) -> Result<u64> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let done = sqlx::query(
         "UPDATE sessions SET stopped_at = updated_at, terminate_cause = 'Stale' \
          WHERE stopped_at IS NULL AND updated_at < $1 - $2 * COALESCE( \

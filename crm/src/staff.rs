@@ -40,7 +40,7 @@ impl PanelUser {
 pub async fn create_operator(store: &Store, phone: &str, name: Option<&str>) -> Result<PanelUser> {
     let phone = Phone::parse(phone)?;
     let name = name.map(text::normalize_name).filter(|n| !n.is_empty());
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO panel_users (phone, name, is_operator, created_at) VALUES ($1, $2, TRUE, $3) \
          ON CONFLICT (phone) DO UPDATE SET is_operator = TRUE, \
@@ -253,7 +253,7 @@ pub async fn add_member(
         RoleRef::Builtin(b) => (b.name(), None),
         RoleRef::Custom(id) => ("custom", Some(id)),
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     // Another tenant's role or branch is "not found", like any foreign id.
     let checks = custom_id
         .map(|id| {
@@ -348,7 +348,7 @@ pub async fn remove_member(
     membership_id: i64,
     actor: Actor,
 ) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let row = sqlx::query(
         "SELECT m.role, u.phone FROM panel_memberships m JOIN panel_users u ON u.id = m.user_id \
          WHERE m.id = $1 AND m.tenant_id = $2",

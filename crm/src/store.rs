@@ -121,6 +121,18 @@ impl Store {
         &self.pool
     }
 
+    /// A transaction. On SQLite it begins `IMMEDIATE`, taking the write lock up front: a
+    /// deferred transaction that reads, then writes after another connection committed,
+    /// fails at once with `SQLITE_BUSY` (its snapshot is stale, so `busy_timeout` cannot
+    /// help) — seen as a POS request answered 503 while the worker wrote. Waiting for the
+    /// lock at `BEGIN` goes through `busy_timeout` instead. SQLite has one writer anyway.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     fn migrator(&self) -> &'static Migrator {
         match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,

@@ -70,7 +70,7 @@ async fn create_by(store: &Store, name: &str, actor: Option<Actor>) -> Result<Te
     // Codes are random so they do not leak how many tenants exist; retry on a clash.
     for _ in 0..50 {
         let code = rand::rng().random_range(10_000..100_000).to_string();
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin().await?;
         let sql = concat!(
             "INSERT INTO tenants (name, club_code, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (club_code) DO NOTHING RETURNING ",
@@ -195,7 +195,7 @@ pub async fn update(store: &Store, tenant: &Tenant, settings: &TenantSettings) -
         return Err(Error::invalid("one-time codes must have 4 to 6 digits"));
     }
     let month_start = settings.month_start.unwrap_or(tenant.month_start);
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "UPDATE tenants SET time_zone = $2, locale = $3, remember_days = $4, otp_length = $5, \
          month_start = $6 WHERE id = $1",

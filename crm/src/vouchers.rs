@@ -121,7 +121,7 @@ async fn create_by(
         return Err(Error::invalid("the expiry date is in the past"));
     }
     let group = groups::by_name(store, tenant, &new.group).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let batch_id: i64 = sqlx::query_scalar(
         "INSERT INTO voucher_batches (tenant_id, name, group_id, count, valid_for, expires_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",

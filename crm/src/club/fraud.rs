@@ -555,7 +555,7 @@ pub async fn refuse_if_blocked(
     actor: Actor,
     now: i64,
 ) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let subject = Subject::Customer(customer_id);
     if !blocked_in(&mut tx, tenant_id, subject).await? {
         return Ok(());
@@ -621,7 +621,7 @@ pub async fn clear(
             "clearing a flag needs a reason of 1 to 200 characters",
         ));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let row = sqlx::query(
         "SELECT subject_kind, subject_id, rule, state, reason FROM fraud_flags \
          WHERE tenant_id = $1 AND id = $2 AND state <> 'cleared'",

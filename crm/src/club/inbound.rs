@@ -291,7 +291,7 @@ async fn act(
                 reply_general(store, own.as_ref(), phone, &text).await?;
                 return Ok((Outcome::UnknownCode, None));
             };
-            let mut tx = store.pool().begin().await?;
+            let mut tx = store.begin().await?;
             let customer =
                 customers::upsert_in(&mut tx, tenant.id, phone, customers::Arrival::Seen, now)
                     .await?;

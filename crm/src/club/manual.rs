@@ -32,7 +32,7 @@ pub async fn credit(
     actor: Actor,
     now: i64,
 ) -> Result<ManualCredit> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     match credit_in(&mut tx, tenant, phone, amount, reason, actor, now).await? {
         Ok(done) => {
             tx.commit().await?;

@@ -426,7 +426,7 @@ pub async fn page(
 /// transaction; customers who already have invoices are left alone, so it can be rerun.
 /// Returns the invoices written.
 pub async fn seed_bench(store: &Store, tenant: &Tenant, branch_id: i64, now: i64) -> Result<u64> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "INSERT INTO club_members (tenant_id, customer_id, source, joined_at, marketing_opt_out) \
          SELECT tenant_id, id, 'pos', created_at, (id % 10 = 0) FROM customers WHERE tenant_id = $1 \

@@ -166,7 +166,7 @@ pub async fn send_marketing(
     body: &str,
     purpose: &str,
 ) -> Result<Marketing> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let row = sqlx::query(
         "SELECT m.marketing_opt_out FROM club_members m JOIN customers c ON c.id = m.customer_id \
          WHERE m.tenant_id = $1 AND c.phone = $2",
@@ -269,7 +269,7 @@ async fn expiring_for(store: &Store, tenant: &Tenant, days: i64, now: i64) -> Re
             .map(|d| d.long(true))
             .unwrap_or_default();
         let text = render(&template, &tenant.name, amount, 0, &date);
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin().await?;
         let mut fresh = true;
         for lot in &lot_ids {
             // Claimed per lot: a second worker running at once skips what this one sends.

@@ -182,7 +182,7 @@ async fn due_for(store: &Store, tenant: &Tenant, now: i64) -> Result<u64> {
     }
     let mut given = 0;
     for (customer, kind, amount, reason) in gifts {
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin().await?;
         if give(
             &mut tx,
             tenant.id,

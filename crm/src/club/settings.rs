@@ -316,7 +316,7 @@ pub async fn set(
         None => None,
     };
     check_groups(store, tenant, settings).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     write_in(&mut tx, tenant.id, branch_id.unwrap_or(0), settings).await?;
     tx.commit().await?;
     Ok(())
@@ -354,7 +354,7 @@ pub async fn save(
         branches::by_id(store, tenant, id).await?;
     }
     check_groups(store, tenant, settings).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let before = match branch_id {
         Some(id) => row(&mut tx, tenant.id, id).await?,
         None => Some(get_in(&mut tx, tenant.id, None).await?),
@@ -412,7 +412,7 @@ pub async fn remove_override(
     actor: crate::audit::Actor,
 ) -> Result<()> {
     branches::by_id(store, tenant, branch_id).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let done = sqlx::query("DELETE FROM club_settings WHERE tenant_id = $1 AND branch_id = $2")
         .bind(tenant.id)
         .bind(branch_id)

@@ -126,7 +126,7 @@ pub async fn sync_all(store: &Store, now: i64) -> Result<Vec<(i64, Moved)>> {
                     .fetch_all(store.pool())
                     .await?;
             for m in members {
-                let mut tx = store.pool().begin().await?;
+                let mut tx = store.begin().await?;
                 if let Some(m) = sync_in(&mut tx, tenant_id, m.try_get("id")?, &rules, now).await? {
                     moved.push((tenant_id, m));
                 }

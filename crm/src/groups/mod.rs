@@ -206,7 +206,7 @@ fn check_name(name: &str) -> Result<&str> {
 pub async fn add(store: &Store, tenant: &Tenant, name: &str, policy: GroupPolicy) -> Result<Group> {
     let name = check_name(name)?;
     let policy = policy.validate()?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let group = insert(&mut tx, tenant.id, name, false, &policy).await?;
     generations::bump(&mut *tx, Generation::Subscribers).await?;
     tx.commit().await?;
@@ -318,7 +318,7 @@ async fn set_policy_by(
         columns!(),
         ""
     );
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let row = bind_policy(sqlx::query(sql).bind(tenant.id).bind(name.trim()), &policy)
         .fetch_optional(&mut *tx)
         .await?
@@ -352,7 +352,7 @@ pub async fn in_tenant(store: &Store, tenant: &Tenant, id: i64) -> Result<Group>
 /// Makes `name` the group new portal guests join.
 pub async fn make_default(store: &Store, tenant: &Tenant, name: &str) -> Result<Group> {
     let group = by_name(store, tenant, name).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query("UPDATE groups SET is_default = (id = $2) WHERE tenant_id = $1")
         .bind(tenant.id)
         .bind(group.id)
@@ -372,7 +372,7 @@ pub async fn remove(store: &Store, tenant: &Tenant, name: &str) -> Result<()> {
             group.name
         )));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let users: i64 = sqlx::query_scalar(
         "SELECT (SELECT COUNT(*) FROM customers WHERE group_id = $1) + \
                 (SELECT COUNT(*) FROM hotspot_accounts WHERE group_id = $1)",

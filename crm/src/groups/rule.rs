@@ -86,7 +86,7 @@ pub async fn apply_rules(store: &Store, tenant: &Tenant, now: i64) -> Result<Vec
     let default = default_group(store, tenant).await?;
     let zone = Zone::of(tenant)?;
     let mut moved = Vec::new();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     for (group, rule) in &rule_groups {
         if group.id == default.id {
             continue;

@@ -581,7 +581,7 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
     for set in &sets {
         // The booking row is the transaction's first statement: a write, so SQLite
         // takes its write lock (waiting its turn) before anything is read.
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin().await?;
         let id = insert_booking(Status::Booked).fetch_one(&mut *tx).await?;
         let held = occupy(
             &mut tx,
@@ -672,7 +672,7 @@ pub async fn modify(
     .await?;
     let named = change.tables.clone().unwrap_or_default();
     for set in candidates(&p, &named, &held, start, party)? {
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin().await?;
         let updated = sqlx::query(
             "UPDATE bookings SET party = $3, starts_at = $4, ends_at = $5, status = $6, updated_at = $7, \
              deposit_refundable_until = $9, \
@@ -744,7 +744,7 @@ pub async fn set_status(
             old.status
         )));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let updated = sqlx::query(
         "UPDATE bookings SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = $5",
     )

@@ -263,7 +263,7 @@ pub async fn add_slot_rule(
         .as_ref()
         .map(|h| h.to_string())
         .unwrap_or_default();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     rule.id = sqlx::query_scalar(
         "INSERT INTO reservation_deposit_rules (tenant_id, branch_id, hours, min_party, max_party, \
          mode, amount, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -302,7 +302,7 @@ pub async fn remove_slot_rule(
     actor: Actor,
     id: i64,
 ) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let done = sqlx::query(
         "DELETE FROM reservation_deposit_rules WHERE tenant_id = $1 AND branch_id = $2 AND id = $3",
     )
@@ -462,7 +462,7 @@ pub async fn record(
             )));
         }
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     if !set_state_in(&mut tx, tenant.id, booking_id, from, to).await? {
         let state: Option<String> = sqlx::query_scalar(
             "SELECT deposit_state FROM bookings WHERE tenant_id = $1 AND id = $2",

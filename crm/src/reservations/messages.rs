@@ -297,7 +297,7 @@ pub async fn ensure_defaults(store: &Store, tenant: &Tenant, now: i64) -> Result
     if have > 0 {
         return Ok(());
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     for (kind, offset, template, active) in DEFAULTS {
         sqlx::query(
             "INSERT INTO booking_messages (tenant_id, kind, offset_minutes, template, active, created_at) \
@@ -467,7 +467,7 @@ async fn send(
     );
     let phone = Phone::parse(&booking.phone)?;
     // Paid from the SMS wallet; an unpaid text stays claimed (counted, not retried).
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     match sms::wallet::send_paid_in(&mut tx, tenant, &phone, &body, message.kind.purpose()).await {
         Ok(Some(outbox_id)) => {
             sqlx::query(

@@ -219,7 +219,7 @@ pub async fn add(
         joins,
     } = check(new, &existing, branch, None)?;
     let name = name.as_str();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO reservation_resources (tenant_id, branch_id, kind, name, min_party, \
          max_party, zone, working_hours, created_at) \
@@ -487,7 +487,7 @@ pub async fn update(
     let before = find(&existing, branch, id)?;
     let checked = check(new, &existing, branch, Some(id))?;
     let after = tables_after(&existing, id, &checked, new)?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     // The write first: SQLite takes its lock before the bookings are read.
     sqlx::query(
         "UPDATE reservation_resources SET name = $4, min_party = $5, max_party = $6, zone = $7, \
@@ -580,7 +580,7 @@ pub async fn set_closed(
     clock::add_days(day, 0)?;
     let existing = list(store, tenant, branch).await?;
     let resource = find(&existing, branch, id)?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     // The resource's row first: a booking being saved for it holds this lock, so the
     // check below sees it (or the booking, after us, sees the day off).
     sqlx::query(

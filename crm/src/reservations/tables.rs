@@ -242,7 +242,7 @@ async fn mark(
     mark: Option<Mark>,
     now: i64,
 ) -> Result<BoardTable> {
-    let mut conn = store.pool().begin().await?;
+    let mut conn = store.begin().await?;
     if mark != Some(Mark::Open) {
         // Closed or marked free: a walk-in's hold ends.
         end_walk_in(&mut conn, tenant.id, table_id).await?;
@@ -300,7 +300,7 @@ async fn hold_walk_in(
     // A booking committing between the read and the insert makes the insert fail:
     // read again and hold what is left.
     for _ in 0..5 {
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin().await?;
         // The write first: SQLite takes its lock before anything is read.
         let Some(walk_in) = sqlx::query_scalar::<_, i64>(
             "INSERT INTO walk_ins (tenant_id, branch_id, resource_id, opened_at, held_until) \
@@ -407,7 +407,7 @@ pub async fn extend_walk_ins(store: &Store, now: i64, margin: i64) -> Result<usi
         let tenant = crate::tenants::by_id(store, tenant_id).await?;
         let span = walk_in_span(store, &tenant, branch_id, table_id, now).await?;
         for _ in 0..3 {
-            let mut tx = store.pool().begin().await?;
+            let mut tx = store.begin().await?;
             // The write first (SQLite's lock); gone = closed meanwhile.
             let still = sqlx::query("UPDATE walk_ins SET held_until = held_until WHERE id = $1")
                 .bind(walk_in)

@@ -58,7 +58,7 @@ pub async fn top_up(
             "a top-up needs a reason (e.g. the payment reference)",
         ));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     sqlx::query(
         "INSERT INTO sms_wallets (tenant_id, balance) VALUES ($1, $2) \
          ON CONFLICT (tenant_id) DO UPDATE SET balance = sms_wallets.balance + excluded.balance",
@@ -210,7 +210,7 @@ pub async fn send_paid(
     body: &str,
     purpose: &str,
 ) -> Result<Option<i64>> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id = send_paid_in(&mut tx, tenant, phone, body, purpose).await?;
     tx.commit().await?;
     if id.is_some() {

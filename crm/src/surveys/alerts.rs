@@ -59,7 +59,7 @@ pub async fn set_users(store: &Store, tenant: &Tenant, ids: &[i64], actor: Actor
             "at most {MAX_USERS} people can be alerted"
         )));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     // Written first: SQLite takes the write lock at once (see `cases::lock_in`).
     let mut before: Vec<i64> =
         sqlx::query_scalar("DELETE FROM survey_alert_users WHERE tenant_id = $1 RETURNING user_id")

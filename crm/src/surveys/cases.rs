@@ -304,7 +304,7 @@ pub async fn set_status(
             "unknown case status {status:?}: expected open, contacted or resolved"
         )));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let before = lock_in(&mut tx, tenant, id, now).await?.status;
     sqlx::query("UPDATE survey_cases SET status = $3 WHERE tenant_id = $1 AND id = $2")
         .bind(tenant.id)
@@ -357,7 +357,7 @@ pub async fn compensate(
             "compensation needs a reason of 1 to 150 characters",
         ));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let customer_id: i64 = sqlx::query_scalar(
         "SELECT i.customer_id FROM survey_cases k JOIN survey_responses r ON r.id = k.response_id \
          JOIN survey_invitations i ON i.id = r.invitation_id WHERE k.tenant_id = $1 AND k.id = $2",

@@ -156,7 +156,7 @@ pub async fn assign(
     actor: Actor,
     now: i64,
 ) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let case = lock_in(&mut tx, tenant, id, now).await?;
     let phone = match owner {
         Some(user) => Some(
@@ -226,7 +226,7 @@ pub async fn note(
     {
         return Err(Error::invalid("the note contains control characters"));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     lock_in(&mut tx, tenant, id, now).await?;
     record_by_in(&mut tx, id, "note", None, Some(text), actor.user_id, now).await?;
     audit_case(
@@ -268,7 +268,7 @@ pub async fn reply(
     actor: Actor,
     now: i64,
 ) -> Result<i64> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let case = lock_in(&mut tx, tenant, id, now).await?;
     let s = settings::get_in(&mut tx, tenant.id).await?;
     // The reply a top or a bottom rating would have earned.
@@ -319,7 +319,7 @@ pub async fn compensate(
             "compensation needs a reason of 1 to 150 characters",
         ));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let case = lock_in(&mut tx, tenant, id, now).await?;
     let phone = Phone::parse(&case.phone)?;
     let done = manual::credit_in(

@@ -141,7 +141,7 @@ async fn send_one(store: &Store, base: &str, row: &sqlx::any::AnyRow, now: i64) 
     let was_due: i64 = row.try_get("next_send_at")?;
     let phone = Phone::parse(&row.try_get::<String, _>("phone")?)?;
     let token: String = row.try_get("token")?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let s = settings::get_in(&mut tx, tenant.id).await?;
     let stop = !s.enabled || club::opted_out_in(&mut tx, tenant.id, customer_id).await?;
     let next = (!stop && sends < s.max_reminders).then(|| {

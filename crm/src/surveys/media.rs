@@ -104,7 +104,7 @@ fn random_name(ext: &str) -> String {
 /// `Invalid` for a wrong type or size (nothing is written then).
 pub async fn attach(store: &Store, dir: &Path, token: &str, bytes: &[u8], now: i64) -> Result<i64> {
     let sniffed = check(bytes)?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let page = invitations::unanswered_in(&mut tx, token, now).await?;
     let count: i64 = sqlx::query_scalar(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM survey_media WHERE invitation_id = $1",

@@ -464,7 +464,7 @@ fn options_text(options: &[String]) -> String {
 /// Adds a question at the end (audited); returns its id.
 pub async fn add(store: &Store, tenant: &Tenant, q: &Question, actor: Actor) -> Result<i64> {
     q.validate()?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     super::settings::write_lock_in(&mut tx, tenant.id).await?;
     let (count, last): (i64, i64) = sqlx::query_as(
         "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(MAX(position), 0) AS BIGINT) \
@@ -523,7 +523,7 @@ pub async fn update(
     actor: Actor,
 ) -> Result<()> {
     q.validate()?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     super::settings::write_lock_in(&mut tx, tenant.id).await?;
     let before = one_in(&mut tx, tenant, id).await?;
     sqlx::query(
@@ -559,7 +559,7 @@ pub async fn update(
 
 /// Stops asking question `id` (audited); its answers stay in the case pages and reports.
 pub async fn remove(store: &Store, tenant: &Tenant, id: i64, actor: Actor) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     super::settings::write_lock_in(&mut tx, tenant.id).await?;
     let before = one_in(&mut tx, tenant, id).await?;
     sqlx::query(
@@ -587,7 +587,7 @@ pub async fn remove(store: &Store, tenant: &Tenant, id: i64, actor: Actor) -> Re
 
 /// Moves question `id` one place earlier (`up`) or later; a no-op at either end.
 pub async fn shift(store: &Store, tenant: &Tenant, id: i64, up: bool, actor: Actor) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     super::settings::write_lock_in(&mut tx, tenant.id).await?;
     let mut ids: Vec<i64> = list_in(&mut tx, tenant.id)
         .await?

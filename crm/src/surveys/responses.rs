@@ -80,7 +80,7 @@ use invitations::ANSWERED;
 /// for an unknown token, `Conflict` if it was answered already (the database holds one
 /// response per invitation even against concurrent posts).
 pub async fn answer(store: &Store, token: &str, answer: &Answer, now: i64) -> Result<i64> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let page = invitations::unanswered_in(&mut tx, token, now).await?;
     answer.validate(&page)?;
     let comment = answer

@@ -224,7 +224,7 @@ pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<(
 /// Saves the settings from the panel with an audit entry (`survey.settings`, the changed
 /// values before and after) in one transaction.
 pub async fn save(store: &Store, tenant: &Tenant, s: &SurveySettings, actor: Actor) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     write_lock_in(&mut tx, tenant.id).await?;
     let before = get_in(&mut tx, tenant.id).await?;
     set_in(&mut tx, tenant, s).await?;
