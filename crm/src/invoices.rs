@@ -353,6 +353,7 @@ where
             conn,
             tenant.id,
             customer_id,
+            key.branch_id,
             &settings.fraud,
             Actor::PosKey(key.id),
             now,

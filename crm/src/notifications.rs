@@ -1,5 +1,5 @@
-//! Panel notifications: what a person should look at in a tenant (a low score's case),
-//! shown as a badge until read.
+//! Panel notifications: what a person should look at in a tenant (a low score's case, a
+//! fraud flag), shown as a badge until read.
 
 use sqlx::{AnyConnection, Row};
 
@@ -11,26 +11,41 @@ use crate::tenants::Tenant;
 pub struct Notification {
     pub id: i64,
     pub case_id: Option<i64>,
+    /// A panel path under `/panel` when the notification is not about a case.
+    pub link: Option<String>,
     pub body: String,
     pub created_at: i64,
     pub read: bool,
+}
+
+/// What a notification points at.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target<'a> {
+    Case(i64),
+    /// A panel path under `/panel`.
+    Link(&'a str),
 }
 
 pub(crate) async fn add_in(
     conn: &mut AnyConnection,
     tenant_id: i64,
     user_id: i64,
-    case_id: Option<i64>,
+    target: Target<'_>,
     body: &str,
     now: i64,
 ) -> Result<()> {
+    let (case_id, link) = match target {
+        Target::Case(id) => (Some(id), None),
+        Target::Link(path) => (None, Some(path)),
+    };
     sqlx::query(
-        "INSERT INTO panel_notifications (tenant_id, user_id, case_id, body, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO panel_notifications (tenant_id, user_id, case_id, link, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(tenant_id)
     .bind(user_id)
     .bind(case_id)
+    .bind(link)
     .bind(body)
     .bind(now)
     .execute(&mut *conn)
@@ -58,7 +73,7 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Notification>> {
     let rows = sqlx::query(
-        "SELECT id, case_id, body, created_at, read_at FROM panel_notifications \
+        "SELECT id, case_id, link, body, created_at, read_at FROM panel_notifications \
          WHERE user_id = $1 AND tenant_id = $2 ORDER BY id DESC LIMIT $3",
     )
     .bind(user_id)
@@ -71,6 +86,7 @@ pub async fn list(
             Ok(Notification {
                 id: r.try_get("id")?,
                 case_id: r.try_get("case_id")?,
+                link: r.try_get("link")?,
                 body: r.try_get("body")?,
                 created_at: r.try_get("created_at")?,
                 read: r.try_get::<Option<i64>, _>("read_at")?.is_some(),

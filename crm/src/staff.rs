@@ -229,6 +229,45 @@ pub async fn access(store: &Store, user: &PanelUser, tenant_id: i64) -> Result<O
     }))
 }
 
+/// The ids of a tenant's people who hold `permission` (by a built-in role or a custom
+/// one) and, when `branch_id` is given, may see that branch (no branch list = all).
+/// Operators are not members and are left out.
+pub(crate) async fn holders_in(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: i64,
+    permission: Permission,
+    branch_id: Option<i64>,
+) -> Result<Vec<i64>> {
+    // Built-in role names are code constants, never input.
+    let builtin: Vec<String> = BuiltinRole::ALL
+        .into_iter()
+        .filter(|r| r.permissions().contains(&permission))
+        .map(|r| format!("'{}'", r.name()))
+        .collect();
+    let builtin = if builtin.is_empty() {
+        "NULL".to_string()
+    } else {
+        builtin.join(", ")
+    };
+    let sql = format!(
+        "SELECT m.user_id FROM panel_memberships m WHERE m.tenant_id = $1 \
+         AND (m.role IN ({builtin}) OR EXISTS (SELECT 1 FROM panel_role_permissions p \
+             WHERE p.role_id = m.custom_role_id AND p.permission = $2)) \
+         AND ($3 = 0 OR NOT EXISTS (SELECT 1 FROM panel_membership_branches b \
+                 WHERE b.membership_id = m.id) \
+             OR EXISTS (SELECT 1 FROM panel_membership_branches b \
+                 WHERE b.membership_id = m.id AND b.branch_id = $4)) \
+         ORDER BY m.user_id"
+    );
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id)
+        .bind(permission.name())
+        .bind(i64::from(branch_id.is_some()))
+        .bind(branch_id.unwrap_or(0))
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
 /// Someone an owner lets into the tenant.
 #[derive(Debug, Clone)]
 pub struct NewMember<'a> {

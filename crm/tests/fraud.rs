@@ -398,3 +398,112 @@ async fn one_device_cycling_through_phones_flags_then_blocks_the_newest_phone() 
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_flag_notifies_the_people_who_may_clear_it_where_they_work() {
+    use crm::audit::Actor as Who;
+    use crm::roles::{self, BuiltinRole, Permission};
+    use crm::staff::{self, NewMember, RoleRef};
+    on_both(|db| async move {
+        let s = &db.store;
+        let t = tenants::ensure_default(s).await.unwrap();
+        branches::add(s, &t, "Center").await.unwrap();
+        let north = branches::add(s, &t, "North").await.unwrap();
+        let (key, _) = pos_keys::create(s, &t, "Center").await.unwrap();
+        let center = key.branch_id;
+        let clearer = roles::create_custom(
+            s,
+            &t,
+            "Auditor",
+            &[Permission::ViewClub, Permission::ClearFraudFlags]
+                .into_iter()
+                .collect(),
+            Who::CLI,
+        )
+        .await
+        .unwrap();
+        let member = async |phone: &str, role, branch_ids: &[i64]| {
+            staff::add_member(
+                s,
+                &t,
+                &NewMember {
+                    phone,
+                    name: None,
+                    role,
+                    branch_ids,
+                },
+                Who::CLI,
+            )
+            .await
+            .unwrap()
+            .user_id
+        };
+        let owner = member("09120000001", RoleRef::Builtin(BuiltinRole::Owner), &[]).await;
+        let north_senior = member(
+            "09120000002",
+            RoleRef::Builtin(BuiltinRole::SeniorManager),
+            &[north.id],
+        )
+        .await;
+        let auditor = member("09120000003", RoleRef::Custom(clearer.id), &[center]).await;
+        let viewer = member("09120000004", RoleRef::Builtin(BuiltinRole::Viewer), &[]).await;
+        let cashier = member("09120000005", RoleRef::Builtin(BuiltinRole::Staff), &[]).await;
+        let branch_manager = member(
+            "09120000006",
+            RoleRef::Builtin(BuiltinRole::BranchManager),
+            &[],
+        )
+        .await;
+        let mut rules = settings::ClubSettings::default();
+        rules.fraud.max_invoices = 1;
+        rules.fraud.manual_amount = 100_000;
+        settings::set(s, &t, None, &rules).await.unwrap();
+        let notes = async |user: i64| crm::notifications::list(s, &t, user, 50).await.unwrap();
+
+        // Two invoices at Center within the window: the second flags the customer.
+        for at in [0, 60] {
+            let new = NewInvoice {
+                phone: "09122000000".into(),
+                amount: 100_000,
+                items: vec![],
+                reservation_id: None,
+                pos_transaction_id: None,
+                staff: None,
+            };
+            invoices::create(s, &key, &new, None, NOW + at, |_| (201, String::new()))
+                .await
+                .unwrap();
+        }
+        assert_eq!(fraud::flags(s, &t, true).await.unwrap().len(), 1);
+        for who in [owner, auditor] {
+            let got = notes(who).await;
+            assert_eq!(got.len(), 1, "user {who}");
+            assert_eq!(got[0].link.as_deref(), Some(fraud::FLAGS_PAGE));
+            assert_eq!(got[0].case_id, None);
+            assert!(got[0].body.contains("invoices"), "{}", got[0].body);
+            assert_eq!(crm::notifications::unread(s, t.id, who).await.unwrap(), 1);
+        }
+        // Limited to another branch, or without the permission: nothing.
+        for who in [north_senior, viewer, cashier, branch_manager] {
+            assert!(notes(who).await.is_empty(), "user {who}");
+        }
+
+        // A flag with no branch (manual credit) reaches every clearer.
+        manual::credit(
+            s,
+            &t,
+            &Phone::parse("09121000001").unwrap(),
+            150_000,
+            "gift",
+            Actor::Staff(7),
+            NOW,
+        )
+        .await
+        .unwrap();
+        assert_eq!(notes(north_senior).await.len(), 1);
+        assert_eq!(notes(owner).await.len(), 2);
+        assert!(notes(viewer).await.is_empty());
+        db
+    })
+    .await;
+}

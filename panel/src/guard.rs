@@ -328,7 +328,8 @@ async fn check(
         Need::Signed => return Ok(Checked::Signed(signed)),
         Need::Operator if signed.user.is_operator => return Ok(Checked::Signed(signed)),
         Need::Operator => return Err(view::failure(visitor, None, Fail::Forbidden)),
-        Need::Tenant(p) => p,
+        Need::Tenant(p) => Some(p),
+        Need::Member => None,
     };
     let pick = || redirect(&format!("{BASE}/tenants"));
     let Some(tenant_id) = signed.session.tenant_id else {
@@ -351,7 +352,7 @@ async fn check(
         access,
         unread,
     };
-    if !ctx.can(permission) {
+    if permission.is_some_and(|p| !ctx.can(p)) {
         return Err(view::failure(visitor, Some(&ctx), Fail::Forbidden));
     }
     Ok(Checked::Tenant(Box::new(ctx)))

@@ -1,4 +1,5 @@
-//! A person's notifications in the current tenant (low-score alerts), newest first.
+//! A person's notifications in the current tenant (low-score alerts, fraud flags), newest
+//! first.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -36,7 +37,11 @@ pub async fn list(State(state): State<PanelState>, ctx: Ctx) -> PageResult {
         .map(|n| Row {
             when: view::moment(locale, &zone, n.created_at),
             body: n.body,
-            href: n.case_id.map(|id| format!("{BASE}/cases/{id}")),
+            href: match (n.case_id, n.link) {
+                (Some(id), _) => Some(format!("{BASE}/cases/{id}")),
+                (None, Some(path)) => Some(format!("{BASE}{path}")),
+                (None, None) => None,
+            },
             unread: !n.read,
         })
         .collect();

@@ -91,7 +91,10 @@ impl Frame {
             .collect();
         frame.tenant_name = Some(ctx.tenant.name.clone());
         frame.unread = (ctx.unread > 0).then(|| num(ctx.locale(), ctx.unread));
-        frame.bell = ctx.can(Permission::ViewFeedback);
+        // Those who get notifications: low-score alerts, fraud flags, or any unread one.
+        frame.bell = ctx.can(Permission::ViewFeedback)
+            || ctx.can(Permission::ClearFraudFlags)
+            || ctx.unread > 0;
         frame.user_phone = Some(ctx.locale().digits(&national(&ctx.signed.user.phone)));
         frame
     }

@@ -111,16 +111,27 @@ impl FraudRules {
     }
 }
 
-/// Texts the tenant's alert phones about a flag or block (service SMS, not debited),
-/// inside the deciding transaction.
+/// Tells managers about a flag or block inside the deciding transaction: a panel
+/// notification (linking to the club page's flags) for everyone here who may clear flags
+/// and sees `branch_id` (when the operation had a branch), and a service SMS (not
+/// debited) to the tenant's alert phones.
 async fn alert_in(
     conn: &mut AnyConnection,
     tenant_id: i64,
     rules: &FraudRules,
     subject: Subject,
+    branch_id: Option<i64>,
     why: &str,
+    now: i64,
 ) -> Result<()> {
-    if rules.alert_phones.is_empty() {
+    let managers = crate::staff::holders_in(
+        conn,
+        tenant_id,
+        crate::roles::Permission::ClearFraudFlags,
+        branch_id,
+    )
+    .await?;
+    if rules.alert_phones.is_empty() && managers.is_empty() {
         return Ok(());
     }
     let tenant = crate::tenants::by_id_in(conn, tenant_id).await?;
@@ -129,12 +140,26 @@ async fn alert_in(
         Subject::Staff(id) => format!("کارمند #{id}"),
     };
     let text = format!("هشدار تقلب در باشگاه {}: {who} — {why}", tenant.name);
+    for user_id in managers {
+        crate::notifications::add_in(
+            conn,
+            tenant_id,
+            user_id,
+            crate::notifications::Target::Link(FLAGS_PAGE),
+            &text,
+            now,
+        )
+        .await?;
+    }
     for phone in &rules.alert_phones {
         let phone = Phone::parse(phone)?;
         crate::sms::enqueue_text_in(conn, &tenant, &phone, &text, "fraud_alert").await?;
     }
     Ok(())
 }
+
+/// Where a fraud notification leads: the club page's open flags.
+pub const FLAGS_PAGE: &str = "/club#flags";
 
 /// Who a flag is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,6 +294,7 @@ pub(crate) async fn suspicious_in(
     tenant_id: i64,
     rules: &FraudRules,
     subject: Subject,
+    branch_id: Option<i64>,
     rule: &str,
     reason: &str,
     actor: Actor,
@@ -294,7 +320,7 @@ pub(crate) async fn suspicious_in(
                 now,
             )
             .await?;
-            alert_in(conn, tenant_id, rules, subject, &why).await?;
+            alert_in(conn, tenant_id, rules, subject, branch_id, &why, now).await?;
             Ok(Verdict::Blocked(why))
         }
         None => {
@@ -312,7 +338,7 @@ pub(crate) async fn suspicious_in(
             .await?;
             let why = format!("{rule}: {reason}");
             log_in(conn, tenant_id, Some(id), subject, "flag", &why, actor, now).await?;
-            alert_in(conn, tenant_id, rules, subject, &why).await?;
+            alert_in(conn, tenant_id, rules, subject, branch_id, &why, now).await?;
             Ok(Verdict::Flagged(why))
         }
     }
@@ -324,6 +350,7 @@ pub(crate) async fn screen_invoice_in(
     conn: &mut AnyConnection,
     tenant_id: i64,
     customer_id: i64,
+    branch_id: i64,
     rules: &FraudRules,
     actor: Actor,
     now: i64,
@@ -356,7 +383,15 @@ pub(crate) async fn screen_invoice_in(
     );
     Ok(
         match suspicious_in(
-            conn, tenant_id, rules, subject, "invoices", &reason, actor, now,
+            conn,
+            tenant_id,
+            rules,
+            subject,
+            Some(branch_id),
+            "invoices",
+            &reason,
+            actor,
+            now,
         )
         .await?
         {
@@ -461,8 +496,10 @@ pub(crate) async fn screen_manual_in(
         if !flagged.insert(subject.kind().to_string() + &subject.id().to_string()) {
             continue;
         }
-        if let Verdict::Blocked(why) =
-            suspicious_in(conn, tenant_id, rules, subject, rule, &reason, actor, now).await?
+        if let Verdict::Blocked(why) = suspicious_in(
+            conn, tenant_id, rules, subject, None, rule, &reason, actor, now,
+        )
+        .await?
         {
             return Ok(Err(why));
         }
@@ -524,6 +561,7 @@ pub(crate) async fn screen_device_in(
         tenant_id,
         &rules,
         Subject::Customer(customer_id),
+        None,
         "device_cycling",
         &reason,
         Actor::System,

@@ -114,7 +114,15 @@ pub(crate) async fn notify_in(
         let phone = Phone::parse(phone)?;
         let sms = crate::sms::enqueue_text_in(conn, tenant, &phone, text, "survey_alert").await?;
         cases::record_in(conn, case_id, "alert", Some(sms), Some(phone.e164()), now).await?;
-        crate::notifications::add_in(conn, tenant.id, *user_id, Some(case_id), text, now).await?;
+        crate::notifications::add_in(
+            conn,
+            tenant.id,
+            *user_id,
+            crate::notifications::Target::Case(case_id),
+            text,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }
