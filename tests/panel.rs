@@ -93,6 +93,10 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("amount".to_string(), "1000".to_string()),
             ("reason".to_string(), "walk".to_string()),
         ],
+        "/customers/{id}/club-profile" => vec![
+            ("birthday".to_string(), "09-13".to_string()),
+            ("opt_out".to_string(), "on".to_string()),
+        ],
         "/club/flags/{id}/clear" => vec![("reason".to_string(), "walk".to_string())],
         "/club/settings" => vec![("expiry_days".to_string(), "200".to_string())],
         "/surveys/settings" => vec![("delay_minutes".to_string(), "90".to_string())],
@@ -878,6 +882,58 @@ fn club_pages_credit_ledger_and_fraud_flags() {
         );
         let r = owner.post("/panel/club/flags/999999/clear", &[("reason", "x")]);
         assert_eq!(r.status, 404, "[{l}]");
+
+        // Birthday and marketing consent: Jalali in Persian, Gregorian in English, a bad
+        // date re-renders next to the field; a viewer may not.
+        let profile = format!("/panel/customers/{ali}/club-profile");
+        let r = owner.post(
+            &format!("{profile}?lang=fa"),
+            &[("birthday", "۰۹/۱۳"), ("opt_out", "on")],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let en = owner
+            .get(&format!("/panel/customers/{ali}/ledger?lang=en"))
+            .body;
+        assert!(
+            en.contains("value=\"12-04\"") && en.contains("13 Azar") && en.contains(" checked>"),
+            "[{l}] {en}"
+        );
+        let fa = owner
+            .get(&format!("/panel/customers/{ali}/ledger?lang=fa"))
+            .body;
+        assert!(fa.contains("value=\"۰۹-۱۳\""), "[{l}] {fa}");
+        let r = owner.post(&format!("{profile}?lang=en"), &[("birthday", "02-31")]);
+        assert_eq!(r.status, 200, "[{l}]");
+        assert!(
+            r.body.contains("Birthday not understood") && r.body.contains("value=\"02-31\""),
+            "[{l}] {}",
+            r.body
+        );
+        let r = owner.post(&format!("{profile}?lang=en"), &[("birthday", "1990-03-21")]);
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let en = owner
+            .get(&format!("/panel/customers/{ali}/ledger?lang=en"))
+            .body;
+        assert!(
+            en.contains("1 Farvardin") && !en.contains(" checked>"),
+            "[{l}] {en}"
+        );
+        let r = viewer.post(&profile, &[("birthday", "")]);
+        assert_eq!(r.status, 403, "[{l}]");
+        assert!(
+            !viewer
+                .get(&format!("/panel/customers/{ali}/ledger"))
+                .body
+                .contains("club-profile"),
+            "[{l}] no form for a viewer"
+        );
+        let audit = owner.get("/panel/audit?lang=en").body;
+        assert!(
+            audit.contains("Member birthday or marketing consent edited")
+                && audit.contains("&#34;birthday&#34;:&#34;09-13&#34;")
+                && audit.contains("&#34;marketing_opt_out&#34;:true"),
+            "[{l}] {audit}"
+        );
         drop(server);
         db.cleanup();
     }

@@ -1,5 +1,6 @@
 //! The customer club: members and credit at a glance with the open fraud flags (clear
-//! one, with a reason), a customer's balance and ledger, and manual credit. Everything
+//! one, with a reason), a customer's balance and ledger, manual credit, and the member's
+//! birthday and marketing consent (on their word, `edit_customers`). Everything
 //! goes through `crm::club` and `crm::ledger`, so the per-staff daily cap and the fraud
 //! rules apply here as at the counter; ids are looked up in the current tenant.
 
@@ -185,6 +186,29 @@ struct LedgerPage {
     can_credit: bool,
     form: CreditForm,
     error: Option<String>,
+    /// The member's details form, for those who may edit customers.
+    profile: Option<ProfileForm>,
+    profile_error: Option<String>,
+    /// The stored birthday in the other calendar, under the field.
+    birthday_note: Option<String>,
+}
+
+/// What the ledger page re-renders with after a refused form.
+#[derive(Default)]
+struct Typed {
+    credit: CreditForm,
+    error: Option<String>,
+    profile: Option<ProfileForm>,
+    profile_error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    birthday: String,
+    /// A checkbox: present = opted out of marketing SMS.
+    #[serde(default)]
+    opt_out: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -206,20 +230,32 @@ fn kind_name(t: &i18n::Texts, kind: EntryKind) -> &'static str {
     }
 }
 
-async fn render_ledger(
-    state: &PanelState,
-    ctx: &Ctx,
-    id: i64,
-    form: CreditForm,
-    error: Option<String>,
-) -> PageResult {
+async fn render_ledger(state: &PanelState, ctx: &Ctx, id: i64, typed: Typed) -> PageResult {
     let store = &state.store;
     let locale = ctx.locale();
     let t = i18n::texts(locale);
     let zone = view::zone(ctx);
     let now = crm::clock::now();
     let c = customers::by_id(store, &ctx.tenant, id).await?;
-    let member = club::membership(store, &ctx.tenant, c.id).await?.is_some();
+    let details = club::profile::get(store, &ctx.tenant, c.id).await?;
+    let member = details.is_some();
+    let this_year = zone.day_key(now) / 10_000;
+    let birthday_note = details
+        .as_ref()
+        .and_then(|p| p.birthday.as_deref())
+        .map(|b| birthday_note(locale, b, this_year));
+    let profile = details
+        .filter(|_| ctx.can(Permission::EditCustomers))
+        .map(|p| {
+            typed.profile.unwrap_or_else(|| ProfileForm {
+                birthday: p
+                    .birthday
+                    .as_deref()
+                    .map(|b| birthday_field(locale, b, this_year))
+                    .unwrap_or_default(),
+                opt_out: p.marketing_opt_out.then(String::new),
+            })
+        });
     let balance = ledger::balance(store, &ctx.tenant, c.id, now).await?;
     let entries = ledger::entries(store, &ctx.tenant, c.id, ENTRIES)
         .await?
@@ -249,8 +285,11 @@ async fn render_ledger(
         }),
         entries,
         can_credit: ctx.can(Permission::ManualCredit),
-        form,
-        error,
+        form: typed.credit,
+        error: typed.error,
+        profile,
+        profile_error: typed.profile_error,
+        birthday_note,
     }
     .into_response())
 }
@@ -261,7 +300,7 @@ pub async fn ledger_page(
     ctx: Ctx,
     Path(id): Path<i64>,
 ) -> PageResult {
-    render_ledger(&state, &ctx, id, CreditForm::default(), None).await
+    render_ledger(&state, &ctx, id, Typed::default()).await
 }
 
 /// `POST /panel/customers/{id}/credit`: manual credit as the signed-in person; the cap
@@ -277,7 +316,12 @@ pub async fn credit(
     let c = customers::by_id(store, &ctx.tenant, id).await?;
     let phone = Phone::parse(&c.phone).map_err(|_| Fail::Server)?;
     let Ok(amount) = Phone::digits_only(&form.amount).parse::<i64>() else {
-        return render_ledger(&state, &ctx, id, form, Some(t.credit_invalid.into())).await;
+        let typed = Typed {
+            credit: form,
+            error: Some(t.credit_invalid.into()),
+            ..Typed::default()
+        };
+        return render_ledger(&state, &ctx, id, typed).await;
     };
     let done = manual::credit(
         store,
@@ -295,5 +339,86 @@ pub async fn credit(
         Err(crm::Error::Conflict(why)) => format!("{} ({why})", t.credit_refused),
         Err(e) => return Err(e.into()),
     };
-    render_ledger(&state, &ctx, id, form, Some(error)).await
+    let typed = Typed {
+        credit: form,
+        error: Some(error),
+        ..Typed::default()
+    };
+    render_ledger(&state, &ctx, id, typed).await
+}
+
+/// The birthday as the field shows it: Jalali `MM-DD` in Persian, the Gregorian
+/// month-day it falls on this year in English (either is read back).
+fn birthday_field(locale: Locale, birthday: &str, year: i64) -> String {
+    match locale {
+        Locale::Fa => locale.digits(birthday),
+        Locale::En => club::profile::gregorian_of(birthday, year as i32)
+            .unwrap_or_else(|| birthday.to_string()),
+    }
+}
+
+/// The birthday spelled out in Jalali ("13 Azar"), next to the field.
+fn birthday_note(locale: Locale, birthday: &str, year: i64) -> String {
+    let (m, d) = birthday.split_once('-').unwrap_or(("1", "1"));
+    let j = crm::jalali::JalaliDate {
+        year: year as i32 - 621,
+        month: m.parse().unwrap_or(1),
+        day: d.parse().unwrap_or(1),
+    };
+    let long = j.long(locale == Locale::Fa);
+    // Without the year: a birthday recurs.
+    let day_month = long.rsplit_once(' ').map_or(long.as_str(), |(dm, _)| dm);
+    locale.digits(day_month)
+}
+
+/// `POST /panel/customers/{id}/club-profile`: the member's birthday (typed in the
+/// page's calendar, or a full date in either) and marketing consent, on their word.
+pub async fn set_profile(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<ProfileForm>,
+) -> PageResult {
+    let t = i18n::texts(ctx.locale());
+    let store = &state.store;
+    let c = customers::by_id(store, &ctx.tenant, id).await?;
+    let calendar = match ctx.locale() {
+        Locale::Fa => club::profile::Calendar::Jalali,
+        Locale::En => club::profile::Calendar::Gregorian,
+    };
+    let birthday = match form.birthday.trim() {
+        "" => Ok(None),
+        typed => club::profile::parse_any_birthday(typed, calendar).map(Some),
+    };
+    let refused = |why: &str| Typed {
+        profile_error: Some(why.to_string()),
+        ..Typed::default()
+    };
+    let Ok(birthday) = birthday else {
+        let typed = Typed {
+            profile: Some(form),
+            ..refused(t.birthday_invalid)
+        };
+        return render_ledger(&state, &ctx, id, typed).await;
+    };
+    let new = club::profile::Profile {
+        birthday,
+        marketing_opt_out: form.opt_out.is_some(),
+    };
+    match club::profile::update(
+        store,
+        &ctx.tenant,
+        c.id,
+        &new,
+        ctx.actor(),
+        crm::clock::now(),
+    )
+    .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("{BASE}/customers/{id}/ledger")).into_response()),
+        Err(crm::Error::NotFound(_)) => {
+            render_ledger(&state, &ctx, id, refused(t.not_club_member)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

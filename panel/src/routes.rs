@@ -120,6 +120,11 @@ fn rows() -> Vec<Row> {
             club::ledger_page,
         ),
         post("/customers/{id}/credit", Tenant(ManualCredit), club::credit),
+        post(
+            "/customers/{id}/club-profile",
+            Tenant(EditCustomers),
+            club::set_profile,
+        ),
         get("/club", Tenant(ViewClub), club::page),
         get("/club/members", Tenant(ViewClub), club_members::list),
         get(

@@ -8,6 +8,7 @@ pub mod inbound;
 pub mod manual;
 pub mod members;
 pub mod notices;
+pub mod profile;
 pub mod reports;
 pub mod rewards;
 pub mod settings;
