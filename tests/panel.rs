@@ -1401,6 +1401,64 @@ fn branch_limited_people_see_only_their_branches() {
         assert!(r.body.contains("role=\"alert\""), "[{l}]");
         assert_eq!(north_mgr.get("/panel/?branch=999999").status, 404);
 
+        // Club reports: their branches' invoices only, the picker and the CSV alike.
+        for (branch, phone) in [("north", "09121110081"), ("south", "09121110082")] {
+            let (key, _) = rt
+                .block_on(crm::pos_keys::create(&store, &tenant, branch))
+                .unwrap();
+            let new = crm::invoices::NewInvoice {
+                phone: phone.into(),
+                amount: 100_000,
+                items: vec![],
+                reservation_id: None,
+                pos_transaction_id: None,
+                staff: None,
+            };
+            rt.block_on(crm::invoices::create(&store, &key, &new, None, now, |_| {
+                (201, String::new())
+            }))
+            .unwrap();
+        }
+        let page = north_mgr.get("/panel/reports?lang=en");
+        assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        assert!(
+            page.body.contains("<td>north</td>") && !page.body.contains("south"),
+            "[{l}] {}",
+            page.body
+        );
+        let csv = north_mgr
+            .get("/panel/reports.csv?days=30&table=branches")
+            .body;
+        assert!(
+            csv.contains("north") && !csv.contains("south"),
+            "[{l}] {csv}"
+        );
+        let all = op.get("/panel/reports?lang=en").body;
+        assert!(all.contains("<td>north</td>") && all.contains("<td>south</td>"));
+        let south_only = op.get(&format!("/panel/reports?days=7&branch={south}&lang=en"));
+        assert!(
+            south_only.body.contains("<td>south</td>")
+                && !south_only.body.contains("<td>north</td>")
+                && south_only
+                    .body
+                    .contains(&format!("reports.csv?days=7&#38;branch={south}")),
+            "[{l}] {}",
+            south_only.body
+        );
+        let csv = op
+            .get(&format!(
+                "/panel/reports.csv?days=30&table=branches&branch={south}"
+            ))
+            .body;
+        assert!(
+            csv.contains("south") && !csv.contains("north"),
+            "[{l}] {csv}"
+        );
+        let r = north_mgr.get(&format!("/panel/reports?branch={south}"));
+        assert_eq!(r.status, 403, "[{l}]");
+        let r = north_mgr.get(&format!("/panel/reports.csv?branch={south}"));
+        assert_eq!(r.status, 403, "[{l}]");
+
         // Ids of other branches (or of no branch) are refused.
         let script = "/script?portal=http%3A%2F%2F192.0.2.5%3A8080&radius=192.0.2.5";
         let r = north_mgr.get(&format!("/panel/routers/{}{script}", ids[0]));

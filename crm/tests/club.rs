@@ -1,6 +1,7 @@
 //! Club settings, manual credit and invoices earning by the stored formula, on SQLite
 //! and PostgreSQL.
 
+use crm::branches::Scope;
 use crm::club::formula::{Tier, TierMetric};
 use crm::club::{self, manual, settings};
 use crm::invoices::{self, NewInvoice, NewItem};
@@ -502,7 +503,9 @@ async fn reports_count_joins_credit_repeat_buyers_and_branch_revenue() {
         .await
         .unwrap();
 
-        let r = club::reports::build(s, &t, NOW, 30).await.unwrap();
+        let r = club::reports::build(s, &t, &Scope::Every, NOW, 30)
+            .await
+            .unwrap();
         assert_eq!(r.periods.len(), 30);
         assert_eq!(r.periods[29].first_day, r.periods[29].last_day);
         let joined = |col: usize| r.periods.iter().map(|p| p.joined[col]).sum::<i64>();
@@ -527,8 +530,42 @@ async fn reports_count_joins_credit_repeat_buyers_and_branch_revenue() {
             [("Center", 2, 200_000, 100_000), ("North", 1, 0, 50_000)]
         );
 
+        // One branch: its invoices, the credit they earned and took, its first buyers;
+        // the manual credit (no invoice) is the whole business's.
+        for (key, joined_pos, earned, redeemed, per_mille, revenue) in [
+            (
+                &center,
+                1,
+                15_000,
+                3_000,
+                1000,
+                ("Center", 2, 200_000, 100_000),
+            ),
+            (&north, 1, 2_500, 0, 0, ("North", 1, 0, 50_000)),
+        ] {
+            let only = Scope::Only(vec![key.branch_id]);
+            let r = club::reports::build(s, &t, &only, NOW, 30).await.unwrap();
+            let joined = |col: usize| r.periods.iter().map(|p| p.joined[col]).sum::<i64>();
+            assert_eq!((joined(2), joined(4)), (joined_pos, 0), "{revenue:?}");
+            assert_eq!(r.periods.iter().map(|p| p.earned).sum::<i64>(), earned);
+            assert_eq!(r.periods.iter().map(|p| p.redeemed).sum::<i64>(), redeemed);
+            assert_eq!((r.buyers, r.repeat_per_mille()), (1, per_mille));
+            let rows: Vec<(&str, i64, i64, i64)> = r
+                .branches
+                .iter()
+                .map(|b| (b.branch.as_str(), b.invoices, b.members, b.others))
+                .collect();
+            assert_eq!(rows, [revenue]);
+        }
+        let none = club::reports::build(s, &t, &Scope::Only(vec![]), NOW, 30)
+            .await
+            .unwrap();
+        assert_eq!((none.buyers, none.branches.len()), (0, 0));
+
         // Weeks beyond a month; the old purchase counts now.
-        let r = club::reports::build(s, &t, NOW, 90).await.unwrap();
+        let r = club::reports::build(s, &t, &Scope::Every, NOW, 90)
+            .await
+            .unwrap();
         assert_eq!(r.periods.len(), 13);
         assert_eq!(r.periods.iter().map(|p| p.joined[2]).sum::<i64>(), 3);
         assert_eq!(r.buyers, 3);

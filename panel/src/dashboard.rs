@@ -36,6 +36,41 @@ pub struct DashboardQuery {
     branch: String,
 }
 
+/// What a page with a branch picker shows: the scope picked (`?branch=`, within the
+/// person's own; another tenant's branch is not found, another branch of ours refused)
+/// and the picker's links (label, href, current) — "all my branches" first; none when
+/// the business has no branches.
+pub(crate) async fn pick_branch(
+    state: &PanelState,
+    ctx: &Ctx,
+    branch: &str,
+    href: impl Fn(Option<i64>) -> String,
+) -> Result<(branches::Scope, Vec<(String, String, bool)>), Fail> {
+    let t = i18n::texts(ctx.locale());
+    let mine = ctx.scope();
+    let picked = branch.trim().parse::<i64>().ok();
+    let scope = match picked {
+        Some(id) => {
+            branches::by_id(&state.store, &ctx.tenant, id).await?;
+            mine.narrowed_to(id).ok_or(Fail::Forbidden)?
+        }
+        None => mine.clone(),
+    };
+    let listed = branches::list_in(&state.store, &ctx.tenant, &mine).await?;
+    let links = if listed.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once((t.all_branches.to_string(), href(None), picked.is_none()))
+            .chain(
+                listed
+                    .into_iter()
+                    .map(|b| (b.name, href(Some(b.id)), picked == Some(b.id))),
+            )
+            .collect()
+    };
+    Ok((scope, links))
+}
+
 /// `GET /panel/?branch=`: the numbers of the person's branches, or of one of them.
 pub async fn page(
     State(state): State<PanelState>,
@@ -45,31 +80,11 @@ pub async fn page(
     let locale = ctx.locale();
     let t = i18n::texts(locale);
     let now = crm::clock::now();
-    let mine = ctx.scope();
-    let picked = query.branch.trim().parse::<i64>().ok();
-    let scope = match picked {
-        Some(id) => {
-            // Another tenant's branch is not found, another branch of ours refused.
-            branches::by_id(&state.store, &ctx.tenant, id).await?;
-            mine.narrowed_to(id).ok_or(Fail::Forbidden)?
-        }
-        None => mine.clone(),
-    };
-    let listed = branches::list_in(&state.store, &ctx.tenant, &mine).await?;
-    let branch_links = if listed.is_empty() {
-        Vec::new()
-    } else {
-        std::iter::once((
-            t.all_branches.to_string(),
-            format!("{BASE}/"),
-            picked.is_none(),
-        ))
-        .chain(listed.into_iter().map(|b| {
-            let href = format!("{BASE}/?branch={}", b.id);
-            (b.name, href, picked == Some(b.id))
-        }))
-        .collect()
-    };
+    let (scope, branch_links) = pick_branch(&state, &ctx, &query.branch, |branch| match branch {
+        Some(id) => format!("{BASE}/?branch={id}"),
+        None => format!("{BASE}/"),
+    })
+    .await?;
     let d = stats::dashboard(&state.store, &ctx.tenant, &scope, now, DAYS).await?;
     let total = customers::count(&state.store, &ctx.tenant).await?;
     let label = |day: &stats::Day| {

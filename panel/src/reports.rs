@@ -1,7 +1,8 @@
 //! The club's reports: members joined per period by how they joined, credit given,
 //! redeemed and expired, the repeat-purchase rate and revenue per branch (members
 //! versus others), as SVG charts and CSV; and the SMS wallet with its top-ups and a
-//! manual top-up form (the purchase flow for now).
+//! manual top-up form (the purchase flow for now). A branch picker (within the person's
+//! branches) narrows the club numbers to one branch; the CSV follows it.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -18,6 +19,7 @@ use serde::Deserialize;
 use crate::chart::{self, Bar};
 use crate::club::rials;
 use crate::club_settings::parse_whole;
+use crate::dashboard::pick_branch;
 use crate::guard::{Ctx, PageResult};
 use crate::view::{self, Frame};
 use crate::{BASE, PanelState, i18n};
@@ -34,6 +36,18 @@ pub struct ReportQuery {
     /// `branches` for the revenue table; the periods otherwise.
     #[serde(default)]
     table: Option<String>,
+    /// One of the person's branches; empty = all of theirs.
+    #[serde(default)]
+    branch: String,
+}
+
+/// `&branch=ID` for links that keep the picked branch (digits only: parsed).
+fn branch_param(q: &ReportQuery) -> String {
+    q.branch
+        .trim()
+        .parse::<i64>()
+        .map(|id| format!("&branch={id}"))
+        .unwrap_or_default()
 }
 
 fn range(q: &ReportQuery) -> i64 {
@@ -69,7 +83,9 @@ struct ReportsPage {
     f: Frame,
     /// (label, href, current)
     ranges: Vec<(String, String, bool)>,
-    days: i64,
+    branch_links: Vec<(String, String, bool)>,
+    csv_href: String,
+    csv_branches_href: String,
     members_chart: String,
     credit_chart: String,
     sources: Vec<(&'static str, &'static str)>,
@@ -111,14 +127,22 @@ fn purpose_group(t: &i18n::Texts, purpose: &str) -> &'static str {
 async fn render(
     state: &PanelState,
     ctx: &Ctx,
-    days: i64,
+    q: &ReportQuery,
     top_up: TopUpForm,
     top_up_error: Option<String>,
 ) -> PageResult {
     let locale = ctx.locale();
     let t = i18n::texts(locale);
     let zone = view::zone(ctx);
-    let r: Report = reports::build(&state.store, &ctx.tenant, crm::clock::now(), days).await?;
+    let days = range(q);
+    let (scope, branch_links) = pick_branch(state, ctx, &q.branch, |branch| {
+        let branch = branch.map(|id| format!("&branch={id}")).unwrap_or_default();
+        format!("{BASE}/reports?days={days}{branch}")
+    })
+    .await?;
+    let branch = branch_param(q);
+    let r: Report =
+        reports::build(&state.store, &ctx.tenant, &scope, crm::clock::now(), days).await?;
     let members: Vec<Bar> = r
         .periods
         .iter()
@@ -163,12 +187,14 @@ async fn render(
             .map(|d| {
                 (
                     format!("{} {}", view::num(locale, *d), t.report_days),
-                    format!("{BASE}/reports?days={d}"),
+                    format!("{BASE}/reports?days={d}{branch}"),
                     *d == days,
                 )
             })
             .collect(),
-        days,
+        branch_links,
+        csv_href: format!("{BASE}/reports.csv?days={days}{branch}"),
+        csv_branches_href: format!("{BASE}/reports.csv?days={days}{branch}&table=branches"),
         members_chart: chart::stacked(t.report_members, &members, |v| view::num(locale, v)),
         credit_chart: chart::bars(t.report_credit, &credit, |v| rials(locale, v)),
         sources: reports::SOURCES
@@ -215,17 +241,19 @@ pub async fn page(
     ctx: Ctx,
     Query(q): Query<ReportQuery>,
 ) -> PageResult {
-    render(&state, &ctx, range(&q), TopUpForm::default(), None).await
+    render(&state, &ctx, &q, TopUpForm::default(), None).await
 }
 
-/// `GET /panel/reports.csv?days=[&table=branches]`: UTF-8 with a BOM, Jalali days.
+/// `GET /panel/reports.csv?days=[&table=branches][&branch=]`: UTF-8 with a BOM, Jalali
+/// days, the picked branch's numbers (the page's).
 pub async fn csv(
     State(state): State<PanelState>,
     ctx: Ctx,
     Query(q): Query<ReportQuery>,
 ) -> PageResult {
     let days = range(&q);
-    let r = reports::build(&state.store, &ctx.tenant, crm::clock::now(), days).await?;
+    let (scope, _) = pick_branch(&state, &ctx, &q.branch, |_| String::new()).await?;
+    let r = reports::build(&state.store, &ctx.tenant, &scope, crm::clock::now(), days).await?;
     let jalali = |day: i64| {
         crm::jalali::JalaliDate::from_day_key(day)
             .map(crm::jalali::JalaliDate::iso_like)
@@ -300,5 +328,5 @@ pub async fn top_up(
             }
         }
     };
-    render(&state, &ctx, 30, form, Some(error)).await
+    render(&state, &ctx, &ReportQuery::default(), form, Some(error)).await
 }

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::rewards::parse_birthday;
+use super::rewards::{latin_date, parse_birthday};
 use crate::audit::{self, Actor, Change};
 use crate::error::{Error, Result};
 use crate::jalali::JalaliDate;
@@ -49,16 +49,7 @@ pub enum Calendar {
 /// without a year `calendar` decides, and a Gregorian month-day is read in a common
 /// Gregorian year (2025), so around Nowruz it can land a day off the member's own year.
 pub fn parse_any_birthday(input: &str, calendar: Calendar) -> Result<String> {
-    let latin: String = input
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
-            '٠'..='٩' => char::from(b'0' + (c as u32 - '٠' as u32) as u8),
-            '/' | '.' => '-',
-            other => other,
-        })
-        .collect();
+    let latin = latin_date(input);
     let bad = || {
         Error::invalid(format!(
             "birthday {input:?}: expected a month and day such as 09-13, or a full date"

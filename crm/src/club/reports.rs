@@ -3,9 +3,18 @@
 //! repeat-purchase rate, and revenue per branch from members versus others.
 //!
 //! Periods are single days up to a month and weeks beyond, so a chart stays readable.
+//!
+//! Limited to some branches (a [`Scope`] other than every branch), a number counts what
+//! happened at those branches: invoices, revenue and repeat purchases by the invoice's
+//! branch; credit earned and redeemed by the branch of the invoice it came with; credit
+//! expired by the branch of the invoice that earned it; a member as joined at the
+//! branch of their first invoice (members who never bought are nobody's branch).
+//! Credit with no invoice (manual, gifts, coupons given out) belongs to the whole
+//! business and shows only there.
 
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
+use crate::branches::Scope;
 use crate::clock::Zone;
 use crate::error::Result;
 use crate::store::Store;
@@ -59,8 +68,17 @@ impl Report {
     }
 }
 
-/// The report over the last `days` local days (1 to 366), ending today.
-pub async fn build(store: &Store, tenant: &Tenant, now: i64, days: i64) -> Result<Report> {
+/// The report over the last `days` local days (1 to 366), ending today, for the
+/// branches of `scope` (see the module's notes).
+pub async fn build(
+    store: &Store,
+    tenant: &Tenant,
+    scope: &Scope,
+    now: i64,
+    days: i64,
+) -> Result<Report> {
+    let every = scope.is_every();
+    let invoice_branch = scope.condition("i.branch_id");
     let days = days.clamp(1, 366);
     let zone = Zone::of(tenant)?;
     let offset = zone.offset_seconds(now);
@@ -80,10 +98,15 @@ pub async fn build(store: &Store, tenant: &Tenant, now: i64, days: i64) -> Resul
         .collect();
     let slot = |epoch_day: i64| ((epoch_day - first) / step).max(0) as usize;
 
-    let joined = sqlx::query(
-        "SELECT CAST((joined_at + $2) / 86400 AS BIGINT) AS d, source, CAST(COUNT(*) AS BIGINT) AS n \
-         FROM club_members WHERE tenant_id = $1 AND joined_at >= $3 GROUP BY 1, 2",
-    )
+    let first_branch = scope.condition(
+        "(SELECT i.branch_id FROM invoices i WHERE i.tenant_id = m.tenant_id \
+          AND i.customer_id = m.customer_id ORDER BY i.created_at, i.id LIMIT 1)",
+    );
+    let joined = sqlx::query(AssertSqlSafe(format!(
+        "SELECT CAST((m.joined_at + $2) / 86400 AS BIGINT) AS d, m.source, CAST(COUNT(*) AS BIGINT) AS n \
+         FROM club_members m WHERE m.tenant_id = $1 AND m.joined_at >= $3 AND {first_branch} \
+         GROUP BY 1, 2"
+    )))
     .bind(tenant.id)
     .bind(offset)
     .bind(from)
@@ -100,17 +123,38 @@ pub async fn build(store: &Store, tenant: &Tenant, now: i64, days: i64) -> Resul
         }
     }
 
-    let credit = sqlx::query(
+    let credit_sql = if every {
         "SELECT CAST((created_at + $2) / 86400 AS BIGINT) AS d, kind, \
                 CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total \
          FROM credit_entries WHERE tenant_id = $1 AND created_at >= $3 \
-           AND kind IN ('earn', 'manual', 'coupon', 'redeem', 'expire') GROUP BY 1, 2",
-    )
-    .bind(tenant.id)
-    .bind(offset)
-    .bind(from)
-    .fetch_all(store.pool())
-    .await?;
+           AND kind IN ('earn', 'manual', 'coupon', 'redeem', 'expire') GROUP BY 1, 2"
+            .to_string()
+    } else {
+        // By the invoice an entry came with; an expiry by the invoice of the lots it
+        // took, share by share.
+        format!(
+            "SELECT CAST((e.created_at + $2) / 86400 AS BIGINT) AS d, e.kind, \
+                    CAST(COALESCE(SUM(e.amount), 0) AS BIGINT) AS total \
+             FROM credit_entries e JOIN invoices i ON i.id = e.invoice_id \
+             WHERE e.tenant_id = $1 AND e.created_at >= $3 \
+               AND e.kind IN ('earn', 'manual', 'coupon', 'redeem') AND {invoice_branch} \
+             GROUP BY 1, 2 \
+             UNION ALL \
+             SELECT CAST((e.created_at + $2) / 86400 AS BIGINT) AS d, e.kind, \
+                    CAST(-COALESCE(SUM(u.amount), 0) AS BIGINT) AS total \
+             FROM credit_entries e JOIN credit_lot_uses u ON u.entry_id = e.id \
+             JOIN credit_lots l ON l.id = u.lot_id JOIN credit_entries src ON src.id = l.entry_id \
+             JOIN invoices i ON i.id = src.invoice_id \
+             WHERE e.tenant_id = $1 AND e.created_at >= $3 AND e.kind = 'expire' AND {invoice_branch} \
+             GROUP BY 1, 2"
+        )
+    };
+    let credit = sqlx::query(AssertSqlSafe(credit_sql))
+        .bind(tenant.id)
+        .bind(offset)
+        .bind(from)
+        .fetch_all(store.pool())
+        .await?;
     for r in &credit {
         let kind: String = r.try_get("kind")?;
         let total: i64 = r.try_get("total")?;
@@ -123,20 +167,21 @@ pub async fn build(store: &Store, tenant: &Tenant, now: i64, days: i64) -> Resul
         }
     }
 
-    let row = sqlx::query(
+    let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT CAST(COUNT(*) AS BIGINT) AS buyers, \
                 CAST(COALESCE(SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS repeaters \
-         FROM (SELECT customer_id, COUNT(*) AS n FROM invoices \
-               WHERE tenant_id = $1 AND status = 'active' AND created_at >= $2 \
-               GROUP BY customer_id) per_customer",
-    )
+         FROM (SELECT i.customer_id, COUNT(*) AS n FROM invoices i \
+               WHERE i.tenant_id = $1 AND i.status = 'active' AND i.created_at >= $2 \
+                 AND {invoice_branch} \
+               GROUP BY i.customer_id) per_customer"
+    )))
     .bind(tenant.id)
     .bind(from)
     .fetch_one(store.pool())
     .await?;
     let (buyers, repeat_buyers) = (row.try_get("buyers")?, row.try_get("repeaters")?);
 
-    let rows = sqlx::query(
+    let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT b.name, CAST(COUNT(*) AS BIGINT) AS n, \
                 CAST(COALESCE(SUM(CASE WHEN m.customer_id IS NOT NULL THEN i.amount ELSE 0 END), 0) AS BIGINT) AS members, \
                 CAST(COALESCE(SUM(CASE WHEN m.customer_id IS NULL THEN i.amount ELSE 0 END), 0) AS BIGINT) AS others \
@@ -144,8 +189,9 @@ pub async fn build(store: &Store, tenant: &Tenant, now: i64, days: i64) -> Resul
          LEFT JOIN club_members m ON m.tenant_id = i.tenant_id AND m.customer_id = i.customer_id \
               AND m.joined_at < i.created_at \
          WHERE i.tenant_id = $1 AND i.status = 'active' AND i.created_at >= $2 \
-         GROUP BY b.name ORDER BY b.name",
-    )
+           AND {invoice_branch} \
+         GROUP BY b.name ORDER BY b.name"
+    )))
     .bind(tenant.id)
     .bind(from)
     .fetch_all(store.pool())

@@ -15,18 +15,23 @@ use crate::store::Store;
 use crate::tenants::Tenant;
 use crate::{clock, tenants};
 
-/// `MM-DD` (Jalali) from `9-13`, `09/13`, `۰۹-۱۳`…
-pub fn parse_birthday(input: &str) -> Result<String> {
-    let digits: String = input
+/// A typed date with Western digits and `-` between its parts (`۰۹/۱۳` → `09-13`).
+pub(crate) fn latin_date(input: &str) -> String {
+    input
         .trim()
         .chars()
         .map(|c| match c {
             '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
             '٠'..='٩' => char::from(b'0' + (c as u32 - '٠' as u32) as u8),
-            '/' => '-',
+            '/' | '.' => '-',
             other => other,
         })
-        .collect();
+        .collect()
+}
+
+/// `MM-DD` (Jalali) from `9-13`, `09/13`, `۰۹-۱۳`…
+pub fn parse_birthday(input: &str) -> Result<String> {
+    let digits = latin_date(input);
     let bad = || {
         Error::invalid(format!(
             "birthday {input:?}: expected a Jalali month-day such as 09-13"
