@@ -137,6 +137,9 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
     db.ok(&[
         "coupon", "create", "--name", "یلدا", "--value", "50000", "--count", "5",
     ]);
+    for phone in ["09121110001", "09121110002"] {
+        db.ok(&["club", "birthday", phone, "09-13"]);
+    }
     let server = db.serve(&[]);
     let http = server.http.clone().unwrap();
     let base = format!("http://{http}/panel");
@@ -265,6 +268,7 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             ("dashboard", format!("{base}/?lang={lang}")),
             ("customers", format!("{base}/customers")),
             ("customer", customer.clone()),
+            ("ledger", format!("{customer}/ledger")),
             ("sessions", format!("{base}/sessions")),
             ("routers", format!("{base}/routers")),
             ("router", router.clone()),
