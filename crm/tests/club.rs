@@ -562,6 +562,24 @@ async fn reports_count_joins_credit_repeat_buyers_and_branch_revenue() {
             .unwrap();
         assert_eq!((none.buyers, none.branches.len()), (0, 0));
 
+        // Expiry a year on: each branch's leftover at the branch that earned it, the
+        // manual credit only business-wide.
+        let later = NOW + 400 * day;
+        crm::ledger::expire_due(s, later).await.unwrap();
+        let tenant = &t;
+        let expired = |scope: Scope| async move {
+            let r = club::reports::build(s, tenant, &scope, later, 30)
+                .await
+                .unwrap();
+            r.periods.iter().map(|p| p.expired).sum::<i64>()
+        };
+        let (c, n) = (center.branch_id, north.branch_id);
+        let all = expired(Scope::Every).await;
+        // (P4's purchase 40 days before earned 4 000 too.)
+        assert_eq!(expired(Scope::Only(vec![c])).await, 4_000 + 15_000 - 3_000);
+        assert_eq!(expired(Scope::Only(vec![n])).await, 2_500);
+        assert!(all >= 16_000 + 2_500 + 10_000, "{all}");
+
         // Weeks beyond a month; the old purchase counts now.
         let r = club::reports::build(s, &t, &Scope::Every, NOW, 90)
             .await
