@@ -730,6 +730,7 @@ pub async fn confirm(
         Err(e) => return server_error(v.locale, e),
     }
     let new = NewBooking {
+        service_id: None,
         branch_id: v.branch.id,
         phone: phone.e164().to_string(),
         name: Some(step.name.clone()),

@@ -62,6 +62,7 @@ async fn setup(store: &Store) -> (Tenant, Branch) {
 
 fn new_booking(b: &Branch, phone: &str, party: i64, starts_at: i64, tables: &[&str]) -> NewBooking {
     NewBooking {
+        service_id: None,
         branch_id: b.id,
         phone: phone.into(),
         name: Some("Sara".into()),
