@@ -136,6 +136,12 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("mode".to_string(), "fixed".to_string()),
             ("amount".to_string(), "1000".to_string()),
         ],
+        // The walk's branch has tables only: the service is refused next to its form.
+        "/bookings/services" => vec![
+            ("name".to_string(), format!("walk {n}")),
+            ("duration".to_string(), "30".to_string()),
+        ],
+        "/bookings/services/remove" => vec![("id".to_string(), "0".to_string())],
         "/bookings/messages" => vec![
             ("kind".to_string(), "reminder".to_string()),
             ("offset".to_string(), "1440".to_string()),

@@ -106,6 +106,8 @@ pub struct Extras {
     /// A day just closed that still has bookings: (link to it in the host view, the
     /// notice).
     pub booked_day: Option<(String, String)>,
+    /// The branch's services (appointments).
+    pub services: crate::booking_services::ServicesView,
 }
 
 const MODES: [&str; 3] = ["none", "per_guest", "fixed"];
@@ -163,6 +165,7 @@ pub async fn extras(
         rule_form,
         rule_error,
         booked_day: None,
+        services: crate::booking_services::view(state, ctx, p, None).await?,
     })
 }
 

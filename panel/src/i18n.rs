@@ -1907,6 +1907,19 @@ pub struct BookingEditTexts {
     pub any_time: &'static str,
     pub rials: &'static str,
     pub stay_label: &'static str,
+    pub services_heading: &'static str,
+    pub services_hint: &'static str,
+    pub services_none: &'static str,
+    pub service_name: &'static str,
+    pub service_name_en: &'static str,
+    pub service_duration: &'static str,
+    pub service_price: &'static str,
+    pub service_by: &'static str,
+    pub service_add: &'static str,
+    pub service_save: &'static str,
+    pub service_bad: &'static str,
+    pub service_no_performers: &'static str,
+    pub minutes: &'static str,
 }
 
 static BOOKING_EDIT_FA: BookingEditTexts = BookingEditTexts {
@@ -1950,6 +1963,19 @@ static BOOKING_EDIT_FA: BookingEditTexts = BookingEditTexts {
     any_time: "همیشه",
     rials: "ریال",
     stay_label: "مدت ماندن به دقیقه (خالی: طبق تنظیمات)",
+    services_heading: "خدمت‌ها (نوبت‌دهی)",
+    services_hint: "هر خدمت مدت خودش را دارد و فقط کارمند، صندلی یا اتاقی که آن را انجام می‌دهد نوبت می‌گیرد، در ساعت کاری خودش. مدت ماندن رزرو از خدمت می‌آید، نه از تعداد نفرات. شعبهٔ بی‌خدمت مثل قبل میز رزرو می‌کند.",
+    services_none: "خدمتی تعریف نشده است.",
+    service_name: "نام خدمت",
+    service_name_en: "نام انگلیسی (اختیاری)",
+    service_duration: "مدت (دقیقه)",
+    service_price: "قیمت (ریال، اختیاری)",
+    service_by: "چه کسی یا چه چیزی انجامش می‌دهد",
+    service_add: "افزودن خدمت",
+    service_save: "ذخیره",
+    service_bad: "خدمت درست نیست: نام ۱ تا ۶۰ نویسه و تکراری نباشد، مدت مضربی از ۵ دقیقه تا ۱۴۴۰، قیمت عدد، و دست‌کم یک کارمند، صندلی یا اتاق.",
+    service_no_performers: "اول کارمند، صندلی یا اتاق اضافه کنید (بالا).",
+    minutes: "دقیقه",
 };
 
 static BOOKING_EDIT_EN: BookingEditTexts = BookingEditTexts {
@@ -1993,6 +2019,19 @@ static BOOKING_EDIT_EN: BookingEditTexts = BookingEditTexts {
     any_time: "any time",
     rials: "rials",
     stay_label: "Stay in minutes (empty: by the settings)",
+    services_heading: "Services (appointments)",
+    services_hint: "Each service has its own duration and only the staff, chairs or rooms that perform it are booked for it, within their own working hours. A booking's stay comes from its service, not the party size. A branch without services books as before.",
+    services_none: "No services.",
+    service_name: "Service name (Persian)",
+    service_name_en: "English name (optional)",
+    service_duration: "Duration (minutes)",
+    service_price: "Price (rials, optional)",
+    service_by: "Performed by",
+    service_add: "Add service",
+    service_save: "Save",
+    service_bad: "Not a valid service: a unique name of 1 to 60 characters, a duration that is a multiple of 5 up to 1440, a whole price, and at least one staff member, chair or room.",
+    service_no_performers: "Add a staff member, chair or room first (above).",
+    minutes: "min",
 };
 
 pub fn booking_edit_texts(locale: Locale) -> &'static BookingEditTexts {
