@@ -2676,6 +2676,70 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
             "[{l}] {section}"
         );
 
+        // Services: a staff member, a service refused without anyone performing it
+        // (kept as typed), then added, edited and removed.
+        let r = op.post(
+            "/panel/bookings/tables?lang=en",
+            &[
+                ("branch", branch.as_str()),
+                ("kind", "staff"),
+                ("name", "Ali"),
+                ("min", "1"),
+                ("max", "1"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let service = |op: &mut Client, id: &str, duration: &str, by: &[&str]| {
+            let mut form = vec![
+                ("branch", branch.as_str()),
+                ("id", id),
+                ("name", "اصلاح"),
+                ("name_en", "Haircut"),
+                ("duration", duration),
+                ("price", "۲۰۰۰۰۰"),
+            ];
+            form.extend(by.iter().map(|b| ("resource", *b)));
+            op.post("/panel/bookings/services?lang=en", &form)
+        };
+        let r = service(&mut op, "", "30", &[]);
+        assert!(
+            r.body.contains("id=\"service-error\"") && r.body.contains("value=\"Haircut\""),
+            "[{l}] {}",
+            r.body
+        );
+        let r = service(&mut op, "", "30", &["Ali"]);
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let page = op.get(&format!("/panel/bookings/settings?branch={branch}&lang=en"));
+        let section = page.body.split("id=\"services\"").nth(1).unwrap();
+        let id = section
+            .split("id=\"service-")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_string();
+        assert!(
+            section.contains("Haircut") && section.contains("200000"),
+            "[{l}] {section}"
+        );
+        let r = service(&mut op, &id, "45", &["Ali"]);
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let page = op.get(&format!("/panel/bookings/settings?branch={branch}&lang=en"));
+        assert!(page.body.contains("value=\"45\""), "[{l}]");
+        let r = op.post(
+            "/panel/bookings/services/remove",
+            &[("branch", branch.as_str()), ("id", id.as_str())],
+        );
+        assert_eq!(r.status, 303, "[{l}]");
+        let page = op.get(&format!("/panel/bookings/settings?branch={branch}&lang=en"));
+        assert!(!page.body.contains("Haircut"), "[{l}]");
+        let audit = op.get("/panel/audit?lang=en").body;
+        assert!(
+            audit.contains("Service added")
+                && audit.contains("Service edited")
+                && audit.contains("Service removed"),
+            "[{l}]"
+        );
+
         let shown = db.ok(&["booking", "settings", "--branch", "Main"]);
         assert!(
             shown.contains("30")

@@ -172,11 +172,9 @@ pub async fn save(
     };
     let done = match (form.parse(), form.id.trim()) {
         (None, _) => Err(crm::Error::Invalid("not a number".into())),
-        (Some(new), "") => {
-            services::add(&state.store, &ctx.tenant, &p.branch, ctx.actor(), &new)
-                .await
-                .map(drop)
-        }
+        (Some(new), "") => services::add(&state.store, &ctx.tenant, &p.branch, ctx.actor(), &new)
+            .await
+            .map(drop),
         (Some(new), id) => {
             let id = id.parse().map_err(|_| Fail::NotFound)?;
             services::update(&state.store, &ctx.tenant, &p.branch, ctx.actor(), id, &new)
@@ -186,7 +184,9 @@ pub async fn save(
     };
     match done {
         Ok(()) => Ok(back(p.branch.id)),
-        Err(crm::Error::Invalid(_) | crm::Error::Conflict(_)) => refused(&state, &ctx, p, form).await,
+        Err(crm::Error::Invalid(_) | crm::Error::Conflict(_)) => {
+            refused(&state, &ctx, p, form).await
+        }
         // A resource name that is not (or no longer) the branch's: shown as refused too.
         Err(crm::Error::NotFound(_)) if form.id.trim().is_empty() => {
             refused(&state, &ctx, p, form).await
