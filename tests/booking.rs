@@ -572,7 +572,11 @@ fn a_guest_books_a_service_with_a_chosen_staff_member() {
             times.body
         );
         let links = attrs(&times.body, "href", "/book/1/details?");
-        assert_eq!(links.len(), 96, "[{l}] every 15 minutes, open around the clock");
+        assert_eq!(
+            links.len(),
+            96,
+            "[{l}] every 15 minutes, open around the clock"
+        );
         assert!(
             links
                 .iter()

@@ -604,3 +604,96 @@ fn a_public_booking_then_the_live_table_board() {
     drop(server);
     db.cleanup();
 }
+
+/// A salon's public page on a phone, in Persian and English: the service and staff
+/// choice, that person's free times, the details step naming the service. Screenshots
+/// `service-*.png`.
+#[test]
+fn booking_a_service_in_a_phone_browser_fa_and_en() {
+    let db = Db::sqlite();
+    db.ok(&["branch", "add", "--name", "Salon"]);
+    for who in ["علی", "رضا"] {
+        db.ok(&[
+            "table",
+            "add",
+            "--branch",
+            "Salon",
+            "--kind",
+            "staff",
+            "--name",
+            who,
+            "--max",
+            "1",
+            "--hours",
+            "09:00-20:00",
+        ]);
+    }
+    db.ok(&[
+        "booking",
+        "settings",
+        "--branch",
+        "Salon",
+        "--hours",
+        "09:00-20:00",
+        "--min-notice",
+        "0",
+        "--days-ahead",
+        "14",
+    ]);
+    db.ok(&[
+        "service",
+        "add",
+        "--branch",
+        "Salon",
+        "--name",
+        "اصلاح مو",
+        "--name-en",
+        "Haircut",
+        "--minutes",
+        "30",
+        "--price",
+        "500000",
+        "--by",
+        "علی,رضا",
+    ]);
+    db.ok(&[
+        "service",
+        "add",
+        "--branch",
+        "Salon",
+        "--name",
+        "رنگ مو",
+        "--name-en",
+        "Hair colour",
+        "--minutes",
+        "90",
+        "--by",
+        "رضا",
+    ]);
+    let server = db.serve(&[]);
+    let http = server.http.clone().unwrap();
+    let browser = Browser::start(&output_dir("booking"), 390, 844);
+    for lang in ["fa", "en"] {
+        let dir = if lang == "fa" { "rtl" } else { "ltr" };
+        let shot = |n: &str| browser.screenshot(&format!("service-{lang}-{n}.png"));
+        browser.goto(&format!("http://{http}/book/1?lang={lang}"));
+        browser.wait_page("document.querySelector('#service')", "the service step");
+        check_layout(&browser, dir, "service step");
+        browser.js(
+            "document.querySelector('#date').selectedIndex = 1; document.querySelector('#staff').selectedIndex = 2;",
+            json!([]),
+        );
+        shot("1-choose");
+        browser.click("form button[type=submit]");
+        browser.wait_page("document.querySelector('.times')", "the service's times");
+        check_layout(&browser, dir, "service times");
+        shot("2-times");
+        browser.click(".times li:nth-child(5) a");
+        browser.wait_page("document.querySelector('#phone')", "the details step");
+        check_layout(&browser, dir, "service details");
+        shot("3-details");
+    }
+    drop(browser);
+    drop(server);
+    db.cleanup();
+}

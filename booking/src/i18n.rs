@@ -213,6 +213,33 @@ pub fn texts(locale: Locale) -> &'static Texts {
     }
 }
 
+/// The words of a branch that books services (a salon, a clinic): appointments, not
+/// tables.
+static FA_APPOINTMENTS: Texts = Texts {
+    title: "نوبت‌گیری",
+    intro: "روز و خدمت را انتخاب کنید (و اگر بخواهید، چه کسی) تا زمان‌های خالی را ببینید.",
+    change: "تغییر روز یا خدمت",
+    done_title: "نوبت شما ثبت شد",
+    ..FA
+};
+
+static EN_APPOINTMENTS: Texts = Texts {
+    title: "Book an appointment",
+    intro: "Pick a day and a service (and, if you like, who) to see the free times.",
+    change: "Change day or service",
+    done_title: "Your appointment is booked",
+    ..EN
+};
+
+/// The words for a branch: with services, appointments.
+pub fn texts_for(locale: Locale, appointments: bool) -> &'static Texts {
+    match (locale, appointments) {
+        (Locale::Fa, true) => &FA_APPOINTMENTS,
+        (Locale::En, true) => &EN_APPOINTMENTS,
+        (locale, false) => texts(locale),
+    }
+}
+
 /// "2 people" / "۲ نفر".
 pub fn people(locale: Locale, n: i64) -> String {
     match locale {

@@ -78,7 +78,7 @@ pub(crate) struct Venue {
 
 impl Venue {
     pub fn t(&self) -> &'static Texts {
-        i18n::texts(self.locale)
+        i18n::texts_for(self.locale, !self.services.is_empty())
     }
 
     /// `Branch · Tenant` as the page header shows it.
