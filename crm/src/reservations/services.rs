@@ -116,9 +116,12 @@ fn check(new: &NewService, existing: &[Resource], branch: &Branch) -> Result<Ser
     })
 }
 
+/// A service row: id, name, English name, minutes, price.
+type Row = (i64, String, Option<String>, i64, Option<i64>);
+
 /// The branch's services by name, with who performs each.
 pub async fn list(store: &Store, tenant: &Tenant, branch: &Branch) -> Result<Vec<Service>> {
-    let rows: Vec<(i64, String, Option<String>, i64, Option<i64>)> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, name, name_en, duration, price FROM reservation_services \
          WHERE tenant_id = $1 AND branch_id = $2 ORDER BY name, id",
     )
