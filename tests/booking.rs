@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::booking::{branch, full_evening, iso};
+use common::booking::{branch, full_evening, iso, salon};
 use common::{Db, HttpResponse, form_encode, html_unescape, http_request};
 
 /// A branch open around the clock with one table for four: whatever the hour the test
@@ -444,35 +444,7 @@ fn operators_run_the_book_from_the_cli() {
 fn a_guest_books_a_service_with_a_chosen_staff_member() {
     for db in Db::both() {
         let l = db.label;
-        db.ok(&["branch", "add", "--name", "Salon"]);
-        for who in ["Ali", "Reza"] {
-            db.ok(&[
-                "table",
-                "add",
-                "--branch",
-                "Salon",
-                "--kind",
-                "staff",
-                "--name",
-                who,
-                "--max",
-                "1",
-                "--hours",
-                "00:00-24:00",
-            ]);
-        }
-        db.ok(&[
-            "booking",
-            "settings",
-            "--branch",
-            "Salon",
-            "--hours",
-            "00:00-24:00",
-            "--min-notice",
-            "0",
-            "--days-ahead",
-            "14",
-        ]);
+        salon(&db, &["Ali", "Reza"], "00:00-24:00");
         let cut = db.ok(&[
             "service",
             "add",

@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::Db;
-use common::booking::{branch, full_evening, iso};
+use common::booking::{branch, full_evening, iso, salon};
 use common::browser::{Browser, output_dir};
 use serde_json::json;
 
@@ -611,35 +611,7 @@ fn a_public_booking_then_the_live_table_board() {
 #[test]
 fn booking_a_service_in_a_phone_browser_fa_and_en() {
     let db = Db::sqlite();
-    db.ok(&["branch", "add", "--name", "Salon"]);
-    for who in ["علی", "رضا"] {
-        db.ok(&[
-            "table",
-            "add",
-            "--branch",
-            "Salon",
-            "--kind",
-            "staff",
-            "--name",
-            who,
-            "--max",
-            "1",
-            "--hours",
-            "09:00-20:00",
-        ]);
-    }
-    db.ok(&[
-        "booking",
-        "settings",
-        "--branch",
-        "Salon",
-        "--hours",
-        "09:00-20:00",
-        "--min-notice",
-        "0",
-        "--days-ahead",
-        "14",
-    ]);
+    salon(&db, &["علی", "رضا"], "09:00-20:00");
     db.ok(&[
         "service",
         "add",
