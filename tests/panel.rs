@@ -2740,6 +2740,55 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
             "[{l}]"
         );
 
+        // Bookings already made that the saved hours leave out are named, with a link:
+        // one ten days ahead, whatever the hour the test runs.
+        let zone = crm::clock::Zone::named("Asia/Tehran").unwrap();
+        let ahead = crm::clock::add_days(zone.day_key(crm::clock::now()), 10).unwrap();
+        let ahead = format!(
+            "{}-{:02}-{:02}",
+            ahead / 10_000,
+            ahead / 100 % 100,
+            ahead % 100
+        );
+        db.ok(&[
+            "booking",
+            "create",
+            "--branch",
+            "Main",
+            "--phone",
+            "09120000077",
+            "--party",
+            "2",
+            "--date",
+            &ahead,
+            "--time",
+            "20:00",
+        ]);
+        let narrowed = post(
+            &mut op,
+            "/panel/bookings/settings",
+            settings_form("30", "5-=120", "00:00-00:05", "per_guest", "100000"),
+        );
+        assert_eq!(narrowed.status, 303, "[{l}] {}", narrowed.body);
+        let page = op.get(&format!("/panel/bookings/settings?branch={branch}&lang=en"));
+        assert!(
+            page.body.contains("id=\"outside-rules\"")
+                && page.body.contains("fall outside the opening hours"),
+            "[{l}] {}",
+            page.body
+        );
+        post(
+            &mut op,
+            "/panel/bookings/settings",
+            settings_form(
+                "30",
+                "5-=120",
+                "12:00-16:00; 19:00-23:30",
+                "per_guest",
+                "100000",
+            ),
+        );
+
         let shown = db.ok(&["booking", "settings", "--branch", "Main"]);
         assert!(
             shown.contains("30")

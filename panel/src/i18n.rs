@@ -1920,6 +1920,7 @@ pub struct BookingEditTexts {
     pub service_bad: &'static str,
     pub service_no_performers: &'static str,
     pub minutes: &'static str,
+    pub outside_rules: &'static str,
 }
 
 static BOOKING_EDIT_FA: BookingEditTexts = BookingEditTexts {
@@ -1976,6 +1977,7 @@ static BOOKING_EDIT_FA: BookingEditTexts = BookingEditTexts {
     service_bad: "خدمت درست نیست: نام ۱ تا ۶۰ نویسه و تکراری نباشد، مدت مضربی از ۵ دقیقه تا ۱۴۴۰، قیمت عدد، و دست‌کم یک کارمند، صندلی یا اتاق.",
     service_no_performers: "اول کارمند، صندلی یا اتاق اضافه کنید (بالا).",
     minutes: "دقیقه",
+    outside_rules: "{n} رزرو آینده با ساعت‌های کاری یا روزهای تعطیل فعلی جور نیست (اولی: {first}). رزروها خودبه‌خود جابه‌جا یا لغو نمی‌شوند؛ آن‌ها را جابه‌جا یا لغو کنید.",
 };
 
 static BOOKING_EDIT_EN: BookingEditTexts = BookingEditTexts {
@@ -2032,6 +2034,7 @@ static BOOKING_EDIT_EN: BookingEditTexts = BookingEditTexts {
     service_bad: "Not a valid service: a unique name of 1 to 60 characters, a duration that is a multiple of 5 up to 1440, a whole price, and at least one staff member, chair or room.",
     service_no_performers: "Add a staff member, chair or room first (above).",
     minutes: "min",
+    outside_rules: "{n} future booking(s) fall outside the opening hours or closed days now set (first: {first}). They are not moved or cancelled by themselves; move or cancel them.",
 };
 
 pub fn booking_edit_texts(locale: Locale) -> &'static BookingEditTexts {

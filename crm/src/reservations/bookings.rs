@@ -252,6 +252,32 @@ pub async fn availability(
     availability::free_starts(&p.rules, &p.tables, &held, day, party, now)
 }
 
+/// Live bookings from `now` on (a year ahead) that the branch's rules as saved no longer
+/// allow: on a closed day or with their stay outside the opening hours. Changing the
+/// rules does not move or cancel them; the settings page names them so a host can.
+pub async fn outside_rules(
+    store: &Store,
+    tenant: &Tenant,
+    branch: &Branch,
+    now: i64,
+) -> Result<Vec<Booking>> {
+    let rules = settings::rules(store, tenant, branch).await?;
+    Ok(list(store, tenant, branch.id, now, now + 366 * 86_400)
+        .await?
+        .into_iter()
+        .filter(|b| b.status.holds() && b.status != Status::Seated)
+        .filter(|b| {
+            rules.closed.contains(&rules.zone.day_key(b.starts_at))
+                || !availability::open_throughout(
+                    &rules.opening_hours,
+                    &rules.zone,
+                    b.starts_at,
+                    b.ends_at - b.starts_at,
+                )
+        })
+        .collect())
+}
+
 /// Free start times on local date `day` for a service, with the resource each would
 /// get; `staff` = only that resource (one that performs it), `None` = any of them.
 pub async fn service_availability(
