@@ -665,6 +665,30 @@ fn booking_a_service_in_a_phone_browser_fa_and_en() {
         check_layout(&browser, dir, "service details");
         shot("3-details");
     }
+    // The owner's side: the services on the booking settings page.
+    const OWNER: &str = "09120000009";
+    db.ok(&["admin", "create", "--phone", OWNER, "--name", "Owner"]);
+    browser.goto(&format!("http://{http}/panel/login?lang=en"));
+    browser.wait_page("document.getElementById('phone')", "the login page");
+    browser.type_into("#phone", OWNER);
+    browser.click("form[action='/panel/login'] button[type=submit]");
+    browser.wait_page("document.getElementById('code')", "the code page");
+    browser.type_into("#code", &otp_from_inbox(&db, OWNER));
+    browser.click("form[action='/panel/login/verify'] button[type=submit]");
+    browser.wait_page("document.querySelector('.choice')", "the tenant picker");
+    browser.click(".choice");
+    browser.wait_page("document.querySelector('nav.tabs')", "the dashboard");
+    for lang in ["fa", "en"] {
+        browser.goto(&format!(
+            "http://{http}/panel/bookings/settings?lang={lang}#services"
+        ));
+        browser.wait_page("document.querySelector('#services')", "the services");
+        browser.js(
+            "document.querySelector('#services details').open = true; document.querySelector('#services').scrollIntoView();",
+            json!([]),
+        );
+        browser.screenshot(&format!("service-{lang}-4-settings.png"));
+    }
     drop(browser);
     drop(server);
     db.cleanup();
