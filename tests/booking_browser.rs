@@ -59,6 +59,20 @@ fn check_layout(browser: &Browser, dir: &str, what: &str) {
     assert!(problems.is_empty(), "{what}: {problems:?}");
 }
 
+/// Signs `phone` (a panel operator) in to the panel and picks the tenant.
+fn panel_sign_in(browser: &Browser, db: &Db, http: &str, phone: &str) {
+    browser.goto(&format!("http://{http}/panel/login?lang=en"));
+    browser.wait_page("document.getElementById('phone')", "the login page");
+    browser.type_into("#phone", phone);
+    browser.click("form[action='/panel/login'] button[type=submit]");
+    browser.wait_page("document.getElementById('code')", "the code page");
+    browser.type_into("#code", &otp_from_inbox(db, phone));
+    browser.click("form[action='/panel/login/verify'] button[type=submit]");
+    browser.wait_page("document.querySelector('.choice')", "the tenant picker");
+    browser.click(".choice");
+    browser.wait_page("document.querySelector('nav.tabs')", "the dashboard");
+}
+
 /// Books tomorrow for four at the `time_index`-th free time; returns tomorrow's day key.
 fn book(
     browser: &Browser,
@@ -245,16 +259,7 @@ fn a_public_booking_then_the_live_table_board() {
     shot("0-public-done-deposit");
 
     // The host signs in to the panel.
-    browser.goto(&format!("http://{http}/panel/login?lang=en"));
-    browser.wait_page("document.getElementById('phone')", "the login page");
-    browser.type_into("#phone", HOST);
-    browser.click("form[action='/panel/login'] button[type=submit]");
-    browser.wait_page("document.getElementById('code')", "the code page");
-    browser.type_into("#code", &otp_from_inbox(&db, HOST));
-    browser.click("form[action='/panel/login/verify'] button[type=submit]");
-    browser.wait_page("document.querySelector('.choice')", "the tenant picker");
-    browser.click(".choice");
-    browser.wait_page("document.querySelector('nav.tabs')", "the dashboard");
+    panel_sign_in(&browser, &db, &http, HOST);
 
     browser.goto(&format!("http://{http}/panel/bookings"));
     browser.wait_page(
@@ -668,16 +673,7 @@ fn booking_a_service_in_a_phone_browser_fa_and_en() {
     // The owner's side: the services on the booking settings page.
     const OWNER: &str = "09120000009";
     db.ok(&["admin", "create", "--phone", OWNER, "--name", "Owner"]);
-    browser.goto(&format!("http://{http}/panel/login?lang=en"));
-    browser.wait_page("document.getElementById('phone')", "the login page");
-    browser.type_into("#phone", OWNER);
-    browser.click("form[action='/panel/login'] button[type=submit]");
-    browser.wait_page("document.getElementById('code')", "the code page");
-    browser.type_into("#code", &otp_from_inbox(&db, OWNER));
-    browser.click("form[action='/panel/login/verify'] button[type=submit]");
-    browser.wait_page("document.querySelector('.choice')", "the tenant picker");
-    browser.click(".choice");
-    browser.wait_page("document.querySelector('nav.tabs')", "the dashboard");
+    panel_sign_in(&browser, &db, &http, OWNER);
     for lang in ["fa", "en"] {
         browser.goto(&format!(
             "http://{http}/panel/bookings/settings?lang={lang}#services"

@@ -189,6 +189,27 @@ async fn write_performers(
     Ok(())
 }
 
+/// Writes the audit entry of a change to service `id` inside its transaction.
+async fn audited(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant: &Tenant,
+    actor: Actor,
+    action: &str,
+    id: i64,
+    before: Option<&Service>,
+    after: Option<&Service>,
+) -> Result<()> {
+    let change = Change {
+        tenant_id: Some(tenant.id),
+        action,
+        entity: "service",
+        entity_id: Some(id),
+        before: before.map(Service::shape),
+        after: after.map(Service::shape),
+    };
+    audit::record(&mut **tx, actor, &change).await
+}
+
 /// Adds a service (audited).
 pub async fn add(
     store: &Store,
@@ -222,15 +243,16 @@ pub async fn add(
         })
     })?;
     write_performers(&mut tx, tenant, service.id, &service.resources).await?;
-    let change = Change {
-        tenant_id: Some(tenant.id),
-        action: "service.add",
-        entity: "service",
-        entity_id: Some(service.id),
-        before: None,
-        after: Some(service.shape()),
-    };
-    audit::record(&mut *tx, actor, &change).await?;
+    audited(
+        &mut tx,
+        tenant,
+        actor,
+        "service.add",
+        service.id,
+        None,
+        Some(&service),
+    )
+    .await?;
     tx.commit().await?;
     Ok(service)
 }
@@ -273,15 +295,16 @@ pub async fn update(
         })
     })?;
     write_performers(&mut tx, tenant, id, &service.resources).await?;
-    let change = Change {
-        tenant_id: Some(tenant.id),
-        action: "service.update",
-        entity: "service",
-        entity_id: Some(id),
-        before: Some(before.shape()),
-        after: Some(service.shape()),
-    };
-    audit::record(&mut *tx, actor, &change).await?;
+    audited(
+        &mut tx,
+        tenant,
+        actor,
+        "service.update",
+        id,
+        Some(&before),
+        Some(&service),
+    )
+    .await?;
     tx.commit().await?;
     Ok(service)
 }
@@ -304,27 +327,16 @@ pub async fn remove(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    let change = Change {
-        tenant_id: Some(tenant.id),
-        action: "service.remove",
-        entity: "service",
-        entity_id: Some(id),
-        before: Some(before.shape()),
-        after: None,
-    };
-    audit::record(&mut *tx, actor, &change).await?;
+    audited(
+        &mut tx,
+        tenant,
+        actor,
+        "service.remove",
+        id,
+        Some(&before),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// The branch a service belongs to (for routes that carry only the service id).
-pub async fn branch_of(store: &Store, tenant: &Tenant, id: i64) -> Result<i64> {
-    sqlx::query_scalar(
-        "SELECT branch_id FROM reservation_services WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(tenant.id)
-    .bind(id)
-    .fetch_optional(store.pool())
-    .await?
-    .ok_or_else(|| Error::NotFound(format!("service #{id}")))
 }
