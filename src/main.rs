@@ -91,6 +91,9 @@ enum Command {
     /// Tables and appointment resources of a branch
     #[command(subcommand)]
     Table(commands::table::TableCommand),
+    /// Services of appointment businesses (duration, price, who performs them)
+    #[command(subcommand)]
+    Service(commands::service::ServiceCommand),
     /// Reservations: bookings, free times, booking settings (see docs/reservations.md)
     #[command(subcommand)]
     Booking(commands::booking::BookingCommand),
@@ -230,6 +233,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Sms(c) => c.run(&config).await,
             Command::Branch(c) => c.run(&config).await,
             Command::Table(c) => c.run(&config).await,
+            Command::Service(c) => c.run(&config).await,
             Command::Booking(c) => c.run(&config).await,
             Command::Admin(c) => c.run(&config).await,
             Command::Club(c) => c.run(&config).await,

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::booking::{branch, full_evening, iso};
+use common::booking::{branch, full_evening, iso, salon};
 use common::{Db, HttpResponse, form_encode, html_unescape, http_request};
 
 /// A branch open around the clock with one table for four: whatever the hour the test
@@ -434,6 +434,183 @@ fn operators_run_the_book_from_the_cli() {
             shown.contains("bookings:   1") && shown.contains(": finished"),
             "[{l}] {shown}"
         );
+        db.cleanup();
+    }
+}
+
+/// A salon: a guest picks a service and a staff member, sees that person's free
+/// times, and books; the staff member is held, "anyone" still finds the other.
+#[test]
+fn a_guest_books_a_service_with_a_chosen_staff_member() {
+    for db in Db::both() {
+        let l = db.label;
+        salon(&db, &["Ali", "Reza"], "00:00-24:00");
+        let cut = db.ok(&[
+            "service",
+            "add",
+            "--branch",
+            "Salon",
+            "--name",
+            "اصلاح",
+            "--name-en",
+            "Haircut",
+            "--minutes",
+            "30",
+            "--price",
+            "500000",
+            "--by",
+            "Ali,Reza",
+        ]);
+        let cut = cut
+            .split('#')
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_string();
+        let colour = db.ok(&[
+            "service",
+            "add",
+            "--branch",
+            "Salon",
+            "--name",
+            "رنگ",
+            "--minutes",
+            "90",
+            "--by",
+            "Reza",
+        ]);
+        let colour = colour
+            .split('#')
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_string();
+        let listed = db.ok(&["service", "list", "--branch", "Salon"]);
+        assert!(
+            listed.contains("Haircut") && listed.contains("Ali,Reza"),
+            "[{l}] {listed}"
+        );
+        let server = db.serve(&[]);
+        let http = server.http.clone().unwrap();
+
+        // Step 1 asks for the service and who, not the party size.
+        let first = http_request(&http, "GET", "/book/1?lang=en", &[], "");
+        assert_eq!(first.status, 200, "[{l}] {}", first.body);
+        assert!(
+            first.body.contains("id=\"service\"")
+                && first.body.contains("Haircut · 30 min · 500000 rials")
+                && first.body.contains("Anyone available")
+                && !first.body.contains("id=\"party\""),
+            "[{l}] {}",
+            first.body
+        );
+        let reza = first
+            .body
+            .split("\">Reza<")
+            .next()
+            .and_then(|s| s.rsplit("value=\"").next())
+            .unwrap()
+            .to_string();
+        let cookie = first.header("set-cookie").expect("csrf cookie");
+        let guest = Guest {
+            http: &http,
+            cookie: cookie.split(';').next().unwrap().to_string(),
+        };
+        let tomorrow = attrs(&first.body, "value", "20")[1].clone();
+        let times_of = |service: &str, staff: &str| {
+            guest.get(&format!(
+                "/book/1/times?date={tomorrow}&party=1&service={service}&staff={staff}&lang=en"
+            ))
+        };
+
+        // Ali does not colour: no times, the first step again.
+        let refused = times_of(&colour, "1");
+        assert!(
+            attrs(&refused.body, "href", "/book/1/details?").is_empty()
+                && refused.body.contains("id=\"service\""),
+            "[{l}] {}",
+            refused.body
+        );
+        // A haircut with Reza: his times, every link keeps the choice.
+        let times = times_of(&cut, &reza);
+        assert_eq!(times.status, 200, "[{l}] {}", times.body);
+        assert!(
+            times.body.contains("Haircut · Reza"),
+            "[{l}] {}",
+            times.body
+        );
+        let links = attrs(&times.body, "href", "/book/1/details?");
+        assert_eq!(
+            links.len(),
+            96,
+            "[{l}] every 15 minutes, open around the clock"
+        );
+        assert!(
+            links
+                .iter()
+                .all(|h| h.contains(&format!("&service={cut}&staff={reza}"))),
+            "[{l}] {links:?}"
+        );
+        let details = guest.get(&links[40]); // 10:00
+        assert!(
+            details.body.contains("10:00") && details.body.contains("Haircut · Reza"),
+            "[{l}] {}",
+            details.body
+        );
+        let start = details.hidden("start").unwrap();
+        let mut pairs = vec![
+            ("lang", "en".to_string()),
+            ("csrf", details.hidden("csrf").unwrap()),
+            ("date", tomorrow.clone()),
+            ("party", "1".to_string()),
+            ("start", start.clone()),
+            ("service", details.hidden("service").expect("service field")),
+            ("staff", details.hidden("staff").expect("staff field")),
+            ("name", "Mina".to_string()),
+            ("phone", PHONE.to_string()),
+        ];
+        let post = |path: &str, v: &[(&'static str, String)]| {
+            let pairs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            guest.post(path, &pairs)
+        };
+        let code_page = post("/book/1/otp", &pairs);
+        assert_eq!(code_page.status, 200, "[{l}] {}", code_page.body);
+        assert_eq!(code_page.hidden("staff"), Some(reza.clone()), "[{l}]");
+        pairs[8].1 = "+989121234567".into();
+        pairs.push(("challenge", code_page.hidden("challenge").unwrap()));
+        pairs.push(("code", otp_from_inbox(&db, PHONE)));
+        let done = post("/book/1/confirm", &pairs);
+        assert_eq!(done.status, 200, "[{l}] {}", done.body);
+        assert!(done.body.contains("Haircut · Reza"), "[{l}] {}", done.body);
+        let list = db.ok(&[
+            "booking",
+            "list",
+            "--branch",
+            "Salon",
+            "--date",
+            &iso(&tomorrow),
+        ]);
+        assert!(
+            list.contains("10:00") && list.contains("Reza") && list.contains("booked"),
+            "[{l}] {list}"
+        );
+
+        // Reza is held 10:00–10:30 (no buffer): not offered with him, still with anyone.
+        let with_reza = times_of(&cut, &reza);
+        assert!(
+            !with_reza.body.contains(&format!("start={start}&")),
+            "[{l}]"
+        );
+        let anyone = times_of(&cut, "");
+        assert!(anyone.body.contains(&format!("start={start}&")), "[{l}]");
+        // Reza's colour would overlap his haircut: 10:00 is gone for it too.
+        let colours = times_of(&colour, "");
+        assert!(!colours.body.contains(&format!("start={start}&")), "[{l}]");
+        drop(server);
         db.cleanup();
     }
 }

@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::Db;
-use common::booking::{branch, full_evening, iso};
+use common::booking::{branch, full_evening, iso, salon};
 use common::browser::{Browser, output_dir};
 use serde_json::json;
 
@@ -57,6 +57,20 @@ fn check_layout(browser: &Browser, dir: &str, what: &str) {
     );
     let problems = report.as_array().cloned().unwrap_or_default();
     assert!(problems.is_empty(), "{what}: {problems:?}");
+}
+
+/// Signs `phone` (a panel operator) in to the panel and picks the tenant.
+fn panel_sign_in(browser: &Browser, db: &Db, http: &str, phone: &str) {
+    browser.goto(&format!("http://{http}/panel/login?lang=en"));
+    browser.wait_page("document.getElementById('phone')", "the login page");
+    browser.type_into("#phone", phone);
+    browser.click("form[action='/panel/login'] button[type=submit]");
+    browser.wait_page("document.getElementById('code')", "the code page");
+    browser.type_into("#code", &otp_from_inbox(db, phone));
+    browser.click("form[action='/panel/login/verify'] button[type=submit]");
+    browser.wait_page("document.querySelector('.choice')", "the tenant picker");
+    browser.click(".choice");
+    browser.wait_page("document.querySelector('nav.tabs')", "the dashboard");
 }
 
 /// Books tomorrow for four at the `time_index`-th free time; returns tomorrow's day key.
@@ -245,16 +259,7 @@ fn a_public_booking_then_the_live_table_board() {
     shot("0-public-done-deposit");
 
     // The host signs in to the panel.
-    browser.goto(&format!("http://{http}/panel/login?lang=en"));
-    browser.wait_page("document.getElementById('phone')", "the login page");
-    browser.type_into("#phone", HOST);
-    browser.click("form[action='/panel/login'] button[type=submit]");
-    browser.wait_page("document.getElementById('code')", "the code page");
-    browser.type_into("#code", &otp_from_inbox(&db, HOST));
-    browser.click("form[action='/panel/login/verify'] button[type=submit]");
-    browser.wait_page("document.querySelector('.choice')", "the tenant picker");
-    browser.click(".choice");
-    browser.wait_page("document.querySelector('nav.tabs')", "the dashboard");
+    panel_sign_in(&browser, &db, &http, HOST);
 
     browser.goto(&format!("http://{http}/panel/bookings"));
     browser.wait_page(
@@ -599,6 +604,86 @@ fn a_public_booking_then_the_live_table_board() {
             json!([]),
         );
         shot(&format!("12-wallet-{lang}"));
+    }
+    drop(browser);
+    drop(server);
+    db.cleanup();
+}
+
+/// A salon's public page on a phone, in Persian and English: the service and staff
+/// choice, that person's free times, the details step naming the service. Screenshots
+/// `service-*.png`.
+#[test]
+fn booking_a_service_in_a_phone_browser_fa_and_en() {
+    let db = Db::sqlite();
+    salon(&db, &["علی", "رضا"], "09:00-20:00");
+    db.ok(&[
+        "service",
+        "add",
+        "--branch",
+        "Salon",
+        "--name",
+        "اصلاح مو",
+        "--name-en",
+        "Haircut",
+        "--minutes",
+        "30",
+        "--price",
+        "500000",
+        "--by",
+        "علی,رضا",
+    ]);
+    db.ok(&[
+        "service",
+        "add",
+        "--branch",
+        "Salon",
+        "--name",
+        "رنگ مو",
+        "--name-en",
+        "Hair colour",
+        "--minutes",
+        "90",
+        "--by",
+        "رضا",
+    ]);
+    let server = db.serve(&[]);
+    let http = server.http.clone().unwrap();
+    let browser = Browser::start(&output_dir("booking"), 390, 844);
+    for lang in ["fa", "en"] {
+        let dir = if lang == "fa" { "rtl" } else { "ltr" };
+        let shot = |n: &str| browser.screenshot(&format!("service-{lang}-{n}.png"));
+        browser.goto(&format!("http://{http}/book/1?lang={lang}"));
+        browser.wait_page("document.querySelector('#service')", "the service step");
+        check_layout(&browser, dir, "service step");
+        browser.js(
+            "document.querySelector('#date').selectedIndex = 1; document.querySelector('#staff').selectedIndex = 2;",
+            json!([]),
+        );
+        shot("1-choose");
+        browser.click("form button[type=submit]");
+        browser.wait_page("document.querySelector('.times')", "the service's times");
+        check_layout(&browser, dir, "service times");
+        shot("2-times");
+        browser.click(".times li:nth-child(5) a");
+        browser.wait_page("document.querySelector('#phone')", "the details step");
+        check_layout(&browser, dir, "service details");
+        shot("3-details");
+    }
+    // The owner's side: the services on the booking settings page.
+    const OWNER: &str = "09120000009";
+    db.ok(&["admin", "create", "--phone", OWNER, "--name", "Owner"]);
+    panel_sign_in(&browser, &db, &http, OWNER);
+    for lang in ["fa", "en"] {
+        browser.goto(&format!(
+            "http://{http}/panel/bookings/settings?lang={lang}#services"
+        ));
+        browser.wait_page("document.querySelector('#services')", "the services");
+        browser.js(
+            "document.querySelector('#services details').open = true; document.querySelector('#services').scrollIntoView();",
+            json!([]),
+        );
+        browser.screenshot(&format!("service-{lang}-4-settings.png"));
     }
     drop(browser);
     drop(server);

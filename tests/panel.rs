@@ -140,6 +140,12 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
             ("mode".to_string(), "fixed".to_string()),
             ("amount".to_string(), "1000".to_string()),
         ],
+        // The walk's branch has tables only: the service is refused next to its form.
+        "/bookings/services" => vec![
+            ("name".to_string(), format!("walk {n}")),
+            ("duration".to_string(), "30".to_string()),
+        ],
+        "/bookings/services/remove" => vec![("id".to_string(), "0".to_string())],
         "/bookings/messages" => vec![
             ("kind".to_string(), "reminder".to_string()),
             ("offset".to_string(), "1440".to_string()),
@@ -2783,6 +2789,119 @@ fn host_view_books_refuses_a_taken_table_and_records_deposits() {
                 && section.contains("Terrace")
                 && section.contains("out of service"),
             "[{l}] {section}"
+        );
+
+        // Services: a staff member, a service refused without anyone performing it
+        // (kept as typed), then added, edited and removed.
+        let r = op.post(
+            "/panel/bookings/tables?lang=en",
+            &[
+                ("branch", branch.as_str()),
+                ("kind", "staff"),
+                ("name", "Ali"),
+                ("min", "1"),
+                ("max", "1"),
+            ],
+        );
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let service = |op: &mut Client, id: &str, duration: &str, by: &[&str]| {
+            let mut form = vec![
+                ("branch", branch.as_str()),
+                ("id", id),
+                ("name", "اصلاح"),
+                ("name_en", "Haircut"),
+                ("duration", duration),
+                ("price", "۲۰۰۰۰۰"),
+            ];
+            form.extend(by.iter().map(|b| ("resource", *b)));
+            op.post("/panel/bookings/services?lang=en", &form)
+        };
+        let r = service(&mut op, "", "30", &[]);
+        assert!(
+            r.body.contains("id=\"service-error\"") && r.body.contains("value=\"Haircut\""),
+            "[{l}] {}",
+            r.body
+        );
+        let r = service(&mut op, "", "30", &["Ali"]);
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let page = op.get(&format!("/panel/bookings/settings?branch={branch}&lang=en"));
+        let section = page.body.split("id=\"services\"").nth(1).unwrap();
+        let id = section
+            .split("id=\"service-")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_string();
+        assert!(
+            section.contains("Haircut") && section.contains("200000"),
+            "[{l}] {section}"
+        );
+        let r = service(&mut op, &id, "45", &["Ali"]);
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let page = op.get(&format!("/panel/bookings/settings?branch={branch}&lang=en"));
+        assert!(page.body.contains("value=\"45\""), "[{l}]");
+        let r = op.post(
+            "/panel/bookings/services/remove",
+            &[("branch", branch.as_str()), ("id", id.as_str())],
+        );
+        assert_eq!(r.status, 303, "[{l}]");
+        let page = op.get(&format!("/panel/bookings/settings?branch={branch}&lang=en"));
+        assert!(!page.body.contains("Haircut"), "[{l}]");
+        let audit = op.get("/panel/audit?lang=en").body;
+        assert!(
+            audit.contains("Service added")
+                && audit.contains("Service edited")
+                && audit.contains("Service removed"),
+            "[{l}]"
+        );
+
+        // Bookings already made that the saved hours leave out are named, with a link:
+        // one ten days ahead, whatever the hour the test runs.
+        let zone = crm::clock::Zone::named("Asia/Tehran").unwrap();
+        let ahead = crm::clock::add_days(zone.day_key(crm::clock::now()), 10).unwrap();
+        let ahead = format!(
+            "{}-{:02}-{:02}",
+            ahead / 10_000,
+            ahead / 100 % 100,
+            ahead % 100
+        );
+        db.ok(&[
+            "booking",
+            "create",
+            "--branch",
+            "Main",
+            "--phone",
+            "09120000077",
+            "--party",
+            "2",
+            "--date",
+            &ahead,
+            "--time",
+            "20:00",
+        ]);
+        let narrowed = post(
+            &mut op,
+            "/panel/bookings/settings",
+            settings_form("30", "5-=120", "00:00-00:05", "per_guest", "100000"),
+        );
+        assert_eq!(narrowed.status, 303, "[{l}] {}", narrowed.body);
+        let page = op.get(&format!("/panel/bookings/settings?branch={branch}&lang=en"));
+        assert!(
+            page.body.contains("id=\"outside-rules\"")
+                && page.body.contains("fall outside the opening hours"),
+            "[{l}] {}",
+            page.body
+        );
+        post(
+            &mut op,
+            "/panel/bookings/settings",
+            settings_form(
+                "30",
+                "5-=120",
+                "12:00-16:00; 19:00-23:30",
+                "per_guest",
+                "100000",
+            ),
         );
 
         let shown = db.ok(&["booking", "settings", "--branch", "Main"]);

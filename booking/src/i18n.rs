@@ -37,6 +37,11 @@ pub struct Texts {
     pub summary_name: &'static str,
     pub summary_deposit: &'static str,
     pub rials: &'static str,
+    pub service_label: &'static str,
+    pub staff_label: &'static str,
+    pub any_staff: &'static str,
+    pub summary_service: &'static str,
+    pub minutes: &'static str,
     /// `{when}`: the last moment a cancellation is refunded.
     pub deposit_refundable: &'static str,
     pub summary_status: &'static str,
@@ -95,6 +100,11 @@ pub static FA: Texts = Texts {
     summary_name: "نام",
     summary_deposit: "بیعانه",
     rials: "ریال",
+    service_label: "خدمت",
+    staff_label: "با چه کسی",
+    any_staff: "هر کس آزاد است",
+    summary_service: "خدمت",
+    minutes: "دقیقه",
     deposit_refundable: "با لغو تا {when} پس داده می‌شود",
     summary_status: "وضعیت",
     taken: "این زمان همین حالا پر شد. لطفاً زمان دیگری انتخاب کنید.",
@@ -160,6 +170,11 @@ pub static EN: Texts = Texts {
     summary_name: "Name",
     summary_deposit: "Deposit",
     rials: "rials",
+    service_label: "Service",
+    staff_label: "With",
+    any_staff: "Anyone available",
+    summary_service: "Service",
+    minutes: "min",
     deposit_refundable: "refunded if cancelled by {when}",
     summary_status: "Status",
     taken: "That time was just taken. Please pick another one.",
@@ -195,6 +210,33 @@ pub fn texts(locale: Locale) -> &'static Texts {
     match locale {
         Locale::Fa => &FA,
         Locale::En => &EN,
+    }
+}
+
+/// The words of a branch that books services (a salon, a clinic): appointments, not
+/// tables.
+static FA_APPOINTMENTS: Texts = Texts {
+    title: "نوبت‌گیری",
+    intro: "روز و خدمت را انتخاب کنید (و اگر بخواهید، چه کسی) تا زمان‌های خالی را ببینید.",
+    change: "تغییر روز یا خدمت",
+    done_title: "نوبت شما ثبت شد",
+    ..FA
+};
+
+static EN_APPOINTMENTS: Texts = Texts {
+    title: "Book an appointment",
+    intro: "Pick a day and a service (and, if you like, who) to see the free times.",
+    change: "Change day or service",
+    done_title: "Your appointment is booked",
+    ..EN
+};
+
+/// The words for a branch: with services, appointments.
+pub fn texts_for(locale: Locale, appointments: bool) -> &'static Texts {
+    match (locale, appointments) {
+        (Locale::Fa, true) => &FA_APPOINTMENTS,
+        (Locale::En, true) => &EN_APPOINTMENTS,
+        (locale, false) => texts(locale),
     }
 }
 

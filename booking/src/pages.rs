@@ -11,6 +11,8 @@ use crm::branches::{self, Branch};
 use crm::otp::{self, Requester};
 use crm::phone::Phone;
 use crm::reservations::bookings::{self, GUEST_BUSY, NewBooking, Source};
+use crm::reservations::resources;
+use crm::reservations::services::{self, Service};
 use crm::reservations::{BookingRules, settings};
 use crm::tenants::Tenant;
 use crm::ui::Locale;
@@ -46,6 +48,11 @@ pub struct Step {
     /// `1`: a waitlist request for a taken time.
     #[serde(default)]
     waitlist: String,
+    /// Branches with services: the service's id, and the staff member's (empty = any).
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    staff: String,
 }
 
 impl Step {
@@ -62,11 +69,16 @@ pub(crate) struct Venue {
     pub locale: Locale,
     /// The largest party its tables seat; 0 = no online booking.
     pub largest: i64,
+    /// Its services (appointments): when there are any, the guest picks one (and
+    /// maybe a staff member) instead of a party size.
+    pub services: Vec<Service>,
+    /// `(id, name)` of the active resources that perform a service.
+    pub performers: Vec<(i64, String)>,
 }
 
 impl Venue {
     pub fn t(&self) -> &'static Texts {
-        i18n::texts(self.locale)
+        i18n::texts_for(self.locale, !self.services.is_empty())
     }
 
     /// `Branch · Tenant` as the page header shows it.
@@ -181,12 +193,24 @@ pub(crate) async fn venue(
     let largest = bookings::largest_party(&state.store, &tenant, branch.id)
         .await
         .map_err(|e| server_error(locale, e))?;
+    let services = services::list(&state.store, &tenant, &branch)
+        .await
+        .map_err(|e| server_error(locale, e))?;
+    let performers = resources::list(&state.store, &tenant, &branch)
+        .await
+        .map_err(|e| server_error(locale, e))?
+        .into_iter()
+        .filter(|r| r.active && services.iter().any(|s| s.resources.contains(&r.id)))
+        .map(|r| (r.id, r.name))
+        .collect();
     Ok(Venue {
         tenant,
         branch,
         rules,
         locale,
         largest,
+        services,
+        performers,
     })
 }
 
@@ -202,18 +226,117 @@ fn other_lang(v: &Venue) -> &'static str {
     v.t().other_language_tag
 }
 
-/// A validated day and party from a step's fields.
+/// A service and, optionally, the staff member asked for (branches with services).
+#[derive(Debug, Clone, Copy, Default)]
+struct Pick {
+    service: Option<i64>,
+    staff: Option<i64>,
+}
+
+impl Pick {
+    /// From a step's fields: required where the branch has services, one it offers,
+    /// and a staff member who performs it (or any).
+    fn parse(v: &Venue, step: &Step) -> Option<Pick> {
+        if v.services.is_empty() {
+            return Some(Pick::default());
+        }
+        let id: i64 = step.service.trim().parse().ok()?;
+        let service = v.services.iter().find(|s| s.id == id)?;
+        let staff = match step.staff.trim() {
+            "" => None,
+            raw => Some(raw.parse().ok().filter(|s| service.resources.contains(s))?),
+        };
+        Some(Pick {
+            service: Some(id),
+            staff,
+        })
+    }
+
+    /// Its query-string tail (`&service=…&staff=…`, empty without a service).
+    fn query(&self) -> String {
+        let mut q = String::new();
+        if let Some(s) = self.service {
+            q.push_str(&format!("&service={s}"));
+        }
+        if let Some(s) = self.staff {
+            q.push_str(&format!("&staff={s}"));
+        }
+        q
+    }
+}
+
+/// A validated day and party (and service) from a step's fields.
 struct Choice {
     day: i64,
     party: i64,
+    pick: Pick,
+}
+
+impl Choice {
+    /// `date=…&party=…` and the service, for links between the steps.
+    fn query(&self) -> String {
+        format!(
+            "date={}&party={}{}",
+            self.day,
+            self.party,
+            self.pick.query()
+        )
+    }
 }
 
 fn parse_choice(v: &Venue, step: &Step, now: i64) -> Option<Choice> {
     let day: i64 = step.date.trim().parse().ok()?;
     let party: i64 = step.party.trim().parse().ok()?;
+    let pick = Pick::parse(v, step)?;
     let days = calendar::day_options(&v.rules, now, v.locale, None);
-    (days.iter().any(|d| d.key == day) && (1..=v.largest).contains(&party))
-        .then_some(Choice { day, party })
+    (days.iter().any(|d| d.key == day) && (1..=v.largest).contains(&party)).then_some(Choice {
+        day,
+        party,
+        pick,
+    })
+}
+
+/// The free start times for a choice: by service (its resources, its duration) or by
+/// party size.
+async fn offers_for(
+    state: &BookingState,
+    v: &Venue,
+    c: &Choice,
+    now: i64,
+) -> crm::Result<Vec<crm::reservations::availability::Offer>> {
+    match c.pick.service {
+        Some(service) => {
+            let (branch, staff) = (v.branch.id, c.pick.staff);
+            bookings::service_availability(
+                &state.store,
+                &v.tenant,
+                branch,
+                service,
+                staff,
+                c.day,
+                now,
+            )
+            .await
+        }
+        None => {
+            bookings::availability(&state.store, &v.tenant, v.branch.id, c.day, c.party, now).await
+        }
+    }
+}
+
+/// Waitlist times for a choice (none for services: a guest picks another time or staff).
+async fn full_for(state: &BookingState, v: &Venue, c: &Choice, now: i64) -> crm::Result<Vec<i64>> {
+    if c.pick.service.is_some() {
+        return Ok(Vec::new());
+    }
+    bookings::full_starts(&state.store, &v.tenant, v.branch.id, c.day, c.party, now).await
+}
+
+/// A choice as the choose page's select lists it.
+struct ServiceOption {
+    value: String,
+    label: String,
+    selected: bool,
 }
 
 struct PartyOption {
@@ -229,6 +352,9 @@ struct ChoosePage {
     action: String,
     days: Vec<DayOption>,
     parties: Vec<PartyOption>,
+    /// Branches with services: the services and the staff ("any" first).
+    services: Vec<ServiceOption>,
+    staff: Vec<ServiceOption>,
     error: Option<&'static str>,
 }
 
@@ -306,6 +432,43 @@ fn choose_page(v: &Venue, step: &Step, error: Option<&'static str>) -> Response 
     let selected_day = step.date.trim().parse().ok();
     let selected_party = step.party.trim().parse().unwrap_or(2);
     let id = v.branch.id;
+    let t = v.t();
+    let services = v
+        .services
+        .iter()
+        .map(|s| {
+            let mut label = format!(
+                "{} · {} {}",
+                s.label(v.locale.tag()),
+                v.locale.digits(&s.duration.to_string()),
+                t.minutes
+            );
+            if let Some(price) = s.price {
+                label.push_str(&format!(
+                    " · {} {}",
+                    v.locale.digits(&price.to_string()),
+                    t.rials
+                ));
+            }
+            ServiceOption {
+                value: s.id.to_string(),
+                label,
+                selected: step.service.trim() == s.id.to_string(),
+            }
+        })
+        .collect();
+    let any = ServiceOption {
+        value: String::new(),
+        label: t.any_staff.to_string(),
+        selected: step.staff.trim().is_empty(),
+    };
+    let staff = std::iter::once(any)
+        .chain(v.performers.iter().map(|(rid, name)| ServiceOption {
+            value: rid.to_string(),
+            label: name.clone(),
+            selected: step.staff.trim() == rid.to_string(),
+        }))
+        .collect();
     ChoosePage {
         f: Frame::new(v, Some(format!("/book/{id}?lang={}", other_lang(v)))),
         action: format!("/book/{id}/times"),
@@ -317,6 +480,8 @@ fn choose_page(v: &Venue, step: &Step, error: Option<&'static str>) -> Response 
                 selected: n == selected_party,
             })
             .collect(),
+        services,
+        staff,
         error,
     }
     .into_response()
@@ -349,17 +514,13 @@ async fn times_page(
     let Some(c) = parse_choice(v, step, now) else {
         return choose_page(v, step, Some(v.t().bad_choice));
     };
-    let offers =
-        match bookings::availability(&state.store, &v.tenant, v.branch.id, c.day, c.party, now)
-            .await
-        {
-            Ok(o) => o,
-            Err(e) => return server_error(v.locale, e),
-        };
+    let offers = match offers_for(state, v, &c, now).await {
+        Ok(o) => o,
+        Err(e) => return server_error(v.locale, e),
+    };
     // Nothing free: the taken times can be waited for.
     let full = if offers.is_empty() {
-        match bookings::full_starts(&state.store, &v.tenant, v.branch.id, c.day, c.party, now).await
-        {
+        match full_for(state, v, &c, now).await {
             Ok(f) => f,
             Err(e) => return server_error(v.locale, e),
         }
@@ -371,9 +532,8 @@ async fn times_page(
     let link = |start: i64, waitlist: bool| TimeLink {
         label: calendar::time_label(&v.rules.zone, start, v.locale),
         href: format!(
-            "/book/{id}/details?date={}&party={}&start={start}&lang={lang}{}",
-            c.day,
-            c.party,
+            "/book/{id}/details?{}&start={start}&lang={lang}{}",
+            c.query(),
             if waitlist { "&waitlist=1" } else { "" }
         ),
     };
@@ -381,26 +541,37 @@ async fn times_page(
         f: Frame::new(
             v,
             Some(format!(
-                "/book/{id}/times?date={}&party={}&lang={}",
-                c.day,
-                c.party,
+                "/book/{id}/times?{}&lang={}",
+                c.query(),
                 other_lang(v)
             )),
         ),
         day: calendar::day_label(&v.rules.zone, c.day, v.locale),
-        party: i18n::people(v.locale, c.party),
+        party: chosen(v, &c.pick).unwrap_or_else(|| i18n::people(v.locale, c.party)),
         times: offers.iter().map(|o| link(o.starts_at, false)).collect(),
         waitlist_times: full.iter().map(|&start| link(start, true)).collect(),
-        back_url: format!("/book/{id}?date={}&party={}&lang={lang}", c.day, c.party),
+        back_url: format!("/book/{id}?{}&lang={lang}", c.query()),
         error,
     }
     .into_response()
+}
+
+/// "Haircut · Ali" for a chosen service (`None` without one).
+fn chosen(v: &Venue, pick: &Pick) -> Option<String> {
+    let service = v.services.iter().find(|s| Some(s.id) == pick.service)?;
+    let mut text = service.label(v.locale.tag()).to_string();
+    if let Some((_, name)) = v.performers.iter().find(|(id, _)| Some(*id) == pick.staff) {
+        text.push_str(" · ");
+        text.push_str(name);
+    }
+    Some(text)
 }
 
 /// A chosen day, party and start that is still free.
 struct Slot {
     day: i64,
     party: i64,
+    pick: Pick,
     start: i64,
     /// A waitlist request: the time is taken.
     waitlist: bool,
@@ -418,7 +589,7 @@ async fn still_free(state: &BookingState, v: &Venue, step: &Step) -> Result<Slot
     };
     let start: i64 = step.start.trim().parse().unwrap_or(-1);
     let store = &state.store;
-    let offers = bookings::availability(store, &v.tenant, v.branch.id, c.day, c.party, now)
+    let offers = offers_for(state, v, &c, now)
         .await
         .map_err(|e| server_error(v.locale, e))?;
     let deposit = bookings::deposit_quote(store, &v.tenant, v.branch.id, start, c.party)
@@ -427,6 +598,7 @@ async fn still_free(state: &BookingState, v: &Venue, step: &Step) -> Result<Slot
     let slot = |waitlist| Slot {
         day: c.day,
         party: c.party,
+        pick: c.pick,
         start,
         waitlist,
         deposit,
@@ -435,7 +607,7 @@ async fn still_free(state: &BookingState, v: &Venue, step: &Step) -> Result<Slot
         return Ok(slot(false));
     }
     let waitable = step.wants_waitlist()
-        && bookings::full_starts(store, &v.tenant, v.branch.id, c.day, c.party, now)
+        && full_for(state, v, &c, now)
             .await
             .map_err(|e| server_error(v.locale, e))?
             .contains(&start);
@@ -452,6 +624,8 @@ pub(crate) struct Summary {
     pub time: String,
     pub party: String,
     pub name: Option<String>,
+    /// The service (and staff member) booked, if any.
+    pub service: Option<String>,
     /// The deposit asked, and until when a cancellation gets it back.
     pub deposit: Option<String>,
 }
@@ -464,6 +638,7 @@ impl Summary {
             time: calendar::time_label(zone, start, v.locale),
             party: i18n::people(v.locale, party),
             name: None,
+            service: None,
             deposit: None,
         }
     }
@@ -473,6 +648,7 @@ impl Summary {
         let (amount, until) = slot.deposit;
         Summary {
             deposit: deposit_text(v, amount, until),
+            service: chosen(v, &slot.pick),
             ..Summary::new(v, slot.start, slot.party)
         }
     }
@@ -482,6 +658,18 @@ impl Summary {
         let until = b.deposit_refundable_until.unwrap_or(b.starts_at);
         Summary {
             name: b.name.clone(),
+            service: v
+                .services
+                .iter()
+                .find(|s| Some(s.id) == b.service_id)
+                .map(|s| {
+                    let mut text = s.label(v.locale.tag()).to_string();
+                    if let Some(staff) = b.tables.first() {
+                        text.push_str(" · ");
+                        text.push_str(staff);
+                    }
+                    text
+                }),
             deposit: deposit_text(v, b.deposit_amount, until),
             ..Summary::new(v, b.starts_at, b.party)
         }
@@ -518,6 +706,8 @@ struct DetailsPage<'a> {
     date: i64,
     party: i64,
     start: i64,
+    /// The service and staff, carried as hidden fields.
+    pick: Pick,
     csrf: &'a str,
     name: &'a str,
     phone: &'a str,
@@ -537,23 +727,27 @@ fn details_page(
         f: Frame::new(
             v,
             Some(format!(
-                "/book/{id}/details?date={}&party={}&start={}&lang={}",
+                "/book/{id}/details?date={}&party={}&start={}&lang={}{}",
                 slot.day,
                 slot.party,
                 slot.start,
-                other_lang(v)
+                other_lang(v),
+                slot.pick.query()
             )),
         ),
         s: Summary::of_slot(v, slot),
         waitlist: slot.waitlist,
         action: format!("/book/{id}/otp"),
         back_url: format!(
-            "/book/{id}/times?date={}&party={}&lang={lang}",
-            slot.day, slot.party
+            "/book/{id}/times?date={}&party={}&lang={lang}{}",
+            slot.day,
+            slot.party,
+            slot.pick.query()
         ),
         date: slot.day,
         party: slot.party,
         start: slot.start,
+        pick: slot.pick,
         csrf,
         name: step.name.trim(),
         phone: step.phone.trim(),
@@ -600,6 +794,7 @@ struct CodePage<'a> {
     phone: &'a str,
     phone_display: String,
     challenge: i64,
+    pick: Pick,
     error: Option<String>,
 }
 
@@ -617,16 +812,18 @@ fn code_page(
         waitlist: slot.waitlist,
         action: format!("/book/{}/confirm", v.branch.id),
         back_url: format!(
-            "/book/{}/details?date={}&party={}&start={}&lang={}",
+            "/book/{}/details?date={}&party={}&start={}&lang={}{}",
             v.branch.id,
             slot.day,
             slot.party,
             slot.start,
-            v.locale.tag()
+            v.locale.tag(),
+            slot.pick.query()
         ),
         date: slot.day,
         party: slot.party,
         start: slot.start,
+        pick: slot.pick,
         csrf: &step.csrf,
         name: step.name.trim(),
         phone: phone.e164(),
@@ -729,14 +926,21 @@ pub async fn confirm(
         }
         Err(e) => return server_error(v.locale, e),
     }
+    let staff = v
+        .performers
+        .iter()
+        .filter(|(id, _)| Some(*id) == slot.pick.staff)
+        .map(|(_, name)| name.clone())
+        .collect();
     let new = NewBooking {
+        service_id: slot.pick.service,
         branch_id: v.branch.id,
         phone: phone.e164().to_string(),
         name: Some(step.name.clone()),
         party: slot.party,
         starts_at: slot.start,
         source: Source::Web,
-        tables: Vec::new(),
+        tables: staff,
         waitlist: slot.waitlist,
         note: None,
     };

@@ -76,6 +76,7 @@ async fn setup(store: &Store) -> (Tenant, Branch, PosKey) {
 
 async fn book(store: &Store, t: &Tenant, b: &Branch, phone: &str, party: i64) -> Booking {
     let new = NewBooking {
+        service_id: None,
         branch_id: b.id,
         phone: phone.into(),
         name: Some("Sara".into()),

@@ -62,6 +62,7 @@ async fn setup(store: &Store) -> (Tenant, Branch) {
 
 fn new_booking(b: &Branch, phone: &str, party: i64, starts_at: i64, tables: &[&str]) -> NewBooking {
     NewBooking {
+        service_id: None,
         branch_id: b.id,
         phone: phone.into(),
         name: Some("Sara".into()),
@@ -617,6 +618,63 @@ async fn an_edit_racing_a_booking_never_leaves_a_broken_booking() {
             .await
             .unwrap();
         }
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bookings_outside_changed_opening_hours_are_named() {
+    on_both(|db| async move {
+        let s = &db.store;
+        let (t, b) = setup(s).await;
+        resources::add(s, &t, &b, &table("1", 4, &[]))
+            .await
+            .unwrap();
+        let late = book(s, &t, &b, "09120000001", 2, local(20, 0)).await;
+        let early = book(s, &t, &b, "09120000002", 2, local(13, 0)).await;
+        assert!(
+            bookings::outside_rules(s, &t, &b, day_before())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Closing at 18:00 leaves the 20:00 booking outside; it stays booked.
+        settings::update(
+            s,
+            &t,
+            &b,
+            &SettingsChange {
+                opening_hours: Some("12:00-18:00".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let outside = bookings::outside_rules(s, &t, &b, day_before())
+            .await
+            .unwrap();
+        assert_eq!(
+            outside.iter().map(|o| o.id).collect::<Vec<_>>(),
+            vec![late.id]
+        );
+        assert_eq!(
+            bookings::get(s, &t, late.id).await.unwrap().status,
+            Status::Booked
+        );
+        // A closed day takes the early one too; past bookings are not counted.
+        settings::set_closed(s, &t, &b, DAY, true).await.unwrap();
+        let outside = bookings::outside_rules(s, &t, &b, day_before())
+            .await
+            .unwrap();
+        assert_eq!(outside.len(), 2);
+        assert!(outside.iter().any(|o| o.id == early.id));
+        assert!(
+            bookings::outside_rules(s, &t, &b, local(23, 0))
+                .await
+                .unwrap()
+                .is_empty()
+        );
         db
     })
     .await;

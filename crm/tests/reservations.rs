@@ -43,6 +43,7 @@ fn table(name: &str, min: i64, max: i64, joins: &[&str]) -> NewResource {
 
 fn booking(branch: &Branch, phone: &str, party: i64, start: i64) -> NewBooking {
     NewBooking {
+        service_id: None,
         branch_id: branch.id,
         phone: phone.into(),
         name: Some("Sara".into()),

@@ -106,6 +106,11 @@ pub struct Extras {
     /// A day just closed that still has bookings: (link to it in the host view, the
     /// notice).
     pub booked_day: Option<(String, String)>,
+    /// The branch's services (appointments).
+    pub services: crate::booking_services::ServicesView,
+    /// Future bookings the rules as saved no longer allow: (link to the first one's
+    /// day in the host view, the warning).
+    pub outside: Option<(String, String)>,
 }
 
 const MODES: [&str; 3] = ["none", "per_guest", "fixed"];
@@ -163,7 +168,40 @@ pub async fn extras(
         rule_form,
         rule_error,
         booked_day: None,
+        services: crate::booking_services::view(state, ctx, p, None).await?,
+        outside: outside(state, ctx, p).await?,
     })
+}
+
+/// The warning for future bookings outside the branch's hours or on its closed days
+/// (after the rules changed under them), with a link to the first one's day.
+async fn outside(
+    state: &PanelState,
+    ctx: &Ctx,
+    p: &Place,
+) -> Result<Option<(String, String)>, Fail> {
+    let now = clock::now();
+    let found =
+        crm::reservations::bookings::outside_rules(&state.store, &ctx.tenant, &p.branch, now)
+            .await?;
+    let Some(first) = found.first() else {
+        return Ok(None);
+    };
+    let locale = ctx.locale();
+    let day = p.zone.day_key(first.starts_at);
+    let text = i18n::booking_edit_texts(locale)
+        .outside_rules
+        .replace("{n}", &locale.digits(&found.len().to_string()))
+        .replace(
+            "{first}",
+            &format!(
+                "{} {}",
+                show_day(locale, day),
+                locale.digits(&p.zone.hh_mm(first.starts_at))
+            ),
+        );
+    let link = format!("{BASE}/bookings?branch={}&day={day}", p.branch.id);
+    Ok(Some((link, text)))
 }
 
 /// The live bookings of local day `day` at branch `p`.

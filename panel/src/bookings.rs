@@ -306,6 +306,7 @@ pub async fn create(
         _ => return render(&state, &ctx, &query, None, Some(b.bad_party), form).await,
     };
     let new = NewBooking {
+        service_id: None,
         branch_id: p.branch.id,
         phone: form.phone.clone(),
         name: Some(form.name.clone()),

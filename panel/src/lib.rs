@@ -12,6 +12,7 @@ mod audit_page;
 mod booking_messages;
 mod booking_report;
 mod booking_resources;
+mod booking_services;
 mod booking_settings;
 mod bookings;
 mod cases;

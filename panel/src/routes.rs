@@ -11,9 +11,9 @@ use crm::roles::Permission;
 
 use crate::{
     BASE, PanelState, audit_page, booking_messages, booking_report, booking_resources,
-    booking_settings, bookings, cases, club, club_members, club_settings, coupons, custom_roles,
-    customers, customers_csv, dashboard, feedback, groups, guard, login, notifications, people,
-    reports, routers, sessions, survey_settings, table_board, vouchers,
+    booking_services, booking_settings, bookings, cases, club, club_members, club_settings,
+    coupons, custom_roles, customers, customers_csv, dashboard, feedback, groups, guard, login,
+    notifications, people, reports, routers, sessions, survey_settings, table_board, vouchers,
 };
 
 /// What a route requires before its handler runs.
@@ -260,6 +260,16 @@ fn rows() -> Vec<Row> {
             "/bookings/deposit-rules/remove",
             Tenant(EditBookingSettings),
             booking_resources::remove_rule,
+        ),
+        post(
+            "/bookings/services",
+            Tenant(EditBookingSettings),
+            booking_services::save,
+        ),
+        post(
+            "/bookings/services/remove",
+            Tenant(EditBookingSettings),
+            booking_services::remove,
         ),
         get(
             "/bookings/messages",

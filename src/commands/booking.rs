@@ -302,6 +302,7 @@ impl BookingCommand {
                 let zone = zone_of(s, t, &branch).await?;
                 let starts_at = zone.at(day_of(&zone, date.as_deref())?, &time)?;
                 let new = NewBooking {
+                    service_id: None,
                     branch_id: branch.id,
                     phone,
                     name,

@@ -14,6 +14,7 @@ pub mod group;
 pub mod nas;
 pub mod pos_key;
 pub mod router_config;
+pub mod service;
 pub mod sessions;
 pub mod sms;
 pub mod survey;

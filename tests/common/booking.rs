@@ -29,6 +29,30 @@ pub fn branch(db: &Db, name: &str, tables: &[(&str, &str, &str)], hours: &str) {
     ]);
 }
 
+/// Branch "Salon" with `staff` (one client at a time, working `hours`, which are also
+/// the salon's), booking from now on for two weeks; services are added by the test.
+pub fn salon(db: &Db, staff: &[&str], hours: &str) {
+    db.ok(&["branch", "add", "--name", "Salon"]);
+    for who in staff {
+        db.ok(&[
+            "table", "add", "--branch", "Salon", "--kind", "staff", "--name", who, "--max", "1",
+            "--hours", hours,
+        ]);
+    }
+    db.ok(&[
+        "booking",
+        "settings",
+        "--branch",
+        "Salon",
+        "--hours",
+        hours,
+        "--min-notice",
+        "0",
+        "--days-ahead",
+        "14",
+    ]);
+}
+
 /// Branch "Small" (one table for two, open 18:00–20:00, 90-minute stays) with staff
 /// holding it from 18:30 on `date` (YYYY-MM-DD): every start that evening is taken.
 /// Returns the staff booking's id.

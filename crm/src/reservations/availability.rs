@@ -89,7 +89,7 @@ pub fn seatings(tables: &[Table], party: i64) -> Vec<Vec<i64>> {
 }
 
 /// Whether every unit of `[start, start + secs)` lies inside `hours` (local time).
-fn open_throughout(hours: &AllowedHours, zone: &Zone, start: i64, secs: i64) -> bool {
+pub fn open_throughout(hours: &AllowedHours, zone: &Zone, start: i64, secs: i64) -> bool {
     units(start, start + secs).all(|u| {
         let (day, minute) = zone.weekday_minute(u * UNIT);
         hours.contains(day, minute)

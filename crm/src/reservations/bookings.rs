@@ -15,8 +15,8 @@ use sqlx::{Any, Row, Transaction};
 use super::availability::{self, Held, Table, units};
 use super::deposits::{self, Rule as DepositRule, SlotRule, State as DepositState};
 use super::resources::{self, Kind, Resource};
-use super::rules::{BookingRules, Status, UNIT};
-use super::settings;
+use super::rules::{BookingRules, Status, StayRules, UNIT};
+use super::{services, settings};
 use crate::branches::{self, Branch};
 use crate::club::{self, JoinSource};
 use crate::error::{Error, Result};
@@ -74,6 +74,8 @@ pub struct Booking {
     pub deposit_paid_at: Option<i64>,
     /// The invoice it was deducted from.
     pub deposit_invoice_id: Option<i64>,
+    /// The service booked (appointments), if any.
+    pub service_id: Option<i64>,
 }
 
 macro_rules! columns {
@@ -81,7 +83,7 @@ macro_rules! columns {
         "b.id, b.tenant_id, b.branch_id, b.customer_id, b.phone, b.name, b.party, b.starts_at, \
          b.ends_at, b.time_zone, b.status, b.source, b.note, b.token, b.created_at, b.updated_at, \
          b.deposit_amount, b.deposit_state, b.deposit_refundable_until, b.deposit_paid_at, \
-         b.deposit_invoice_id"
+         b.deposit_invoice_id, b.service_id"
     };
 }
 
@@ -116,6 +118,7 @@ impl Booking {
             deposit_refundable_until: row.try_get("deposit_refundable_until")?,
             deposit_paid_at: row.try_get("deposit_paid_at")?,
             deposit_invoice_id: row.try_get("deposit_invoice_id")?,
+            service_id: row.try_get("service_id")?,
         })
     }
 }
@@ -134,6 +137,9 @@ pub struct NewBooking {
     /// Put the request on the waitlist instead of refusing it when nothing is free.
     pub waitlist: bool,
     pub note: Option<String>,
+    /// The service booked: its duration is the stay and only its resources are held
+    /// (`tables` may name one of them: the staff member asked for).
+    pub service_id: Option<i64>,
 }
 
 /// What a branch needs loaded to place a booking.
@@ -159,9 +165,14 @@ impl Place {
     }
 }
 
-async fn place(store: &Store, tenant: &Tenant, branch_id: i64) -> Result<Place> {
+async fn place(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    service: Option<i64>,
+) -> Result<Place> {
     let branch = branches::by_id(store, tenant, branch_id).await?;
-    let (rules, deposit) = settings::load(store, tenant, &branch).await?;
+    let (mut rules, deposit) = settings::load(store, tenant, &branch).await?;
     let slot_deposits = deposits::slot_rules(store, tenant, &branch).await?;
     let mut resources: Vec<Resource> = resources::list(store, tenant, &branch)
         .await?
@@ -170,7 +181,16 @@ async fn place(store: &Store, tenant: &Tenant, branch_id: i64) -> Result<Place> 
         .collect();
     // A branch books tables, or — with none — its appointment resources; never a
     // barber's chair for a party of one at a restaurant.
-    if resources.iter().any(|r| r.kind == Kind::Table) {
+    if let Some(id) = service {
+        // A service: its duration is the stay, whatever the party; only the resources
+        // that perform it can be held.
+        let service = services::get(store, tenant, &branch, id).await?;
+        rules.stay = StayRules {
+            default: service.duration,
+            by_party: Vec::new(),
+        };
+        resources.retain(|r| service.resources.contains(&r.id));
+    } else if resources.iter().any(|r| r.kind == Kind::Table) {
         resources.retain(|r| r.kind == Kind::Table);
     }
     let tables = resources
@@ -226,10 +246,56 @@ pub async fn availability(
     party: i64,
     now: i64,
 ) -> Result<Vec<availability::Offer>> {
-    let p = place(store, tenant, branch_id).await?;
+    let p = place(store, tenant, branch_id, None).await?;
     let from = p.rules.zone.start_of_day(day)?;
     let held = held(store, tenant, &p.branch, from, from + 2 * 86_400, None).await?;
     availability::free_starts(&p.rules, &p.tables, &held, day, party, now)
+}
+
+/// Live bookings from `now` on (a year ahead) that the branch's rules as saved no longer
+/// allow: on a closed day or with their stay outside the opening hours. Changing the
+/// rules does not move or cancel them; the settings page names them so a host can.
+pub async fn outside_rules(
+    store: &Store,
+    tenant: &Tenant,
+    branch: &Branch,
+    now: i64,
+) -> Result<Vec<Booking>> {
+    let rules = settings::rules(store, tenant, branch).await?;
+    Ok(list(store, tenant, branch.id, now, now + 366 * 86_400)
+        .await?
+        .into_iter()
+        .filter(|b| b.status.holds() && b.status != Status::Seated)
+        .filter(|b| {
+            rules.closed.contains(&rules.zone.day_key(b.starts_at))
+                || !availability::open_throughout(
+                    &rules.opening_hours,
+                    &rules.zone,
+                    b.starts_at,
+                    b.ends_at - b.starts_at,
+                )
+        })
+        .collect())
+}
+
+/// Free start times on local date `day` for a service, with the resource each would
+/// get; `staff` = only that resource (one that performs it), `None` = any of them.
+pub async fn service_availability(
+    store: &Store,
+    tenant: &Tenant,
+    branch_id: i64,
+    service: i64,
+    staff: Option<i64>,
+    day: i64,
+    now: i64,
+) -> Result<Vec<availability::Offer>> {
+    let mut p = place(store, tenant, branch_id, Some(service)).await?;
+    if let Some(staff) = staff {
+        p.tables.retain(|t| t.id == staff);
+    }
+    let from = p.rules.zone.start_of_day(day)?;
+    let held = held(store, tenant, &p.branch, from, from + 2 * 86_400, None).await?;
+    availability::free_starts(&p.rules, &p.tables, &held, day, 1, now)
 }
 
 /// Start times on `day` the rules allow but every table is taken: what a guest can
@@ -242,7 +308,7 @@ pub async fn full_starts(
     party: i64,
     now: i64,
 ) -> Result<Vec<i64>> {
-    let p = place(store, tenant, branch_id).await?;
+    let p = place(store, tenant, branch_id, None).await?;
     if availability::seatings(&p.tables, party).is_empty() {
         return Ok(Vec::new());
     }
@@ -267,7 +333,7 @@ pub async fn deposit_quote(
     start: i64,
     party: i64,
 ) -> Result<(i64, i64)> {
-    let p = place(store, tenant, branch_id).await?;
+    let p = place(store, tenant, branch_id, None).await?;
     Ok((
         p.deposit_due(start, party),
         p.deposit.refundable_until(start),
@@ -277,7 +343,7 @@ pub async fn deposit_quote(
 /// The largest party the branch's tables (alone or joined) can seat, at most 100;
 /// 0 when it has none.
 pub async fn largest_party(store: &Store, tenant: &Tenant, branch_id: i64) -> Result<i64> {
-    let p = place(store, tenant, branch_id).await?;
+    let p = place(store, tenant, branch_id, None).await?;
     Ok((1..=100)
         .rev()
         .find(|&n| !availability::seatings(&p.tables, n).is_empty())
@@ -526,7 +592,7 @@ fn no_table(party: i64) -> Error {
 pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) -> Result<Booking> {
     check_party(new.party)?;
     let phone = Phone::parse(&new.phone)?;
-    let p = place(store, tenant, new.branch_id).await?;
+    let p = place(store, tenant, new.branch_id, new.service_id).await?;
     let start = new.starts_at.div_euclid(UNIT) * UNIT;
     if new.source == Source::Web {
         availability::check_start(&p.rules, start, new.party, now)?;
@@ -556,8 +622,9 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO bookings (tenant_id, branch_id, customer_id, phone, name, party, \
              starts_at, ends_at, time_zone, status, source, note, token, created_at, updated_at, \
-             deposit_amount, deposit_state, deposit_refundable_until) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17) \
+             deposit_amount, deposit_state, deposit_refundable_until, service_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, \
+             $18) \
              RETURNING id",
         )
         .bind(tenant.id)
@@ -577,6 +644,7 @@ pub async fn create(store: &Store, tenant: &Tenant, new: &NewBooking, now: i64) 
         .bind(deposit)
         .bind(deposit_state_for(deposit).as_str())
         .bind(p.deposit.refundable_until(start))
+        .bind(new.service_id)
     };
     for set in &sets {
         // The booking row is the transaction's first statement: a write, so SQLite
@@ -647,7 +715,7 @@ pub async fn modify(
     let party = change.party.unwrap_or(old.party);
     check_party(party)?;
     let start = change.starts_at.unwrap_or(old.starts_at).div_euclid(UNIT) * UNIT;
-    let p = place(store, tenant, old.branch_id).await?;
+    let p = place(store, tenant, old.branch_id, old.service_id).await?;
     if source == Source::Web {
         availability::check_start(&p.rules, start, party, now)?;
     }
@@ -1022,7 +1090,7 @@ pub async fn full_report(
     from_day: i64,
     to_day: i64,
 ) -> Result<Report> {
-    let p = place(store, tenant, branch_id).await?;
+    let p = place(store, tenant, branch_id, None).await?;
     let zone = &p.rules.zone;
     let from = zone.start_of_day(from_day)?;
     let to = zone.start_of_day(crate::clock::add_days(to_day, 1)?)?;

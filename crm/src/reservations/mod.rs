@@ -5,7 +5,8 @@
 //! - `rules`: the rules as values (stay by party size, buffer, notice, hours), the status
 //!   lifecycle;
 //! - `availability`: free start times, pure functions with an injected `now`;
-//! - `settings`, `resources`: what operators configure, as stored;
+//! - `settings`, `resources`, `services`: what operators configure, as stored (a
+//!   service's duration is the stay of its bookings, its resources the only ones held);
 //! - `bookings`: create / modify / lifecycle, and the slot rows that refuse overlaps;
 //! - `deposits`: the deposit rule, each booking's deposit, its deduction from the invoice;
 //! - `tables`: the live table board (free / reserved soon / occupied / needs cleaning),
@@ -20,6 +21,7 @@ pub mod messages;
 pub mod replies;
 pub mod resources;
 pub mod rules;
+pub mod services;
 pub mod settings;
 pub mod tables;
 
