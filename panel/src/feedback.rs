@@ -1,14 +1,14 @@
 //! Satisfaction reports: participation (invited → opened → answered), CSAT and NPS, the
-//! weekly trend, and satisfaction by item, category, shift and staff member, all over
+//! daily, weekly or monthly trend, and satisfaction by item, category, shift and staff member, all over
 //! the invoices of the branches the viewer may see; the branch comparison is a page of
-//! its own for people allowed to compare branches.
+//! its own for people allowed to compare branches. `feedback.csv` downloads all of it.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 use crm::roles::Permission;
-use crm::surveys::reports::{self, Shift};
+use crm::surveys::reports::{self, Period, Shift};
 use crm::surveys::{self, Breakdown, GroupScore, questions};
 use crm::ui::Locale;
 use serde::Deserialize;
@@ -27,9 +27,22 @@ const MAX_DAYS: i64 = 366;
 pub struct Window {
     #[serde(default)]
     days: Option<String>,
+    /// `day`, `week` (default) or `month`: the trend's step.
+    #[serde(default)]
+    period: Option<String>,
 }
 
 impl Window {
+    fn period(&self) -> Period {
+        Period::parse(self.period.as_deref().unwrap_or_default())
+    }
+
+    /// `[since, until)`: the last `days` days up to now.
+    fn range(&self) -> (i64, i64) {
+        let until = crm::clock::now() + 1;
+        (until - self.days() * 86_400, until)
+    }
+
     fn days(&self) -> i64 {
         self.days
             .as_deref()
@@ -57,6 +70,13 @@ pub struct Section {
     title: &'static str,
     chart: String,
     rows: Vec<GroupRow>,
+}
+
+/// One choice of the period selector.
+pub struct PeriodChoice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
 }
 
 pub struct WeekRow {
@@ -108,6 +128,10 @@ struct FeedbackPage {
     heading: &'static str,
     days: String,
     action: String,
+    /// The trend's step (empty on the branch comparison, which has no trend).
+    periods: Vec<PeriodChoice>,
+    trend_title: &'static str,
+    csv_href: Option<String>,
     tiles: Vec<Tile>,
     funnel: Option<String>,
     trend: Option<String>,
@@ -148,6 +172,42 @@ fn average(locale: Locale, tenths: Option<i64>) -> String {
             locale.digits(&text)
         },
     )
+}
+
+fn period_title(t: &Texts, p: Period) -> &'static str {
+    match p {
+        Period::Day => t.per_day,
+        Period::Week => t.per_week,
+        Period::Month => t.per_month,
+    }
+}
+
+fn period_choices(t: &Texts, chosen: Period) -> Vec<PeriodChoice> {
+    Period::ALL
+        .into_iter()
+        .map(|p| PeriodChoice {
+            value: p.name(),
+            label: match p {
+                Period::Day => t.period_day,
+                Period::Week => t.period_week,
+                Period::Month => t.period_month,
+            },
+            selected: p == chosen,
+        })
+        .collect()
+}
+
+/// A period's label: its first day as a Jalali date; a Jalali month by its name alone.
+fn period_label(locale: Locale, period: Period, start_day: i64) -> String {
+    let full = view::day(locale, start_day);
+    let first_of_jalali_month =
+        crm::jalali::JalaliDate::from_day_key(start_day).is_some_and(|d| d.day == 1);
+    if period == Period::Month && first_of_jalali_month {
+        full.split_once(' ')
+            .map_or(full.clone(), |(_, rest)| rest.to_string())
+    } else {
+        full
+    }
 }
 
 fn shift_name(t: &Texts, s: Shift) -> &'static str {
@@ -201,7 +261,7 @@ fn labelled(groups: Vec<GroupScore>, empty: &str) -> Vec<(String, GroupScore)> {
         .collect()
 }
 
-/// `GET /panel/feedback?days=`.
+/// `GET /panel/feedback?days=&period=`.
 pub async fn page(
     State(state): State<PanelState>,
     ctx: Ctx,
@@ -212,8 +272,8 @@ pub async fn page(
     let t = i18n::texts(locale);
     let zone = view::zone(&ctx);
     let days = w.days();
-    let until = crm::clock::now() + 1;
-    let since = until - days * 86_400;
+    let period = w.period();
+    let (since, until) = w.range();
     // Everything below counts only the invoices of the branches this person may see.
     let scope = ctx.scope();
     let r = surveys::report(store, &ctx.tenant, &scope, since, until).await?;
@@ -263,32 +323,35 @@ pub async fn page(
             value: signed(locale, r.nps),
         },
     ];
-    let time = reports::over_time(store, &ctx.tenant, &scope, &zone, since, until).await?;
-    let short_day = |key: i64| {
-        view::day(locale, key)
-            .split(' ')
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(" ")
+    let time = reports::over_time(store, &ctx.tenant, &scope, &zone, period, since, until).await?;
+    // A bar's label: day and month, or the month and year of a monthly bar.
+    let short_label = |key: i64| {
+        let label = period_label(locale, period, key);
+        let words: Vec<&str> = label.split(' ').collect();
+        if period == Period::Month && words.len() == 2 {
+            label
+        } else {
+            words[..words.len().min(2)].join(" ")
+        }
     };
     let trend = chart::bars(
-        t.per_week,
+        period_title(t, period),
         &time
-            .weeks
+            .periods
             .iter()
             .map(|w| Bar {
-                label: short_day(w.start_day),
+                label: short_label(w.start_day),
                 values: vec![w.answers, w.satisfied],
             })
             .collect::<Vec<_>>(),
         |v| view::num(locale, v),
     );
     let weeks = time
-        .weeks
+        .periods
         .iter()
         .rev()
         .map(|w| WeekRow {
-            label: view::day(locale, w.start_day),
+            label: period_label(locale, period, w.start_day),
             answers: view::num(locale, w.answers),
             csat: percent(locale, w.csat),
             nps: signed(locale, w.nps),
@@ -320,6 +383,12 @@ pub async fn page(
         heading: t.feedback_title,
         days: view::num(locale, days),
         action: format!("{BASE}/feedback"),
+        periods: period_choices(t, period),
+        trend_title: period_title(t, period),
+        csv_href: Some(format!(
+            "{BASE}/feedback.csv?days={days}&period={}",
+            period.name()
+        )),
         tiles,
         funnel: Some(funnel),
         trend: Some(trend),
@@ -350,8 +419,7 @@ pub async fn branches(
     let locale = ctx.locale();
     let t = i18n::texts(locale);
     let days = w.days();
-    let until = crm::clock::now() + 1;
-    let since = until - days * 86_400;
+    let (since, until) = w.range();
     let groups = surveys::breakdown(
         &state.store,
         &ctx.tenant,
@@ -366,6 +434,9 @@ pub async fn branches(
         heading: t.by_branch,
         days: view::num(locale, days),
         action: format!("{BASE}/feedback/branches"),
+        periods: Vec::new(),
+        trend_title: t.per_week,
+        csv_href: None,
         tiles: Vec::new(),
         funnel: None,
         trend: None,
@@ -381,4 +452,28 @@ pub async fn branches(
         settings_href: None,
     }
     .into_response())
+}
+
+/// `GET /panel/feedback.csv?days=&period=`: the report as one spreadsheet, over the
+/// viewer's branches; the by-branch lines only for people who may compare branches.
+pub async fn csv(State(state): State<PanelState>, ctx: Ctx, Query(w): Query<Window>) -> PageResult {
+    let (since, until) = w.range();
+    let body = reports::csv(
+        &state.store,
+        &ctx.tenant,
+        &reports::Window {
+            scope: &ctx.scope(),
+            zone: &view::zone(&ctx),
+            period: w.period(),
+            since,
+            until,
+        },
+        ctx.can(Permission::CompareBranches),
+    )
+    .await?;
+    Ok(view::attachment(
+        "text/csv; charset=utf-8",
+        "feedback.csv",
+        body,
+    ))
 }

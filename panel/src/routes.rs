@@ -170,6 +170,7 @@ fn rows() -> Vec<Row> {
             notifications::read_all,
         ),
         get("/feedback", Tenant(ViewFeedback), feedback::page),
+        get("/feedback.csv", Tenant(ViewFeedback), feedback::csv),
         get(
             "/surveys/settings",
             Tenant(EditClubSettings),

@@ -1,24 +1,76 @@
-//! Satisfaction over time and by shift: both need the invoice's local time in the
-//! tenant's zone, which portable SQL cannot compute, so the window's answers are read
-//! once and bucketed here (`score` does the arithmetic).
+//! Satisfaction over time (by day, week or month) and by shift: both need the invoice's
+//! local time in the tenant's zone, which portable SQL cannot compute, so the window's
+//! answers are read once and bucketed here (`score` does the arithmetic). `csv` writes
+//! the whole report as one spreadsheet.
 
 use std::collections::BTreeMap;
 
 use sqlx::AssertSqlSafe;
 
-use super::responses::{GroupScore, answers_in};
+use super::responses::{Breakdown, GroupScore, answers_in, breakdown};
 use crate::branches::Scope;
 use crate::clock::Zone;
 use crate::error::Result;
 use crate::store::Store;
 use crate::tenants::Tenant;
 
-/// One week (Saturday to Friday, the Iranian week) of answers.
+/// How long one step of the trend is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Period {
+    Day,
+    /// Saturday to Friday, the Iranian week.
+    #[default]
+    Week,
+    /// The tenant's month (Jalali or Gregorian, `Zone::month_start`).
+    Month,
+}
+
+impl Period {
+    pub const ALL: [Period; 3] = [Period::Day, Period::Week, Period::Month];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+        }
+    }
+
+    /// `day`, `week` or `month`; anything else is the default (week).
+    pub fn parse(text: &str) -> Period {
+        Period::ALL
+            .into_iter()
+            .find(|p| p.name() == text.trim())
+            .unwrap_or_default()
+    }
+
+    /// The first day (day key) of the local period `unix` falls in.
+    fn start(self, zone: &Zone, unix: i64) -> i64 {
+        match self {
+            Period::Day => zone.day_key(unix),
+            Period::Week => week_of(zone, unix),
+            Period::Month => zone.month_start(zone.day_key(unix)),
+        }
+    }
+
+    /// About how many seconds one period lasts: the step that visits every period of a
+    /// window (a day for months, so none is skipped).
+    fn step(self) -> i64 {
+        match self {
+            Period::Week => 7 * 86_400,
+            Period::Day | Period::Month => 86_400,
+        }
+    }
+}
+
+/// One day, week or month of answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Week {
-    /// Day key (`YYYYMMDD`) of its Saturday, local time.
+    /// Day key (`YYYYMMDD`) of its first day, local time.
     pub start_day: i64,
     pub answers: i64,
+    /// The mean rating in tenths.
+    pub average: Option<i64>,
     /// Answers rating 4 or 5.
     pub satisfied: i64,
     pub csat: Option<i64>,
@@ -65,10 +117,10 @@ impl Shift {
     }
 }
 
-/// Weekly trend (every week of the window, empty ones too) and satisfaction by shift.
+/// The trend (every period of the window, empty ones too) and satisfaction by shift.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OverTime {
-    pub weeks: Vec<Week>,
+    pub periods: Vec<Week>,
     /// Only shifts with answers, in day order.
     pub shifts: Vec<(Shift, GroupScore)>,
 }
@@ -102,12 +154,13 @@ impl Bucket {
 }
 
 /// Answers to invitations created in `[since, until)` for invoices in `scope`, by the
-/// invoice's local week and shift.
+/// invoice's local period and shift.
 pub async fn over_time(
     store: &Store,
     tenant: &Tenant,
     scope: &Scope,
     zone: &Zone,
+    period: Period,
     since: i64,
     until: i64,
 ) -> Result<OverTime> {
@@ -120,17 +173,17 @@ pub async fn over_time(
     .bind(until)
     .fetch_all(store.pool())
     .await?;
-    let mut weeks = BTreeMap::<i64, Bucket>::new();
+    let mut periods = BTreeMap::<i64, Bucket>::new();
     let mut at = since;
     while at < until {
-        weeks.entry(week_of(zone, at)).or_default();
-        at += 7 * 86_400;
+        periods.entry(period.start(zone, at)).or_default();
+        at += period.step();
     }
-    weeks.entry(week_of(zone, until - 1)).or_default();
+    periods.entry(period.start(zone, until - 1)).or_default();
     let mut shifts = BTreeMap::<Shift, Bucket>::new();
     for (when, rating, nps) in rows {
-        weeks
-            .entry(week_of(zone, when))
+        periods
+            .entry(period.start(zone, when))
             .or_default()
             .add(rating, nps);
         let (_, minute) = zone.weekday_minute(when);
@@ -140,13 +193,14 @@ pub async fn over_time(
             .add(rating, nps);
     }
     Ok(OverTime {
-        weeks: weeks
+        periods: periods
             .into_iter()
             .map(|(start_day, b)| {
                 let g = b.scores(String::new());
                 Week {
                     start_day,
                     answers: g.ratings,
+                    average: g.average,
                     satisfied: b.ratings.range(4..).map(|(_, &n)| n).sum(),
                     csat: g.csat,
                     nps: g.nps,
@@ -158,6 +212,84 @@ pub async fn over_time(
             .map(|(shift, b)| (shift, b.scores(shift.name().to_string())))
             .collect(),
     })
+}
+
+/// What a CSV export covers: the invoices of `scope` in `[since, until)`, the trend in
+/// `period`s of the `zone`'s calendar.
+pub struct Window<'a> {
+    pub scope: &'a Scope,
+    pub zone: &'a Zone,
+    pub period: Period,
+    pub since: i64,
+    pub until: i64,
+}
+
+/// The CSV's header; `section` says which part of the report a line belongs to.
+pub const CSV_HEADER: [&str; 7] = [
+    "section", "key", "jalali", "answers", "average", "csat", "nps",
+];
+
+/// The satisfaction report as one CSV (BOM first, so Excel reads Persian names):
+/// the trend (`section` = `day`/`week`/`month`, `key` = its first day, ISO, and `jalali`
+/// the same day in the Jalali calendar), then satisfaction by `branch` (only when
+/// `with_branches`: comparing branches is a permission of its own), `item`, `category`,
+/// `staff` and `shift`. Cells go through `customers_csv::line`, which defuses formulas.
+pub async fn csv(
+    store: &Store,
+    tenant: &Tenant,
+    w: &Window<'_>,
+    with_branches: bool,
+) -> Result<String> {
+    use crate::customers_csv::{BOM, line};
+    let time = over_time(store, tenant, w.scope, w.zone, w.period, w.since, w.until).await?;
+    let tenths = |v: Option<i64>| v.map_or_else(String::new, |v| format!("{}.{}", v / 10, v % 10));
+    let num = |v: Option<i64>| v.map_or_else(String::new, |v| v.to_string());
+    let mut out = String::from(BOM);
+    out.push_str(&line(&CSV_HEADER));
+    for p in &time.periods {
+        let jalali = crate::jalali::JalaliDate::from_day_key(p.start_day)
+            .map(crate::jalali::JalaliDate::iso_like)
+            .unwrap_or_default();
+        let iso = format!(
+            "{:04}-{:02}-{:02}",
+            p.start_day / 10_000,
+            p.start_day / 100 % 100,
+            p.start_day % 100
+        );
+        out.push_str(&line(&[
+            w.period.name(),
+            &iso,
+            &jalali,
+            &p.answers.to_string(),
+            &tenths(p.average),
+            &num(p.csat),
+            &num(p.nps),
+        ]));
+    }
+    let mut sections: Vec<(&str, Vec<GroupScore>)> = Vec::new();
+    let mut by = [Breakdown::Item, Breakdown::Category, Breakdown::Staff].to_vec();
+    if with_branches {
+        by.insert(0, Breakdown::Branch);
+    }
+    for b in by {
+        let groups = breakdown(store, tenant, w.scope, b, w.since, w.until).await?;
+        sections.push((b.name(), groups));
+    }
+    sections.push(("shift", time.shifts.into_iter().map(|(_, g)| g).collect()));
+    for (section, groups) in sections {
+        for g in groups {
+            out.push_str(&line(&[
+                section,
+                &g.key,
+                "",
+                &g.ratings.to_string(),
+                &tenths(g.average),
+                &num(g.csat),
+                &num(g.nps),
+            ]));
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
