@@ -98,6 +98,10 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         "/surveys/settings" => vec![("delay_minutes".to_string(), "90".to_string())],
         // Nobody: a valid choice (another tenant's people: survey_alert_people_*).
         "/surveys/alerts" => vec![],
+        "/surveys/alert-phones" => vec![
+            ("action".to_string(), "add".to_string()),
+            ("phone".to_string(), format!("0912888{:04}", n % 10_000)),
+        ],
         "/surveys/questions" => vec![
             ("action".to_string(), "add".to_string()),
             ("kind".to_string(), "text".to_string()),
@@ -3036,6 +3040,66 @@ fn survey_alert_people_are_picked_by_the_owner_on_the_settings_page() {
         let audit = owner.get("/panel/audit?lang=en").body;
         assert!(audit.contains("Survey alert recipients changed"), "[{l}]");
 
+        // Phones outside the panel: any written form is normalised; a bad, repeated or
+        // unknown number comes back next to the field; each change is audited.
+        let add = |c: &mut common::panel::Client, phone: &str, lang: &str| {
+            c.post(
+                &format!("/panel/surveys/alert-phones?lang={lang}"),
+                &[("action", "add"), ("phone", phone)],
+            )
+        };
+        let r = add(&mut owner, "۰۹۱۲ ۳۴۵ ۶۷۸۹", "en");
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let page = owner.get("/panel/surveys/settings?lang=en").body;
+        assert!(
+            page.contains("<bdi dir=\"ltr\">09123456789</bdi>")
+                && page.contains("name=\"phone\" value=\"+989123456789\""),
+            "[{l}] {page}"
+        );
+        for (phone, lang, message) in [
+            ("0912345", "en", "is not an Iranian mobile number"),
+            ("0912345", "fa", "شماره موبایل ایران نیست"),
+            (
+                "+98 912 345 6789",
+                "en",
+                "That number is already on the list.",
+            ),
+        ] {
+            let r = add(&mut owner, phone, lang);
+            assert_eq!(r.status, 422, "[{l}] {phone}");
+            assert!(
+                r.body.contains("id=\"alert_phone-error\"") && r.body.contains(message),
+                "[{l}] {phone}: {}",
+                r.body
+            );
+            assert!(r.body.contains("aria-invalid=\"true\""), "[{l}]");
+        }
+        for n in 1..10 {
+            let r = add(&mut owner, &format!("0912000{n:04}"), "en");
+            assert_eq!(r.status, 303, "[{l}] {n}");
+        }
+        let r = add(&mut owner, "09129999999", "en");
+        assert_eq!(r.status, 422, "[{l}]");
+        assert!(r.body.contains("At most 10 numbers"), "[{l}]");
+        let remove = |c: &mut common::panel::Client, phone: &str| {
+            c.post(
+                "/panel/surveys/alert-phones?lang=en",
+                &[("action", "remove"), ("phone", phone)],
+            )
+        };
+        assert_eq!(remove(&mut owner, "+989123456789").status, 303, "[{l}]");
+        let r = remove(&mut owner, "+989123456789");
+        assert_eq!(r.status, 422, "[{l}]");
+        assert!(r.body.contains("That number is not on the list."), "[{l}]");
+        let page = owner.get("/panel/surveys/settings?lang=en").body;
+        assert!(!page.contains("09123456789"), "[{l}]");
+        let audit = owner.get("/panel/audit?lang=en").body;
+        assert!(
+            audit.contains("Survey alert phone added")
+                && audit.contains("Survey alert phone removed"),
+            "[{l}]"
+        );
+
         // A senior manager edits the settings but only sees who is alerted; they may
         // not change it. The branch manager sees neither.
         let mut senior = sign_in(&db, &http, "09120000102");
@@ -3051,6 +3115,12 @@ fn survey_alert_people_are_picked_by_the_owner_on_the_settings_page() {
             page.body
         );
         let r = senior.post("/panel/surveys/alerts", &[]);
+        assert_eq!(r.status, 403, "[{l}]");
+        assert!(!page.body.contains("/panel/surveys/alert-phones"), "[{l}]");
+        let r = senior.post(
+            "/panel/surveys/alert-phones",
+            &[("action", "add"), ("phone", "09121112233")],
+        );
         assert_eq!(r.status, 403, "[{l}]");
         let mut manager_client = sign_in(&db, &http, "09120000103");
         assert_eq!(

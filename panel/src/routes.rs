@@ -188,6 +188,11 @@ fn rows() -> Vec<Row> {
             survey_settings::alerts,
         ),
         post(
+            "/surveys/alert-phones",
+            Tenant(ManagePeople),
+            survey_settings::alert_phone,
+        ),
+        post(
             "/surveys/questions",
             Tenant(EditClubSettings),
             survey_settings::question,

@@ -99,7 +99,7 @@ impl SurveySettings {
         if !(0..=5).contains(&self.alert_below) {
             bad("alert_below", "the alert threshold must be 0 to 5 stars");
         }
-        if self.alert_phones.len() > 10 {
+        if self.alert_phones.len() > MAX_ALERT_PHONES {
             bad("alert_phones", "at most 10 survey alert phones");
         } else if let Some(e) = self.alert_phones.iter().find_map(|p| Phone::parse(p).err()) {
             bad("alert_phones", &e.to_string());
@@ -244,6 +244,66 @@ pub async fn save(store: &Store, tenant: &Tenant, s: &SurveySettings, actor: Act
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// At most this many phones outside the panel get low-score SMS.
+pub const MAX_ALERT_PHONES: usize = 10;
+
+/// What adding or removing a survey alert phone did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneChange {
+    Added,
+    Removed,
+    /// Adding a phone already on the list: nothing changed.
+    AlreadyThere,
+    /// Adding an eleventh phone: refused.
+    Full,
+    /// Removing a phone not on the list: nothing changed.
+    NotThere,
+}
+
+/// Adds (`add`) or removes `phone` from the phones texted about every low score, in one
+/// transaction with its audit entry (`survey.alert_phone_add` / `_remove`).
+pub async fn change_alert_phone(
+    store: &Store,
+    tenant: &Tenant,
+    phone: &Phone,
+    add: bool,
+    actor: Actor,
+) -> Result<PhoneChange> {
+    let mut tx = store.begin().await?;
+    write_lock_in(&mut tx, tenant.id).await?;
+    let mut s = get_in(&mut tx, tenant.id).await?;
+    let at = s.alert_phones.iter().position(|p| p == phone.e164());
+    let change = match (add, at) {
+        (true, Some(_)) => return Ok(PhoneChange::AlreadyThere),
+        (true, None) if s.alert_phones.len() >= MAX_ALERT_PHONES => return Ok(PhoneChange::Full),
+        (true, None) => {
+            s.alert_phones.push(phone.e164().to_string());
+            PhoneChange::Added
+        }
+        (false, None) => return Ok(PhoneChange::NotThere),
+        (false, Some(i)) => {
+            s.alert_phones.remove(i);
+            PhoneChange::Removed
+        }
+    };
+    set_in(&mut tx, tenant, &s).await?;
+    let entry = audit::Change {
+        tenant_id: Some(tenant.id),
+        action: if add {
+            "survey.alert_phone_add"
+        } else {
+            "survey.alert_phone_remove"
+        },
+        entity: "tenant",
+        entity_id: Some(tenant.id),
+        before: None,
+        after: Some(serde_json::json!({ "phone": phone.e164() })),
+    };
+    audit::record(&mut *tx, actor, &entry).await?;
+    tx.commit().await?;
+    Ok(change)
 }
 
 /// Starts a transaction that reads before it writes with a write: SQLite then takes the
