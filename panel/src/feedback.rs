@@ -95,13 +95,17 @@ pub struct ChoiceSection {
     rows: Vec<(String, String, String)>,
 }
 
+/// One question's option shares, in the page's language (English labels fall back to
+/// the Persian).
 fn choice_section(locale: Locale, t: &Texts, q: questions::ChoiceShare) -> ChoiceSection {
+    let title = q.english.label_in(&q.label, locale).to_string();
+    let option = |label: &str| q.english.option_in(label, locale).to_string();
     let chart = chart::shares(
-        &q.label,
+        &title,
         &q.options
             .iter()
             .map(|(label, _, share)| Share {
-                label: label.clone(),
+                label: option(label),
                 percent: share.unwrap_or(0),
             })
             .collect::<Vec<_>>(),
@@ -111,12 +115,18 @@ fn choice_section(locale: Locale, t: &Texts, q: questions::ChoiceShare) -> Choic
         answered: t
             .choice_answers
             .replace("{n}", &view::num(locale, q.answered)),
-        title: q.label,
+        title,
         chart,
         rows: q
             .options
-            .into_iter()
-            .map(|(label, n, share)| (label, view::num(locale, n), percent(locale, share)))
+            .iter()
+            .map(|(label, n, share)| {
+                (
+                    option(label),
+                    view::num(locale, *n),
+                    percent(locale, *share),
+                )
+            })
             .collect(),
     }
 }
