@@ -2738,6 +2738,7 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
                 ("checks", "1"),
                 ("delay_minutes", "soon"),
                 ("quiet_hours", "25:00-09:00"),
+                ("shifts", "12:00 07:00 17:00 24:00"),
                 ("happy_from", "1"),
                 ("max_reminders", "9"),
             ],
@@ -2746,6 +2747,7 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
         for field in [
             "delay_minutes",
             "quiet_hours",
+            "shifts",
             "happy_from",
             "max_reminders",
         ] {
@@ -2765,6 +2767,12 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
         );
         let r = owner.post("/panel/surveys/settings?lang=en", &[("max_reminders", "9")]);
         assert!(r.body.contains("at most 5 reminders"), "[{l}] {}", r.body);
+        let r = owner.post("/panel/surveys/settings?lang=en", &[("shifts", "7 12 17")]);
+        assert!(
+            r.body.contains("expected four start times HH:MM"),
+            "[{l}] {}",
+            r.body
+        );
 
         // Good values, in Persian digits: saved and audited with what changed.
         let r = owner.post(
@@ -2774,6 +2782,7 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
                 ("enabled", "on"),
                 ("delay_minutes", "۴۵"),
                 ("quiet_hours", "۲۳:۰۰-۰۸:۳۰"),
+                ("shifts", "۰۷:۰۰ ۱۲:۰۰ ۱۷:۰۰ ۲۴:۰۰"),
                 ("max_reminders", "1"),
                 ("reply_unhappy", "{tenant}: sorry, we will call you."),
             ],
@@ -2790,9 +2799,12 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
         let audit = owner.get("/panel/audit?lang=en").body;
         assert!(
             audit.contains("Survey settings changed")
-                && audit.contains("&#34;delay_minutes&#34;:45"),
+                && audit.contains("&#34;delay_minutes&#34;:45")
+                && audit.contains("&#34;shift_starts&#34;:[420,720,1020,1440]"),
             "[{l}] {audit}"
         );
+        let page = owner.get("/panel/surveys/settings?lang=en").body;
+        assert!(page.contains("value=\"07:00 12:00 17:00 24:00\""), "[{l}]");
 
         // The question editor, once the operator turns the add-on on.
         db.ok(&["survey", "settings", "--precision", "on"]);

@@ -577,6 +577,17 @@ fn a_low_score_is_followed_up_on_the_panel_case_page() {
             assert!(report.body.contains(text), "[{l}] {text}");
         }
         assert!(!report.body.contains("/panel/feedback/branches"), "[{l}]");
+        assert!(
+            [
+                "Morning (06:00–12:00)",
+                "Afternoon (12:00–17:00)",
+                "Evening (17:00–22:00)",
+                "Night (22:00–06:00)"
+            ]
+            .iter()
+            .any(|shift| report.body.contains(shift)),
+            "[{l}] a shift with its window"
+        );
         // The daily and monthly trends, and the CSV of it all (no branch lines for a
         // branch manager).
         let daily = manager.get("/panel/feedback?lang=en&period=day&days=3");

@@ -34,6 +34,17 @@ fn define_questions(db: &Db) -> Vec<String> {
     assert!(off.contains("precision      off"), "[{l}] {off}");
     let on = db.ok(&["survey", "settings", "--precision", "on"]);
     assert!(on.contains("precision      on"), "[{l}] {on}");
+    assert!(
+        on.contains("shifts         06:00 12:00 17:00 22:00"),
+        "[{l}] {on}"
+    );
+    let shifts = db.ok(&["survey", "settings", "--shifts", "07:00 12:00 17:00 24:00"]);
+    assert!(
+        shifts.contains("shifts         07:00 12:00 17:00 24:00"),
+        "[{l}] {shifts}"
+    );
+    let bad = db.fails(&["survey", "settings", "--shifts", "12:00 07:00 17:00 24:00"]);
+    assert!(bad.contains("shifts must start in order"), "[{l}] {bad}");
     let q = |args: &[&str]| db.ok(&[&["survey", "question", "add"][..], args].concat());
     q(&[
         "--kind",

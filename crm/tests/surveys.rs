@@ -705,6 +705,29 @@ async fn satisfaction_by_staff_member_counts_only_the_viewers_branches() {
                 format!("shift,{shift},,3,4.0,67,100"),
             ]
         );
+        // The tenant's own shift windows: evening from 00:02 to midnight puts every
+        // answer in the evening.
+        let mut knobs = settings::get(s, &t).await.unwrap();
+        knobs.shift_starts = [0, 1, 2, 24 * 60];
+        settings::set(s, &t, &knobs).await.unwrap();
+        assert_eq!(
+            settings::get(s, &t).await.unwrap().shift_starts,
+            [0, 1, 2, 1440]
+        );
+        let time = surveys::reports::over_time(
+            s,
+            &t,
+            &Scope::Every,
+            &tehran,
+            Period::Month,
+            NOW - 86_400,
+            NOW + 86_400,
+        )
+        .await
+        .unwrap();
+        let shifts: Vec<_> = time.shifts.iter().map(|(s, g)| (*s, g.ratings)).collect();
+        assert_eq!(shifts, [(surveys::reports::Shift::Evening, 4)]);
+        assert_eq!(time.periods.len(), 1, "one month: {:?}", time.periods);
         let nothing = surveys::report(s, &t, &Scope::Only(vec![]), 0, i64::MAX)
             .await
             .unwrap();

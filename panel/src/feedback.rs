@@ -229,6 +229,19 @@ fn shift_name(t: &Texts, s: Shift) -> &'static str {
     }
 }
 
+/// "Morning (07:00–12:00)": the shift with the tenant's window, in the page's digits.
+fn shift_label(locale: Locale, t: &Texts, s: Shift, starts: &[i64; 4]) -> String {
+    let hhmm = |m: i64| locale.digits(&format!("{:02}:{:02}", m / 60, m % 60));
+    let [morning, afternoon, evening, night] = *starts;
+    let (from, to) = match s {
+        Shift::Morning => (morning, afternoon),
+        Shift::Afternoon => (afternoon, evening),
+        Shift::Evening => (evening, night),
+        Shift::Night => (night % (24 * 60), morning),
+    };
+    format!("{} ({}–{})", shift_name(t, s), hhmm(from), hhmm(to))
+}
+
 fn section(locale: Locale, title: &'static str, groups: Vec<(String, GroupScore)>) -> Section {
     let chart = chart::shares(
         title,
@@ -371,12 +384,13 @@ pub async fn page(
     let items = by(Breakdown::Item).await?;
     let categories = by(Breakdown::Category).await?;
     let staff = by(Breakdown::Staff).await?;
+    let knobs = surveys::settings::get(store, &ctx.tenant).await?;
     let shifts = time
         .shifts
         .into_iter()
-        .map(|(s, g)| (shift_name(t, s).to_string(), g))
+        .map(|(s, g)| (shift_label(locale, t, s, &knobs.shift_starts), g))
         .collect();
-    let precision_on = surveys::settings::get(store, &ctx.tenant).await?.precision;
+    let precision_on = knobs.precision;
     let choices = surveys::questions::choice_shares(store, &ctx.tenant, &scope, since, until)
         .await?
         .into_iter()

@@ -30,13 +30,14 @@ use crate::view::{self, Frame};
 use crate::{BASE, PanelState};
 
 /// The numeric and text fields, in the order shown.
-const NUMBERS: [&str; 6] = [
+const NUMBERS: [&str; 7] = [
     "delay_minutes",
     "cap_days",
     "max_reminders",
     "alert_below",
     "happy_from",
     "quiet_hours",
+    "shifts",
 ];
 const TEXTS: [&str; 2] = ["reply_happy", "reply_unhappy"];
 const CHECKS: [&str; 2] = ["enabled", "per_item"];
@@ -122,6 +123,7 @@ fn values_of(s: &SurveySettings) -> HashMap<&'static str, String> {
         ("alert_below", s.alert_below.to_string()),
         ("happy_from", s.happy_from.to_string()),
         ("quiet_hours", settings::quiet_hours_text(s)),
+        ("shifts", settings::shifts_text(s)),
         ("reply_happy", s.reply_happy.clone().unwrap_or_default()),
         ("reply_unhappy", s.reply_unhappy.clone().unwrap_or_default()),
     ]);
@@ -349,6 +351,14 @@ pub async fn save(
                     "quiet_hours",
                     refusal(locale, t, "quiet_hours", e.to_string()),
                 );
+            }
+        }
+    }
+    if let Some(v) = typed("shifts") {
+        match settings::parse_shifts(&crm::text::ascii_digits(v)) {
+            Ok(starts) => s.shift_starts = starts,
+            Err(e) => {
+                errors.insert("shifts", refusal(locale, t, "shifts", e.to_string()));
             }
         }
     }

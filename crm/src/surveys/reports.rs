@@ -77,16 +77,13 @@ pub struct Week {
     pub nps: Option<i64>,
 }
 
-/// Part of the day an invoice was made in, local time.
+/// Part of the day an invoice was made in, local time: the tenant's windows
+/// (`SurveySettings::shift_starts`), by default 06–12, 12–17, 17–22 and 22–06.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Shift {
-    /// 06:00–12:00
     Morning,
-    /// 12:00–17:00
     Afternoon,
-    /// 17:00–22:00
     Evening,
-    /// 22:00–06:00
     Night,
 }
 
@@ -98,12 +95,24 @@ impl Shift {
         Shift::Night,
     ];
 
+    /// The shift of a local minute of the day with the default windows.
     pub fn of_minute(minute: u16) -> Shift {
-        match minute / 60 {
-            6..=11 => Shift::Morning,
-            12..=16 => Shift::Afternoon,
-            17..=21 => Shift::Evening,
-            _ => Shift::Night,
+        Shift::of(minute, &super::settings::DEFAULT_SHIFTS)
+    }
+
+    /// The shift of a local minute of the day, given the starts of morning, afternoon,
+    /// evening and night; before the morning is night.
+    pub fn of(minute: u16, starts: &[i64; 4]) -> Shift {
+        let minute = i64::from(minute);
+        let [morning, afternoon, evening, night] = *starts;
+        if minute < morning || minute >= night {
+            Shift::Night
+        } else if minute < afternoon {
+            Shift::Morning
+        } else if minute < evening {
+            Shift::Afternoon
+        } else {
+            Shift::Evening
         }
     }
 
@@ -180,6 +189,7 @@ pub async fn over_time(
         at += period.step();
     }
     periods.entry(period.start(zone, until - 1)).or_default();
+    let starts = super::settings::get(store, tenant).await?.shift_starts;
     let mut shifts = BTreeMap::<Shift, Bucket>::new();
     for (when, rating, nps) in rows {
         periods
@@ -188,7 +198,7 @@ pub async fn over_time(
             .add(rating, nps);
         let (_, minute) = zone.weekday_minute(when);
         shifts
-            .entry(Shift::of_minute(minute))
+            .entry(Shift::of(minute, &starts))
             .or_default()
             .add(rating, nps);
     }
@@ -304,6 +314,11 @@ mod tests {
         assert_eq!(Shift::of_minute(21 * 60 + 59), Shift::Evening);
         assert_eq!(Shift::of_minute(22 * 60), Shift::Night);
         assert_eq!(Shift::of_minute(5 * 60), Shift::Night);
+        // Morning 07–12, noon 12–17, evening 17–24: no night after the evening.
+        let mine = [420, 720, 1020, 1440];
+        assert_eq!(Shift::of(6 * 60 + 59, &mine), Shift::Night);
+        assert_eq!(Shift::of(7 * 60, &mine), Shift::Morning);
+        assert_eq!(Shift::of(23 * 60 + 59, &mine), Shift::Evening);
         let tehran = Zone::named("Asia/Tehran").unwrap();
         // Friday 2026-12-04 10:30 UTC; its week began on Saturday 2026-11-28.
         assert_eq!(week_of(&tehran, 1_796_380_200), 20261128);
