@@ -239,7 +239,13 @@ fn shift_label(locale: Locale, t: &Texts, s: Shift, starts: &[i64; 4]) -> String
         Shift::Evening => (evening, night),
         Shift::Night => (night % (24 * 60), morning),
     };
-    format!("{} ({}–{})", shift_name(t, s), hhmm(from), hhmm(to))
+    // "۲۲:۰۰ تا ۰۶:۰۰" in Persian: a dash between numbers reads backwards right to left.
+    let to_word = if locale == Locale::Fa {
+        " تا "
+    } else {
+        "–"
+    };
+    format!("{} ({}{to_word}{})", shift_name(t, s), hhmm(from), hhmm(to))
 }
 
 fn section(locale: Locale, title: &'static str, groups: Vec<(String, GroupScore)>) -> Section {
