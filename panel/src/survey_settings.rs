@@ -536,24 +536,21 @@ pub async fn alerts(
         }
         Err(crm::Error::Invalid(_)) => {
             let t = i18n::texts(ctx.locale());
-            let s = settings::get(&state.store, &ctx.tenant).await?;
-            let page = render(
-                &state,
-                &ctx,
-                values_of(&s),
-                HashMap::new(),
-                None,
-                AlertsForm {
-                    people_error: Some(t.alert_people_invalid.to_string()),
-                    ..AlertsForm::default()
-                },
-                false,
-            )
-            .await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            let form = AlertsForm {
+                people_error: Some(t.alert_people_invalid.to_string()),
+                ..AlertsForm::default()
+            };
+            alerts_refused(&state, &ctx, form).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The settings page again with 422 and an alert form's reason.
+async fn alerts_refused(state: &PanelState, ctx: &Ctx, form: AlertsForm) -> PageResult {
+    let s = settings::get(&state.store, &ctx.tenant).await?;
+    let page = render(state, ctx, values_of(&s), HashMap::new(), None, form, false).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -601,20 +598,10 @@ pub async fn alert_phone(
             Redirect::to(&format!("{BASE}/surveys/settings?saved=1#alerts")).into_response(),
         );
     };
-    let s = settings::get(&state.store, &ctx.tenant).await?;
-    let page = render(
-        &state,
-        &ctx,
-        values_of(&s),
-        HashMap::new(),
-        None,
-        AlertsForm {
-            phone_value: if add { form.phone } else { String::new() },
-            phone_error: Some(message),
-            ..AlertsForm::default()
-        },
-        false,
-    )
-    .await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    let refused = AlertsForm {
+        phone_value: if add { form.phone } else { String::new() },
+        phone_error: Some(message),
+        ..AlertsForm::default()
+    };
+    alerts_refused(&state, &ctx, refused).await
 }
