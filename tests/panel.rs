@@ -102,6 +102,10 @@ fn request(route: &RouteInfo, ids: &Ids) -> (String, Vec<(String, String)>) {
         "/surveys/settings" => vec![("delay_minutes".to_string(), "90".to_string())],
         // Nobody: a valid choice (another tenant's people: survey_alert_people_*).
         "/surveys/alerts" => vec![],
+        "/surveys/alert-phones" => vec![
+            ("action".to_string(), "add".to_string()),
+            ("phone".to_string(), format!("0912888{:04}", n % 10_000)),
+        ],
         "/surveys/questions" => vec![
             ("action".to_string(), "add".to_string()),
             ("kind".to_string(), "text".to_string()),
@@ -2968,6 +2972,7 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
                 ("checks", "1"),
                 ("delay_minutes", "soon"),
                 ("quiet_hours", "25:00-09:00"),
+                ("shifts", "12:00 07:00 17:00 24:00"),
                 ("happy_from", "1"),
                 ("max_reminders", "9"),
             ],
@@ -2976,6 +2981,7 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
         for field in [
             "delay_minutes",
             "quiet_hours",
+            "shifts",
             "happy_from",
             "max_reminders",
         ] {
@@ -2995,6 +3001,12 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
         );
         let r = owner.post("/panel/surveys/settings?lang=en", &[("max_reminders", "9")]);
         assert!(r.body.contains("at most 5 reminders"), "[{l}] {}", r.body);
+        let r = owner.post("/panel/surveys/settings?lang=en", &[("shifts", "7 12 17")]);
+        assert!(
+            r.body.contains("expected four start times HH:MM"),
+            "[{l}] {}",
+            r.body
+        );
 
         // Good values, in Persian digits: saved and audited with what changed.
         let r = owner.post(
@@ -3004,6 +3016,7 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
                 ("enabled", "on"),
                 ("delay_minutes", "۴۵"),
                 ("quiet_hours", "۲۳:۰۰-۰۸:۳۰"),
+                ("shifts", "۰۷:۰۰ ۱۲:۰۰ ۱۷:۰۰ ۲۴:۰۰"),
                 ("max_reminders", "1"),
                 ("reply_unhappy", "{tenant}: sorry, we will call you."),
             ],
@@ -3020,9 +3033,12 @@ fn survey_settings_validate_next_to_fields_and_edit_precision_questions() {
         let audit = owner.get("/panel/audit?lang=en").body;
         assert!(
             audit.contains("Survey settings changed")
-                && audit.contains("&#34;delay_minutes&#34;:45"),
+                && audit.contains("&#34;delay_minutes&#34;:45")
+                && audit.contains("&#34;shift_starts&#34;:[420,720,1020,1440]"),
             "[{l}] {audit}"
         );
+        let page = owner.get("/panel/surveys/settings?lang=en").body;
+        assert!(page.contains("value=\"07:00 12:00 17:00 24:00\""), "[{l}]");
 
         // The question editor, once the operator turns the add-on on.
         db.ok(&["survey", "settings", "--precision", "on"]);
@@ -3270,6 +3286,66 @@ fn survey_alert_people_are_picked_by_the_owner_on_the_settings_page() {
         let audit = owner.get("/panel/audit?lang=en").body;
         assert!(audit.contains("Survey alert recipients changed"), "[{l}]");
 
+        // Phones outside the panel: any written form is normalised; a bad, repeated or
+        // unknown number comes back next to the field; each change is audited.
+        let add = |c: &mut common::panel::Client, phone: &str, lang: &str| {
+            c.post(
+                &format!("/panel/surveys/alert-phones?lang={lang}"),
+                &[("action", "add"), ("phone", phone)],
+            )
+        };
+        let r = add(&mut owner, "۰۹۱۲ ۳۴۵ ۶۷۸۹", "en");
+        assert_eq!(r.status, 303, "[{l}] {}", r.body);
+        let page = owner.get("/panel/surveys/settings?lang=en").body;
+        assert!(
+            page.contains("<bdi dir=\"ltr\">09123456789</bdi>")
+                && page.contains("name=\"phone\" value=\"+989123456789\""),
+            "[{l}] {page}"
+        );
+        for (phone, lang, message) in [
+            ("0912345", "en", "is not an Iranian mobile number"),
+            ("0912345", "fa", "شماره موبایل ایران نیست"),
+            (
+                "+98 912 345 6789",
+                "en",
+                "That number is already on the list.",
+            ),
+        ] {
+            let r = add(&mut owner, phone, lang);
+            assert_eq!(r.status, 422, "[{l}] {phone}");
+            assert!(
+                r.body.contains("id=\"alert_phone-error\"") && r.body.contains(message),
+                "[{l}] {phone}: {}",
+                r.body
+            );
+            assert!(r.body.contains("aria-invalid=\"true\""), "[{l}]");
+        }
+        for n in 1..10 {
+            let r = add(&mut owner, &format!("0912000{n:04}"), "en");
+            assert_eq!(r.status, 303, "[{l}] {n}");
+        }
+        let r = add(&mut owner, "09129999999", "en");
+        assert_eq!(r.status, 422, "[{l}]");
+        assert!(r.body.contains("At most 10 numbers"), "[{l}]");
+        let remove = |c: &mut common::panel::Client, phone: &str| {
+            c.post(
+                "/panel/surveys/alert-phones?lang=en",
+                &[("action", "remove"), ("phone", phone)],
+            )
+        };
+        assert_eq!(remove(&mut owner, "+989123456789").status, 303, "[{l}]");
+        let r = remove(&mut owner, "+989123456789");
+        assert_eq!(r.status, 422, "[{l}]");
+        assert!(r.body.contains("That number is not on the list."), "[{l}]");
+        let page = owner.get("/panel/surveys/settings?lang=en").body;
+        assert!(!page.contains("09123456789"), "[{l}]");
+        let audit = owner.get("/panel/audit?lang=en").body;
+        assert!(
+            audit.contains("Survey alert phone added")
+                && audit.contains("Survey alert phone removed"),
+            "[{l}]"
+        );
+
         // A senior manager edits the settings but only sees who is alerted; they may
         // not change it. The branch manager sees neither.
         let mut senior = sign_in(&db, &http, "09120000102");
@@ -3285,6 +3361,12 @@ fn survey_alert_people_are_picked_by_the_owner_on_the_settings_page() {
             page.body
         );
         let r = senior.post("/panel/surveys/alerts", &[]);
+        assert_eq!(r.status, 403, "[{l}]");
+        assert!(!page.body.contains("/panel/surveys/alert-phones"), "[{l}]");
+        let r = senior.post(
+            "/panel/surveys/alert-phones",
+            &[("action", "add"), ("phone", "09121112233")],
+        );
         assert_eq!(r.status, 403, "[{l}]");
         let mut manager_client = sign_in(&db, &http, "09120000103");
         assert_eq!(

@@ -256,6 +256,12 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             "کندی سرویس",
             "--option",
             "سرد بودن غذا",
+            "--label-en",
+            "What went wrong?",
+            "--option-en",
+            "Slow service",
+            "--option-en",
+            "Cold food",
             "--required",
             "--show-if-at-most",
             "2",
@@ -263,6 +269,8 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
     ] {
         db.ok(&[&["survey", "question", "add"][..], args].concat());
     }
+    // A phone outside the panel texted about low scores, on the settings page.
+    db.ok(&["survey", "settings", "--alert-phone", "09121234567"]);
     for lang in ["fa", "en"] {
         let pages = [
             ("dashboard", format!("{base}/?lang={lang}")),
@@ -287,6 +295,7 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             ("cases", format!("{base}/cases")),
             ("case", format!("{base}/cases/{case}")),
             ("feedback", format!("{base}/feedback")),
+            ("feedback-monthly", format!("{base}/feedback?period=month")),
             ("branches", format!("{base}/feedback/branches")),
             ("notifications", format!("{base}/notifications")),
             ("survey-settings", format!("{base}/surveys/settings")),
@@ -306,7 +315,7 @@ fn operator_signs_in_and_visits_every_page_in_both_languages() {
             let lower = match name {
                 "dashboard" => Some("section.card:nth-of-type(2)"),
                 "case" => Some(".timeline"),
-                "feedback" => Some("section.card:nth-of-type(2)"),
+                "feedback" | "feedback-monthly" => Some("section.card:nth-of-type(2)"),
                 "survey-settings" => Some("#questions"),
                 _ => None,
             };

@@ -577,6 +577,43 @@ fn a_low_score_is_followed_up_on_the_panel_case_page() {
             assert!(report.body.contains(text), "[{l}] {text}");
         }
         assert!(!report.body.contains("/panel/feedback/branches"), "[{l}]");
+        assert!(
+            [
+                "Morning (06:00–12:00)",
+                "Afternoon (12:00–17:00)",
+                "Evening (17:00–22:00)",
+                "Night (22:00–06:00)"
+            ]
+            .iter()
+            .any(|shift| report.body.contains(shift)),
+            "[{l}] a shift with its window"
+        );
+        // The daily and monthly trends, and the CSV of it all (no branch lines for a
+        // branch manager).
+        let daily = manager.get("/panel/feedback?lang=en&period=day&days=3");
+        assert!(daily.body.contains("Daily trend"), "[{l}]");
+        assert!(
+            daily.body.contains("<option value=\"day\" selected>"),
+            "[{l}]"
+        );
+        let monthly = manager.get("/panel/feedback?lang=fa&period=month");
+        assert!(monthly.body.contains("روند ماهانه"), "[{l}]");
+        let csv = manager.get("/panel/feedback.csv?period=month");
+        assert_eq!(csv.status, 200, "[{l}]");
+        assert!(
+            csv.header("content-type").unwrap().starts_with("text/csv"),
+            "[{l}]"
+        );
+        assert!(
+            csv.body
+                .starts_with("\u{FEFF}section,key,jalali,answers,average,csat,nps\r\n"),
+            "[{l}] {}",
+            csv.body
+        );
+        for line in ["\r\nitem,Latte,", "\r\nstaff,Sara-07,,1,1.0,", "\r\nshift,"] {
+            assert!(csv.body.contains(line), "[{l}] {line}: {}", csv.body);
+        }
+        assert!(!csv.body.contains("\r\nbranch,"), "[{l}] {}", csv.body);
         let r = manager.get("/panel/feedback/branches?lang=en");
         assert_eq!(
             r.status, 403,
@@ -590,6 +627,12 @@ fn a_low_score_is_followed_up_on_the_panel_case_page() {
         assert!(
             r.body.contains("Center") && r.body.contains("<svg"),
             "[{l}]"
+        );
+        let csv = senior.get("/panel/feedback.csv");
+        assert!(
+            csv.body.contains("\r\nbranch,Center,"),
+            "[{l}] {}",
+            csv.body
         );
 
         // A branch manager of another branch sees neither the case nor its figures.
@@ -633,6 +676,15 @@ fn a_low_score_is_followed_up_on_the_panel_case_page() {
         assert!(
             !report.contains("Sara-07") && !report.contains("Latte"),
             "[{l}] {report}"
+        );
+        let csv = north_mgr.get("/panel/feedback.csv").body;
+        assert!(
+            !csv.contains("Sara-07") && !csv.contains("Latte") && !csv.contains("Center"),
+            "[{l}] {csv}"
+        );
+        assert!(
+            csv.contains("\r\nweek,"),
+            "[{l}] the empty trend is still there: {csv}"
         );
 
         // Another tenant's people see none of it.

@@ -34,6 +34,17 @@ fn define_questions(db: &Db) -> Vec<String> {
     assert!(off.contains("precision      off"), "[{l}] {off}");
     let on = db.ok(&["survey", "settings", "--precision", "on"]);
     assert!(on.contains("precision      on"), "[{l}] {on}");
+    assert!(
+        on.contains("shifts         06:00 12:00 17:00 22:00"),
+        "[{l}] {on}"
+    );
+    let shifts = db.ok(&["survey", "settings", "--shifts", "07:00 12:00 17:00 24:00"]);
+    assert!(
+        shifts.contains("shifts         07:00 12:00 17:00 24:00"),
+        "[{l}] {shifts}"
+    );
+    let bad = db.fails(&["survey", "settings", "--shifts", "12:00 07:00 17:00 24:00"]);
+    assert!(bad.contains("shifts must start in order"), "[{l}] {bad}");
     let q = |args: &[&str]| db.ok(&[&["survey", "question", "add"][..], args].concat());
     q(&[
         "--kind",
@@ -325,11 +336,21 @@ fn a_precision_survey_is_answered_over_http() {
             .unwrap();
         let page = op.get(&format!("/panel/cases/{case}?lang=en"));
         assert_eq!(page.status, 200, "[{l}] {}", page.body);
+        // English where the question has it, the Persian where it has not.
         assert!(
-            page.body.contains("چه چیزی خوب نبود؟")
-                && page.body.contains("کندی سرویس, سرد بودن غذا")
+            page.body.contains("What went wrong?")
+                && page.body.contains("Slow service, Cold food")
+                && page.body.contains("کجا نشستید؟")
                 && page.body.contains("حیاط")
                 && page.body.contains("drinks: ★☆☆☆☆"),
+            "[{l}] {}",
+            page.body
+        );
+        assert!(!page.body.contains("چه چیزی خوب نبود؟"), "[{l}]");
+        let page = op.get(&format!("/panel/cases/{case}?lang=fa"));
+        assert!(
+            page.body.contains("چه چیزی خوب نبود؟")
+                && page.body.contains("کندی سرویس، سرد بودن غذا"),
             "[{l}] {}",
             page.body
         );
@@ -337,9 +358,17 @@ fn a_precision_survey_is_answered_over_http() {
         assert!(
             report.body.contains("“Precision” add-on: on")
                 && report.body.contains("answers: 1")
-                && report.body.contains("کندی سرویس"),
+                && report.body.contains("What went wrong?")
+                && report.body.contains("Slow service")
+                && report.body.contains("حیاط"),
             "[{l}] {}",
             report.body
+        );
+        assert!(!report.body.contains("کندی سرویس"), "[{l}]");
+        let report = op.get("/panel/feedback?lang=fa");
+        assert!(
+            report.body.contains("چه چیزی خوب نبود؟") && report.body.contains("کندی سرویس"),
+            "[{l}]"
         );
         server.stop();
         db.cleanup();

@@ -316,11 +316,20 @@ async fn a_low_score_is_followed_up_from_alert_to_compensation() {
             .collect();
         assert_eq!(keys, [("", Some(100)), ("drinks", Some(0))]);
         let zone = Zone::named("Asia/Tehran").unwrap();
-        let time = reports::over_time(s, &t, &Scope::Every, &zone, NOW - 20 * 86_400, NOW + 86_400)
-            .await
-            .unwrap();
-        assert!(time.weeks.len() >= 3, "{:?}", time.weeks);
-        let answered: Vec<_> = time.weeks.iter().filter(|w| w.answers > 0).collect();
+        let week = reports::Period::Week;
+        let time = reports::over_time(
+            s,
+            &t,
+            &Scope::Every,
+            &zone,
+            week,
+            NOW - 20 * 86_400,
+            NOW + 86_400,
+        )
+        .await
+        .unwrap();
+        assert!(time.periods.len() >= 3, "{:?}", time.periods);
+        let answered: Vec<_> = time.periods.iter().filter(|w| w.answers > 0).collect();
         assert_eq!(answered.len(), 1);
         assert_eq!(
             (answered[0].answers, answered[0].csat, answered[0].nps),

@@ -4,6 +4,7 @@
 use crm::branches::Scope;
 use crm::club;
 use crm::invoices::{self, NewInvoice, NewItem};
+use crm::surveys::reports::{Period, Window};
 use crm::surveys::{self, Answer, Breakdown, GroupScore, SurveySettings, settings};
 use crm::testing::on_both;
 use crm::{Error, Store, branches, customers, phone::Phone, pos_keys, sms, tenants};
@@ -641,17 +642,92 @@ async fn satisfaction_by_staff_member_counts_only_the_viewers_branches() {
         assert_eq!(by_staff(&mine).await, [unknown, ali]);
         let r = surveys::report(s, &t, &mine, 0, i64::MAX).await.unwrap();
         assert_eq!((r.invited, r.answered, r.ratings), (3, 3, [0, 0, 1, 1, 1]));
+        let tehran = crm::clock::Zone::named("Asia/Tehran").unwrap();
         let time = surveys::reports::over_time(
             s,
             &t,
             &mine,
-            &crm::clock::Zone::named("Asia/Tehran").unwrap(),
+            &tehran,
+            Period::Week,
             NOW - 86_400,
             NOW + 86_400,
         )
         .await
         .unwrap();
         assert_eq!(time.shifts.iter().map(|(_, g)| g.ratings).sum::<i64>(), 3);
+
+        // The CSV: the daily trend, then by branch, staff and shift (no item ratings
+        // were given); a branch manager's has Center's answers only and no branch lines.
+        let csv = async |scope: &Scope, branches: bool| {
+            let w = Window {
+                scope,
+                zone: &tehran,
+                period: Period::Day,
+                since: NOW - 86_400 + 1,
+                until: NOW + 1,
+            };
+            let text = surveys::reports::csv(s, &t, &w, branches).await.unwrap();
+            assert!(text.starts_with('\u{FEFF}'));
+            text.trim_start_matches('\u{FEFF}')
+                .lines()
+                .filter(|l| !l.starts_with("day,") || !l.ends_with(",0,,,"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let day = tehran.day_key(NOW);
+        let (iso, jalali) = (
+            format!("{}-{:02}-{:02}", day / 10_000, day / 100 % 100, day % 100),
+            crm::jalali::JalaliDate::from_day_key(day)
+                .unwrap()
+                .iso_like(),
+        );
+        let shift = surveys::reports::Shift::of_minute(tehran.weekday_minute(NOW).1).name();
+        assert_eq!(
+            csv(&Scope::Every, true).await,
+            [
+                "section,key,jalali,answers,average,csat,nps".to_string(),
+                format!("day,{iso},{jalali},4,3.3,50,0"),
+                "branch,Center,,3,4.0,67,100".into(),
+                "branch,North,,1,1.0,0,-100".into(),
+                "staff,,,1,3.0,0,".into(),
+                "staff,Ali,,2,4.5,100,100".into(),
+                "staff,Sara,,1,1.0,0,-100".into(),
+                format!("shift,{shift},,4,3.3,50,0"),
+            ]
+        );
+        assert_eq!(
+            csv(&mine, false).await,
+            [
+                "section,key,jalali,answers,average,csat,nps".to_string(),
+                format!("day,{iso},{jalali},3,4.0,67,100"),
+                "staff,,,1,3.0,0,".into(),
+                "staff,Ali,,2,4.5,100,100".into(),
+                format!("shift,{shift},,3,4.0,67,100"),
+            ]
+        );
+        // The tenant's own shift windows: evening from 00:02 to midnight puts every
+        // answer in the evening.
+        let mut knobs = settings::get(s, &t).await.unwrap();
+        knobs.shift_starts = [0, 1, 2, 24 * 60];
+        settings::set(s, &t, &knobs).await.unwrap();
+        assert_eq!(
+            settings::get(s, &t).await.unwrap().shift_starts,
+            [0, 1, 2, 1440]
+        );
+        let time = surveys::reports::over_time(
+            s,
+            &t,
+            &Scope::Every,
+            &tehran,
+            Period::Month,
+            NOW - 86_400,
+            NOW + 86_400,
+        )
+        .await
+        .unwrap();
+        let shifts: Vec<_> = time.shifts.iter().map(|(s, g)| (*s, g.ratings)).collect();
+        assert_eq!(shifts, [(surveys::reports::Shift::Evening, 4)]);
+        assert_eq!(time.periods.len(), 1, "one month: {:?}", time.periods);
         let nothing = surveys::report(s, &t, &Scope::Only(vec![]), 0, i64::MAX)
             .await
             .unwrap();

@@ -181,10 +181,15 @@ pub async fn list(
 }
 
 /// (question, answer) for the case page: stars, a 0–10 number, the options picked, each
-/// category's stars, or the text.
+/// category's stars, or the text; questions and options in English on an English page
+/// when they have it.
 fn answered(locale: Locale, a: &questions::Answered) -> (String, String) {
     let parts = a.parts.iter().map(|p| {
-        let text = p.text.clone().unwrap_or_default();
+        let stored = p.text.as_deref().unwrap_or_default();
+        let text = match a.kind {
+            Kind::Choice | Kind::Multi => a.english.option_in(stored, locale).to_string(),
+            _ => stored.to_string(),
+        };
         match (a.kind, p.number) {
             (Kind::Rating, Some(n)) => stars(n),
             (Kind::Nps, Some(n)) => view::num(locale, n),
@@ -197,7 +202,10 @@ fn answered(locale: Locale, a: &questions::Answered) -> (String, String) {
         (_, Locale::Fa) => "، ",
         (_, Locale::En) => ", ",
     };
-    (a.label.clone(), parts.collect::<Vec<_>>().join(sep))
+    (
+        a.english.label_in(&a.label, locale).to_string(),
+        parts.collect::<Vec<_>>().join(sep),
+    )
 }
 
 pub struct ItemRow {

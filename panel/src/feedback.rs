@@ -1,14 +1,14 @@
 //! Satisfaction reports: participation (invited → opened → answered), CSAT and NPS, the
-//! weekly trend, and satisfaction by item, category, shift and staff member, all over
+//! daily, weekly or monthly trend, and satisfaction by item, category, shift and staff member, all over
 //! the invoices of the branches the viewer may see; the branch comparison is a page of
-//! its own for people allowed to compare branches.
+//! its own for people allowed to compare branches. `feedback.csv` downloads all of it.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 use crm::roles::Permission;
-use crm::surveys::reports::{self, Shift};
+use crm::surveys::reports::{self, Period, Shift};
 use crm::surveys::{self, Breakdown, GroupScore, questions};
 use crm::ui::Locale;
 use serde::Deserialize;
@@ -27,9 +27,22 @@ const MAX_DAYS: i64 = 366;
 pub struct Window {
     #[serde(default)]
     days: Option<String>,
+    /// `day`, `week` (default) or `month`: the trend's step.
+    #[serde(default)]
+    period: Option<String>,
 }
 
 impl Window {
+    fn period(&self) -> Period {
+        Period::parse(self.period.as_deref().unwrap_or_default())
+    }
+
+    /// `[since, until)`: the last `days` days up to now.
+    fn range(&self) -> (i64, i64) {
+        let until = crm::clock::now() + 1;
+        (until - self.days() * 86_400, until)
+    }
+
     fn days(&self) -> i64 {
         self.days
             .as_deref()
@@ -59,6 +72,13 @@ pub struct Section {
     rows: Vec<GroupRow>,
 }
 
+/// One choice of the period selector.
+pub struct PeriodChoice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
 pub struct WeekRow {
     label: String,
     answers: String,
@@ -75,13 +95,17 @@ pub struct ChoiceSection {
     rows: Vec<(String, String, String)>,
 }
 
+/// One question's option shares, in the page's language (English labels fall back to
+/// the Persian).
 fn choice_section(locale: Locale, t: &Texts, q: questions::ChoiceShare) -> ChoiceSection {
+    let title = q.english.label_in(&q.label, locale).to_string();
+    let option = |label: &str| q.english.option_in(label, locale).to_string();
     let chart = chart::shares(
-        &q.label,
+        &title,
         &q.options
             .iter()
             .map(|(label, _, share)| Share {
-                label: label.clone(),
+                label: option(label),
                 percent: share.unwrap_or(0),
             })
             .collect::<Vec<_>>(),
@@ -91,12 +115,18 @@ fn choice_section(locale: Locale, t: &Texts, q: questions::ChoiceShare) -> Choic
         answered: t
             .choice_answers
             .replace("{n}", &view::num(locale, q.answered)),
-        title: q.label,
+        title,
         chart,
         rows: q
             .options
-            .into_iter()
-            .map(|(label, n, share)| (label, view::num(locale, n), percent(locale, share)))
+            .iter()
+            .map(|(label, n, share)| {
+                (
+                    option(label),
+                    view::num(locale, *n),
+                    percent(locale, *share),
+                )
+            })
             .collect(),
     }
 }
@@ -108,6 +138,10 @@ struct FeedbackPage {
     heading: &'static str,
     days: String,
     action: String,
+    /// The trend's step (empty on the branch comparison, which has no trend).
+    periods: Vec<PeriodChoice>,
+    trend_title: &'static str,
+    csv_href: Option<String>,
     tiles: Vec<Tile>,
     funnel: Option<String>,
     trend: Option<String>,
@@ -150,6 +184,42 @@ fn average(locale: Locale, tenths: Option<i64>) -> String {
     )
 }
 
+fn period_title(t: &Texts, p: Period) -> &'static str {
+    match p {
+        Period::Day => t.per_day,
+        Period::Week => t.per_week,
+        Period::Month => t.per_month,
+    }
+}
+
+fn period_choices(t: &Texts, chosen: Period) -> Vec<PeriodChoice> {
+    Period::ALL
+        .into_iter()
+        .map(|p| PeriodChoice {
+            value: p.name(),
+            label: match p {
+                Period::Day => t.period_day,
+                Period::Week => t.period_week,
+                Period::Month => t.period_month,
+            },
+            selected: p == chosen,
+        })
+        .collect()
+}
+
+/// A period's label: its first day as a Jalali date; a Jalali month by its name alone.
+fn period_label(locale: Locale, period: Period, start_day: i64) -> String {
+    let full = view::day(locale, start_day);
+    let first_of_jalali_month =
+        crm::jalali::JalaliDate::from_day_key(start_day).is_some_and(|d| d.day == 1);
+    if period == Period::Month && first_of_jalali_month {
+        full.split_once(' ')
+            .map_or(full.clone(), |(_, rest)| rest.to_string())
+    } else {
+        full
+    }
+}
+
 fn shift_name(t: &Texts, s: Shift) -> &'static str {
     match s {
         Shift::Morning => t.shift_morning,
@@ -157,6 +227,25 @@ fn shift_name(t: &Texts, s: Shift) -> &'static str {
         Shift::Evening => t.shift_evening,
         Shift::Night => t.shift_night,
     }
+}
+
+/// "Morning (07:00–12:00)": the shift with the tenant's window, in the page's digits.
+fn shift_label(locale: Locale, t: &Texts, s: Shift, starts: &[i64; 4]) -> String {
+    let hhmm = |m: i64| locale.digits(&format!("{:02}:{:02}", m / 60, m % 60));
+    let [morning, afternoon, evening, night] = *starts;
+    let (from, to) = match s {
+        Shift::Morning => (morning, afternoon),
+        Shift::Afternoon => (afternoon, evening),
+        Shift::Evening => (evening, night),
+        Shift::Night => (night % (24 * 60), morning),
+    };
+    // "۲۲:۰۰ تا ۰۶:۰۰" in Persian: a dash between numbers reads backwards right to left.
+    let to_word = if locale == Locale::Fa {
+        " تا "
+    } else {
+        "–"
+    };
+    format!("{} ({}{to_word}{})", shift_name(t, s), hhmm(from), hhmm(to))
 }
 
 fn section(locale: Locale, title: &'static str, groups: Vec<(String, GroupScore)>) -> Section {
@@ -201,7 +290,7 @@ fn labelled(groups: Vec<GroupScore>, empty: &str) -> Vec<(String, GroupScore)> {
         .collect()
 }
 
-/// `GET /panel/feedback?days=`.
+/// `GET /panel/feedback?days=&period=`.
 pub async fn page(
     State(state): State<PanelState>,
     ctx: Ctx,
@@ -212,8 +301,8 @@ pub async fn page(
     let t = i18n::texts(locale);
     let zone = view::zone(&ctx);
     let days = w.days();
-    let until = crm::clock::now() + 1;
-    let since = until - days * 86_400;
+    let period = w.period();
+    let (since, until) = w.range();
     // Everything below counts only the invoices of the branches this person may see.
     let scope = ctx.scope();
     let r = surveys::report(store, &ctx.tenant, &scope, since, until).await?;
@@ -263,32 +352,35 @@ pub async fn page(
             value: signed(locale, r.nps),
         },
     ];
-    let time = reports::over_time(store, &ctx.tenant, &scope, &zone, since, until).await?;
-    let short_day = |key: i64| {
-        view::day(locale, key)
-            .split(' ')
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(" ")
+    let time = reports::over_time(store, &ctx.tenant, &scope, &zone, period, since, until).await?;
+    // A bar's label: day and month, or the month and year of a monthly bar.
+    let short_label = |key: i64| {
+        let label = period_label(locale, period, key);
+        let words: Vec<&str> = label.split(' ').collect();
+        if period == Period::Month && words.len() == 2 {
+            label
+        } else {
+            words[..words.len().min(2)].join(" ")
+        }
     };
     let trend = chart::bars(
-        t.per_week,
+        period_title(t, period),
         &time
-            .weeks
+            .periods
             .iter()
             .map(|w| Bar {
-                label: short_day(w.start_day),
+                label: short_label(w.start_day),
                 values: vec![w.answers, w.satisfied],
             })
             .collect::<Vec<_>>(),
         |v| view::num(locale, v),
     );
     let weeks = time
-        .weeks
+        .periods
         .iter()
         .rev()
         .map(|w| WeekRow {
-            label: view::day(locale, w.start_day),
+            label: period_label(locale, period, w.start_day),
             answers: view::num(locale, w.answers),
             csat: percent(locale, w.csat),
             nps: signed(locale, w.nps),
@@ -298,12 +390,13 @@ pub async fn page(
     let items = by(Breakdown::Item).await?;
     let categories = by(Breakdown::Category).await?;
     let staff = by(Breakdown::Staff).await?;
+    let knobs = surveys::settings::get(store, &ctx.tenant).await?;
     let shifts = time
         .shifts
         .into_iter()
-        .map(|(s, g)| (shift_name(t, s).to_string(), g))
+        .map(|(s, g)| (shift_label(locale, t, s, &knobs.shift_starts), g))
         .collect();
-    let precision_on = surveys::settings::get(store, &ctx.tenant).await?.precision;
+    let precision_on = knobs.precision;
     let choices = surveys::questions::choice_shares(store, &ctx.tenant, &scope, since, until)
         .await?
         .into_iter()
@@ -320,6 +413,12 @@ pub async fn page(
         heading: t.feedback_title,
         days: view::num(locale, days),
         action: format!("{BASE}/feedback"),
+        periods: period_choices(t, period),
+        trend_title: period_title(t, period),
+        csv_href: Some(format!(
+            "{BASE}/feedback.csv?days={days}&period={}",
+            period.name()
+        )),
         tiles,
         funnel: Some(funnel),
         trend: Some(trend),
@@ -350,8 +449,7 @@ pub async fn branches(
     let locale = ctx.locale();
     let t = i18n::texts(locale);
     let days = w.days();
-    let until = crm::clock::now() + 1;
-    let since = until - days * 86_400;
+    let (since, until) = w.range();
     let groups = surveys::breakdown(
         &state.store,
         &ctx.tenant,
@@ -366,6 +464,9 @@ pub async fn branches(
         heading: t.by_branch,
         days: view::num(locale, days),
         action: format!("{BASE}/feedback/branches"),
+        periods: Vec::new(),
+        trend_title: t.per_week,
+        csv_href: None,
         tiles: Vec::new(),
         funnel: None,
         trend: None,
@@ -381,4 +482,28 @@ pub async fn branches(
         settings_href: None,
     }
     .into_response())
+}
+
+/// `GET /panel/feedback.csv?days=&period=`: the report as one spreadsheet, over the
+/// viewer's branches; the by-branch lines only for people who may compare branches.
+pub async fn csv(State(state): State<PanelState>, ctx: Ctx, Query(w): Query<Window>) -> PageResult {
+    let (since, until) = w.range();
+    let body = reports::csv(
+        &state.store,
+        &ctx.tenant,
+        &reports::Window {
+            scope: &ctx.scope(),
+            zone: &view::zone(&ctx),
+            period: w.period(),
+            since,
+            until,
+        },
+        ctx.can(Permission::CompareBranches),
+    )
+    .await?;
+    Ok(view::attachment(
+        "text/csv; charset=utf-8",
+        "feedback.csv",
+        body,
+    ))
 }

@@ -173,6 +173,7 @@ fn rows() -> Vec<Row> {
         get("/notifications", Member, notifications::list),
         post("/notifications/read", Member, notifications::read_all),
         get("/feedback", Tenant(ViewFeedback), feedback::page),
+        get("/feedback.csv", Tenant(ViewFeedback), feedback::csv),
         get(
             "/surveys/settings",
             Tenant(EditClubSettings),
@@ -188,6 +189,11 @@ fn rows() -> Vec<Row> {
             "/surveys/alerts",
             Tenant(ManagePeople),
             survey_settings::alerts,
+        ),
+        post(
+            "/surveys/alert-phones",
+            Tenant(ManagePeople),
+            survey_settings::alert_phone,
         ),
         post(
             "/surveys/questions",

@@ -1,7 +1,7 @@
 //! The tenant's survey settings (`/panel/surveys/settings`): when and how often the SMS
 //! goes, reminders, the thresholds and texts of the canned replies; with the "precision"
-//! add-on (switched by the operator) the question editor; and the people alerted about
-//! low scores (chosen by the owner). Every refused value comes back
+//! add-on (switched by the operator) the question editor; and the people and other
+//! phones alerted about low scores (chosen by the owner). Every refused value comes back
 //! next to its field; saving and each change to a question is audited in crm.
 
 use std::collections::HashMap;
@@ -12,11 +12,12 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
+use crm::phone::Phone;
 use crm::roles::Permission;
 use crm::staff;
 use crm::surveys::alerts;
 use crm::surveys::questions::{self, Kind, Question};
-use crm::surveys::settings::{self, SurveySettings};
+use crm::surveys::settings::{self, PhoneChange, SurveySettings};
 use crm::ui::Locale;
 use serde::Deserialize;
 
@@ -29,13 +30,14 @@ use crate::view::{self, Frame};
 use crate::{BASE, PanelState};
 
 /// The numeric and text fields, in the order shown.
-const NUMBERS: [&str; 6] = [
+const NUMBERS: [&str; 7] = [
     "delay_minutes",
     "cap_days",
     "max_reminders",
     "alert_below",
     "happy_from",
     "quiet_hours",
+    "shifts",
 ];
 const TEXTS: [&str; 2] = ["reply_happy", "reply_unhappy"];
 const CHECKS: [&str; 2] = ["enabled", "per_item"];
@@ -80,6 +82,19 @@ pub struct AlertsView {
     /// "at or below N stars" (the `alert_below` field of the form above).
     threshold: String,
     error: Option<String>,
+    /// Phones outside the panel: (`+989…` as the form sends it back, as shown).
+    phones: Vec<(String, String)>,
+    /// The add-a-phone field as typed, and why it was refused.
+    phone_value: String,
+    phone_error: Option<String>,
+}
+
+/// What the alert forms send back when refused.
+#[derive(Default)]
+struct AlertsForm {
+    people_error: Option<String>,
+    phone_value: String,
+    phone_error: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -108,6 +123,7 @@ fn values_of(s: &SurveySettings) -> HashMap<&'static str, String> {
         ("alert_below", s.alert_below.to_string()),
         ("happy_from", s.happy_from.to_string()),
         ("quiet_hours", settings::quiet_hours_text(s)),
+        ("shifts", settings::shifts_text(s)),
         ("reply_happy", s.reply_happy.clone().unwrap_or_default()),
         ("reply_unhappy", s.reply_unhappy.clone().unwrap_or_default()),
     ]);
@@ -150,7 +166,7 @@ async fn alerts_view(
     state: &PanelState,
     ctx: &Ctx,
     s: &SurveySettings,
-    error: Option<String>,
+    form: AlertsForm,
 ) -> crm::Result<AlertsView> {
     let locale = ctx.locale();
     let t = i18n::texts(locale);
@@ -176,7 +192,14 @@ async fn alerts_view(
             t.alert_at_most
                 .replace("{n}", &view::num(locale, s.alert_below))
         },
-        error,
+        error: form.people_error,
+        phones: s
+            .alert_phones
+            .iter()
+            .map(|p| (p.clone(), locale.digits(&view::national(p))))
+            .collect(),
+        phone_value: form.phone_value,
+        phone_error: form.phone_error,
     })
 }
 
@@ -186,13 +209,13 @@ async fn render(
     values: HashMap<&'static str, String>,
     errors: HashMap<&'static str, String>,
     refused: Option<Refused>,
-    alert_error: Option<String>,
+    alert_form: AlertsForm,
     saved: bool,
 ) -> PageResult {
     let locale = ctx.locale();
     let t = i18n::texts(locale);
     let s = settings::get(&state.store, &ctx.tenant).await?;
-    let alerts = alerts_view(state, ctx, &s, alert_error).await?;
+    let alerts = alerts_view(state, ctx, &s, alert_form).await?;
     let field = |key: &'static str| {
         let (label, hint) = i18n::survey_field(locale, key);
         FieldView {
@@ -275,7 +298,7 @@ pub async fn page(
         values_of(&s),
         HashMap::new(),
         None,
-        None,
+        AlertsForm::default(),
         q.saved.is_some(),
     )
     .await
@@ -331,6 +354,14 @@ pub async fn save(
             }
         }
     }
+    if let Some(v) = typed("shifts") {
+        match settings::parse_shifts(&crm::text::ascii_digits(v)) {
+            Ok(starts) => s.shift_starts = starts,
+            Err(e) => {
+                errors.insert("shifts", refusal(locale, t, "shifts", e.to_string()));
+            }
+        }
+    }
     for (key, slot) in [
         ("reply_happy", &mut s.reply_happy),
         ("reply_unhappy", &mut s.reply_unhappy),
@@ -358,7 +389,16 @@ pub async fn save(
             values.insert(key, v.clone());
         }
     }
-    render(&state, &ctx, values, errors, None, None, false).await
+    render(
+        &state,
+        &ctx,
+        values,
+        errors,
+        None,
+        AlertsForm::default(),
+        false,
+    )
+    .await
 }
 
 /// A question with only a kind and a label (the form for a new one, or what is shown
@@ -460,7 +500,7 @@ pub async fn question(
                 values_of(&s),
                 HashMap::new(),
                 Some(refused),
-                None,
+                AlertsForm::default(),
                 false,
             )
             .await
@@ -496,19 +536,72 @@ pub async fn alerts(
         }
         Err(crm::Error::Invalid(_)) => {
             let t = i18n::texts(ctx.locale());
-            let s = settings::get(&state.store, &ctx.tenant).await?;
-            let page = render(
-                &state,
-                &ctx,
-                values_of(&s),
-                HashMap::new(),
-                None,
-                Some(t.alert_people_invalid.to_string()),
-                false,
-            )
-            .await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            let form = AlertsForm {
+                people_error: Some(t.alert_people_invalid.to_string()),
+                ..AlertsForm::default()
+            };
+            alerts_refused(&state, &ctx, form).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The settings page again with 422 and an alert form's reason.
+async fn alerts_refused(state: &PanelState, ctx: &Ctx, form: AlertsForm) -> PageResult {
+    let s = settings::get(&state.store, &ctx.tenant).await?;
+    let page = render(state, ctx, values_of(&s), HashMap::new(), None, form, false).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PhoneForm {
+    #[serde(default)]
+    phone: String,
+    /// `add` or `remove`.
+    #[serde(default)]
+    action: String,
+}
+
+/// `POST /panel/surveys/alert-phones`: adds or removes a phone (any written form,
+/// normalised by `crm::phone`) texted about every low score besides the chosen people.
+/// A refused one comes back next to the field with a 422; crm audits each change.
+pub async fn alert_phone(
+    State(state): State<PanelState>,
+    ctx: Ctx,
+    Form(form): Form<PhoneForm>,
+) -> PageResult {
+    let locale = ctx.locale();
+    let t = i18n::texts(locale);
+    let add = match form.action.as_str() {
+        "add" => true,
+        "remove" => false,
+        _ => return Err(crm::Error::Invalid("unknown action".into()).into()),
+    };
+    let refused = match Phone::parse(&form.phone) {
+        Err(e) => Some(match locale {
+            Locale::En => e.to_string(),
+            Locale::Fa => t.reason_bad_phone.to_string(),
+        }),
+        Ok(phone) => {
+            match settings::change_alert_phone(&state.store, &ctx.tenant, &phone, add, ctx.actor())
+                .await?
+            {
+                PhoneChange::Added | PhoneChange::Removed => None,
+                PhoneChange::AlreadyThere => Some(t.alert_phone_there.to_string()),
+                PhoneChange::Full => Some(t.alert_phone_full.to_string()),
+                PhoneChange::NotThere => Some(t.alert_phone_missing.to_string()),
+            }
+        }
+    };
+    let Some(message) = refused else {
+        return Ok(
+            Redirect::to(&format!("{BASE}/surveys/settings?saved=1#alerts")).into_response(),
+        );
+    };
+    let refused = AlertsForm {
+        phone_value: if add { form.phone } else { String::new() },
+        phone_error: Some(message),
+        ..AlertsForm::default()
+    };
+    alerts_refused(&state, &ctx, refused).await
 }

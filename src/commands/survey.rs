@@ -136,6 +136,10 @@ pub struct SettingsArgs {
     /// Quiet hours in local time, HH:MM-HH:MM (e.g. 22:00-09:00; "-" = none)
     #[arg(long)]
     quiet_hours: Option<String>,
+    /// Shift starts for the report by shift: morning, afternoon, evening, night, local
+    /// HH:MM (e.g. "07:00 12:00 17:00 24:00"; 24:00 = no night; "-" = the defaults)
+    #[arg(long)]
+    shifts: Option<String>,
     /// At most one invitation per customer per this many days (0 = every invoice)
     #[arg(long)]
     cap_days: Option<i64>,
@@ -192,6 +196,9 @@ impl SurveyCommand {
                 if let Some(q) = &a.quiet_hours {
                     (s.quiet_start, s.quiet_end) = settings::parse_quiet_hours(q)?;
                 }
+                if let Some(text) = &a.shifts {
+                    s.shift_starts = settings::parse_shifts(text)?;
+                }
                 if s != before {
                     settings::set(&store, &tenant, &s).await?;
                 }
@@ -208,6 +215,7 @@ impl SurveyCommand {
                 println!("reply happy    {}", shown(&s.reply_happy));
                 println!("reply unhappy  {}", shown(&s.reply_unhappy));
                 println!("precision      {}", if s.precision { "on" } else { "off" });
+                println!("shifts         {}", settings::shifts_text(&s));
             }
             SurveyCommand::SendDue { public_url, now } => {
                 let n =

@@ -642,12 +642,57 @@ pub struct Answered {
     pub label: String,
     pub kind: Kind,
     pub parts: Vec<Part>,
+    pub english: English,
+}
+
+/// A question's English wording beside its Persian: answers are stored with the
+/// Persian option, so an English page looks each one up here.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct English {
+    pub label: String,
+    /// (Persian option, English option)
+    pub options: Vec<(String, String)>,
+}
+
+impl English {
+    fn of(label_en: &str, options: &[String], options_en: &[String]) -> English {
+        English {
+            label: label_en.trim().to_string(),
+            options: options
+                .iter()
+                .cloned()
+                .zip(options_en.iter().cloned())
+                .collect(),
+        }
+    }
+
+    /// The question's label in `locale`: English when there is one, else `persian`.
+    pub fn label_in<'a>(&'a self, persian: &'a str, locale: Locale) -> &'a str {
+        match locale {
+            Locale::En if !self.label.is_empty() => &self.label,
+            _ => persian,
+        }
+    }
+
+    /// A stored option in `locale`: its English when the question has one, else as
+    /// stored (also an option since renamed).
+    pub fn option_in<'a>(&'a self, stored: &'a str, locale: Locale) -> &'a str {
+        match locale {
+            Locale::En => self
+                .options
+                .iter()
+                .find(|(fa, _)| fa == stored)
+                .map_or(stored, |(_, en)| en),
+            Locale::Fa => stored,
+        }
+    }
 }
 
 /// The precision answers of a response, in the questions' order.
 pub async fn answers_of(store: &Store, response_id: i64) -> Result<Vec<Answered>> {
     let rows = sqlx::query(
-        "SELECT q.id, q.kind, q.label, a.number, a.text FROM survey_answers a \
+        "SELECT q.id, q.kind, q.label, q.label_en, q.options, q.options_en, a.number, a.text \
+         FROM survey_answers a \
          JOIN survey_questions q ON q.id = a.question_id \
          WHERE a.response_id = $1 ORDER BY q.position, q.id, a.id",
     )
@@ -669,6 +714,11 @@ pub async fn answers_of(store: &Store, response_id: i64) -> Result<Vec<Answered>
                     label: r.try_get("label")?,
                     kind: Kind::parse(&r.try_get::<String, _>("kind")?)?,
                     parts: vec![part],
+                    english: English::of(
+                        &r.try_get::<String, _>("label_en")?,
+                        &lines_of(&r.try_get::<String, _>("options")?),
+                        &lines_of(&r.try_get::<String, _>("options_en")?),
+                    ),
                 },
             )),
         }
@@ -686,6 +736,7 @@ pub struct ChoiceShare {
     /// (option, responses that picked it, whole percent of `answered`): the current
     /// options first, then labels only earlier answers have.
     pub options: Vec<(String, i64, Option<i64>)>,
+    pub english: English,
 }
 
 /// Option shares of the tenant's multiple-choice questions for invitations created in
@@ -741,6 +792,7 @@ pub async fn choice_shares(
                 }
             }
             ChoiceShare {
+                english: English::of(&q.label_en, &q.options, &q.options_en),
                 label: q.label,
                 multi: q.kind == Kind::Multi,
                 answered: total,

@@ -259,6 +259,18 @@ pub enum Breakdown {
     Category,
 }
 
+impl Breakdown {
+    /// Its name in exports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Breakdown::Branch => "branch",
+            Breakdown::Staff => "staff",
+            Breakdown::Item => "item",
+            Breakdown::Category => "category",
+        }
+    }
+}
+
 /// One group of a breakdown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupScore {

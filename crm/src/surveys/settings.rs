@@ -38,7 +38,14 @@ pub struct SurveySettings {
     /// The "precision" add-on (switched by the operator): the tenant's own questions
     /// (`questions`) are asked after the overall rating.
     pub precision: bool,
+    /// Local start minutes of morning, afternoon, evening and night for the report by
+    /// shift (`reports::Shift::of`); night 1440 = none after the evening, and the night
+    /// also covers midnight to the morning.
+    pub shift_starts: [i64; 4],
 }
+
+/// Morning 06:00, afternoon 12:00, evening 17:00, night 22:00.
+pub const DEFAULT_SHIFTS: [i64; 4] = [6 * 60, 12 * 60, 17 * 60, 22 * 60];
 
 impl Default for SurveySettings {
     /// Off; when turned on: two hours after the invoice, never 22:00–09:00, once a week,
@@ -58,6 +65,7 @@ impl Default for SurveySettings {
             reply_happy: None,
             reply_unhappy: None,
             precision: false,
+            shift_starts: DEFAULT_SHIFTS,
         }
     }
 }
@@ -99,10 +107,17 @@ impl SurveySettings {
         if !(0..=5).contains(&self.alert_below) {
             bad("alert_below", "the alert threshold must be 0 to 5 stars");
         }
-        if self.alert_phones.len() > 10 {
+        if self.alert_phones.len() > MAX_ALERT_PHONES {
             bad("alert_phones", "at most 10 survey alert phones");
         } else if let Some(e) = self.alert_phones.iter().find_map(|p| Phone::parse(p).err()) {
             bad("alert_phones", &e.to_string());
+        }
+        let [m, a, e, n] = self.shift_starts;
+        if !(0 <= m && m < a && a < e && e <= n && n <= 24 * 60) {
+            bad(
+                "shifts",
+                "shifts must start in order within the day, e.g. 06:00 12:00 17:00 22:00",
+            );
         }
         if !(1..=5).contains(&self.happy_from) || self.happy_from <= self.alert_below {
             bad(
@@ -147,6 +162,40 @@ impl SurveySettings {
     }
 }
 
+/// `07:00 12:00 17:00 24:00` (spaces or commas) → the starts of morning, afternoon,
+/// evening and night in minutes; `-` or nothing → the defaults.
+pub fn parse_shifts(text: &str) -> Result<[i64; 4]> {
+    let text = text.trim();
+    if text == "-" || text.is_empty() {
+        return Ok(DEFAULT_SHIFTS);
+    }
+    let bad = || {
+        Error::invalid(format!(
+            "shifts {text:?}: expected four start times HH:MM, e.g. 06:00 12:00 17:00 22:00"
+        ))
+    };
+    let minute = |t: &str| -> Option<i64> {
+        let (h, m) = t.split_once(':')?;
+        let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+        ((0..60).contains(&m) && h * 60 + m <= 24 * 60).then_some(h * 60 + m)
+    };
+    let starts: Vec<i64> = text
+        .split([' ', ','])
+        .filter(|t| !t.is_empty())
+        .map(|t| minute(t).ok_or_else(bad))
+        .collect::<Result<_>>()?;
+    starts.try_into().map_err(|_| bad())
+}
+
+/// The shift starts as `parse_shifts` reads them: `06:00 12:00 17:00 22:00`.
+pub fn shifts_text(s: &SurveySettings) -> String {
+    s.shift_starts
+        .iter()
+        .map(|m| format!("{:02}:{:02}", m / 60, m % 60))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// `22:00-09:00` → (1320, 540); `-` or nothing → no quiet hours (0, 0).
 pub fn parse_quiet_hours(text: &str) -> Result<(i64, i64)> {
     let text = text.trim();
@@ -185,7 +234,8 @@ pub async fn get(store: &Store, tenant: &Tenant) -> Result<SurveySettings> {
 pub(crate) async fn get_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<SurveySettings> {
     let row = sqlx::query(
         "SELECT enabled, delay_minutes, quiet_start, quiet_end, cap_days, max_reminders, per_item, \
-                alert_below, alert_phones, happy_from, reply_happy, reply_unhappy, precision_addon \
+                alert_below, alert_phones, happy_from, reply_happy, reply_unhappy, precision_addon, \
+                shifts \
          FROM survey_settings WHERE tenant_id = $1",
     )
     .bind(tenant_id)
@@ -213,7 +263,17 @@ pub(crate) async fn get_in(conn: &mut AnyConnection, tenant_id: i64) -> Result<S
         reply_happy: r.try_get("reply_happy")?,
         reply_unhappy: r.try_get("reply_unhappy")?,
         precision: flag(&r, "precision_addon")?,
+        shift_starts: stored_shifts(&r.try_get::<String, _>("shifts")?),
     })
+}
+
+/// The `shifts` column: four comma-separated minutes, or the defaults.
+fn stored_shifts(text: &str) -> [i64; 4] {
+    let starts: Vec<i64> = text
+        .split(',')
+        .filter_map(|m| m.trim().parse().ok())
+        .collect();
+    starts.try_into().unwrap_or(DEFAULT_SHIFTS)
 }
 
 pub async fn set(store: &Store, tenant: &Tenant, s: &SurveySettings) -> Result<()> {
@@ -246,6 +306,66 @@ pub async fn save(store: &Store, tenant: &Tenant, s: &SurveySettings, actor: Act
     Ok(())
 }
 
+/// At most this many phones outside the panel get low-score SMS.
+pub const MAX_ALERT_PHONES: usize = 10;
+
+/// What adding or removing a survey alert phone did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneChange {
+    Added,
+    Removed,
+    /// Adding a phone already on the list: nothing changed.
+    AlreadyThere,
+    /// Adding an eleventh phone: refused.
+    Full,
+    /// Removing a phone not on the list: nothing changed.
+    NotThere,
+}
+
+/// Adds (`add`) or removes `phone` from the phones texted about every low score, in one
+/// transaction with its audit entry (`survey.alert_phone_add` / `_remove`).
+pub async fn change_alert_phone(
+    store: &Store,
+    tenant: &Tenant,
+    phone: &Phone,
+    add: bool,
+    actor: Actor,
+) -> Result<PhoneChange> {
+    let mut tx = store.begin().await?;
+    write_lock_in(&mut tx, tenant.id).await?;
+    let mut s = get_in(&mut tx, tenant.id).await?;
+    let at = s.alert_phones.iter().position(|p| p == phone.e164());
+    let change = match (add, at) {
+        (true, Some(_)) => return Ok(PhoneChange::AlreadyThere),
+        (true, None) if s.alert_phones.len() >= MAX_ALERT_PHONES => return Ok(PhoneChange::Full),
+        (true, None) => {
+            s.alert_phones.push(phone.e164().to_string());
+            PhoneChange::Added
+        }
+        (false, None) => return Ok(PhoneChange::NotThere),
+        (false, Some(i)) => {
+            s.alert_phones.remove(i);
+            PhoneChange::Removed
+        }
+    };
+    set_in(&mut tx, tenant, &s).await?;
+    let entry = audit::Change {
+        tenant_id: Some(tenant.id),
+        action: if add {
+            "survey.alert_phone_add"
+        } else {
+            "survey.alert_phone_remove"
+        },
+        entity: "tenant",
+        entity_id: Some(tenant.id),
+        before: None,
+        after: Some(serde_json::json!({ "phone": phone.e164() })),
+    };
+    audit::record(&mut *tx, actor, &entry).await?;
+    tx.commit().await?;
+    Ok(change)
+}
+
 /// Starts a transaction that reads before it writes with a write: SQLite then takes the
 /// write lock at once (waiting its turn) instead of failing to upgrade a read snapshot
 /// when the worker writes meanwhile; on PostgreSQL it orders editors of one tenant.
@@ -268,8 +388,8 @@ async fn set_in(conn: &mut AnyConnection, tenant: &Tenant, s: &SurveySettings) -
     sqlx::query(
         "INSERT INTO survey_settings (tenant_id, enabled, delay_minutes, quiet_start, quiet_end, \
              cap_days, max_reminders, per_item, alert_below, alert_phones, happy_from, \
-             reply_happy, reply_unhappy, updated_at, precision_addon) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             reply_happy, reply_unhappy, updated_at, precision_addon, shifts) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
          ON CONFLICT (tenant_id) DO UPDATE SET enabled = excluded.enabled, \
              delay_minutes = excluded.delay_minutes, quiet_start = excluded.quiet_start, \
              quiet_end = excluded.quiet_end, cap_days = excluded.cap_days, \
@@ -277,7 +397,8 @@ async fn set_in(conn: &mut AnyConnection, tenant: &Tenant, s: &SurveySettings) -
              alert_below = excluded.alert_below, alert_phones = excluded.alert_phones, \
              happy_from = excluded.happy_from, reply_happy = excluded.reply_happy, \
              reply_unhappy = excluded.reply_unhappy, \
-             precision_addon = excluded.precision_addon, updated_at = excluded.updated_at",
+             precision_addon = excluded.precision_addon, updated_at = excluded.updated_at, \
+             shifts = excluded.shifts",
     )
     .bind(tenant.id)
     .bind(s.enabled)
@@ -294,6 +415,13 @@ async fn set_in(conn: &mut AnyConnection, tenant: &Tenant, s: &SurveySettings) -
     .bind(s.reply_unhappy.as_deref().map(str::trim))
     .bind(clock::now())
     .bind(s.precision)
+    .bind(
+        s.shift_starts
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+    )
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -360,5 +488,25 @@ mod tests {
         assert!(bad(|s| s.alert_phones = vec!["12345".into()]));
         assert!(bad(|s| s.happy_from = 2));
         assert!(bad(|s| s.reply_happy = Some(" ".into())));
+        assert!(bad(|s| s.shift_starts = [720, 420, 1020, 1440]));
+        assert!(bad(|s| s.shift_starts = [420, 720, 1020, 1441]));
+    }
+
+    #[test]
+    fn shifts_parse() {
+        assert_eq!(
+            parse_shifts("07:00 12:00, 17:00 24:00").unwrap(),
+            [420, 720, 1020, 1440]
+        );
+        assert_eq!(parse_shifts("-").unwrap(), DEFAULT_SHIFTS);
+        assert!(parse_shifts("07:00 12:00 17:00").is_err());
+        assert!(parse_shifts("7 12 17 24").is_err());
+        assert!(parse_shifts("07:00 12:00 17:00 24:30").is_err());
+        assert_eq!(
+            shifts_text(&SurveySettings::default()),
+            "06:00 12:00 17:00 22:00"
+        );
+        assert_eq!(stored_shifts(""), DEFAULT_SHIFTS);
+        assert_eq!(stored_shifts("420,720,1020,1440"), [420, 720, 1020, 1440]);
     }
 }
