@@ -30,18 +30,19 @@ pub struct Dashboard {
     pub top_groups: Vec<(Option<String>, i64)>,
 }
 
-/// Counts rows of one table per local day since `from` (unix), keyed by epoch day.
+/// `(d, n)` pairs of a per-day query over the tenant (`$1`) and two more values (`$2`,
+/// `$3`): counts keyed by epoch day, or sums keyed by day key.
 async fn per_day(
     store: &Store,
     sql: String,
     tenant: &Tenant,
-    offset: i64,
-    from: i64,
+    second: i64,
+    third: i64,
 ) -> Result<Vec<(i64, i64)>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(tenant.id)
-        .bind(offset)
-        .bind(from)
+        .bind(second)
+        .bind(third)
         .fetch_all(store.pool())
         .await?;
     rows.iter()
@@ -134,19 +135,18 @@ async fn octets_per_day(
     first: i64,
     last: i64,
 ) -> Result<Vec<(i64, i64)>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT day AS d, CAST(SUM(input_octets + output_octets) AS BIGINT) AS n \
-         FROM usage_nas_daily WHERE tenant_id = $1 AND day >= $2 AND day <= $3{on_routers} \
-         GROUP BY day"
-    )))
-    .bind(tenant.id)
-    .bind(first)
-    .bind(last)
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("d")?, r.try_get("n")?)))
-        .collect()
+    per_day(
+        store,
+        format!(
+            "SELECT day AS d, CAST(SUM(input_octets + output_octets) AS BIGINT) AS n \
+             FROM usage_nas_daily WHERE tenant_id = $1 AND day >= $2 AND day <= $3{on_routers} \
+             GROUP BY day"
+        ),
+        tenant,
+        first,
+        last,
+    )
+    .await
 }
 
 /// The five groups whose sessions carried most data on `day` (None = no group), on the
